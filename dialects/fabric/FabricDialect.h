@@ -1,0 +1,29 @@
+//===- FabricDialect.h - placement and routing dialect ----------*- C++ -*-===//
+#ifndef FABRIC_FABRICDIALECT_H
+#define FABRIC_FABRICDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "fabric/FabricDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "fabric/FabricAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "fabric/FabricOps.h.inc"
+
+namespace mlir::fabric {
+/// The module attribute that holds the target machine.
+constexpr llvm::StringLiteral kMachineAttr = "fabric.machine";
+
+/// The machine of the module enclosing `op`, or null.
+MachineAttr getMachine(Operation *op);
+} // namespace mlir::fabric
+
+#endif

@@ -1,0 +1,33 @@
+//===- WseDialect.h - the wse graph dialect ---------------------*- C++ -*-===//
+#ifndef WSE_WSEDIALECT_H
+#define WSE_WSEDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "wse/WseDialect.h.inc"
+#include "wse/WseInterfaces.h.inc"
+
+#define GET_OP_CLASSES
+#include "wse/WseOps.h.inc"
+
+namespace mlir::wse {
+
+/// Attribute names shared by the importer, the train-step builder, the
+/// partitioner and the simulators.
+constexpr llvm::StringLiteral kParamAttr = "wse.param";
+constexpr llvm::StringLiteral kInitAttr = "wse.init";
+constexpr llvm::StringLiteral kLossAttr = "wse.loss";
+constexpr llvm::StringLiteral kInputAttr = "wse.input";
+
+/// NumPy broadcasting of two static shapes; fails if they are incompatible.
+LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
+                              SmallVectorImpl<int64_t> &out);
+
+} // namespace mlir::wse
+
+#endif

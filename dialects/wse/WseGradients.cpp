@@ -1,0 +1,189 @@
+//===- WseGradients.cpp - reverse-mode derivative of each wse op ----------===//
+//
+// Each differentiable op builds the gradients of its operands from the
+// gradients of its results. `wse-make-train-step` drives these rules; the
+// rules know nothing of the model they are used in.
+//
+//===----------------------------------------------------------------------===//
+#include "wse/WseDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+using namespace mlir::wse;
+
+static Value scalarConstant(OpBuilder &b, Location loc, float v) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
+}
+
+static Value scaled(OpBuilder &b, Location loc, Value x, float factor) {
+  if (factor == 1.0f)
+    return x;
+  return MulOp::create(b, loc, x, scalarConstant(b, loc, factor));
+}
+
+/// Sums a broadcast gradient back to the shape of the operand it came from.
+static Value reduceToType(OpBuilder &b, Location loc, Value grad, Type target) {
+  auto gt = cast<RankedTensorType>(grad.getType());
+  auto tt = cast<RankedTensorType>(target);
+  if (gt == tt)
+    return grad;
+  int64_t lead = gt.getRank() - tt.getRank();
+  SmallVector<int64_t> axes;
+  for (int64_t d = 0; d < gt.getRank(); ++d)
+    if (d < lead || (tt.getDimSize(d - lead) == 1 && gt.getDimSize(d) != 1))
+      axes.push_back(d);
+  Value r = grad;
+  if (!axes.empty())
+    r = ReduceSumOp::create(b, loc, grad, b.getDenseI64ArrayAttr(axes),
+                            b.getBoolAttr(true));
+  if (r.getType() != tt)
+    r = ReshapeOp::create(b, loc, tt, r);
+  return r;
+}
+
+LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                       SmallVectorImpl<Value> &operandGrads) {
+  Location loc = getLoc();
+  Value g = resultGrads[0];
+  operandGrads.assign(getNumOperands(), Value());
+  if (!g)
+    return success();
+  bool ta = getTransposeA(), tb = getTransposeB();
+  Value ga = scaled(b, loc, g, getAlpha().convertToFloat());
+  auto f = b.getBoolAttr(false);
+  auto t = b.getBoolAttr(true);
+  auto one = b.getF32FloatAttr(1.0f);
+  // dA = g op(B)^T, or its transpose when A was used transposed.
+  if (!ta)
+    operandGrads[0] = MatmulOp::create(b, loc, ga, getB(), Value(), f,
+                                       b.getBoolAttr(!tb), one, one);
+  else
+    operandGrads[0] = MatmulOp::create(b, loc, getB(), ga, Value(),
+                                       b.getBoolAttr(tb), t, one, one);
+  // dB = op(A)^T g, or its transpose when B was used transposed.
+  if (!tb)
+    operandGrads[1] = MatmulOp::create(b, loc, getA(), ga, Value(),
+                                       b.getBoolAttr(!ta), f, one, one);
+  else
+    operandGrads[1] = MatmulOp::create(b, loc, ga, getA(), Value(), t,
+                                       b.getBoolAttr(ta), one, one);
+  if (getBias())
+    operandGrads[2] = reduceToType(
+        b, loc, scaled(b, loc, g, getBeta().convertToFloat()),
+        getBias().getType());
+  return success();
+}
+
+LogicalResult AddOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  Value g = resultGrads[0];
+  operandGrads.assign(2, Value());
+  if (!g)
+    return success();
+  operandGrads[0] = reduceToType(b, getLoc(), g, getLhs().getType());
+  operandGrads[1] = reduceToType(b, getLoc(), g, getRhs().getType());
+  return success();
+}
+
+LogicalResult SubOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  Value g = resultGrads[0];
+  operandGrads.assign(2, Value());
+  if (!g)
+    return success();
+  operandGrads[0] = reduceToType(b, getLoc(), g, getLhs().getType());
+  operandGrads[1] =
+      reduceToType(b, getLoc(), scaled(b, getLoc(), g, -1.0f), getRhs().getType());
+  return success();
+}
+
+LogicalResult MulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  Value g = resultGrads[0];
+  operandGrads.assign(2, Value());
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  operandGrads[0] =
+      reduceToType(b, loc, MulOp::create(b, loc, g, getRhs()), getLhs().getType());
+  operandGrads[1] =
+      reduceToType(b, loc, MulOp::create(b, loc, g, getLhs()), getRhs().getType());
+  return success();
+}
+
+LogicalResult ReluOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                     SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (resultGrads[0])
+    operandGrads[0] = ReluGradOp::create(b, getLoc(), resultGrads[0], getInput());
+  return success();
+}
+
+LogicalResult ReshapeOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                        SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (resultGrads[0] && isa<FloatType>(getInput().getType().getElementType()))
+    operandGrads[0] = ReshapeOp::create(b, getLoc(), getInput().getType(),
+                                        resultGrads[0]);
+  return success();
+}
+
+LogicalResult ReduceSumOp::buildGradients(OpBuilder &b,
+                                          ArrayRef<Value> resultGrads,
+                                          SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  auto in = getInput().getType();
+  // Put the reduced axes back as size 1, then broadcast.
+  SmallVector<int64_t> kept(in.getShape());
+  for (int64_t ax : getAxes())
+    kept[ax] = 1;
+  auto keptType = RankedTensorType::get(kept, in.getElementType());
+  if (g.getType() != keptType)
+    g = ReshapeOp::create(b, loc, keptType, g);
+  operandGrads[0] = BroadcastToOp::create(b, loc, in, g);
+  return success();
+}
+
+LogicalResult BroadcastToOp::buildGradients(OpBuilder &b,
+                                            ArrayRef<Value> resultGrads,
+                                            SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(1, Value());
+  if (resultGrads[0])
+    operandGrads[0] =
+        reduceToType(b, getLoc(), resultGrads[0], getInput().getType());
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::buildGradients(
+    OpBuilder &b, ArrayRef<Value> resultGrads,
+    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  if (resultGrads[0])
+    operandGrads[0] = SoftmaxCrossEntropyGradOp::create(
+        b, getLoc(), getLogits(), getLabels(), resultGrads[0]);
+  return success();
+}
+
+LogicalResult MseOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
+                                    SmallVectorImpl<Value> &operandGrads) {
+  operandGrads.assign(2, Value());
+  Value g = resultGrads[0];
+  if (!g)
+    return success();
+  Location loc = getLoc();
+  // d/dp mean((p - t)^2) = 2 (p - t) / numel.
+  auto type = getPrediction().getType();
+  float k = 2.0f / static_cast<float>(type.getNumElements());
+  Value diff = SubOp::create(b, loc, getPrediction(), getTarget());
+  Value dp = MulOp::create(b, loc, scaled(b, loc, diff, k), g);
+  operandGrads[0] = dp;
+  operandGrads[1] = scaled(b, loc, dp, -1.0f);
+  return success();
+}

@@ -1,0 +1,187 @@
+#ifndef WSE_OPS_TD
+#define WSE_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "wse/WseInterfaces.td"
+
+def Wse_Dialect : Dialect {
+  let name = "wse";
+  let cppNamespace = "::mlir::wse";
+  let summary = "Graph-level dialect of the wafer-scale compiler";
+  let description = [{
+    Static-shaped tensors with value semantics. Model parameters are function
+    arguments carrying `{wse.param = "<name>"}` and, where known, their
+    initial value as `{wse.init = dense_resource<...>}`. A train step marks
+    its loss result `{wse.loss}` and each updated parameter result with
+    `{wse.param = "<name>"}`.
+  }];
+  let hasConstantMaterializer = 0;
+}
+
+class Wse_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Wse_Dialect, mnemonic, traits>;
+
+def Wse_F32Tensor : RankedTensorOf<[F32]>;
+def Wse_IndexTensor : RankedTensorOf<[I64, I32]>;
+def Wse_AnyTensor : RankedTensorOf<[F32, I64, I32, I1]>;
+def Wse_ScalarF32 : 0DTensorOf<[F32]>;
+
+//===----------------------------------------------------------------------===//
+// Constants and shapes
+//===----------------------------------------------------------------------===//
+
+def Wse_ConstantOp : Wse_Op<"constant", [ConstantLike, Pure,
+    AllTypesMatch<["value", "result"]>]> {
+  let summary = "A constant tensor";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Wse_ReshapeOp : Wse_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Reshape to a static shape with the same element count";
+  let arguments = (ins Wse_AnyTensor:$input);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Wse_MatmulOp : Wse_Op<"matmul", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Matrix product with the Gemm form: alpha*op(A)*op(B) + beta*C";
+  let description = [{
+    `op(X)` is X or its transpose as `transpose_a` / `transpose_b` say. The
+    optional `bias` C broadcasts to the [M, N] result (NumPy rules). This is
+    ONNX Gemm and MatMul, and torch's `nn.Linear` (transpose_b with the
+    weight in [out, in] layout).
+
+    ```mlir
+    %y = wse.matmul %x, %w, %b {transpose_b = true}
+        : tensor<32x64xf32>, tensor<128x64xf32>, tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins Wse_F32Tensor:$a, Wse_F32Tensor:$b, Optional<Wse_F32Tensor>:$bias,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$transpose_b,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$alpha,
+                   DefaultValuedAttr<F32Attr, "1.0f">:$beta);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $bias^)? attr-dict `:` type($a) `,` type($b) (`,` type($bias)^)?
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Wse_BroadcastBinaryOp<string mnemonic, string desc>
+    : Wse_Op<mnemonic, [Pure, InferTypeOpAdaptor,
+        DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = desc # " with NumPy broadcasting";
+  let arguments = (ins Wse_F32Tensor:$lhs, Wse_F32Tensor:$rhs);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def Wse_AddOp : Wse_BroadcastBinaryOp<"add", "Elementwise sum">;
+def Wse_SubOp : Wse_BroadcastBinaryOp<"sub", "Elementwise difference">;
+def Wse_MulOp : Wse_BroadcastBinaryOp<"mul", "Elementwise product">;
+
+def Wse_ReluOp : Wse_Op<"relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "max(x, 0)";
+  let arguments = (ins Wse_F32Tensor:$input);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Wse_ReluGradOp : Wse_Op<"relu_grad", [Pure,
+    AllTypesMatch<["grad", "input", "result"]>]> {
+  let summary = "Gradient of relu: grad where input > 0, else 0";
+  let arguments = (ins Wse_F32Tensor:$grad, Wse_F32Tensor:$input);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+def Wse_ReduceSumOp : Wse_Op<"reduce_sum", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Sum over the given axes";
+  let description = [{
+    Sums `input` over `axes` (sorted, unique, in range). With `keep_dims`
+    the reduced axes stay as size 1.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input, DenseI64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Wse_BroadcastToOp : Wse_Op<"broadcast_to", [Pure,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Broadcast to a larger shape (NumPy rules)";
+  let arguments = (ins Wse_F32Tensor:$input);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+def Wse_SoftmaxCrossEntropyOp : Wse_Op<"softmax_cross_entropy", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Mean softmax cross-entropy of logits [N, C] against labels [N]";
+  let arguments = (ins Wse_F32Tensor:$logits, Wse_IndexTensor:$labels);
+  let results = (outs Wse_ScalarF32:$loss);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` type($logits) `,` type($labels)";
+}
+
+def Wse_SoftmaxCrossEntropyGradOp : Wse_Op<"softmax_cross_entropy_grad", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "d(loss)/d(logits) of mean softmax cross-entropy: (softmax - onehot) * dloss / N";
+  let arguments = (ins Wse_F32Tensor:$logits, Wse_IndexTensor:$labels, Wse_ScalarF32:$dloss);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $dloss attr-dict `:` type($logits) `,` type($labels) `,` type($dloss)
+  }];
+}
+
+def Wse_MseOp : Wse_Op<"mse", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Mean squared error over all elements";
+  let arguments = (ins Wse_F32Tensor:$prediction, Wse_F32Tensor:$target);
+  let results = (outs Wse_ScalarF32:$loss);
+  let assemblyFormat = "$prediction `,` $target attr-dict `:` type($prediction) `,` type($target)";
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates
+//===----------------------------------------------------------------------===//
+
+def Wse_SgdUpdateOp : Wse_Op<"sgd_update", [Pure,
+    AllTypesMatch<["param", "grad", "result"]>]> {
+  let summary = "Plain SGD: param - lr * grad";
+  let arguments = (ins Wse_F32Tensor:$param, Wse_F32Tensor:$grad, F32Attr:$lr);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$param `,` $grad attr-dict `:` type($param)";
+}
+
+#endif

@@ -1,0 +1,25 @@
+//===- Passes.h - wse -> fabric -> pe passes ------------------*- C++ -*-===//
+#ifndef WSE_CONVERSION_PASSES_H
+#define WSE_CONVERSION_PASSES_H
+
+#include "fabric/FabricDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+#include "pe/PeDialect.h"
+#include "wse/WseDialect.h"
+
+namespace mlir::wse {
+
+#define GEN_PASS_DECL
+#include "wse/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "wse/Conversion/Passes.h.inc"
+
+/// Registers `wse-train-pipeline`: train step, partition, place, route and
+/// lowering to pe programs, from an imported forward graph.
+void registerTrainPipeline();
+
+} // namespace mlir::wse
+
+#endif

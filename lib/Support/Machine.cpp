@@ -1,0 +1,60 @@
+//===- Machine.cpp - WSE-2 and WSE-3 presets ------------------------------===//
+#include "wse/Support/Machine.h"
+
+#include <cstdlib>
+
+namespace wse {
+
+static std::vector<MachineDesc> presets() {
+  // Usable rectangles, SRAM and colors from the Cerebras SDK documentation
+  // (see docs/machine.md). The fp32 rates are not published: WSE-2 is taken
+  // as 1 FMA and 2 adds per cycle, WSE-3 as twice that (its SIMD is twice
+  // as wide). 8 KiB per PE is kept back for code and the runtime.
+  return {
+      {"wse2", 750, 994, 48 * 1024, 8 * 1024, 24, 850, 1, 2},
+      {"wse3", 755, 1174, 48 * 1024, 8 * 1024, 24, 850, 2, 4},
+  };
+}
+
+std::optional<MachineDesc> lookupMachinePreset(const std::string &name) {
+  for (const MachineDesc &m : presets())
+    if (m.name == name)
+      return m;
+  return std::nullopt;
+}
+
+std::vector<std::string> machinePresetNames() {
+  std::vector<std::string> names;
+  for (const MachineDesc &m : presets())
+    names.push_back(m.name);
+  return names;
+}
+
+static bool parsePositive(const std::string &s, int64_t &out) {
+  if (s.empty() || s.size() > 9)
+    return false;
+  for (char c : s)
+    if (c < '0' || c > '9')
+      return false;
+  out = std::strtoll(s.c_str(), nullptr, 10);
+  return out > 0;
+}
+
+std::string applyMeshOption(MachineDesc &machine, const std::string &mesh) {
+  if (mesh.empty())
+    return "";
+  size_t x = mesh.find('x');
+  int64_t w = 0, h = 0;
+  if (x == std::string::npos || !parsePositive(mesh.substr(0, x), w) ||
+      !parsePositive(mesh.substr(x + 1), h))
+    return "mesh='" + mesh + "' is not WxH with positive W and H (e.g. 16x16)";
+  if (w > machine.width || h > machine.height)
+    return "mesh=" + mesh + " is larger than " + machine.name + "'s " +
+           std::to_string(machine.width) + "x" +
+           std::to_string(machine.height) + " PEs";
+  machine.width = w;
+  machine.height = h;
+  return "";
+}
+
+} // namespace wse
