@@ -69,7 +69,7 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   void runOnOperation() override;
   FailureOr<TrainStep> recognize(func::FuncOp fn);
   LogicalResult checkCovered(TrainStep &ts);
-  LogicalResult build(TrainStep &ts, const ::wse::MachineDesc &machine);
+  LogicalResult build(TrainStep &ts, const ::wsert::MachineDesc &machine);
 };
 
 FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
@@ -182,7 +182,7 @@ LogicalResult PartitionPass::checkCovered(TrainStep &ts) {
 }
 
 LogicalResult PartitionPass::build(TrainStep &ts,
-                                   const ::wse::MachineDesc &machine) {
+                                   const ::wsert::MachineDesc &machine) {
   func::FuncOp fn = ts.fn;
   MLIRContext *ctx = fn.getContext();
   OpBuilder b(fn);
@@ -305,22 +305,22 @@ LogicalResult PartitionPass::build(TrainStep &ts,
 
 void PartitionPass::runOnOperation() {
   ModuleOp module = getOperation();
-  std::optional<::wse::MachineDesc> machineDesc =
-      ::wse::lookupMachinePreset(machine);
+  std::optional<::wsert::MachineDesc> machineDesc =
+      ::wsert::lookupMachinePreset(machine);
   if (!machineDesc) {
     std::string names;
-    for (auto &n : ::wse::machinePresetNames())
+    for (auto &n : ::wsert::machinePresetNames())
       names += (names.empty() ? "" : ", ") + n;
     module.emitError() << "unknown machine '" << machine << "' (presets: "
                        << names << ")";
     return signalPassFailure();
   }
-  if (std::string err = ::wse::applyMeshOption(*machineDesc, mesh);
+  if (std::string err = ::wsert::applyMeshOption(*machineDesc, mesh);
       !err.empty()) {
     module.emitError() << err;
     return signalPassFailure();
   }
-  const ::wse::MachineDesc &m = *machineDesc;
+  const ::wsert::MachineDesc &m = *machineDesc;
   module->setAttr(fabric::kMachineAttr,
                   fabric::MachineAttr::get(
                       &getContext(), m.name, m.width, m.height, m.sramBytes,

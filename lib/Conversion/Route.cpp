@@ -28,7 +28,7 @@ public:
   explicit ColorMap(int64_t colors) : colors(colors) {}
 
   /// Lowest color free on every PE of `entries` and not in `avoid`.
-  std::optional<int64_t> lowestFree(const std::vector<::wse::RouterEntry> &e,
+  std::optional<int64_t> lowestFree(const std::vector<::wsert::RouterEntry> &e,
                                     uint32_t avoid = 0) const {
     uint32_t used = avoid;
     for (const auto &entry : e)
@@ -38,7 +38,7 @@ public:
         return c;
     return std::nullopt;
   }
-  void take(const std::vector<::wse::RouterEntry> &entries) {
+  void take(const std::vector<::wsert::RouterEntry> &entries) {
     for (const auto &e : entries)
       taken[key(e.x, e.y)] |= 1u << e.color;
   }
@@ -51,8 +51,8 @@ private:
   llvm::DenseMap<uint64_t, uint32_t> taken;
 };
 
-static std::vector<::wse::RouterEntry>
-withColor(std::vector<::wse::RouterEntry> entries, int64_t color) {
+static std::vector<::wsert::RouterEntry>
+withColor(std::vector<::wsert::RouterEntry> entries, int64_t color) {
   for (auto &e : entries)
     e.color = color;
   return entries;
@@ -81,7 +81,7 @@ struct RoutePass : public mlir::wse::impl::RouteBase<RoutePass> {
       return region;
     };
     auto outOfColors = [&](Operation *op, StringRef what,
-                           const std::vector<::wse::RouterEntry> &e) {
+                           const std::vector<::wsert::RouterEntry> &e) {
       op->emitError() << "out of colors for " << what << ": all "
                       << m.getColors()
                       << " colors are taken on some router it crosses, e.g. "
@@ -100,9 +100,9 @@ struct RoutePass : public mlir::wse::impl::RouteBase<RoutePass> {
         int64_t sy = (*src.getAt())[1];
         int64_t x0 = (*dst.getAt())[0], y = (*dst.getAt())[1];
         std::vector<int64_t> path =
-            ::wse::spanPath(sx, sy, x0, x0 + dst.getGrid()[0] - 1, y);
-        std::vector<::wse::RouterEntry> entries;
-        if (std::string err = ::wse::expandRoute(path, 0, entries);
+            ::wsert::spanPath(sx, sy, x0, x0 + dst.getGrid()[0] - 1, y);
+        std::vector<::wsert::RouterEntry> entries;
+        if (std::string err = ::wsert::expandRoute(path, 0, entries);
             !err.empty()) {
           s.emitError() << "cannot route @" << s.getSymName() << ": " << err;
           return WalkResult::interrupt();
@@ -120,9 +120,9 @@ struct RoutePass : public mlir::wse::impl::RouteBase<RoutePass> {
         fabric::RegionOp region = placed(ch, ch.getRegionAttr());
         if (!region)
           return WalkResult::interrupt();
-        std::vector<::wse::RouterEntry> entries;
+        std::vector<::wsert::RouterEntry> entries;
         int64_t w = region.getGrid()[0];
-        ::wse::expandChain((*region.getAt())[0], (*region.getAt())[1],
+        ::wsert::expandChain((*region.getAt())[0], (*region.getAt())[1],
                            w, 0, 0, entries);
         std::optional<int64_t> c0 = colors.lowestFree(entries);
         std::optional<int64_t> c1 =

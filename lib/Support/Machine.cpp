@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-namespace wse {
+namespace wsert {
 
 static std::vector<MachineDesc> presets() {
   // Usable rectangles, SRAM and colors from the Cerebras SDK documentation
@@ -57,4 +57,4 @@ std::string applyMeshOption(MachineDesc &machine, const std::string &mesh) {
   return "";
 }
 
-} // namespace wse
+} // namespace wsert

@@ -20,7 +20,7 @@
 #include <memory>
 #include <utility>
 
-using namespace wse;
+using namespace wsert;
 
 namespace {
 
@@ -377,7 +377,7 @@ int64_t floatToInt64(double v) {
 // Public API
 //===----------------------------------------------------------------------===//
 
-size_t wse::npyDTypeSize(NpyDType dtype) {
+size_t wsert::npyDTypeSize(NpyDType dtype) {
   switch (dtype) {
   case NpyDType::F32:
   case NpyDType::I32:
@@ -391,7 +391,7 @@ size_t wse::npyDTypeSize(NpyDType dtype) {
   return 1;
 }
 
-const char *wse::npyDTypeDescr(NpyDType dtype) {
+const char *wsert::npyDTypeDescr(NpyDType dtype) {
   switch (dtype) {
   case NpyDType::F32:
     return "<f4";
@@ -414,7 +414,7 @@ int64_t NpyArray::numElements() const {
   return n;
 }
 
-bool wse::readNpy(const std::string &path, NpyArray &out, std::string &error) {
+bool wsert::readNpy(const std::string &path, NpyArray &out, std::string &error) {
   std::vector<uint8_t> bytes;
   if (!readFile(path, bytes, error))
     return false;
@@ -451,7 +451,7 @@ bool wse::readNpy(const std::string &path, NpyArray &out, std::string &error) {
   return true;
 }
 
-bool wse::writeNpy(const std::string &path, const NpyArray &arr,
+bool wsert::writeNpy(const std::string &path, const NpyArray &arr,
                    std::string &error) {
   uint64_t need = 0;
   if (!dataBytes(arr.shape, arr.dtype, need))
@@ -467,7 +467,7 @@ bool wse::writeNpy(const std::string &path, const NpyArray &arr,
   return writeFile(path, head, arr.data, error);
 }
 
-std::vector<double> wse::npyAsDoubles(const NpyArray &a) {
+std::vector<double> wsert::npyAsDoubles(const NpyArray &a) {
   size_t n = availableElements(a);
   size_t size = npyDTypeSize(a.dtype);
   std::vector<double> values(n);
@@ -494,7 +494,7 @@ std::vector<double> wse::npyAsDoubles(const NpyArray &a) {
   return values;
 }
 
-std::vector<int64_t> wse::npyAsInt64(const NpyArray &a) {
+std::vector<int64_t> wsert::npyAsInt64(const NpyArray &a) {
   size_t n = availableElements(a);
   size_t size = npyDTypeSize(a.dtype);
   std::vector<int64_t> values(n);

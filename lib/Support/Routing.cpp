@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-namespace wse {
+namespace wsert {
 
 const char *portName(Port p) {
   switch (p) {
@@ -102,4 +102,4 @@ std::vector<int64_t> spanPath(int64_t sx, int64_t sy, int64_t x0, int64_t x1,
   return path;
 }
 
-} // namespace wse
+} // namespace wsert

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-using namespace wse;
+using namespace wsert;
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace wse {
+namespace wsert {
 
 struct MachineDesc {
   std::string name;
@@ -38,6 +38,6 @@ std::vector<std::string> machinePresetNames();
 /// on success.
 std::string applyMeshOption(MachineDesc &machine, const std::string &mesh);
 
-} // namespace wse
+} // namespace wsert
 
 #endif

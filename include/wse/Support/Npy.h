@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace wse {
+namespace wsert {
 
 enum class NpyDType { F32, F64, I64, I32, Bool };
 
@@ -53,6 +53,6 @@ std::vector<double> npyAsDoubles(const NpyArray &a);
 /// NaN and out-of-range floats become 0.
 std::vector<int64_t> npyAsInt64(const NpyArray &a);
 
-} // namespace wse
+} // namespace wsert
 
 #endif // WSE_SUPPORT_NPY_H

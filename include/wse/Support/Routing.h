@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace wse {
+namespace wsert {
 
 enum class Port : uint8_t { Ramp = 0, North = 1, East = 2, South = 3, West = 4 };
 const char *portName(Port p);
@@ -41,6 +41,6 @@ void expandChain(int64_t x0, int64_t y, int64_t width, int64_t color0,
 std::vector<int64_t> spanPath(int64_t sx, int64_t sy, int64_t x0, int64_t x1,
                               int64_t y);
 
-} // namespace wse
+} // namespace wsert
 
 #endif

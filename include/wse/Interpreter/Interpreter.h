@@ -1,0 +1,31 @@
+//===- Interpreter.h - reference semantics of the wse dialect --*- C++ -*-===//
+//
+// The oracle: what a wse program means. The mesh simulator is checked
+// against it, and it against PyTorch and ONNX's expected outputs.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WSE_INTERPRETER_INTERPRETER_H
+#define WSE_INTERPRETER_INTERPRETER_H
+
+#include "wse/Support/HostTensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <vector>
+
+namespace mlir::wse {
+
+/// Reads a constant tensor (dense or dense_resource, f32 or integer).
+FailureOr<::wsert::HostTensor> tensorFromAttr(Location loc, Attribute attr);
+
+/// Whether a host tensor fits a tensor type (shape and element kind).
+bool tensorMatchesType(const ::wsert::HostTensor &t, Type type);
+
+/// Runs `fn` on `args` and returns its results; a bad op or input is a
+/// located error.
+FailureOr<std::vector<::wsert::HostTensor>>
+interpret(func::FuncOp fn, ArrayRef<::wsert::HostTensor> args);
+
+} // namespace mlir::wse
+
+#endif

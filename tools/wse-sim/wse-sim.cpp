@@ -1,0 +1,329 @@
+//===- wse-sim.cpp - run a wafer program or a wse-level module ------------===//
+//
+//   wse-sim FILE --steps N --input NAME=FILE.npy ... --report report.json
+//           --dump-params DIR --dump-outputs DIR
+//
+// FILE is a .wsebin (mesh engine: the functional simulator of the PE mesh) or
+// a wse-level .mlir (reference engine: the interpreter). Both read the same
+// inputs and write the same outputs and report.
+//
+//===----------------------------------------------------------------------===//
+#include "WaferProgram.pb.h"
+#include "wse/Interpreter/Interpreter.h"
+#include "wse/Sim/MeshSimulator.h"
+#include "wse/Support/HostTensor.h"
+#include "wse/Target/WaferProgram.h"
+#include "wse/WseDialect.h"
+
+#include "fabric/FabricDialect.h"
+#include "pe/PeDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+
+using namespace mlir;
+using ::wsert::HostTensor;
+
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<program.wsebin | module.mlir>"));
+static cl::opt<int64_t> steps("steps", cl::desc("Training steps to run"),
+                              cl::init(1));
+static cl::list<std::string> inputs("input",
+                                    cl::desc("NAME=FILE.npy (repeatable)"));
+static cl::opt<std::string> reportFile("report",
+                                       cl::desc("Write a JSON report here"));
+static cl::opt<std::string>
+    dumpParams("dump-params", cl::desc("Write <param>.npy here after the run"));
+static cl::opt<std::string>
+    dumpOutputs("dump-outputs",
+                cl::desc("Write output_<i>.npy here after the run"));
+static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"));
+
+namespace {
+
+int fail(const std::string &msg) {
+  llvm::errs() << "wse-sim: error: " << msg << "\n";
+  return 1;
+}
+
+using InputMap = std::map<std::string, HostTensor>;
+
+std::string loadInputs(InputMap &out) {
+  for (const std::string &spec : inputs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      return "--input expects NAME=FILE.npy, got '" + spec + "'";
+    ::wsert::NpyArray arr;
+    std::string err;
+    if (!::wsert::readNpy(spec.substr(eq + 1), arr, err))
+      return err;
+    out[spec.substr(0, eq)] = ::wsert::tensorFromNpy(arr);
+  }
+  return "";
+}
+
+std::string writeTensor(const std::string &dir, const std::string &name,
+                        const HostTensor &t) {
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return dir + ": " + ec.message();
+  llvm::SmallString<256> path(dir);
+  llvm::sys::path::append(path, name + ".npy");
+  std::string err;
+  if (!::wsert::writeNpy(std::string(path), ::wsert::tensorToNpy(t), err))
+    return err;
+  return "";
+}
+
+/// Names that were given with --input but that the program does not take.
+std::string checkUnused(const InputMap &given,
+                        const std::vector<std::string> &known) {
+  for (const auto &[name, t] : given)
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const std::string &k : known)
+        list += (list.empty() ? "" : ", ") + k;
+      return "the program has no input '" + name + "' (it takes: " + list +
+             ")";
+    }
+  return "";
+}
+
+struct Report {
+  llvm::json::Array steps;
+  llvm::json::Object extra;
+  void step(int64_t i, std::optional<float> loss, std::optional<uint64_t> cycles) {
+    llvm::json::Object s{{"step", i}};
+    if (loss)
+      s["loss"] = double(*loss);
+    if (cycles)
+      s["cycles"] = int64_t(*cycles);
+    steps.push_back(std::move(s));
+    if (loss && !quiet)
+      llvm::outs() << "step " << i << " loss " << llvm::format("%.6f", *loss)
+                   << "\n";
+  }
+  std::string write() {
+    if (reportFile.empty())
+      return "";
+    llvm::json::Object o = std::move(extra);
+    o["steps"] = std::move(steps);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(reportFile, ec);
+    if (ec)
+      return reportFile + ": " + ec.message();
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(o))) << "\n";
+    return "";
+  }
+};
+
+int runReference(InputMap &given) {
+  DialectRegistry registry;
+  registry.insert<mlir::wse::WseDialect, func::FuncDialect, fabric::FabricDialect,
+                  pe::PeDialect>();
+  MLIRContext ctx(registry);
+  llvm::SourceMgr sm;
+  SourceMgrDiagnosticHandler handler(sm, &ctx);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, sm, &ctx);
+  if (!module)
+    return 1;
+  func::FuncOp fn = module->lookupSymbol<func::FuncOp>("train_step");
+  if (!fn) {
+    for (auto f : module->getOps<func::FuncOp>())
+      if (f.isPublic()) {
+        if (fn)
+          return fail("the module has several public functions and no "
+                      "@train_step");
+        fn = f;
+      }
+  }
+  if (!fn)
+    return fail(inputFile + " has no function to run (the reference engine "
+                            "runs wse-level modules)");
+  if (fn.isExternal())
+    return fail("@" + fn.getSymName().str() + " has no body");
+
+  bool train = fn.getNumResults() > 0 && fn.getResultAttr(0, mlir::wse::kLossAttr);
+  int64_t runs = train ? steps : 1;
+  std::vector<HostTensor> args(fn.getNumArguments());
+  std::map<std::string, unsigned> paramArg;
+  std::vector<std::string> inputNames;
+  for (unsigned a = 0; a < fn.getNumArguments(); ++a) {
+    if (auto p = fn.getArgAttrOfType<StringAttr>(a, mlir::wse::kParamAttr)) {
+      paramArg[p.str()] = a;
+      Attribute init = fn.getArgAttr(a, mlir::wse::kInitAttr);
+      if (!init)
+        return fail("parameter '" + p.str() + "' has no {wse.init} value");
+      FailureOr<HostTensor> t = mlir::wse::tensorFromAttr(fn.getLoc(), init);
+      if (failed(t))
+        return 1;
+      args[a] = std::move(*t);
+    } else if (auto n = fn.getArgAttrOfType<StringAttr>(a, mlir::wse::kInputAttr)) {
+      inputNames.push_back(n.str());
+    } else {
+      inputNames.push_back("arg" + std::to_string(a));
+    }
+  }
+  if (std::string e = checkUnused(given, inputNames); !e.empty())
+    return fail(e);
+
+  Report report;
+  std::vector<HostTensor> results;
+  for (int64_t step = 0; step < runs; ++step) {
+    size_t k = 0;
+    for (unsigned a = 0; a < fn.getNumArguments(); ++a) {
+      if (fn.getArgAttr(a, mlir::wse::kParamAttr))
+        continue;
+      const std::string &name = inputNames[k++];
+      auto it = given.find(name);
+      if (it == given.end())
+        return fail("input '" + name + "' is not given: pass --input " + name +
+                    "=FILE.npy");
+      auto type = cast<RankedTensorType>(fn.getArgument(a).getType());
+      std::vector<int64_t> shape(type.getShape().begin(),
+                                 type.getShape().end());
+      bool wantInt = isa<IntegerType>(type.getElementType());
+      if (std::string e = ::wsert::inputForStep(it->second, name, shape, wantInt,
+                                              step, runs, args[a]);
+          !e.empty())
+        return fail(e);
+    }
+    FailureOr<std::vector<HostTensor>> out = mlir::wse::interpret(fn, args);
+    if (failed(out))
+      return 1;
+    results = std::move(*out);
+    if (!train) {
+      report.step(step + 1, std::nullopt, std::nullopt);
+      continue;
+    }
+    report.step(step + 1, results[0].f[0], std::nullopt);
+    for (unsigned r = 1; r < fn.getNumResults(); ++r)
+      if (auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr))
+        args[paramArg.at(p.str())] = results[r];
+  }
+  report.extra["engine"] = "reference";
+  if (!dumpParams.empty())
+    for (auto &[name, a] : paramArg)
+      if (std::string e = writeTensor(dumpParams, name, args[a]); !e.empty())
+        return fail(e);
+  if (!dumpOutputs.empty())
+    for (size_t r = 0; r < results.size(); ++r)
+      if (std::string e =
+              writeTensor(dumpOutputs, "output_" + std::to_string(r), results[r]);
+          !e.empty())
+        return fail(e);
+  if (std::string e = report.write(); !e.empty())
+    return fail(e);
+  return 0;
+}
+
+int runMesh(InputMap &given) {
+  ::wsebin::WaferProgram program;
+  if (std::string e = ::wsert::loadWaferProgram(inputFile, program); !e.empty())
+    return fail(e);
+  std::unique_ptr<::wsert::sim::MeshSimulator> sim;
+  if (std::string e = ::wsert::sim::MeshSimulator::create(program, sim);
+      !e.empty())
+    return fail(inputFile + ": " + e);
+  std::vector<std::string> names;
+  for (const auto &b : program.inputs())
+    names.push_back(b.name());
+  if (std::string e = checkUnused(given, names); !e.empty())
+    return fail(e);
+  bool train = false;
+  for (const auto &b : program.outputs())
+    train |= b.loss();
+  int64_t runs = train ? steps : 1;
+
+  Report report;
+  for (int64_t step = 0; step < runs; ++step) {
+    for (const auto &b : program.inputs()) {
+      auto it = given.find(b.name());
+      if (it == given.end())
+        return fail("input '" + b.name() + "' is not given: pass --input " +
+                    b.name() + "=FILE.npy");
+      std::vector<int64_t> shape(b.type().shape().begin(),
+                                 b.type().shape().end());
+      HostTensor value;
+      if (std::string e = ::wsert::inputForStep(it->second, b.name(), shape,
+                                              b.type().is_int(), step, runs,
+                                              value);
+          !e.empty())
+        return fail(e);
+      if (std::string e = sim->setInput(b.name(), value); !e.empty())
+        return fail(e);
+    }
+    ::wsert::sim::StepStats stats;
+    if (std::string e = sim->runStep(stats); !e.empty())
+      return fail("step " + std::to_string(step + 1) + ": " + e);
+    std::optional<float> loss;
+    for (const auto &b : program.outputs())
+      if (b.loss())
+        loss = sim->readOutput(b).f[0];
+    report.step(step + 1, loss, stats.cycles);
+  }
+
+  const auto &m = program.machine();
+  report.extra["engine"] = "mesh";
+  report.extra["cycles"] = int64_t(sim->totalCycles());
+  report.extra["wavelets"] = int64_t(sim->totalWavelets());
+  report.extra["max_pe_sram_bytes"] = sim->maxPeSramBytes();
+  report.extra["pes"] = sim->numPes();
+  report.extra["seconds_per_step_estimate"] =
+      runs ? double(sim->totalCycles()) / double(runs) /
+                 (double(m.clock_mhz()) * 1e6)
+           : 0.0;
+  report.extra["machine"] = llvm::json::Object{
+      {"name", m.name()}, {"width", m.width()}, {"height", m.height()},
+      {"clock_mhz", m.clock_mhz()}};
+  llvm::json::Array regions;
+  for (const auto &p : program.programs())
+    regions.push_back(llvm::json::Object{{"name", p.name()},
+                                         {"x", p.x()},
+                                         {"y", p.y()},
+                                         {"width", p.width()},
+                                         {"height", p.height()}});
+  report.extra["regions"] = std::move(regions);
+  if (!dumpParams.empty())
+    for (const auto &b : program.params())
+      if (std::string e = writeTensor(dumpParams, b.name(), sim->readParam(b));
+          !e.empty())
+        return fail(e);
+  if (!dumpOutputs.empty())
+    for (int i = 0; i < program.outputs_size(); ++i)
+      if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(i),
+                                      sim->readOutput(program.outputs(i)));
+          !e.empty())
+        return fail(e);
+  if (std::string e = report.write(); !e.empty())
+    return fail(e);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "wse-sim: train on the simulated wafer (.wsebin) or run the reference "
+      "interpreter (.mlir)\n");
+  if (steps < 1)
+    return fail("--steps must be at least 1");
+  InputMap given;
+  if (std::string e = loadInputs(given); !e.empty())
+    return fail(e);
+  if (llvm::StringRef(inputFile).ends_with(".mlir"))
+    return runReference(given);
+  return runMesh(given);
+}
