@@ -278,8 +278,9 @@ private:
   LogicalResult importFlatten(const onnx::NodeProto &node, Location loc);
   LogicalResult importReshape(const onnx::NodeProto &node, Location loc);
 
-  /// The float32 value named `name`, or an error naming the node.
-  FailureOr<Value> lookup(StringRef name, Location loc);
+  /// The float32 value named `name`, or an error naming `user` ("graph
+  /// output", "input 1 of node 'Add_0' (Add)").
+  FailureOr<Value> lookup(StringRef name, Location loc, const Twine &user);
   FailureOr<Value> input(const onnx::NodeProto &node, int i, Location loc);
   bool hasInput(const onnx::NodeProto &node, int i) const {
     return node.input_size() > i && !node.input(i).empty();
@@ -441,23 +442,30 @@ LogicalResult OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
   return success(ok);
 }
 
-FailureOr<Value> OnnxImporter::lookup(StringRef name, Location loc) {
+FailureOr<Value> OnnxImporter::lookup(StringRef name, Location loc,
+                                      const Twine &user) {
   if (Value v = values.lookup(name))
     return v;
   auto it = consts.find(name);
-  if (it != consts.end())
-    return emitError(loc) << "'" << name << "' (" << it->second.origin
-                          << ") is a " << dtypeName(it->second.dtype)
-                          << " tensor; wse imports float32 tensors as values "
+  if (it != consts.end()) {
+    std::string dtype = dtypeName(it->second.dtype);
+    return emitError(loc) << user << " '" << name << "' is "
+                          << (StringRef("aeiou").contains(dtype[0]) ? "an "
+                                                                    : "a ")
+                          << dtype << " tensor (" << it->second.origin
+                          << "); wse imports float32 tensors only as values "
                              "(int64 only as the shape of a Reshape)";
-  return emitError(loc) << "'" << name << "' is not defined before its use";
+  }
+  return emitError(loc) << user << " '" << name
+                        << "' is not defined before its use";
 }
 
 FailureOr<Value> OnnxImporter::input(const onnx::NodeProto &node, int i,
                                      Location loc) {
   if (!hasInput(node, i))
     return emitError(loc) << describe(node) << " lacks input " << i;
-  FailureOr<Value> v = lookup(node.input(i), loc);
+  FailureOr<Value> v =
+      lookup(node.input(i), loc, "input " + Twine(i) + " of " + describe(node));
   if (failed(v))
     return failure();
   return v;
@@ -766,7 +774,7 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   bool ok = true;
   for (const onnx::ValueInfoProto &info : graph.output()) {
     Location loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
-    FailureOr<Value> v = lookup(info.name(), loc);
+    FailureOr<Value> v = lookup(info.name(), loc, "graph output");
     if (failed(v))
       return {};
     // Check the computed type against the declared one where it is static.

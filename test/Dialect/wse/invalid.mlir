@@ -1,0 +1,95 @@
+// RUN: wse-opt %s -split-input-file -verify-diagnostics
+
+func.func @contraction(%a: tensor<4x8xf32>, %b: tensor<16x8xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{contraction sizes differ: [4x8] x [16x8]}}
+  %0 = wse.matmul %a, %b : tensor<4x8xf32>, tensor<16x8xf32>
+  return %0 : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @rank(%a: tensor<4xf32>, %b: tensor<4x8xf32>) {
+  // expected-error @+1 {{rank-2 operands}}
+  %0 = wse.matmul %a, %b : tensor<4xf32>, tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @bias(%a: tensor<4x8xf32>, %b: tensor<8x16xf32>, %c: tensor<5xf32>) {
+  // expected-error @+1 {{bias [5] does not broadcast to the result [4x16]}}
+  %0 = wse.matmul %a, %b, %c : tensor<4x8xf32>, tensor<8x16xf32>, tensor<5xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast(%a: tensor<4x8xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{operands [4x8] and [3] do not broadcast}}
+  %0 = wse.add %a, %b : tensor<4x8xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @reshape(%a: tensor<4x8xf32>) {
+  // expected-error @+1 {{cannot reshape [4x8] (32 elements) to [5x5] (25 elements)}}
+  %0 = wse.reshape %a : tensor<4x8xf32> -> tensor<5x5xf32>
+  return
+}
+
+// -----
+
+func.func @axes(%a: tensor<4x8xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = wse.reduce_sum %a {axes = array<i64: 2>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @axes_order(%a: tensor<4x8xf32>) {
+  // expected-error @+1 {{axes must be sorted and unique}}
+  %0 = wse.reduce_sum %a {axes = array<i64: 1, 0>} : tensor<4x8xf32>
+  return
+}
+
+// -----
+
+func.func @labels(%a: tensor<4x8xf32>, %y: tensor<5xi64>) {
+  // expected-error @+1 {{expects labels [4], got [5]}}
+  %0 = wse.softmax_cross_entropy %a, %y : tensor<4x8xf32>, tensor<5xi64>
+  return
+}
+
+// -----
+
+func.func @labels_type(%a: tensor<4x8xf32>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{must be ranked tensor of 64-bit signless integer or 32-bit signless integer values}}
+  %0 = wse.softmax_cross_entropy %a, %y : tensor<4x8xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to(%a: tensor<3xf32>) {
+  // expected-error @+1 {{cannot broadcast [3] to [4x5]}}
+  %0 = wse.broadcast_to %a : tensor<3xf32> -> tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @constant() {
+  // expected-error @+1 {{'wse.constant' op failed to verify that all of {value, result} have same type}}
+  %0 = "wse.constant"() {value = dense<1.0> : tensor<2xf32>} : () -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @sgd(%p: tensor<4xf32>, %g: tensor<5xf32>) {
+  // expected-error @+1 {{failed to verify that all of {param, grad, result} have same type}}
+  %0 = "wse.sgd_update"(%p, %g) {lr = 0.1 : f32} : (tensor<4xf32>, tensor<5xf32>) -> tensor<4xf32>
+  return
+}

@@ -1,0 +1,17 @@
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="optimizer=adam" 2>&1 | FileCheck %s --check-prefix=OPT
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="loss=hinge" 2>&1 | FileCheck %s --check-prefix=LOSS
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="loss=output" 2>&1 | FileCheck %s --check-prefix=OUT
+// RUN: not wse-opt %s --wse-make-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="func=nope" 2>&1 | FileCheck %s --check-prefix=FUNC
+
+// OPT: error: unknown optimizer 'adam' (expected sgd)
+// LOSS: error: unknown loss 'hinge' (expected cross-entropy, mse or output)
+// OUT: error: loss=output needs a scalar tensor<f32> first result, got 'tensor<4x4xf32>'
+// FUNC: error: no forward function named 'nope'
+
+// An op without a gradient rule between a parameter and the loss.
+func.func @main(%w: tensor<4x4xf32> {wse.param = "w"}, %x: tensor<4x4xf32> {wse.input = "x"}) -> tensor<4x4xf32> {
+  // NOGRAD: error: 'wse.relu_grad' has no gradient rule (DifferentiableOpInterface); it lies between a parameter and the loss
+  %0 = wse.relu_grad %x, %w : tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}
