@@ -5,7 +5,7 @@ import lit.formats
 config.name = "wse"
 config.test_format = lit.formats.ShTest(True)
 config.suffixes = [".mlir", ".onnxtext", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "python"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "python", "compare.py", "fuzz-wsebin.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.wse_obj_root, "test")
 

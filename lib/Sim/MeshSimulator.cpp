@@ -352,6 +352,13 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   s.cost.fmacsPerCycle = program.machine().fmacs_per_cycle();
   s.cost.addsPerCycle = program.machine().adds_per_cycle();
   s.colors = program.machine().colors();
+  // Simulated SRAM is allocated per PE: refuse what this host cannot hold.
+  int64_t totalWords = 0;
+  for (const wp::Program &prog : program.programs())
+    for (const wp::Buffer &b : prog.buffers())
+      totalWords += prog.width() * (b.offset() / 4 + b.length());
+  if (totalWords > (int64_t(1) << 31))
+    return "the program needs more than 8 GiB of simulated SRAM";
   for (int p = 0; p < program.programs_size(); ++p) {
     const wp::Program &prog = program.programs(p);
     int64_t words = 0;

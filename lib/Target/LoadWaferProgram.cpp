@@ -9,6 +9,7 @@
 #include "wse/Support/Routing.h"
 #include "wse/Target/WaferProgram.h"
 
+#include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
 #include <fstream>

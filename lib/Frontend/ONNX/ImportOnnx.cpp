@@ -464,11 +464,8 @@ FailureOr<Value> OnnxImporter::input(const onnx::NodeProto &node, int i,
                                      Location loc) {
   if (!hasInput(node, i))
     return emitError(loc) << describe(node) << " lacks input " << i;
-  FailureOr<Value> v =
-      lookup(node.input(i), loc, "input " + Twine(i) + " of " + describe(node));
-  if (failed(v))
-    return failure();
-  return v;
+  return lookup(node.input(i), loc,
+                "input " + Twine(i) + " of " + describe(node));
 }
 
 template <typename OpTy>
