@@ -50,8 +50,8 @@ struct SupportedOp {
   int64_t minOpset;
 };
 constexpr SupportedOp kSupportedOps[] = {
-    {"Add", 7},     {"Constant", 1}, {"Flatten", 1}, {"Gemm", 7},
-    {"Identity", 1}, {"MatMul", 1},  {"Relu", 1},    {"Reshape", 5},
+    {"Add", 7},      {"Constant", 1}, {"Flatten", 1}, {"Gemm", 7},
+    {"Identity", 1}, {"MatMul", 1},   {"Relu", 1},    {"Reshape", 5},
 };
 
 static const SupportedOp *findSupported(StringRef type) {
@@ -101,8 +101,9 @@ static std::string dtypeName(int32_t dtype) {
     return "string";
   default:
     if (onnx::TensorProto::DataType_IsValid(dtype))
-      return llvm::StringRef(onnx::TensorProto::DataType_Name(
-                                 static_cast<onnx::TensorProto::DataType>(dtype)))
+      return llvm::StringRef(
+                 onnx::TensorProto::DataType_Name(
+                     static_cast<onnx::TensorProto::DataType>(dtype)))
           .lower();
     return "unknown type " + std::to_string(dtype);
   }
@@ -214,8 +215,7 @@ static int64_t numElements(ArrayRef<int64_t> dims) {
 /// little-endian per the ONNX spec).
 template <typename T>
 static FailureOr<std::vector<T>> readTensorData(const onnx::TensorProto &t,
-                                                Location loc,
-                                                StringRef what) {
+                                                Location loc, StringRef what) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     return emitError(loc) << what
                           << " keeps its data in an external file, which the "
@@ -228,10 +228,9 @@ static FailureOr<std::vector<T>> readTensorData(const onnx::TensorProto &t,
   if (t.has_raw_data()) {
     const std::string &raw = t.raw_data();
     if (raw.size() != size_t(n) * sizeof(T))
-      return emitError(loc) << what << " has " << raw.size()
-                            << " bytes of raw data, expected "
-                            << size_t(n) * sizeof(T) << " for shape "
-                            << shapeStr(dims);
+      return emitError(loc)
+             << what << " has " << raw.size() << " bytes of raw data, expected "
+             << size_t(n) * sizeof(T) << " for shape " << shapeStr(dims);
     out.resize(n);
     for (int64_t i = 0; i < n; ++i)
       out[i] = llvm::support::endian::read<T, llvm::endianness::little>(
@@ -357,9 +356,8 @@ OnnxImporter::valueInfoType(const onnx::ValueInfoProto &info, StringRef what) {
       shape.push_back(dim.dim_value());
       continue;
     }
-    InFlightDiagnostic diag = emitError(loc)
-                              << what << " '" << info.name() << "' dimension "
-                              << i << " is ";
+    InFlightDiagnostic diag = emitError(loc) << what << " '" << info.name()
+                                             << "' dimension " << i << " is ";
     if (dim.has_dim_param())
       diag << "dynamic ('" << dim.dim_param() << "')";
     else
@@ -380,7 +378,8 @@ OnnxImporter::addInitializers(SmallVectorImpl<Type> &argTypes,
   const onnx::GraphProto &graph = model.graph();
   if (graph.sparse_initializer_size() > 0)
     return emitError(fileLoc)
-           << "sparse initializer '" << graph.sparse_initializer(0).values().name()
+           << "sparse initializer '"
+           << graph.sparse_initializer(0).values().name()
            << "' is not supported; store it as a dense initializer";
   for (const onnx::TensorProto &t : graph.initializer()) {
     Location loc = NameLoc::get(builder.getStringAttr(t.name()), fileLoc);
@@ -418,9 +417,10 @@ OnnxImporter::addInitializers(SmallVectorImpl<Type> &argTypes,
   return success();
 }
 
-LogicalResult OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
-                                      SmallVectorImpl<Location> &argLocs,
-                                      SmallVectorImpl<NamedAttrList> &argAttrs) {
+LogicalResult
+OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
+                        SmallVectorImpl<Location> &argLocs,
+                        SmallVectorImpl<NamedAttrList> &argAttrs) {
   llvm::StringSet<> initNames;
   for (const onnx::TensorProto &t : model.graph().initializer())
     initNames.insert(t.name());
@@ -434,7 +434,8 @@ LogicalResult OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
       continue;
     }
     argTypes.push_back(*type);
-    argLocs.push_back(NameLoc::get(builder.getStringAttr(info.name()), fileLoc));
+    argLocs.push_back(
+        NameLoc::get(builder.getStringAttr(info.name()), fileLoc));
     NamedAttrList attrs;
     attrs.set(kInputAttr, builder.getStringAttr(info.name()));
     argAttrs.push_back(std::move(attrs));
@@ -588,15 +589,16 @@ LogicalResult OnnxImporter::importReshape(const onnx::NodeProto &node,
       d = in[i];
     } else if (d == -1) {
       if (inferIdx >= 0)
-        return emitError(loc) << describe(node) << ": shape "
-                              << shapeStr(shape.ints) << " has more than one -1";
+        return emitError(loc)
+               << describe(node) << ": shape " << shapeStr(shape.ints)
+               << " has more than one -1";
       inferIdx = i;
       out.push_back(-1);
       continue;
     } else if (d < 0) {
-      return emitError(loc) << describe(node) << ": shape "
-                            << shapeStr(shape.ints) << " has invalid entry "
-                            << d;
+      return emitError(loc)
+             << describe(node) << ": shape " << shapeStr(shape.ints)
+             << " has invalid entry " << d;
     }
     known *= d;
     out.push_back(d);
@@ -604,9 +606,9 @@ LogicalResult OnnxImporter::importReshape(const onnx::NodeProto &node,
   int64_t total = inType.getNumElements();
   if (inferIdx >= 0) {
     if (known == 0 || total % known != 0)
-      return emitError(loc) << describe(node) << ": cannot reshape "
-                            << shapeStr(in) << " (" << total
-                            << " elements) to " << shapeStr(shape.ints);
+      return emitError(loc)
+             << describe(node) << ": cannot reshape " << shapeStr(in) << " ("
+             << total << " elements) to " << shapeStr(shape.ints);
     out[inferIdx] = total / known;
   } else if (known != total) {
     return emitError(loc) << describe(node) << ": cannot reshape "
@@ -676,8 +678,7 @@ LogicalResult OnnxImporter::importConstant(const onnx::NodeProto &node,
   return success();
 }
 
-LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node,
-                                       int index) {
+LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
   currentName = nodeName(node, index);
   Location loc = nodeLoc(ctx, fileName, node, index);
   if (node.output_size() < 1 || node.output(0).empty())
@@ -718,12 +719,13 @@ LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node,
     auto lt = cast<RankedTensorType>(l->getType());
     auto rt = cast<RankedTensorType>(r->getType());
     if (failed(broadcastShapes(lt.getShape(), rt.getShape(), shape)))
-      return emitError(loc) << describe(node) << ": operands "
-                            << shapeStr(lt.getShape()) << " and "
-                            << shapeStr(rt.getShape()) << " do not broadcast";
-    define(node, AddOp::create(builder, loc,
-                               RankedTensorType::get(shape, lt.getElementType()),
-                               *l, *r));
+      return emitError(loc)
+             << describe(node) << ": operands " << shapeStr(lt.getShape())
+             << " and " << shapeStr(rt.getShape()) << " do not broadcast";
+    define(node,
+           AddOp::create(builder, loc,
+                         RankedTensorType::get(shape, lt.getElementType()), *l,
+                         *r));
     return success();
   }
   if (type == "Relu") {
@@ -778,8 +780,7 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
     auto type = cast<RankedTensorType>(v->getType());
     if (info.type().has_tensor_type() &&
         info.type().tensor_type().has_shape()) {
-      const onnx::TensorShapeProto &shape =
-          info.type().tensor_type().shape();
+      const onnx::TensorShapeProto &shape = info.type().tensor_type().shape();
       bool differ = shape.dim_size() != type.getRank();
       for (int d = 0; !differ && d < shape.dim_size(); ++d)
         differ = shape.dim(d).has_dim_value() &&
