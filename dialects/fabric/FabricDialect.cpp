@@ -102,5 +102,49 @@ LogicalResult ChainOp::verify() {
   return success();
 }
 
+LogicalResult GraphOp::verify() {
+  // Placed regions must not share a PE.
+  SmallVector<RegionOp> placed;
+  for (auto r : getBody().getOps<RegionOp>())
+    if (r.getAt() && r.getGrid().size() == 2 && r.getAt()->size() == 2)
+      placed.push_back(r);
+  for (size_t i = 0; i < placed.size(); ++i)
+    for (size_t j = i + 1; j < placed.size(); ++j) {
+      auto a = *placed[i].getAt(), b = *placed[j].getAt();
+      auto ga = placed[i].getGrid(), gb = placed[j].getGrid();
+      if (a[0] < b[0] + gb[0] && b[0] < a[0] + ga[0] && a[1] < b[1] + gb[1] &&
+          b[1] < a[1] + ga[1])
+        return placed[j].emitOpError("overlaps region @")
+               << placed[i].getSymName() << " on the mesh";
+    }
+  return success();
+}
+
+/// Host bindings name an existing region and carry a ranked tensor type.
+static LogicalResult verifyBinding(Operation *op, FlatSymbolRefAttr region,
+                                   Type type) {
+  if (!lookupRegion(op, region))
+    return op->emitOpError("region ") << region << " is not a fabric.region";
+  if (!isa<RankedTensorType>(type))
+    return op->emitOpError("binds a ranked tensor, not ") << type;
+  return success();
+}
+
+LogicalResult InputOp::verify() {
+  return verifyBinding(*this, getRegionAttr(), getType());
+}
+LogicalResult OutputOp::verify() {
+  return verifyBinding(*this, getRegionAttr(), getType());
+}
+LogicalResult ParamOp::verify() {
+  if (failed(verifyBinding(*this, getRegionAttr(), getType())))
+    return failure();
+  if (auto init = getInit())
+    if (init->getType() != getType())
+      return emitOpError("init has type ")
+             << init->getType() << ", the parameter " << getType();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "fabric/FabricOps.cpp.inc"

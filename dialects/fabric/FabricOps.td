@@ -43,6 +43,7 @@ def Fabric_GraphOp : Fabric_Op<"graph", [SymbolTable, Symbol, NoTerminator,
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
 }
 
 def Fabric_RegionOp : Fabric_Op<"region", [Symbol, HasParent<"GraphOp">]> {
@@ -110,6 +111,7 @@ def Fabric_InputOp : Fabric_Op<"input", [HasParent<"GraphOp">]> {
   let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
                    TypeAttr:$type);
   let assemblyFormat = "$name `to` $region $port `:` $type attr-dict";
+  let hasVerifier = 1;
 }
 
 def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
@@ -117,6 +119,7 @@ def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
   let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
                    TypeAttr:$type, UnitAttr:$loss);
   let assemblyFormat = "$name `from` $region $port `:` $type attr-dict";
+  let hasVerifier = 1;
 }
 
 def Fabric_ParamOp : Fabric_Op<"param", [HasParent<"GraphOp">]> {
@@ -124,6 +127,7 @@ def Fabric_ParamOp : Fabric_Op<"param", [HasParent<"GraphOp">]> {
   let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
                    TypeAttr:$type, OptionalAttr<ElementsAttr>:$init);
   let assemblyFormat = "$name `in` $region $port `:` $type (`init` $init^)? attr-dict";
+  let hasVerifier = 1;
 }
 
 #endif

@@ -5,7 +5,7 @@
 // chains) over links. PEs form a Kahn process network: a receive blocks
 // until its data is there, and each (PE, color) queue has one sender, so
 // results and cycle counts do not depend on the order PEs are stepped in.
-// docs/cost-model.md describes the timing.
+// docs/simulator.md describes the timing.
 //
 //===----------------------------------------------------------------------===//
 #ifndef WSE_SIM_MESHSIMULATOR_H
@@ -28,7 +28,7 @@ namespace wsert {
 namespace sim {
 
 /// Cycles an instruction costs, from the machine's rates (see
-/// docs/cost-model.md). Exposed for tests.
+/// docs/simulator.md). Exposed for tests.
 struct CostModel {
   int64_t fmacsPerCycle = 1, addsPerCycle = 2;
   uint64_t matmul(int64_t m, int64_t n, int64_t k) const;

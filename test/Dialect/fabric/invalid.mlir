@@ -54,3 +54,26 @@ fabric.graph @g {
 
 // expected-error @+1 {{'fabric.region' op expects parent op 'fabric.graph'}}
 fabric.region @r "linear" grid [2, 1] sram 16 config {}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @a "linear" grid [4, 1] sram 16 at [0, 0] config {}
+  // expected-error @+1 {{overlaps region @a on the mesh}}
+  fabric.region @b "linear" grid [2, 1] sram 16 at [3, 0] config {}
+}
+
+// -----
+
+fabric.graph @g {
+  // expected-error @+1 {{region @nowhere is not a fabric.region}}
+  fabric.input "x" to @nowhere "x" : tensor<4xf32>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @a "linear" grid [4, 1] sram 16 config {}
+  // expected-error @+1 {{init has type 'tensor<2xf32>', the parameter 'tensor<4xf32>'}}
+  fabric.param "w" in @a "weight" : tensor<4xf32> init dense<0.0> : tensor<2xf32>
+}
