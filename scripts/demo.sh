@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, then trains a small MLP
 # (64-128-10, batch 32) on a simulated 16x16 corner of a WSE-2 and prints
-# its loss per step.
+# its loss per step. It fits one batch (DATA=stream gives every step a fresh
+# batch, where the loss falls more slowly and less evenly).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${WSE_BUILD_DIR:-$ROOT/build}"
@@ -14,7 +15,9 @@ WORK="$BUILD/demo"
 mkdir -p "$WORK"
 cd "$WORK"
 set -x
-/usr/bin/python3 "$ROOT/models/mlp/export.py" --out mlp.onnx --data-dir . --steps "$STEPS"
+ONE_BATCH="--one-batch"
+if [ "${DATA:-one}" = "stream" ]; then ONE_BATCH=""; fi
+/usr/bin/python3 "$ROOT/models/mlp/export.py" --out mlp.onnx --data-dir . --steps "$STEPS" $ONE_BATCH
 "$BIN/wse-translate" --import-onnx mlp.onnx -o mlp.mlir
 "$BIN/wse-opt" mlp.mlir \
   --wse-train-pipeline="loss=cross-entropy optimizer=sgd lr=0.1 machine=wse2 mesh=$MESH" \

@@ -34,6 +34,8 @@ def parse_args(argv=None):
                    help="if given, also write x.npy and labels.npy here")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--data-seed", type=int, default=1)
+    p.add_argument("--one-batch", action="store_true",
+                   help="write one batch (no step dimension), used at every step")
     p.add_argument("--verbose", action="store_true")
     return p.parse_args(argv)
 
@@ -106,6 +108,8 @@ def main(argv=None):
         os.makedirs(args.data_dir, exist_ok=True)
         x, labels = make_data(args.steps, args.batch, args.in_features,
                               args.classes, args.data_seed)
+        if args.one_batch:
+            x, labels = x[0], labels[0]
         np.save(os.path.join(args.data_dir, "x.npy"), x)
         np.save(os.path.join(args.data_dir, "labels.npy"), labels)
         if args.verbose:
