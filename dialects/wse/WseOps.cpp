@@ -1,4 +1,5 @@
 //===- WseOps.cpp - verifiers and type inference of wse ops ---------------===//
+#include "WseOpsCommon.h"
 #include "wse/WseDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -23,24 +24,26 @@ LogicalResult mlir::wse::broadcastShapes(ArrayRef<int64_t> a,
   return success();
 }
 
-static std::string shapeStr(ArrayRef<int64_t> shape) {
+std::string mlir::wse::opdetail::shapeStr(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (auto [i, d] : llvm::enumerate(shape))
     s += (i ? "x" : "") + std::to_string(d);
   return s + "]";
 }
 
-/// A boolean attribute seen by type inference. While parsing, inherent
-/// attributes are still in the attribute dictionary, not yet in properties.
-template <typename AdaptorT>
-static bool flagOf(AdaptorT &adaptor, BoolAttr fromProps, StringRef name) {
-  if (fromProps)
-    return fromProps.getValue();
-  if (DictionaryAttr dict = adaptor.getAttributes())
-    if (auto a = dict.getAs<BoolAttr>(name))
-      return a.getValue();
-  return false;
+LogicalResult mlir::wse::opdetail::normalizeAxis(std::optional<Location> loc,
+                                               StringRef op, int64_t &axis,
+                                               int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    return emitOptionalError(loc, "wse.", op, " axis ", axis,
+                             " is out of range for rank ", rank);
+  if (axis < 0)
+    axis += rank;
+  return success();
 }
+
+using opdetail::flagOf;
+using opdetail::shapeStr;
 
 //===----------------------------------------------------------------------===//
 // ConstantOp
@@ -93,29 +96,41 @@ MatmulOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
                            SmallVectorImpl<Type> &inferred) {
   auto a = cast<RankedTensorType>(adaptor.getA().getType());
   auto b = cast<RankedTensorType>(adaptor.getB().getType());
-  if (a.getRank() != 2 || b.getRank() != 2)
-    return emitOptionalError(loc, "wse.matmul takes rank-2 operands, got ",
-                             shapeStr(a.getShape()), " and ",
+  if (a.getRank() < 2 || b.getRank() < 2)
+    return emitOptionalError(loc, "wse.matmul takes operands of rank 2 or "
+                             "more, got ", shapeStr(a.getShape()), " and ",
                              shapeStr(b.getShape()));
   bool ta = flagOf(adaptor, adaptor.getTransposeAAttr(), "transpose_a");
   bool tb = flagOf(adaptor, adaptor.getTransposeBAttr(), "transpose_b");
-  int64_t m = a.getDimSize(ta ? 1 : 0), ka = a.getDimSize(ta ? 0 : 1);
-  int64_t kb = b.getDimSize(tb ? 1 : 0), n = b.getDimSize(tb ? 0 : 1);
+  int64_t ra = a.getRank(), rb = b.getRank();
+  int64_t m = a.getDimSize(ta ? ra - 1 : ra - 2);
+  int64_t ka = a.getDimSize(ta ? ra - 2 : ra - 1);
+  int64_t kb = b.getDimSize(tb ? rb - 1 : rb - 2);
+  int64_t n = b.getDimSize(tb ? rb - 2 : rb - 1);
   if (ka != kb)
     return emitOptionalError(loc, "wse.matmul contraction sizes differ: ",
                              shapeStr(a.getShape()),
                              ta ? " (transposed)" : "", " x ",
                              shapeStr(b.getShape()), tb ? " (transposed)" : "");
+  // Leading (batch) dims broadcast.
+  SmallVector<int64_t> shape;
+  if (failed(broadcastShapes(a.getShape().drop_back(2),
+                             b.getShape().drop_back(2), shape)))
+    return emitOptionalError(loc, "wse.matmul batch dims of ",
+                             shapeStr(a.getShape()), " and ",
+                             shapeStr(b.getShape()), " do not broadcast");
+  shape.push_back(m);
+  shape.push_back(n);
   if (Value bias = adaptor.getBias()) {
     auto c = cast<RankedTensorType>(bias.getType());
     SmallVector<int64_t> out;
-    if (failed(broadcastShapes(c.getShape(), {m, n}, out)) ||
-        ArrayRef<int64_t>(out) != ArrayRef<int64_t>{m, n})
+    if (failed(broadcastShapes(c.getShape(), shape, out)) ||
+        ArrayRef<int64_t>(out) != ArrayRef<int64_t>(shape))
       return emitOptionalError(loc, "wse.matmul bias ", shapeStr(c.getShape()),
-                               " does not broadcast to the result [", m, "x",
-                               n, "]");
+                               " does not broadcast to the result ",
+                               shapeStr(shape));
   }
-  inferred.push_back(RankedTensorType::get({m, n}, Float32Type::get(ctx)));
+  inferred.push_back(RankedTensorType::get(shape, Float32Type::get(ctx)));
   return success();
 }
 
@@ -127,66 +142,97 @@ template <typename AdaptorT>
 static LogicalResult inferBroadcast(MLIRContext *ctx,
                                     std::optional<Location> loc,
                                     AdaptorT adaptor, StringRef name,
-                                    SmallVectorImpl<Type> &inferred) {
+                                    SmallVectorImpl<Type> &inferred,
+                                    Type resultElement = {}) {
   auto l = cast<RankedTensorType>(adaptor.getLhs().getType());
   auto r = cast<RankedTensorType>(adaptor.getRhs().getType());
+  if (l.getElementType() != r.getElementType())
+    return emitOptionalError(loc, "wse.", name, " operands have different "
+                             "element types: ", l.getElementType(), " and ",
+                             r.getElementType());
   SmallVector<int64_t> shape;
   if (failed(broadcastShapes(l.getShape(), r.getShape(), shape)))
     return emitOptionalError(loc, "wse.", name, " operands ",
                              shapeStr(l.getShape()), " and ",
                              shapeStr(r.getShape()), " do not broadcast");
-  inferred.push_back(RankedTensorType::get(shape, Float32Type::get(ctx)));
+  inferred.push_back(RankedTensorType::get(
+      shape, resultElement ? resultElement : l.getElementType()));
   return success();
 }
 
-#define WSE_BROADCAST_INFER(OP, NAME)                                          \
+#define WSE_BROADCAST_INFER(OP, NAME, ELEMENT)                                 \
   LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
                                      std::optional<Location> loc,              \
                                      OP::Adaptor adaptor,                      \
                                      SmallVectorImpl<Type> &inferred) {        \
-    return inferBroadcast(ctx, loc, adaptor, NAME, inferred);                  \
+    return inferBroadcast(ctx, loc, adaptor, NAME, inferred, ELEMENT);         \
   }
-WSE_BROADCAST_INFER(AddOp, "add")
-WSE_BROADCAST_INFER(SubOp, "sub")
-WSE_BROADCAST_INFER(MulOp, "mul")
+WSE_BROADCAST_INFER(AddOp, "add", Type())
+WSE_BROADCAST_INFER(SubOp, "sub", Type())
+WSE_BROADCAST_INFER(MulOp, "mul", Type())
+WSE_BROADCAST_INFER(DivOp, "div", Type())
+WSE_BROADCAST_INFER(PowOp, "pow", Type())
+WSE_BROADCAST_INFER(MaxOp, "max", Type())
+WSE_BROADCAST_INFER(MinOp, "min", Type())
+WSE_BROADCAST_INFER(EqualOp, "equal", IntegerType::get(ctx, 1))
+WSE_BROADCAST_INFER(LessOp, "less", IntegerType::get(ctx, 1))
+WSE_BROADCAST_INFER(LessEqualOp, "less_equal", IntegerType::get(ctx, 1))
+WSE_BROADCAST_INFER(GreaterOp, "greater", IntegerType::get(ctx, 1))
+WSE_BROADCAST_INFER(GreaterEqualOp, "greater_equal", IntegerType::get(ctx, 1))
+WSE_BROADCAST_INFER(AndOp, "and", Type())
+WSE_BROADCAST_INFER(OrOp, "or", Type())
+WSE_BROADCAST_INFER(XorOp, "xor", Type())
 #undef WSE_BROADCAST_INFER
 
 //===----------------------------------------------------------------------===//
 // ReduceSumOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-ReduceSumOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
-                              ReduceSumOp::Adaptor adaptor,
-                              SmallVectorImpl<Type> &inferred) {
+template <typename AdaptorT>
+static LogicalResult inferReduce(std::optional<Location> loc, AdaptorT adaptor,
+                                 StringRef name,
+                                 SmallVectorImpl<Type> &inferred) {
   auto in = cast<RankedTensorType>(adaptor.getInput().getType());
-  DenseI64ArrayAttr axesAttr = adaptor.getAxesAttr();
-  if (!axesAttr && adaptor.getAttributes())
-    axesAttr = adaptor.getAttributes().template getAs<DenseI64ArrayAttr>("axes");
+  DenseI64ArrayAttr axesAttr =
+      opdetail::attrOf(adaptor, adaptor.getAxesAttr(), "axes");
   if (!axesAttr)
-    return emitOptionalError(loc, "wse.reduce_sum needs axes");
+    return emitOptionalError(loc, "wse.", name, " needs axes");
   ArrayRef<int64_t> axes = axesAttr.asArrayRef();
-  SmallVector<int64_t> shape;
   int64_t prev = -1;
   for (int64_t ax : axes) {
     if (ax < 0 || ax >= in.getRank())
-      return emitOptionalError(loc, "wse.reduce_sum axis ", ax,
+      return emitOptionalError(loc, "wse.", name, " axis ", ax,
                                " is out of range for rank ", in.getRank());
     if (ax <= prev)
-      return emitOptionalError(loc,
-                               "wse.reduce_sum axes must be sorted and unique");
+      return emitOptionalError(loc, "wse.", name,
+                               " axes must be sorted and unique");
     prev = ax;
   }
+  bool keep = flagOf(adaptor, adaptor.getKeepDimsAttr(), "keep_dims");
+  SmallVector<int64_t> shape;
   for (int64_t d = 0; d < in.getRank(); ++d) {
-    bool reduced = llvm::is_contained(axes, d);
-    if (!reduced)
+    if (!llvm::is_contained(axes, d))
       shape.push_back(in.getDimSize(d));
-    else if (flagOf(adaptor, adaptor.getKeepDimsAttr(), "keep_dims"))
+    else if (keep)
       shape.push_back(1);
   }
-  inferred.push_back(RankedTensorType::get(shape, Float32Type::get(ctx)));
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
   return success();
 }
+
+#define WSE_REDUCE_INFER(OP, NAME)                                             \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
+                                     std::optional<Location> loc,              \
+                                     OP::Adaptor adaptor,                      \
+                                     SmallVectorImpl<Type> &inferred) {        \
+    return inferReduce(loc, adaptor, NAME, inferred);                          \
+  }
+WSE_REDUCE_INFER(ReduceSumOp, "reduce_sum")
+WSE_REDUCE_INFER(ReduceMeanOp, "reduce_mean")
+WSE_REDUCE_INFER(ReduceMaxOp, "reduce_max")
+WSE_REDUCE_INFER(ReduceMinOp, "reduce_min")
+WSE_REDUCE_INFER(ReduceProdOp, "reduce_prod")
+#undef WSE_REDUCE_INFER
 
 //===----------------------------------------------------------------------===//
 // Losses

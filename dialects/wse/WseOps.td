@@ -29,6 +29,8 @@ def Wse_F32Tensor : RankedTensorOf<[F32]>;
 def Wse_IndexTensor : RankedTensorOf<[I64, I32]>;
 def Wse_AnyTensor : RankedTensorOf<[F32, I64, I32, I1]>;
 def Wse_ScalarF32 : 0DTensorOf<[F32]>;
+def Wse_NumericTensor : RankedTensorOf<[F32, I64, I32]>;
+def Wse_BoolTensor : RankedTensorOf<[I1]>;
 
 //===----------------------------------------------------------------------===//
 // Constants and shapes
@@ -86,18 +88,29 @@ def Wse_MatmulOp : Wse_Op<"matmul", [Pure, InferTypeOpAdaptor,
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-class Wse_BroadcastBinaryOp<string mnemonic, string desc>
-    : Wse_Op<mnemonic, [Pure, InferTypeOpAdaptor,
-        DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+class Wse_BroadcastBinaryOp<string mnemonic, string desc,
+                            list<Trait> traits = []>
+    : Wse_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
   let summary = desc # " with NumPy broadcasting";
-  let arguments = (ins Wse_F32Tensor:$lhs, Wse_F32Tensor:$rhs);
-  let results = (outs Wse_F32Tensor:$result);
+  let description = [{
+    Both operands have the same element type (f32, i64 or i32); shapes
+    broadcast as in NumPy.
+  }];
+  let arguments = (ins Wse_NumericTensor:$lhs, Wse_NumericTensor:$rhs);
+  let results = (outs Wse_NumericTensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
 }
 
-def Wse_AddOp : Wse_BroadcastBinaryOp<"add", "Elementwise sum">;
-def Wse_SubOp : Wse_BroadcastBinaryOp<"sub", "Elementwise difference">;
-def Wse_MulOp : Wse_BroadcastBinaryOp<"mul", "Elementwise product">;
+class Wse_DiffBinaryOp<string mnemonic, string desc>
+    : Wse_BroadcastBinaryOp<mnemonic, desc,
+        [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
+// Gradient rules for these arrive with issue 4; until then they are plain.
+class Wse_PlainBinaryOp<string mnemonic, string desc>
+    : Wse_BroadcastBinaryOp<mnemonic, desc>;
+
+def Wse_AddOp : Wse_DiffBinaryOp<"add", "Elementwise sum">;
+def Wse_SubOp : Wse_DiffBinaryOp<"sub", "Elementwise difference">;
+def Wse_MulOp : Wse_DiffBinaryOp<"mul", "Elementwise product">;
 
 def Wse_ReluOp : Wse_Op<"relu", [Pure, SameOperandsAndResultType,
     DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
@@ -119,24 +132,31 @@ def Wse_ReluGradOp : Wse_Op<"relu_grad", [Pure,
 // Reductions
 //===----------------------------------------------------------------------===//
 
-def Wse_ReduceSumOp : Wse_Op<"reduce_sum", [Pure, InferTypeOpAdaptor,
-    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
-  let summary = "Sum over the given axes";
+class Wse_ReduceOp<string mnemonic, string desc, list<Trait> traits = []>
+    : Wse_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)> {
+  let summary = desc # " over the given axes";
   let description = [{
-    Sums `input` over `axes` (sorted, unique, in range). With `keep_dims`
-    the reduced axes stay as size 1.
+    Reduces `input` over `axes` (sorted, unique, in range). With `keep_dims`
+    the reduced axes stay as size 1. An empty `axes` reduces nothing.
   }];
-  let arguments = (ins Wse_F32Tensor:$input, DenseI64ArrayAttr:$axes,
+  let arguments = (ins Wse_NumericTensor:$input, DenseI64ArrayAttr:$axes,
                    DefaultValuedAttr<BoolAttr, "false">:$keep_dims);
-  let results = (outs Wse_F32Tensor:$result);
+  let results = (outs Wse_NumericTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
+
+def Wse_ReduceSumOp : Wse_ReduceOp<"reduce_sum", "Sum",
+    [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
+def Wse_ReduceMeanOp : Wse_ReduceOp<"reduce_mean", "Mean">;
+def Wse_ReduceMaxOp : Wse_ReduceOp<"reduce_max", "Maximum">;
+def Wse_ReduceMinOp : Wse_ReduceOp<"reduce_min", "Minimum">;
+def Wse_ReduceProdOp : Wse_ReduceOp<"reduce_prod", "Product">;
 
 def Wse_BroadcastToOp : Wse_Op<"broadcast_to", [Pure,
     DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "Broadcast to a larger shape (NumPy rules)";
-  let arguments = (ins Wse_F32Tensor:$input);
-  let results = (outs Wse_F32Tensor:$result);
+  let arguments = (ins Wse_AnyTensor:$input);
+  let results = (outs Wse_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
 }
@@ -183,5 +203,9 @@ def Wse_SgdUpdateOp : Wse_Op<"sgd_update", [Pure,
   let results = (outs Wse_F32Tensor:$result);
   let assemblyFormat = "$param `,` $grad attr-dict `:` type($param)";
 }
+
+include "wse/WseMathOps.td"
+include "wse/WseShapeOps.td"
+include "wse/WseNNOps.td"
 
 #endif

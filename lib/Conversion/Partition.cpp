@@ -113,7 +113,7 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
       return mm.emitError("the linear kernel needs x * W^T + b with W [out, "
                           "in] and b [out] parameters (transpose_b, alpha = "
                           "beta = 1)");
-    ts.layers.insert(ts.layers.begin(), Layer{mm, pendingRelu, w, bias});
+    ts.layers.insert(ts.layers.begin(), Layer{mm, pendingRelu, w, bias, 0.0f, ""});
     pendingRelu = {};
     Value a = mm.getA();
     if (auto arg = dyn_cast<BlockArgument>(a)) {

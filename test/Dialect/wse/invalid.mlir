@@ -9,7 +9,7 @@ func.func @contraction(%a: tensor<4x8xf32>, %b: tensor<16x8xf32>) -> tensor<4x16
 // -----
 
 func.func @rank(%a: tensor<4xf32>, %b: tensor<4x8xf32>) {
-  // expected-error @+1 {{rank-2 operands}}
+  // expected-error @+1 {{takes operands of rank 2 or more, got [4] and [4x8]}}
   %0 = wse.matmul %a, %b : tensor<4xf32>, tensor<4x8xf32>
   return
 }

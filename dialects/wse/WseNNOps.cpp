@@ -1,0 +1,156 @@
+//===- WseNNOps.cpp - softmax, norms, arg-reductions, nll -----------------===//
+#include "WseOpsCommon.h"
+
+using namespace mlir;
+using namespace mlir::wse;
+using opdetail::attrOf;
+using opdetail::flagOf;
+using opdetail::shapeStr;
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  return success();
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  int64_t axis = getAxisAttr().getInt();
+  if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  return success();
+}
+
+/// Checks that an optional scale or bias broadcasts to dims [axis, rank).
+static LogicalResult checkAffine(std::optional<Location> loc, StringRef op,
+                                 StringRef what, Value v,
+                                 RankedTensorType in, int64_t axis) {
+  if (!v)
+    return success();
+  auto t = cast<RankedTensorType>(v.getType());
+  ArrayRef<int64_t> tail = in.getShape().drop_front(axis);
+  SmallVector<int64_t> out;
+  if (t.getRank() > int64_t(tail.size()) ||
+      failed(broadcastShapes(t.getShape(), tail, out)) ||
+      ArrayRef<int64_t>(out) != tail)
+    return emitOptionalError(loc, "wse.", op, " ", what, " ",
+                             shapeStr(t.getShape()),
+                             " does not broadcast to the normalized dims ",
+                             shapeStr(tail));
+  return success();
+}
+
+LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            LayerNormOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto axisAttr = attrOf(adaptor, adaptor.getAxisAttr(), "axis");
+  if (!axisAttr)
+    return emitOptionalError(loc, "wse.layer_norm needs axis");
+  int64_t axis = axisAttr.getInt();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOptionalError(loc, "wse.layer_norm axis ", axis,
+                             " is out of range for rank ", in.getRank());
+  if (failed(checkAffine(loc, "layer_norm", "scale", adaptor.getScale(), in,
+                         axis)) ||
+      failed(checkAffine(loc, "layer_norm", "bias", adaptor.getBias(), in,
+                         axis)))
+    return failure();
+  inferred.push_back(in);
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          RmsNormOp::Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto axisAttr = attrOf(adaptor, adaptor.getAxisAttr(), "axis");
+  if (!axisAttr)
+    return emitOptionalError(loc, "wse.rms_norm needs axis");
+  int64_t axis = axisAttr.getInt();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOptionalError(loc, "wse.rms_norm axis ", axis,
+                             " is out of range for rank ", in.getRank());
+  if (failed(checkAffine(loc, "rms_norm", "scale", adaptor.getScale(), in,
+                         axis)))
+    return failure();
+  inferred.push_back(in);
+  return success();
+}
+
+template <typename AdaptorT>
+static LogicalResult inferArg(MLIRContext *ctx, std::optional<Location> loc,
+                              AdaptorT adaptor, StringRef name,
+                              SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto axisAttr = attrOf(adaptor, adaptor.getAxisAttr(), "axis");
+  if (!axisAttr)
+    return emitOptionalError(loc, "wse.", name, " needs axis");
+  int64_t axis = axisAttr.getInt();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOptionalError(loc, "wse.", name, " axis ", axis,
+                             " is out of range for rank ", in.getRank());
+  bool keep = flagOf(adaptor, adaptor.getKeepDimsAttr(), "keep_dims", true);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < in.getRank(); ++d)
+    if (d != axis)
+      shape.push_back(in.getDimSize(d));
+    else if (keep)
+      shape.push_back(1);
+  inferred.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         ArgMaxOp::Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  return inferArg(ctx, loc, adaptor, "argmax", inferred);
+}
+
+LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         ArgMinOp::Adaptor adaptor,
+                                         SmallVectorImpl<Type> &inferred) {
+  return inferArg(ctx, loc, adaptor, "argmin", inferred);
+}
+
+LogicalResult NllLossOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          NllLossOp::Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto labels = cast<RankedTensorType>(adaptor.getLabels().getType());
+  if (in.getRank() < 2)
+    return emitOptionalError(loc, "wse.nll_loss expects input [N, C, d...], "
+                             "got ", shapeStr(in.getShape()));
+  SmallVector<int64_t> expect{in.getDimSize(0)};
+  llvm::append_range(expect, in.getShape().drop_front(2));
+  if (labels.getShape() != ArrayRef<int64_t>(expect))
+    return emitOptionalError(loc, "wse.nll_loss expects labels ",
+                             shapeStr(expect), ", got ",
+                             shapeStr(labels.getShape()));
+  if (Value w = adaptor.getWeight()) {
+    auto wt = cast<RankedTensorType>(w.getType());
+    if (wt.getShape() != ArrayRef<int64_t>{in.getDimSize(1)})
+      return emitOptionalError(loc, "wse.nll_loss expects weight [",
+                               in.getDimSize(1), "], got ",
+                               shapeStr(wt.getShape()));
+  }
+  auto red = attrOf(adaptor, adaptor.getReductionAttr(), "reduction");
+  StringRef reduction = red ? red.getValue() : "mean";
+  if (reduction != "none" && reduction != "sum" && reduction != "mean")
+    return emitOptionalError(loc, "wse.nll_loss reduction must be none, sum "
+                             "or mean, not '", reduction, "'");
+  if (reduction == "none")
+    inferred.push_back(RankedTensorType::get(expect, in.getElementType()));
+  else
+    inferred.push_back(RankedTensorType::get({}, in.getElementType()));
+  return success();
+}

@@ -1,0 +1,77 @@
+// Neural-network ops: softmax, normalization, arg-reductions and losses.
+// Included from WseOps.td.
+
+class Wse_SoftmaxLikeOp<string mnemonic, string desc>
+    : Wse_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = desc # " along one axis";
+  let arguments = (ins Wse_F32Tensor:$input, I64Attr:$axis);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Wse_SoftmaxOp : Wse_SoftmaxLikeOp<"softmax", "softmax">;
+def Wse_LogSoftmaxOp : Wse_SoftmaxLikeOp<"log_softmax", "log of softmax">;
+
+def Wse_LayerNormOp : Wse_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
+    AttrSizedOperandSegments]> {
+  let summary = "Normalize over dims [axis, rank), then scale and shift";
+  let description = [{
+    `(x - mean) / sqrt(var + epsilon) * scale + bias`, mean and (biased)
+    variance over the trailing dims from `axis`. `scale` and `bias`
+    broadcast against those trailing dims.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input, Optional<Wse_F32Tensor>:$scale,
+                   Optional<Wse_F32Tensor>:$bias, I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input (`scale` $scale^ `:` type($scale))? (`bias` $bias^ `:` type($bias))?
+    attr-dict `:` type($input)
+  }];
+}
+
+def Wse_RmsNormOp : Wse_Op<"rms_norm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "x / sqrt(mean(x^2) + epsilon) * scale over dims [axis, rank)";
+  let arguments = (ins Wse_F32Tensor:$input, Optional<Wse_F32Tensor>:$scale,
+                   I64Attr:$axis, F32Attr:$epsilon);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input (`scale` $scale^ `:` type($scale))? attr-dict `:` type($input)
+  }];
+}
+
+class Wse_ArgReduceOp<string mnemonic, string desc>
+    : Wse_Op<mnemonic, [Pure, InferTypeOpAdaptor]> {
+  let summary = "Index (i64) of the " # desc # " along an axis";
+  let description = [{
+    Ties resolve to the first index, or the last with `select_last_index`.
+  }];
+  let arguments = (ins Wse_NumericTensor:$input, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "true">:$keep_dims,
+                   DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs RankedTensorOf<[I64]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Wse_ArgMaxOp : Wse_ArgReduceOp<"argmax", "largest element">;
+def Wse_ArgMinOp : Wse_ArgReduceOp<"argmin", "smallest element">;
+
+def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Negative log-likelihood of log-probabilities [N, C, d...] at labels [N, d...]";
+  let description = [{
+    `loss[n, d...] = -weight[c] * input[n, c, d...]` with `c = labels[n, d...]`;
+    positions whose label equals `ignore_index` contribute 0 (and no weight).
+    `reduction` is `none` (result shaped like labels), `sum`, or `mean` (the
+    sum divided by the summed weights of the counted positions), as in
+    ONNX NegativeLogLikelihoodLoss and torch's nll_loss.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input, Wse_IndexTensor:$labels,
+                   Optional<Wse_F32Tensor>:$weight,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $labels (`weight` $weight^ `:` type($weight))? attr-dict
+    `:` type($input) `,` type($labels)
+  }];
+}

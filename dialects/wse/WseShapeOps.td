@@ -1,0 +1,53 @@
+// Data movement: transpose, concat, slice, gather. Included from WseOps.td.
+
+def Wse_TransposeOp : Wse_Op<"transpose", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Permute dimensions: result dim i is input dim perm[i]";
+  let arguments = (ins Wse_AnyTensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Wse_ConcatOp : Wse_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Join tensors along an axis";
+  let arguments = (ins Variadic<Wse_AnyTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs)";
+}
+
+def Wse_SliceOp : Wse_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Strided slice with static, normalized bounds";
+  let description = [{
+    Along dim i the result takes `start[i] + k * stride[i]` for
+    `k = 0 .. size[i] - 1`, where size is `ceil((limit - start) / stride)`
+    for a positive stride and `ceil((start - limit) / -stride)` for a
+    negative one (at least 0). `start` must index the input when size > 0;
+    a negative-stride `limit` of -1 means "through index 0".
+  }];
+  let arguments = (ins Wse_AnyTensor:$input, DenseI64ArrayAttr:$start,
+                   DenseI64ArrayAttr:$limit, DenseI64ArrayAttr:$stride);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Wse_GatherOp : Wse_Op<"gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Take slices of data along an axis at integer indices (ONNX Gather)";
+  let description = [{
+    Result shape is `data.shape[:axis] + indices.shape + data.shape[axis+1:]`.
+    Negative indices count from the end; an index out of range is a runtime
+    error. This is an embedding lookup when data is the table and axis 0.
+  }];
+  let arguments = (ins Wse_AnyTensor:$data, Wse_IndexTensor:$indices,
+                   I64Attr:$axis);
+  let results = (outs Wse_AnyTensor:$result);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` type($data) `,` type($indices)";
+}
+
+def Wse_CumsumOp : Wse_Op<"cumsum", [Pure, SameOperandsAndResultType]> {
+  let summary = "Running sum along an axis (ONNX CumSum)";
+  let arguments = (ins Wse_NumericTensor:$input, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                   DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Wse_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
