@@ -5,6 +5,7 @@
 // rules know nothing of the model they are used in.
 //
 //===----------------------------------------------------------------------===//
+#include "WseGradientUtils.h"
 #include "wse/WseDialect.h"
 
 #include "mlir/IR/Builders.h"
@@ -13,19 +14,21 @@
 using namespace mlir;
 using namespace mlir::wse;
 
+using grad::G;
+
 static Value scalarConstant(OpBuilder &b, Location loc, float v) {
-  auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
+  return G(b, loc).c(v);
 }
 
 static Value scaled(OpBuilder &b, Location loc, Value x, float factor) {
-  if (factor == 1.0f)
-    return x;
-  return MulOp::create(b, loc, x, scalarConstant(b, loc, factor));
+  return G(b, loc).mul(x, factor);
 }
 
-/// Sums a broadcast gradient back to the shape of the operand it came from.
 static Value reduceToType(OpBuilder &b, Location loc, Value grad, Type target) {
+  return G(b, loc).reduceTo(grad, target);
+}
+
+Value G::reduceTo(Value grad, Type target) {
   auto gt = cast<RankedTensorType>(grad.getType());
   auto tt = cast<RankedTensorType>(target);
   if (gt == tt)
@@ -37,11 +40,23 @@ static Value reduceToType(OpBuilder &b, Location loc, Value grad, Type target) {
       axes.push_back(d);
   Value r = grad;
   if (!axes.empty())
-    r = ReduceSumOp::create(b, loc, grad, b.getDenseI64ArrayAttr(axes),
-                            b.getBoolAttr(true));
-  if (r.getType() != tt)
-    r = ReshapeOp::create(b, loc, tt, r);
-  return r;
+    r = sumKeep(grad, axes);
+  return reshape(r, tt);
+}
+
+SmallVector<int64_t> grad::trailingAxes(int64_t axis, int64_t rank) {
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < rank; ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+RankedTensorType grad::keptType(RankedTensorType input,
+                                ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> shape(input.getShape());
+  for (int64_t a : axes)
+    shape[a] = 1;
+  return RankedTensorType::get(shape, input.getElementType());
 }
 
 LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,

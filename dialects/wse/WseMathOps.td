@@ -15,7 +15,7 @@ class Wse_UnaryOp<string mnemonic, string desc, Type type = Wse_F32Tensor,
 }
 
 class Wse_DiffUnaryOp<string mnemonic, string desc, Type type = Wse_F32Tensor>
-    : Wse_UnaryOp<mnemonic, desc, type, []>;
+    : Wse_UnaryOp<mnemonic, desc, type, [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
 
 def Wse_NegOp : Wse_DiffUnaryOp<"neg", "-x", Wse_NumericTensor>;
 def Wse_AbsOp : Wse_DiffUnaryOp<"abs", "|x|", Wse_NumericTensor>;
@@ -35,7 +35,8 @@ def Wse_CosOp : Wse_DiffUnaryOp<"cos", "cosine">;
 def Wse_FloorOp : Wse_UnaryOp<"floor", "largest integer not above x">;
 def Wse_CeilOp : Wse_UnaryOp<"ceil", "smallest integer not below x">;
 
-def Wse_GeluOp : Wse_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Wse_GeluOp : Wse_Op<"gelu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "GELU: x * Phi(x), exactly (erf) or with the tanh approximation";
   let arguments = (ins Wse_F32Tensor:$input,
                    DefaultValuedAttr<BoolAttr, "false">:$approximate);
@@ -43,21 +44,24 @@ def Wse_GeluOp : Wse_Op<"gelu", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Wse_LeakyReluOp : Wse_Op<"leaky_relu", [Pure, SameOperandsAndResultType]> {
+def Wse_LeakyReluOp : Wse_Op<"leaky_relu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "x if x >= 0 else alpha * x";
   let arguments = (ins Wse_F32Tensor:$input, F32Attr:$alpha);
   let results = (outs Wse_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Wse_EluOp : Wse_Op<"elu", [Pure, SameOperandsAndResultType]> {
+def Wse_EluOp : Wse_Op<"elu", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "x if x > 0 else alpha * (e^x - 1)";
   let arguments = (ins Wse_F32Tensor:$input, F32Attr:$alpha);
   let results = (outs Wse_F32Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def Wse_ClampOp : Wse_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+def Wse_ClampOp : Wse_Op<"clamp", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "min(max(x, min), max); either bound may be absent";
   let arguments = (ins Wse_NumericTensor:$input, OptionalAttr<F64Attr>:$min,
                    OptionalAttr<F64Attr>:$max);
@@ -69,10 +73,10 @@ def Wse_ClampOp : Wse_Op<"clamp", [Pure, SameOperandsAndResultType]> {
 // Binary
 //===----------------------------------------------------------------------===//
 
-def Wse_DivOp : Wse_PlainBinaryOp<"div", "Elementwise quotient (integer division truncates)">;
-def Wse_PowOp : Wse_PlainBinaryOp<"pow", "Elementwise power">;
-def Wse_MaxOp : Wse_PlainBinaryOp<"max", "Elementwise maximum">;
-def Wse_MinOp : Wse_PlainBinaryOp<"min", "Elementwise minimum">;
+def Wse_DivOp : Wse_DiffBinaryOp<"div", "Elementwise quotient (integer division truncates)">;
+def Wse_PowOp : Wse_DiffBinaryOp<"pow", "Elementwise power">;
+def Wse_MaxOp : Wse_DiffBinaryOp<"max", "Elementwise maximum">;
+def Wse_MinOp : Wse_DiffBinaryOp<"min", "Elementwise minimum">;
 
 //===----------------------------------------------------------------------===//
 // Comparisons and logic: results are i1 masks
@@ -105,7 +109,8 @@ def Wse_OrOp : Wse_LogicalOp<"or", "a or b">;
 def Wse_XorOp : Wse_LogicalOp<"xor", "a xor b">;
 def Wse_NotOp : Wse_UnaryOp<"not", "logical not", Wse_BoolTensor>;
 
-def Wse_SelectOp : Wse_Op<"select", [Pure, InferTypeOpAdaptor]> {
+def Wse_SelectOp : Wse_Op<"select", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "cond ? a : b, all three broadcast (ONNX Where)";
   let arguments = (ins Wse_BoolTensor:$cond, Wse_AnyTensor:$lhs,
                    Wse_AnyTensor:$rhs);
@@ -115,7 +120,8 @@ def Wse_SelectOp : Wse_Op<"select", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Wse_CastOp : Wse_Op<"cast", [Pure]> {
+def Wse_CastOp : Wse_Op<"cast", [Pure,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "Convert elements between f32, i64, i32 and i1";
   let description = [{
     Float to integer truncates toward zero; anything to i1 is `x != 0`.

@@ -154,3 +154,15 @@ LogicalResult NllLossOp::inferReturnTypes(MLIRContext *ctx,
     inferred.push_back(RankedTensorType::get({}, in.getElementType()));
   return success();
 }
+
+LogicalResult NllLossGradOp::inferReturnTypes(MLIRContext *ctx,
+                                              std::optional<Location> loc,
+                                              NllLossGradOp::Adaptor adaptor,
+                                              SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (in.getRank() < 2)
+    return emitOptionalError(loc, "wse.nll_loss_grad expects input [N, C, "
+                             "d...]");
+  inferred.push_back(in);
+  return success();
+}

@@ -2,7 +2,8 @@
 // Included from WseOps.td.
 
 class Wse_SoftmaxLikeOp<string mnemonic, string desc>
-    : Wse_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Wse_Op<mnemonic, [Pure, SameOperandsAndResultType,
+        DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = desc # " along one axis";
   let arguments = (ins Wse_F32Tensor:$input, I64Attr:$axis);
   let results = (outs Wse_F32Tensor:$result);
@@ -14,7 +15,8 @@ def Wse_SoftmaxOp : Wse_SoftmaxLikeOp<"softmax", "softmax">;
 def Wse_LogSoftmaxOp : Wse_SoftmaxLikeOp<"log_softmax", "log of softmax">;
 
 def Wse_LayerNormOp : Wse_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
-    AttrSizedOperandSegments]> {
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "Normalize over dims [axis, rank), then scale and shift";
   let description = [{
     `(x - mean) / sqrt(var + epsilon) * scale + bias`, mean and (biased)
@@ -30,7 +32,8 @@ def Wse_LayerNormOp : Wse_Op<"layer_norm", [Pure, InferTypeOpAdaptor,
   }];
 }
 
-def Wse_RmsNormOp : Wse_Op<"rms_norm", [Pure, InferTypeOpAdaptor]> {
+def Wse_RmsNormOp : Wse_Op<"rms_norm", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "x / sqrt(mean(x^2) + epsilon) * scale over dims [axis, rank)";
   let arguments = (ins Wse_F32Tensor:$input, Optional<Wse_F32Tensor>:$scale,
                    I64Attr:$axis, F32Attr:$epsilon);
@@ -56,7 +59,8 @@ class Wse_ArgReduceOp<string mnemonic, string desc>
 def Wse_ArgMaxOp : Wse_ArgReduceOp<"argmax", "largest element">;
 def Wse_ArgMinOp : Wse_ArgReduceOp<"argmin", "smallest element">;
 
-def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor]> {
+def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "Negative log-likelihood of log-probabilities [N, C, d...] at labels [N, d...]";
   let description = [{
     `loss[n, d...] = -weight[c] * input[n, c, d...]` with `c = labels[n, d...]`;
@@ -73,5 +77,23 @@ def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = [{
     $input `,` $labels (`weight` $weight^ `:` type($weight))? attr-dict
     `:` type($input) `,` type($labels)
+  }];
+}
+
+def Wse_NllLossGradOp : Wse_Op<"nll_loss_grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "d(nll_loss)/d(input) given the gradient of the loss";
+  let description = [{
+    Zero except at `[n, labels[n, d...], d...]`, where it is
+    `-weight[c] * dloss` (per position for reduction `none`, divided by the
+    summed weights for `mean`); ignored positions stay zero.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input, Wse_IndexTensor:$labels,
+                   Optional<Wse_F32Tensor>:$weight, Wse_F32Tensor:$dloss,
+                   DefaultValuedAttr<StrAttr, "\"mean\"">:$reduction,
+                   OptionalAttr<I64Attr>:$ignore_index);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `,` $labels `,` $dloss (`weight` $weight^ `:` type($weight))? attr-dict
+    `:` type($input) `,` type($labels) `,` type($dloss)
   }];
 }

@@ -147,9 +147,12 @@ class Wse_ReduceOp<string mnemonic, string desc, list<Trait> traits = []>
 
 def Wse_ReduceSumOp : Wse_ReduceOp<"reduce_sum", "Sum",
     [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
-def Wse_ReduceMeanOp : Wse_ReduceOp<"reduce_mean", "Mean">;
-def Wse_ReduceMaxOp : Wse_ReduceOp<"reduce_max", "Maximum">;
-def Wse_ReduceMinOp : Wse_ReduceOp<"reduce_min", "Minimum">;
+def Wse_ReduceMeanOp : Wse_ReduceOp<"reduce_mean", "Mean",
+    [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
+def Wse_ReduceMaxOp : Wse_ReduceOp<"reduce_max", "Maximum",
+    [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
+def Wse_ReduceMinOp : Wse_ReduceOp<"reduce_min", "Minimum",
+    [DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]>;
 def Wse_ReduceProdOp : Wse_ReduceOp<"reduce_prod", "Product">;
 
 def Wse_BroadcastToOp : Wse_Op<"broadcast_to", [Pure,

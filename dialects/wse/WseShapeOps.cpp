@@ -128,3 +128,59 @@ LogicalResult CumsumOp::verify() {
                                 << rank;
   return success();
 }
+
+LogicalResult InsertSliceOp::inferReturnTypes(MLIRContext *ctx,
+                                              std::optional<Location> loc,
+                                              InsertSliceOp::Adaptor adaptor,
+                                              SmallVectorImpl<Type> &inferred) {
+  auto dest = cast<RankedTensorType>(adaptor.getDest().getType());
+  auto src = cast<RankedTensorType>(adaptor.getSource().getType());
+  auto s = attrOf(adaptor, adaptor.getStartAttr(), "start");
+  auto st = attrOf(adaptor, adaptor.getStrideAttr(), "stride");
+  if (!s || !st)
+    return emitOptionalError(loc, "wse.insert_slice needs start and stride");
+  int64_t rank = dest.getRank();
+  if (src.getRank() != rank || int64_t(s.size()) != rank ||
+      int64_t(st.size()) != rank ||
+      src.getElementType() != dest.getElementType())
+    return emitOptionalError(loc, "wse.insert_slice source and dest differ "
+                             "in rank or element type, or start/stride do "
+                             "not match the rank");
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t n = src.getDimSize(d);
+    if (n == 0)
+      continue;
+    int64_t first = s[d], last = s[d] + (n - 1) * st[d];
+    if (st[d] == 0 || first < 0 || first >= dest.getDimSize(d) || last < 0 ||
+        last >= dest.getDimSize(d))
+      return emitOptionalError(loc, "wse.insert_slice window of dim ", d,
+                               " leaves dest ", shapeStr(dest.getShape()));
+  }
+  inferred.push_back(dest);
+  return success();
+}
+
+LogicalResult ScatterAddOp::inferReturnTypes(MLIRContext *ctx,
+                                             std::optional<Location> loc,
+                                             ScatterAddOp::Adaptor adaptor,
+                                             SmallVectorImpl<Type> &inferred) {
+  auto dest = cast<RankedTensorType>(adaptor.getDest().getType());
+  auto idx = cast<RankedTensorType>(adaptor.getIndices().getType());
+  auto upd = cast<RankedTensorType>(adaptor.getUpdates().getType());
+  auto axisAttr = attrOf(adaptor, adaptor.getAxisAttr(), "axis");
+  if (!axisAttr)
+    return emitOptionalError(loc, "wse.scatter_add needs axis");
+  int64_t axis = axisAttr.getInt();
+  if (axis < 0 || axis >= dest.getRank())
+    return emitOptionalError(loc, "wse.scatter_add axis ", axis,
+                             " is out of range for rank ", dest.getRank());
+  SmallVector<int64_t> expect(dest.getShape().take_front(axis));
+  llvm::append_range(expect, idx.getShape());
+  llvm::append_range(expect, dest.getShape().drop_front(axis + 1));
+  if (upd.getShape() != ArrayRef<int64_t>(expect))
+    return emitOptionalError(loc, "wse.scatter_add updates should be ",
+                             shapeStr(expect), ", got ",
+                             shapeStr(upd.getShape()));
+  inferred.push_back(dest);
+  return success();
+}
