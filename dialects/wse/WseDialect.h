@@ -23,6 +23,7 @@ constexpr llvm::StringLiteral kParamAttr = "wse.param";
 constexpr llvm::StringLiteral kInitAttr = "wse.init";
 constexpr llvm::StringLiteral kLossAttr = "wse.loss";
 constexpr llvm::StringLiteral kInputAttr = "wse.input";
+constexpr llvm::StringLiteral kStateAttr = "wse.state";
 
 /// NumPy broadcasting of two static shapes; fails if they are incompatible.
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,

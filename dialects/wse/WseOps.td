@@ -202,9 +202,60 @@ def Wse_MseOp : Wse_Op<"mse", [Pure, InferTypeOpAdaptor,
 def Wse_SgdUpdateOp : Wse_Op<"sgd_update", [Pure,
     AllTypesMatch<["param", "grad", "result"]>]> {
   let summary = "Plain SGD: param - lr * grad";
-  let arguments = (ins Wse_F32Tensor:$param, Wse_F32Tensor:$grad, F32Attr:$lr);
+  let description = [{
+    With the optional `lr` operand (a per-step learning rate fed as an
+    input), it replaces the `lr` attribute.
+  }];
+  let arguments = (ins Wse_F32Tensor:$param, Wse_F32Tensor:$grad,
+                   Optional<Wse_ScalarF32>:$lr_value, F32Attr:$lr);
   let results = (outs Wse_F32Tensor:$result);
-  let assemblyFormat = "$param `,` $grad attr-dict `:` type($param)";
+  let assemblyFormat = [{
+    $param `,` $grad (`lr` `(` $lr_value^ `:` type($lr_value) `)`)? attr-dict
+    `:` type($param)
+  }];
+}
+
+def Wse_SgdMomentumUpdateOp : Wse_Op<"sgd_momentum_update", [Pure,
+    AllTypesMatch<["param", "grad", "buf", "new_param", "new_buf"]>]> {
+  let summary = "SGD with momentum, nesterov and weight decay, as torch.optim.SGD";
+  let description = [{
+    `g' = grad + weight_decay * param`; `buf' = momentum * buf + (1 -
+    dampening) * g'` (the buffer starts at zero, which equals torch's first
+    step when dampening is 0); the step is `g' + momentum * buf'` with
+    nesterov, else `buf'`; `param' = param - lr * step`.
+  }];
+  let arguments = (ins Wse_F32Tensor:$param, Wse_F32Tensor:$grad,
+                   Wse_F32Tensor:$buf, Optional<Wse_ScalarF32>:$lr_value,
+                   F32Attr:$lr, F32Attr:$momentum,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$dampening,
+                   DefaultValuedAttr<F32Attr, "0.0f">:$weight_decay,
+                   DefaultValuedAttr<BoolAttr, "false">:$nesterov);
+  let results = (outs Wse_F32Tensor:$new_param, Wse_F32Tensor:$new_buf);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $buf (`lr` `(` $lr_value^ `:` type($lr_value) `)`)?
+    attr-dict `:` type($param)
+  }];
+}
+
+def Wse_AdamWUpdateOp : Wse_Op<"adamw_update", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
+  let summary = "AdamW as torch.optim.AdamW: decoupled weight decay, bias correction";
+  let description = [{
+    `step` is the 1-based step number t. `param *= 1 - lr * weight_decay`;
+    `m' = beta1 m + (1 - beta1) g`; `v' = beta2 v + (1 - beta2) g^2`;
+    `param' = param - lr / (1 - beta1^t) * m' / (sqrt(v') / sqrt(1 - beta2^t) + eps)`.
+  }];
+  let arguments = (ins Wse_F32Tensor:$param, Wse_F32Tensor:$grad,
+                   Wse_F32Tensor:$m, Wse_F32Tensor:$v, Wse_ScalarF32:$step,
+                   Optional<Wse_ScalarF32>:$lr_value, F32Attr:$lr,
+                   F32Attr:$beta1, F32Attr:$beta2, F32Attr:$eps,
+                   F32Attr:$weight_decay);
+  let results = (outs Wse_F32Tensor:$new_param, Wse_F32Tensor:$new_m,
+                      Wse_F32Tensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `step` `(` $step `:` type($step) `)`
+    (`lr` `(` $lr_value^ `:` type($lr_value) `)`)? attr-dict `:` type($param)
+  }];
 }
 
 include "wse/WseMathOps.td"

@@ -1,16 +1,16 @@
 //===- MakeTrainStep.cpp - forward graph -> train step --------------------===//
 //
-// Adds the loss, differentiates it with respect to every parameter by
-// reverse-mode autodiff (each op supplies its own rule through
-// DifferentiableOpInterface), and appends the optimizer update.
+// Adds the loss (Losses.cpp), differentiates it with respect to every
+// trained parameter by reverse-mode autodiff (Autodiff.cpp; each op supplies
+// its own rule through DifferentiableOpInterface), and applies the optimizer
+// (Optimizers.cpp). The result is @train_step: forward, backward, update.
 //
 //===----------------------------------------------------------------------===//
+#include "TrainStep/TrainStep.h"
 #include "wse/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinAttributes.h"
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/GlobPattern.h"
 
 namespace mlir::wse {
 #define GEN_PASS_DEF_MAKETRAINSTEP
@@ -22,8 +22,8 @@ using namespace mlir::wse;
 
 namespace {
 
-/// Finds the forward function: the named one, else the only public one.
-static func::FuncOp findForward(ModuleOp module, StringRef name) {
+/// The forward function: the named one, else the only public one.
+func::FuncOp findForward(ModuleOp module, StringRef name) {
   func::FuncOp found;
   for (auto f : module.getOps<func::FuncOp>()) {
     if (!name.empty() ? f.getSymName() == name : f.isPublic()) {
@@ -48,170 +48,105 @@ struct MakeTrainStepPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     func::FuncOp fn = findForward(module, funcName);
-    if (!fn || failed(buildTrainStep(fn)))
+    if (!fn || failed(build(fn)))
       return signalPassFailure();
   }
 
-  LogicalResult buildTrainStep(func::FuncOp fn);
-  FailureOr<Value> buildLoss(func::FuncOp fn, OpBuilder &b, Value output);
-  LogicalResult backprop(func::FuncOp fn, OpBuilder &b, Value loss,
-                         DenseMap<Value, Value> &grads);
-};
-
-FailureOr<Value> MakeTrainStepPass::buildLoss(func::FuncOp fn, OpBuilder &b,
-                                              Value output) {
-  Location loc = output.getLoc();
-  auto outType = cast<RankedTensorType>(output.getType());
-  Block &body = fn.getBody().front();
-  auto addInput = [&](Type type, StringRef name) -> Value {
-    unsigned idx = fn.getNumArguments();
-    if (failed(fn.insertArgument(idx, type,
-                                 b.getDictionaryAttr(b.getNamedAttr(
-                                     kInputAttr, b.getStringAttr(name))),
-                                 fn.getLoc())))
-      return Value();
-    return body.getArgument(idx);
-  };
-  if (loss == "cross-entropy") {
-    if (outType.getRank() != 2)
-      return emitError(loc) << "loss=cross-entropy needs logits [N, C] as the "
-                               "first result, got "
-                            << outType;
-    Value labels = addInput(
-        RankedTensorType::get({outType.getDimSize(0)}, b.getI64Type()),
-        "labels");
-    if (!labels)
-      return failure();
-    return Value(SoftmaxCrossEntropyOp::create(b, loc, output, labels));
+  trainstep::Config config() const {
+    trainstep::Config c;
+    c.loss = loss;
+    c.reduction = reduction;
+    c.ignoreIndex = ignoreIndex;
+    c.labelSmoothing = labelSmoothing;
+    c.optimizer = optimizer;
+    c.lr = lr;
+    c.lrInput = lrInput;
+    c.momentum = momentum;
+    c.dampening = dampening;
+    c.nesterov = nesterov;
+    // torch's defaults: SGD 0, AdamW 0.01.
+    c.weightDecay = weightDecay >= 0 ? double(weightDecay)
+                                     : (optimizer == "adamw" ? 0.01 : 0.0);
+    c.beta1 = beta1;
+    c.beta2 = beta2;
+    c.eps = eps;
+    c.clipNorm = clipNorm;
+    return c;
   }
-  if (loss == "mse") {
-    Value targets = addInput(outType, "targets");
-    if (!targets)
-      return failure();
-    return Value(MseOp::create(b, loc, output, targets));
-  }
-  if (loss == "output") {
-    if (outType.getRank() != 0)
-      return emitError(loc) << "loss=output needs a scalar tensor<f32> first "
-                               "result, got "
-                            << outType;
-    return output;
-  }
-  return fn.emitError() << "unknown loss '" << loss
-                        << "' (expected cross-entropy, mse or output)";
-}
 
-LogicalResult MakeTrainStepPass::backprop(func::FuncOp fn, OpBuilder &b,
-                                          Value loss,
-                                          DenseMap<Value, Value> &grads) {
-  Block &body = fn.getBody().front();
-  // Values that depend on a parameter: only they need a gradient.
-  llvm::DenseSet<Value> active;
-  for (BlockArgument arg : body.getArguments())
-    if (fn.getArgAttr(arg.getArgNumber(), kParamAttr))
-      active.insert(arg);
-  SmallVector<Operation *> forward;
-  for (Operation &op : body.without_terminator()) {
-    forward.push_back(&op);
-    if (llvm::any_of(op.getOperands(),
-                     [&](Value v) { return active.contains(v); }))
-      for (Value r : op.getResults())
-        active.insert(r);
-  }
-  auto accumulate = [&](Value v, Value g) {
-    auto [it, inserted] = grads.try_emplace(v, g);
-    if (!inserted)
-      it->second = AddOp::create(b, g.getLoc(), it->second, g);
-  };
-  auto one = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
-                                    1.0f);
-  accumulate(loss, ConstantOp::create(b, loss.getLoc(), one));
-
-  for (Operation *op : llvm::reverse(forward)) {
-    if (!llvm::any_of(op->getResults(),
-                      [&](Value r) { return grads.count(r); }))
-      continue;
-    if (!llvm::any_of(op->getOperands(),
-                      [&](Value v) { return active.contains(v); }))
-      continue;
-    auto diff = dyn_cast<DifferentiableOpInterface>(op);
-    if (!diff)
-      return op->emitError() << "'" << op->getName()
-                             << "' has no gradient rule "
-                                "(DifferentiableOpInterface); it lies between "
-                                "a parameter and the loss";
-    SmallVector<Value> resultGrads;
-    for (Value r : op->getResults())
-      resultGrads.push_back(grads.lookup(r));
-    SmallVector<Value> operandGrads;
-    if (failed(diff.buildGradients(b, resultGrads, operandGrads)))
-      return failure();
-    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
-      if (g && active.contains(operand))
-        accumulate(operand, g);
-  }
-  return success();
-}
-
-LogicalResult MakeTrainStepPass::buildTrainStep(func::FuncOp fn) {
-  if (optimizer != "sgd")
-    return fn.emitError() << "unknown optimizer '" << optimizer
-                          << "' (expected sgd)";
-  if (fn.getBody().getBlocks().size() != 1)
-    return fn.emitError("the forward function must have a single block");
-  Block &body = fn.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  if (ret.getNumOperands() == 0)
-    return fn.emitError("the forward function returns nothing to train on");
-
-  OpBuilder b(ret);
-  FailureOr<Value> loss = buildLoss(fn, b, ret.getOperand(0));
-  if (failed(loss))
-    return failure();
-
-  DenseMap<Value, Value> grads;
-  if (failed(backprop(fn, b, *loss, grads)))
-    return failure();
-
-  // Update each parameter where its gradient is.
-  SmallVector<Value> results{*loss};
-  SmallVector<Attribute> resultAttrs{
-      b.getDictionaryAttr(b.getNamedAttr(kLossAttr, b.getUnitAttr()))};
-  for (BlockArgument arg : body.getArguments()) {
-    auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamAttr);
-    if (!name)
-      continue;
-    Value updated = arg;
-    if (Value g = grads.lookup(arg)) {
-      Location gradLoc =
-          NameLoc::get(b.getStringAttr(name.getValue() + ".grad"), g.getLoc());
-      g.getDefiningOp()->setLoc(gradLoc);
-      updated = SgdUpdateOp::create(b, NameLoc::get(name, arg.getLoc()), arg,
-                                    g, b.getF32FloatAttr(lr));
+  /// Parameters not matched by a freeze pattern.
+  FailureOr<SmallVector<BlockArgument>> trainedParams(func::FuncOp fn) {
+    SmallVector<llvm::GlobPattern> patterns;
+    for (const std::string &f : freeze) {
+      auto p = llvm::GlobPattern::create(f);
+      if (!p) {
+        llvm::consumeError(p.takeError());
+        return fn.emitError() << "bad freeze pattern '" << f << "'";
+      }
+      patterns.push_back(*p);
     }
-    results.push_back(updated);
-    resultAttrs.push_back(
-        b.getDictionaryAttr(b.getNamedAttr(kParamAttr, name)));
+    SmallVector<BlockArgument> params;
+    for (BlockArgument arg : fn.getBody().front().getArguments()) {
+      auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamAttr);
+      if (name && llvm::none_of(patterns, [&](const llvm::GlobPattern &p) {
+            return p.match(name.getValue());
+          }))
+        params.push_back(arg);
+    }
+    return params;
   }
-  func::ReturnOp::create(b, ret.getLoc(), results);
-  ret.erase();
 
-  SmallVector<Type> resultTypes;
-  for (Value v : results)
-    resultTypes.push_back(v.getType());
-  fn.setType(FunctionType::get(fn.getContext(), body.getArgumentTypes(),
-                               resultTypes));
-  fn.setAllResultAttrs(resultAttrs);
-  fn.setSymName("train_step");
+  LogicalResult build(func::FuncOp fn) {
+    if (fn.getBody().getBlocks().size() != 1)
+      return fn.emitError("the forward function must have a single block");
+    if (labelSmoothing < 0 || labelSmoothing >= 1)
+      return fn.emitError("label-smoothing must be in [0, 1)");
+    Block &body = fn.getBody().front();
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    if (ret.getNumOperands() == 0)
+      return fn.emitError("the forward function returns nothing to train on");
+    trainstep::Config c = config();
+    FailureOr<SmallVector<BlockArgument>> params = trainedParams(fn);
+    if (failed(params))
+      return failure();
 
-  // Forward values nothing uses any more (the old outputs) go away.
-  SmallVector<Operation *> ops;
-  for (Operation &op : body.without_terminator())
-    ops.push_back(&op);
-  for (Operation *op : llvm::reverse(ops))
-    if (op->use_empty() && isPure(op))
-      op->erase();
-  return success();
-}
+    OpBuilder b(ret);
+    FailureOr<Value> lossValue = trainstep::buildLoss(fn, b, ret.getOperand(0), c);
+    if (failed(lossValue))
+      return failure();
+    DenseMap<Value, Value> grads;
+    if (failed(trainstep::backprop(fn, b, *lossValue, *params, grads)))
+      return failure();
+    SmallVector<trainstep::Result> updates;
+    if (failed(trainstep::applyOptimizer(fn, b, *params, grads, c, updates)))
+      return failure();
+
+    // Results: the loss, then updated parameters and state.
+    SmallVector<Value> results{*lossValue};
+    SmallVector<Attribute> resultAttrs{
+        b.getDictionaryAttr(b.getNamedAttr(kLossAttr, b.getUnitAttr()))};
+    for (auto &u : updates) {
+      results.push_back(u.value);
+      resultAttrs.push_back(b.getDictionaryAttr(u.mark));
+    }
+    func::ReturnOp::create(b, ret.getLoc(), results);
+    ret.erase();
+    SmallVector<Type> types;
+    for (Value v : results)
+      types.push_back(v.getType());
+    fn.setType(FunctionType::get(fn.getContext(), body.getArgumentTypes(), types));
+    fn.setAllResultAttrs(resultAttrs);
+    fn.setSymName("train_step");
+
+    // Forward values nothing uses any more (the old outputs) go away.
+    SmallVector<Operation *> ops;
+    for (Operation &op : body.without_terminator())
+      ops.push_back(&op);
+    for (Operation *op : llvm::reverse(ops))
+      if (op->use_empty() && isPure(op))
+        op->erase();
+    return success();
+  }
+};
 
 } // namespace

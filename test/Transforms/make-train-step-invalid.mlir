@@ -4,7 +4,7 @@
 // RUN: not wse-opt %s --wse-make-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="func=nope" 2>&1 | FileCheck %s --check-prefix=FUNC
 
-// OPT: error: unknown optimizer 'adam' (expected sgd)
+// OPT: error: unknown optimizer 'adam' (expected sgd or adamw)
 // LOSS: error: unknown loss 'hinge' (expected cross-entropy, mse or output)
 // OUT: error: loss=output needs a scalar tensor<f32> first result, got 'tensor<4x4xf32>'
 // FUNC: error: no forward function named 'nope'

@@ -1,0 +1,112 @@
+//===- Optimizers.cpp - gradient clipping, SGD and AdamW ------------------===//
+//
+// Optimizer state (momentum buffers, Adam moments, the step counter) is
+// explicit: an argument and a result marked {wse.state = "<name>"}, starting
+// at zero, so a train step is a pure function the simulators iterate.
+//
+//===----------------------------------------------------------------------===//
+#include "TrainStep.h"
+
+#include "wse/WseDialect.h"
+
+using namespace mlir;
+using namespace mlir::wse;
+using trainstep::Config;
+using trainstep::Result;
+
+static Value scalar(OpBuilder &b, Location loc, float v) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
+}
+
+/// Scales every gradient by min(1, clip / (norm + 1e-6)), where norm is the
+/// L2 norm of all gradients together (torch.nn.utils.clip_grad_norm_).
+static void clipByGlobalNorm(OpBuilder &b, Location loc,
+                             ArrayRef<BlockArgument> params,
+                             DenseMap<Value, Value> &grads, double clip) {
+  Value total;
+  for (BlockArgument p : params) {
+    Value g = grads.lookup(p);
+    if (!g)
+      continue;
+    auto t = cast<RankedTensorType>(g.getType());
+    SmallVector<int64_t> all;
+    for (int64_t i = 0; i < t.getRank(); ++i)
+      all.push_back(i);
+    Value sq = ReduceSumOp::create(b, loc, MulOp::create(b, loc, g, g),
+                                   b.getDenseI64ArrayAttr(all),
+                                   b.getBoolAttr(false));
+    total = total ? Value(AddOp::create(b, loc, total, sq)) : sq;
+  }
+  if (!total)
+    return;
+  Value norm = SqrtOp::create(b, loc, total);
+  Value coef = DivOp::create(
+      b, loc, scalar(b, loc, float(clip)),
+      AddOp::create(b, loc, norm, scalar(b, loc, 1e-6f)));
+  coef = ClampOp::create(b, loc, coef, FloatAttr(), b.getF64FloatAttr(1.0));
+  for (BlockArgument p : params)
+    if (Value g = grads.lookup(p))
+      grads[p] = MulOp::create(b, loc, g, coef);
+}
+
+LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
+                                        ArrayRef<BlockArgument> params,
+                                        DenseMap<Value, Value> &grads,
+                                        const Config &c,
+                                        SmallVectorImpl<Result> &results) {
+  Location loc = fn.getLoc();
+  if (c.optimizer != "sgd" && c.optimizer != "adamw")
+    return fn.emitError() << "unknown optimizer '" << c.optimizer
+                          << "' (expected sgd or adamw)";
+  if (c.clipNorm > 0)
+    clipByGlobalNorm(b, loc, params, grads, c.clipNorm);
+  Value lr = c.lrInput ? addInput(fn, b, RankedTensorType::get({}, b.getF32Type()),
+                                  "lr")
+                       : Value();
+  auto f32 = [&](double v) { return b.getF32FloatAttr(float(v)); };
+
+  Value step;
+  if (c.optimizer == "adamw") {
+    Value prev = addState(fn, b, RankedTensorType::get({}, b.getF32Type()), "step");
+    step = AddOp::create(b, loc, prev, scalar(b, loc, 1.0f));
+    results.push_back({step, b.getNamedAttr(kStateAttr, b.getStringAttr("step"))});
+  }
+  for (BlockArgument p : params) {
+    auto name = fn.getArgAttrOfType<StringAttr>(p.getArgNumber(), kParamAttr);
+    auto mark = [&](StringRef suffix) {
+      return b.getNamedAttr(kStateAttr,
+                            b.getStringAttr(name.getValue() + suffix));
+    };
+    Value g = grads.lookup(p);
+    Location ploc = NameLoc::get(name, p.getLoc());
+    if (g)
+      g.getDefiningOp()->setLoc(
+          NameLoc::get(b.getStringAttr(name.getValue() + ".grad"), g.getLoc()));
+    Value updated = p;
+    if (!g) {
+      // A parameter the loss does not depend on keeps its value.
+    } else if (c.optimizer == "adamw") {
+      Value m = addState(fn, b, p.getType(), (name.getValue() + ".exp_avg").str());
+      Value v = addState(fn, b, p.getType(), (name.getValue() + ".exp_avg_sq").str());
+      auto op = AdamWUpdateOp::create(b, ploc, p, g, m, v, step, lr, f32(c.lr),
+                                      f32(c.beta1), f32(c.beta2), f32(c.eps),
+                                      f32(c.weightDecay));
+      updated = op.getNewParam();
+      results.push_back({op.getNewM(), mark(".exp_avg")});
+      results.push_back({op.getNewV(), mark(".exp_avg_sq")});
+    } else if (c.momentum != 0 || c.weightDecay != 0) {
+      Value buf = addState(fn, b, p.getType(),
+                           (name.getValue() + ".momentum_buffer").str());
+      auto op = SgdMomentumUpdateOp::create(
+          b, ploc, p, g, buf, lr, f32(c.lr), f32(c.momentum), f32(c.dampening),
+          f32(c.weightDecay), b.getBoolAttr(c.nesterov));
+      updated = op.getNewParam();
+      results.push_back({op.getNewBuf(), mark(".momentum_buffer")});
+    } else {
+      updated = SgdUpdateOp::create(b, ploc, p, g, lr, f32(c.lr));
+    }
+    results.push_back({updated, b.getNamedAttr(kParamAttr, name)});
+  }
+  return success();
+}
