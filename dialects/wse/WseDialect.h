@@ -31,4 +31,23 @@ LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
 
 } // namespace mlir::wse
 
+
+
+namespace mlir::wse {
+class AttentionOp;
+
+/// The primitive-op form of an attention op, built at the builder's
+/// insertion point: the key/value heads repeated to the query heads, the
+/// softmax probabilities [B, H, T, S], the scale, and the result.
+struct AttentionParts {
+  Value key, value, probs, result;
+  float scale;
+};
+AttentionParts buildAttentionFromPrimitives(OpBuilder &b, AttentionOp op);
+
+/// Rotary embedding from primitive ops; with `transposed`, the transpose of
+/// the rotation (its gradient).
+Value buildRopeFromPrimitives(OpBuilder &b, Location loc, Value x, float theta,
+                              bool interleaved, bool transposed);
+} // namespace mlir::wse
 #endif

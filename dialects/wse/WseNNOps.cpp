@@ -166,3 +166,65 @@ LogicalResult NllLossGradOp::inferReturnTypes(MLIRContext *ctx,
   inferred.push_back(in);
   return success();
 }
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            AttentionOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  auto q = cast<RankedTensorType>(adaptor.getQuery().getType());
+  auto k = cast<RankedTensorType>(adaptor.getKey().getType());
+  auto v = cast<RankedTensorType>(adaptor.getValue().getType());
+  if (q.getRank() != 4 || k.getRank() != 4 || v.getRank() != 4)
+    return emitOptionalError(loc, "wse.attention takes q, k, v of rank 4 "
+                             "[B, H, T, D], got ", shapeStr(q.getShape()),
+                             ", ", shapeStr(k.getShape()), ", ",
+                             shapeStr(v.getShape()));
+  int64_t b = q.getDimSize(0), h = q.getDimSize(1), t = q.getDimSize(2),
+          d = q.getDimSize(3);
+  int64_t hkv = k.getDimSize(1), s = k.getDimSize(2);
+  if (k.getDimSize(0) != b || k.getDimSize(3) != d ||
+      v.getShape() != k.getShape())
+    return emitOptionalError(loc, "wse.attention k and v must be [", b, "x",
+                             hkv, "x", s, "x", d, "] like each other, got ",
+                             shapeStr(k.getShape()), " and ",
+                             shapeStr(v.getShape()));
+  if (hkv < 1 || h % hkv)
+    return emitOptionalError(loc, "wse.attention query heads (", h,
+                             ") must be a multiple of kv heads (", hkv, ")");
+  auto nh = attrOf(adaptor, adaptor.getNumHeadsAttr(), "num_heads");
+  auto nkv = attrOf(adaptor, adaptor.getNumKvHeadsAttr(), "num_kv_heads");
+  if (!nh || !nkv || nh.getInt() != h || nkv.getInt() != hkv)
+    return emitOptionalError(loc, "wse.attention num_heads and num_kv_heads "
+                             "must be ", h, " and ", hkv, " (the operands' "
+                             "head dims)");
+  if (t > s)
+    return emitOptionalError(loc, "wse.attention has more queries (", t,
+                             ") than keys (", s, ")");
+  if (Value m = adaptor.getMask()) {
+    auto mt = cast<RankedTensorType>(m.getType());
+    SmallVector<int64_t> out;
+    if (failed(broadcastShapes(mt.getShape(), {b, h, t, s}, out)) ||
+        ArrayRef<int64_t>(out) != ArrayRef<int64_t>{b, h, t, s})
+      return emitOptionalError(loc, "wse.attention mask ",
+                               shapeStr(mt.getShape()),
+                               " does not broadcast to [", b, "x", h, "x", t,
+                               "x", s, "]");
+  }
+  if (auto w = attrOf(adaptor, adaptor.getWindowAttr(), "window"))
+    if (w.getInt() < 1)
+      return emitOptionalError(loc, "wse.attention window must be >= 1");
+  bool alibi = flagOf(adaptor, adaptor.getAlibiAttr(), "alibi");
+  if (alibi && (h & (h - 1)))
+    return emitOptionalError(loc, "wse.attention alibi needs a power-of-two "
+                             "head count, got ", h);
+  inferred.push_back(q);
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  auto t = getInput().getType();
+  if (t.getRank() < 2 || t.getShape().back() % 2)
+    return emitOpError("needs [.., T, D] with an even D, got ")
+           << shapeStr(t.getShape());
+  return success();
+}

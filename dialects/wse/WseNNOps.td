@@ -97,3 +97,55 @@ def Wse_NllLossGradOp : Wse_Op<"nll_loss_grad", [Pure, InferTypeOpAdaptor]> {
     `:` type($input) `,` type($labels) `,` type($dloss)
   }];
 }
+
+def Wse_AttentionOp : Wse_Op<"attention", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Scaled dot-product attention; attributes name the variant";
+  let description = [{
+    `softmax(scale * q k^T + bias) v` per batch and head, with q
+    `[B, H, T, D]`, k and v `[B, Hkv, S, D]`; `H` a multiple of `Hkv` (MHA
+    when equal, MQA when `Hkv` is 1, GQA between: query head h reads kv head
+    `h / (H / Hkv)`). The bias is the sum of what the attributes and the
+    optional additive `mask` (broadcast to `[B, H, T, S]`) ask for:
+
+    - `causal`: key j is hidden from query i when `j > i + (S - T)`;
+    - `window = w`: key j is also hidden when `j <= i + (S - T) - w`
+      (sliding window of w keys ending at the query's position);
+    - `alibi`: adds `-m_h * (i + (S - T) - j)` with the ALiBi slopes
+      `m_h = 2^(-8 (h + 1) / H)` (H a power of two);
+    - `scale` defaults to `1 / sqrt(D)`.
+
+    Hidden keys get `-inf` before the softmax. `wse-decompose-attention`
+    rewrites the op into primitive ops; its gradient recomputes the softmax
+    from q and k instead of keeping it alive.
+  }];
+  let arguments = (ins Wse_F32Tensor:$query, Wse_F32Tensor:$key,
+                   Wse_F32Tensor:$value, Optional<Wse_F32Tensor>:$mask,
+                   OptionalAttr<F32Attr>:$scale,
+                   DefaultValuedAttr<BoolAttr, "false">:$causal,
+                   DefaultValuedAttr<BoolAttr, "false">:$alibi,
+                   OptionalAttr<I64Attr>:$window,
+                   I64Attr:$num_heads, I64Attr:$num_kv_heads);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` $mask^ `:` type($mask))? attr-dict
+    `:` type($query) `,` type($key) `,` type($value)
+  }];
+}
+
+def Wse_RopeOp : Wse_Op<"rope", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "Rotary position embedding of x [B, H, T, D] at positions 0..T-1";
+  let description = [{
+    Rotates pairs of features by the angle `t * theta^(-2i / D)` at
+    position `t`: the two halves of the last dim (`interleaved = false`,
+    as Llama and GPT-NeoX: `x * cos + rotate_half(x) * sin`) or adjacent
+    pairs (`interleaved = true`, as GPT-J). D must be even.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input,
+                   DefaultValuedAttr<F32Attr, "10000.0f">:$theta,
+                   DefaultValuedAttr<BoolAttr, "false">:$interleaved);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}

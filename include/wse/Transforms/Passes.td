@@ -59,3 +59,27 @@ def MakeTrainStep : Pass<"wse-make-train-step", "mlir::ModuleOp"> {
 }
 
 #endif
+
+def DecomposeAttention : Pass<"wse-decompose-attention", "mlir::ModuleOp"> {
+  let summary = "Rewrite wse.attention and wse.rope into primitive ops";
+  let description = [{
+    For targets without a native kernel for a variant: attention becomes
+    repeat-kv-heads (GQA/MQA), `q k^T * scale`, the constant causal /
+    window / ALiBi bias, the optional mask, softmax and the product with v;
+    rope becomes `x * cos + rotate(x) * sin` with constant tables. The
+    numbers are those of the op (the same builder defines both).
+  }];
+}
+
+def RaiseAttention : Pass<"wse-raise-attention", "mlir::ModuleOp"> {
+  let summary = "Raise the attention pattern of exported models into wse.attention";
+  let description = [{
+    Finds `softmax(scale * q k^T [+ mask | masked by a constant]) v` as
+    torch.onnx.export writes it (MatMul, Mul or Div by a constant,
+    Where/Add with a mask, Softmax on the last axis, MatMul) and replaces it
+    with one `wse.attention`. A constant mask that is exactly causal becomes
+    `causal = true`; any other mask stays an additive mask operand. Rank-3
+    attention ([B*H, T, D], as nn.MultiheadAttention exports it) is raised
+    with B*H heads.
+  }];
+}

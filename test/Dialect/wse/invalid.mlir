@@ -93,3 +93,35 @@ func.func @sgd(%p: tensor<4xf32>, %g: tensor<5xf32>) {
   %0 = "wse.sgd_update"(%p, %g) {lr = 0.1 : f32} : (tensor<4xf32>, tensor<5xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @gqa_heads(%q: tensor<1x3x4x8xf32>, %k: tensor<1x2x4x8xf32>) {
+  // expected-error @+1 {{query heads (3) must be a multiple of kv heads (2)}}
+  %0 = wse.attention %q, %k, %k {num_heads = 3 : i64, num_kv_heads = 2 : i64} : tensor<1x3x4x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @heads_attr(%q: tensor<1x4x4x8xf32>) {
+  // expected-error @+1 {{num_heads and num_kv_heads must be 4 and 4}}
+  %0 = wse.attention %q, %q, %q {num_heads = 2 : i64, num_kv_heads = 2 : i64} : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @alibi(%q: tensor<1x3x4x8xf32>) {
+  // expected-error @+1 {{alibi needs a power-of-two head count, got 3}}
+  %0 = wse.attention %q, %q, %q {alibi = true, num_heads = 3 : i64, num_kv_heads = 3 : i64} : tensor<1x3x4x8xf32>, tensor<1x3x4x8xf32>, tensor<1x3x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_odd(%x: tensor<1x2x4x7xf32>) {
+  // expected-error @+1 {{needs [.., T, D] with an even D}}
+  %0 = wse.rope %x : tensor<1x2x4x7xf32>
+  return
+}

@@ -1,0 +1,227 @@
+//===- RaiseAttention.cpp - exported attention pattern -> wse.attention ---===//
+//
+// torch.onnx.export writes attention as MatMul(q, K^T) -> Mul/Div by a
+// constant -> Where/Add with a mask -> Softmax(last axis) -> MatMul(., v).
+// This pass finds that chain from each softmax and replaces it with one
+// wse.attention, recognizing a constant causal mask as `causal = true`.
+//
+//===----------------------------------------------------------------------===//
+#include "wse/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::wse {
+#define GEN_PASS_DEF_RAISEATTENTION
+#include "wse/Transforms/Passes.h.inc"
+} // namespace mlir::wse
+
+using namespace mlir;
+using namespace mlir::wse;
+
+namespace {
+
+/// The value of a splat f32 constant, if `v` is one.
+std::optional<float> splatValue(Value v) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat() ||
+      !attr.getElementType().isF32())
+    return std::nullopt;
+  return attr.getSplatValue<float>();
+}
+
+struct Match {
+  Value q, k, v, mask; // mask: additive, or null
+  float scale = 1.0f;
+  bool causal = false;
+  MatmulOp output;
+};
+
+/// Keep-mask [.., T, S] of a select: true where the score survives.
+std::optional<std::vector<bool>> keepMask(SelectOp sel, Value scores) {
+  DenseElementsAttr cond;
+  if (!matchPattern(sel.getCond(), m_Constant(&cond)))
+    return std::nullopt;
+  bool keepWhenTrue = sel.getLhs() == scores;
+  std::vector<bool> keep;
+  for (bool c : cond.getValues<bool>())
+    keep.push_back(c == keepWhenTrue);
+  return keep;
+}
+
+bool isCausal(const std::vector<bool> &keep, ArrayRef<int64_t> shape,
+              int64_t t, int64_t s) {
+  if (shape.size() < 2 || shape[shape.size() - 2] != t || shape.back() != s)
+    return false;
+  for (size_t e = 0; e < keep.size(); ++e) {
+    int64_t i = int64_t(e / s) % t, j = int64_t(e % s);
+    if (keep[e] != (j <= i + (s - t)))
+      return false;
+  }
+  return true;
+}
+
+std::optional<Match> matchFrom(SoftmaxOp sm) {
+  Match m;
+  auto st = sm.getType();
+  if (st.getRank() < 3 || sm.getAxisAttr().getInt() != st.getRank() - 1 ||
+      !sm->hasOneUse())
+    return std::nullopt;
+  auto out = dyn_cast<MatmulOp>(*sm->getUsers().begin());
+  if (!out || out.getA() != sm.getResult() || out.getBias() ||
+      out.getTransposeA() || out.getTransposeB() ||
+      out.getAlpha().convertToFloat() != 1.0f)
+    return std::nullopt;
+  m.output = out;
+  m.v = out.getB();
+  int64_t t = st.getDimSize(st.getRank() - 2), s = st.getShape().back();
+
+  Value x = sm.getInput();
+  // Mask: Where(cond, x, fill) / Where(cond, fill, x), or Add(x, mask).
+  if (auto sel = x.getDefiningOp<SelectOp>()) {
+    Value scores = splatValue(sel.getRhs()) ? sel.getLhs() : sel.getRhs();
+    Value fill = scores == sel.getLhs() ? sel.getRhs() : sel.getLhs();
+    std::optional<float> f = splatValue(fill);
+    std::optional<std::vector<bool>> keep = keepMask(sel, scores);
+    if (!f || !keep || *f > -1e4f)
+      return std::nullopt;
+    auto condType = sel.getCond().getType();
+    if (isCausal(*keep, condType.getShape(), t, s)) {
+      m.causal = true;
+    } else {
+      OpBuilder b(sel);
+      std::vector<float> bias;
+      for (bool k : *keep)
+        bias.push_back(k ? 0.0f : -std::numeric_limits<float>::infinity());
+      m.mask = ConstantOp::create(
+          b, sel.getLoc(),
+          DenseElementsAttr::get(condType.clone(b.getF32Type()),
+                                 ArrayRef<float>(bias)));
+    }
+    x = scores;
+  } else if (auto add = x.getDefiningOp<AddOp>()) {
+    // The scores are the side that comes from a matmul chain.
+    auto fromScores = [](Value v) {
+      return v.getDefiningOp<MatmulOp>() || v.getDefiningOp<MulOp>() ||
+             v.getDefiningOp<DivOp>();
+    };
+    if (fromScores(add.getLhs())) {
+      x = add.getLhs();
+      m.mask = add.getRhs();
+    } else if (fromScores(add.getRhs())) {
+      x = add.getRhs();
+      m.mask = add.getLhs();
+    } else {
+      return std::nullopt;
+    }
+  }
+  // Scale.
+  if (auto mul = x.getDefiningOp<MulOp>()) {
+    std::optional<float> c = splatValue(mul.getRhs());
+    Value other = mul.getLhs();
+    if (!c) {
+      c = splatValue(mul.getLhs());
+      other = mul.getRhs();
+    }
+    if (!c)
+      return std::nullopt;
+    m.scale *= *c;
+    x = other;
+  } else if (auto div = x.getDefiningOp<DivOp>()) {
+    std::optional<float> c = splatValue(div.getRhs());
+    if (!c || *c == 0.0f)
+      return std::nullopt;
+    m.scale /= *c;
+    x = div.getLhs();
+  }
+  // Scores: q k^T.
+  auto qk = x.getDefiningOp<MatmulOp>();
+  if (!qk || qk.getBias() || qk.getTransposeA())
+    return std::nullopt;
+  m.scale *= qk.getAlpha().convertToFloat();
+  m.q = qk.getA();
+  if (qk.getTransposeB()) {
+    m.k = qk.getB();
+  } else if (auto tr = qk.getB().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> perm = tr.getPerm();
+    int64_t r = int64_t(perm.size());
+    for (int64_t d = 0; d < r - 2; ++d)
+      if (perm[d] != d)
+        return std::nullopt;
+    if (perm[r - 2] != r - 1 || perm[r - 1] != r - 2)
+      return std::nullopt;
+    m.k = tr.getInput();
+  } else {
+    return std::nullopt;
+  }
+  auto qt = cast<RankedTensorType>(m.q.getType());
+  if (qt.getRank() != st.getRank() ||
+      cast<RankedTensorType>(m.k.getType()).getRank() != qt.getRank() ||
+      cast<RankedTensorType>(m.v.getType()).getRank() != qt.getRank())
+    return std::nullopt;
+  return m;
+}
+
+/// [N, T, D] -> [1, N, T, D]; rank 4 stays.
+Value toRank4(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  if (t.getRank() == 4)
+    return v;
+  SmallVector<int64_t> shape(4 - t.getRank(), 1);
+  llvm::append_range(shape, t.getShape());
+  return ReshapeOp::create(b, loc, t.clone(shape), v);
+}
+
+struct RaiseAttentionPass
+    : public mlir::wse::impl::RaiseAttentionBase<RaiseAttentionPass> {
+  void runOnOperation() override {
+    SmallVector<SoftmaxOp> softmaxes;
+    getOperation().walk([&](SoftmaxOp op) { softmaxes.push_back(op); });
+    for (SoftmaxOp sm : softmaxes) {
+      std::optional<Match> m = matchFrom(sm);
+      if (!m)
+        continue;
+      auto qt = cast<RankedTensorType>(m->q.getType());
+      if (qt.getRank() != 4 && qt.getRank() != 3)
+        continue;
+      OpBuilder b(m->output);
+      Location loc = m->output.getLoc();
+      Value q = toRank4(b, loc, m->q), k = toRank4(b, loc, m->k),
+            v = toRank4(b, loc, m->v);
+      Value mask = m->mask;
+      if (mask) {
+        auto mt = cast<RankedTensorType>(mask.getType());
+        if (qt.getRank() == 3 && mt.getRank() == 3)
+          mask = toRank4(b, loc, mask);
+      }
+      auto q4 = cast<RankedTensorType>(q.getType());
+      auto k4 = cast<RankedTensorType>(k.getType());
+      auto att = AttentionOp::create(
+          b, loc, q, k, v, mask, b.getF32FloatAttr(m->scale),
+          b.getBoolAttr(m->causal), b.getBoolAttr(false), IntegerAttr(),
+          b.getI64IntegerAttr(q4.getDimSize(1)),
+          b.getI64IntegerAttr(k4.getDimSize(1)));
+      Value result = att.getResult();
+      if (qt.getRank() == 3)
+        result = ReshapeOp::create(b, loc, m->output.getType(), result);
+      m->output.getResult().replaceAllUsesWith(result);
+    }
+    // The matched chains are dead now.
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      getOperation().walk([&](Operation *op) {
+        if (op->getDialect() && isa<WseDialect>(op->getDialect()) &&
+            op->use_empty() && isPure(op)) {
+          op->erase();
+          changed = true;
+        }
+      });
+    }
+  }
+};
+
+} // namespace
