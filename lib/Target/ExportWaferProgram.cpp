@@ -287,6 +287,7 @@ LogicalResult mlir::wse::exportWaferProgram(ModuleOp module,
 }
 
 void mlir::wse::registerWaferProgramExport() {
+  registerFloorplanSvgExport();
   auto dialects = [](DialectRegistry &registry) {
     registry.insert<mlir::wse::WseDialect, fabric::FabricDialect,
                     pe::PeDialect, func::FuncDialect>();

@@ -23,6 +23,9 @@ LogicalResult exportWaferProgram(ModuleOp module,
 /// --export-wafer-program-text (protobuf text format) with mlir-translate.
 void registerWaferProgramExport();
 
+/// Registers --export-floorplan-svg: regions, routes and chains as SVG.
+void registerFloorplanSvgExport();
+
 } // namespace mlir::wse
 
 namespace wsert {

@@ -1,0 +1,142 @@
+//===- ExportFloorplanSvg.cpp - draw placement and routing as SVG ---------===//
+//
+// `wse-translate --export-floorplan-svg program.mlir -o floorplan.svg` draws
+// the used corner of the mesh from a pe-level module: each region as a
+// labelled rectangle (name, grid, SRAM per PE), each stream route as a
+// polyline in its color's hue with the color id, each chain as arrows
+// between neighbours. Cost grows with regions and routes, not the mesh.
+//
+//===----------------------------------------------------------------------===//
+#include "wse/Target/WaferProgram.h"
+
+#include "fabric/FabricDialect.h"
+#include "pe/PeDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Tools/mlir-translate/Translation.h"
+#include "wse/WseDialect.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+
+namespace {
+
+/// A distinct hue for each of up to 24 colors.
+std::string hue(int64_t color) {
+  return "hsl(" + std::to_string((color * 137) % 360) + ",70%,40%)";
+}
+
+LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
+  auto machine = fabric::getMachine(module);
+  if (!machine)
+    return module.emitError("no fabric.machine: draw a module lowered by "
+                            "wse-lower-to-pe (wse-train-pipeline)");
+  // The used corner: programs and routes, plus a margin.
+  int64_t maxX = 0, maxY = 0;
+  for (auto p : module.getOps<pe::ProgramOp>()) {
+    maxX = std::max(maxX, p.getAt()[0] + p.getSize()[0]);
+    maxY = std::max(maxY, p.getAt()[1] + p.getSize()[1]);
+  }
+  for (auto r : module.getOps<pe::RouteOp>())
+    for (size_t i = 0; i + 1 < r.getPath().size(); i += 2) {
+      maxX = std::max(maxX, r.getPath()[i] + 1);
+      maxY = std::max(maxY, r.getPath()[i + 1] + 1);
+    }
+  if (maxX == 0)
+    return module.emitError("no pe.program to draw: run wse-lower-to-pe");
+  int64_t w = std::min<int64_t>(maxX + 1, machine.getWidth());
+  int64_t h = std::min<int64_t>(maxY + 1, machine.getHeight());
+  double cell = std::max(6.0, std::min(48.0, 1000.0 / double(std::max(w, h))));
+  double top = 40, left = 10;
+  // Coordinates as short decimals.
+  auto X = [&](double x) { return llvm::format("%.1f", left + x * cell); };
+  auto Y = [&](double y) { return llvm::format("%.1f", top + y * cell); };
+  auto N = [](double v) { return llvm::format("%.1f", v); };
+  double width = left + double(w) * cell + 10;
+  double height = top + double(h) * cell + 30;
+
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << N(width)
+     << "\" height=\"" << N(height) << "\" font-family=\"sans-serif\">\n";
+  os << "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
+        "markerWidth=\"5\" markerHeight=\"5\" orient=\"auto-start-reverse\">"
+        "<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"context-stroke\"/></marker></defs>\n";
+  os << "<text x=\"" << N(left) << "\" y=\"18\" font-size=\"14\">"
+     << machine.getName() << " " << machine.getWidth() << "x"
+     << machine.getHeight() << " PEs; showing the used " << w << "x" << h
+     << " corner (one square per PE)</text>\n";
+  // Mesh grid.
+  os << "<rect x=\"" << X(0) << "\" y=\"" << Y(0) << "\" width=\"" << N(w * cell)
+     << "\" height=\"" << N(h * cell) << "\" fill=\"#f8f8f8\" stroke=\"#999\"/>\n";
+  if (cell >= 10) {
+    for (int64_t x = 1; x < w; ++x)
+      os << "<line x1=\"" << X(double(x)) << "\" y1=\"" << Y(0) << "\" x2=\""
+         << X(double(x)) << "\" y2=\"" << Y(double(h))
+         << "\" stroke=\"#e4e4e4\"/>\n";
+    for (int64_t y = 1; y < h; ++y)
+      os << "<line x1=\"" << X(0) << "\" y1=\"" << Y(double(y)) << "\" x2=\""
+         << X(double(w)) << "\" y2=\"" << Y(double(y))
+         << "\" stroke=\"#e4e4e4\"/>\n";
+  }
+  // Regions.
+  int idx = 0;
+  for (auto p : module.getOps<pe::ProgramOp>()) {
+    int64_t bytes = 0;
+    for (auto b : p.getBody().front().getOps<pe::BufferOp>())
+      bytes = std::max<int64_t>(bytes, b.getOffset() + 4 * b.getLength());
+    os << "<g><title>@" << p.getSymName() << ": " << p.getSize()[0] << "x"
+       << p.getSize()[1] << " PEs at (" << p.getAt()[0] << ", " << p.getAt()[1]
+       << "), " << bytes << " bytes of SRAM per PE</title>";
+    os << "<rect x=\"" << X(double(p.getAt()[0])) << "\" y=\""
+       << Y(double(p.getAt()[1])) << "\" width=\"" << N(p.getSize()[0] * cell)
+       << "\" height=\"" << N(p.getSize()[1] * cell) << "\" fill=\"hsl("
+       << (idx++ * 67) % 360 << ",60%,85%)\" stroke=\"#333\"/>";
+    os << "<text x=\"" << X(double(p.getAt()[0]) + 2 / cell) << "\" y=\""
+       << Y(double(p.getAt()[1] + p.getSize()[1]) + 12 / cell)
+       << "\" font-size=\"11\">" << p.getSymName() << " " << p.getSize()[0]
+       << "x" << p.getSize()[1] << ", " << bytes / 1024 << " KiB</text></g>\n";
+  }
+  // Chains: an arrow between each pair of neighbours.
+  for (auto c : module.getOps<pe::ChainOp>()) {
+    auto p = SymbolTable::lookupNearestSymbolFrom<pe::ProgramOp>(
+        c, c.getProgramAttr());
+    if (!p)
+      continue;
+    for (int64_t i = 0; i + 1 < p.getSize()[0]; ++i) {
+      auto y = Y(double(p.getAt()[1]) + 0.3);
+      os << "<line x1=\"" << X(double(p.getAt()[0] + i) + 0.6) << "\" y1=\""
+         << y << "\" x2=\"" << X(double(p.getAt()[0] + i) + 1.4) << "\" y2=\""
+         << y << "\" stroke=\"" << hue(c.getColors()[i % 2])
+         << "\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"><title>chain @"
+         << c.getSymName() << " colors " << c.getColors()[0] << ", "
+         << c.getColors()[1] << "</title></line>\n";
+    }
+  }
+  // Routes, offset a little by color so parallel routes stay visible.
+  for (auto r : module.getOps<pe::RouteOp>()) {
+    double off = 0.5 + (double(r.getColor() % 5) - 2) * 0.08;
+    os << "<polyline fill=\"none\" stroke=\"" << hue(r.getColor())
+       << "\" stroke-width=\"2\" marker-end=\"url(#arrow)\" points=\"";
+    for (size_t i = 0; i + 1 < r.getPath().size(); i += 2)
+      os << X(double(r.getPath()[i]) + off) << ","
+         << Y(double(r.getPath()[i + 1]) + off) << " ";
+    os << "\"><title>@" << r.getSymName() << " on color " << r.getColor()
+       << "</title></polyline>\n";
+    os << "<text x=\"" << X(double(r.getPath()[0]) + off + 3 / cell)
+       << "\" y=\"" << Y(double(r.getPath()[1]) + off - 3 / cell) << "\" font-size=\"9\" fill=\""
+       << hue(r.getColor()) << "\">c" << r.getColor() << "</text>\n";
+  }
+  os << "</svg>\n";
+  return success();
+}
+
+} // namespace
+
+void mlir::wse::registerFloorplanSvgExport() {
+  TranslateFromMLIRRegistration(
+      "export-floorplan-svg",
+      "Draw the placed regions, routes and chains of pe programs as SVG",
+      [](ModuleOp m, llvm::raw_ostream &os) { return drawFloorplan(m, os); },
+      [](DialectRegistry &registry) {
+        registry.insert<mlir::wse::WseDialect, fabric::FabricDialect,
+                        pe::PeDialect, func::FuncDialect>();
+      });
+}
