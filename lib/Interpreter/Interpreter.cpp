@@ -1,215 +1,161 @@
 //===- Interpreter.cpp - reference interpreter of the wse dialect ---------===//
+//
+// The driver, constants and the helpers shared by the op-family files
+// (InterpretMath.cpp, InterpretReduce.cpp, InterpretShape.cpp,
+// InterpretNN.cpp, InterpretOptimizer.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "InterpreterImpl.h"
+
 #include "wse/Interpreter/Interpreter.h"
-#include "wse/Support/Math.h"
-#include "wse/WseDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::wse;
-using ::wsert::HostTensor;
+using namespace mlir::wse::interp;
 
-namespace {
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
 
-std::vector<int64_t> shapeOf(Type t) {
+Elem interp::elemOf(Type t) {
+  if (auto s = dyn_cast<ShapedType>(t))
+    t = s.getElementType();
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    if (it.getWidth() == 1)
+      return Elem::I1;
+    if (it.getWidth() == 32)
+      return Elem::I32;
+    return Elem::I64;
+  }
+  return Elem::F32;
+}
+
+Shape interp::shapeOf(Type t) {
   auto r = cast<RankedTensorType>(t);
   return {r.getShape().begin(), r.getShape().end()};
 }
 
-std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
-  std::vector<int64_t> s(shape.size(), 1);
+int64_t interp::numElementsOf(const Shape &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Shape interp::stridesOf(const Shape &shape) {
+  Shape s(shape.size(), 1);
   for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
     s[d] = s[d + 1] * shape[d + 1];
   return s;
 }
 
-/// For each element of `out`, the index of the element of `in` that NumPy
-/// broadcasting maps to it.
-std::vector<int64_t> broadcastIndex(const std::vector<int64_t> &in,
-                                    const std::vector<int64_t> &out) {
-  std::vector<int64_t> inStrides = stridesOf(in), outStrides = stridesOf(out);
-  int64_t lead = int64_t(out.size() - in.size());
-  int64_t n = 1;
-  for (int64_t d : out)
-    n *= d;
+std::vector<int64_t> interp::offsetMap(const Shape &iter, const Shape &steps) {
+  int64_t n = numElementsOf(iter);
   std::vector<int64_t> map(static_cast<size_t>(n));
+  if (n == 0)
+    return map;
+  int64_t rank = int64_t(iter.size());
+  Shape coord(iter.size(), 0);
+  int64_t off = 0;
   for (int64_t e = 0; e < n; ++e) {
-    int64_t src = 0;
-    for (size_t d = 0; d < out.size(); ++d) {
-      int64_t coord = (e / outStrides[d]) % out[d];
-      int64_t id = int64_t(d) - lead;
-      if (id >= 0 && in[id] != 1)
-        src += coord * inStrides[id];
+    map[e] = off;
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++coord[d] < iter[d]) {
+        off += steps[d];
+        break;
+      }
+      off -= steps[d] * (iter[d] - 1);
+      coord[d] = 0;
     }
-    map[e] = src;
   }
   return map;
 }
 
-class Interp {
-public:
-  LogicalResult run(Operation *op);
-  llvm::DenseMap<Value, HostTensor> env;
-
-private:
-  const HostTensor &get(Value v) { return env.find(v)->second; }
-  void set(Value v, HostTensor t) { env[v] = std::move(t); }
-
-  template <typename F>
-  LogicalResult binary(Operation *op, F f) {
-    const HostTensor &l = get(op->getOperand(0)), &r = get(op->getOperand(1));
-    std::vector<int64_t> shape = shapeOf(op->getResult(0).getType());
-    HostTensor out = HostTensor::floats(shape);
-    std::vector<int64_t> li = broadcastIndex(l.shape, shape);
-    std::vector<int64_t> ri = broadcastIndex(r.shape, shape);
-    for (size_t e = 0; e < out.f.size(); ++e)
-      out.f[e] = f(l.f[li[e]], r.f[ri[e]]);
-    set(op->getResult(0), std::move(out));
-    return success();
+std::vector<int64_t> interp::broadcastIndex(const Shape &in, const Shape &out) {
+  Shape inStrides = stridesOf(in);
+  int64_t lead = int64_t(out.size()) - int64_t(in.size());
+  Shape steps(out.size(), 0);
+  for (int64_t d = 0; d < int64_t(out.size()); ++d) {
+    int64_t id = d - lead;
+    if (id >= 0 && in[id] != 1)
+      steps[d] = inStrides[id];
   }
-};
+  return offsetMap(out, steps);
+}
 
-LogicalResult Interp::run(Operation *op) {
-  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<ConstantOp>([&](ConstantOp c) {
-        FailureOr<HostTensor> t = tensorFromAttr(c.getLoc(), c.getValue());
-        if (failed(t))
-          return failure();
-        set(c.getResult(), std::move(*t));
-        return success();
-      })
-      .Case<ReshapeOp>([&](ReshapeOp r) {
-        HostTensor t = get(r.getInput());
-        t.shape = shapeOf(r.getType());
-        set(r.getResult(), std::move(t));
-        return success();
-      })
-      .Case<BroadcastToOp>([&](BroadcastToOp b) {
-        const HostTensor &in = get(b.getInput());
-        std::vector<int64_t> shape = shapeOf(b.getType());
-        HostTensor out = HostTensor::floats(shape);
-        std::vector<int64_t> map = broadcastIndex(in.shape, shape);
-        for (size_t e = 0; e < out.f.size(); ++e)
-          out.f[e] = in.f[map[e]];
-        set(b.getResult(), std::move(out));
-        return success();
-      })
-      .Case<MatmulOp>([&](MatmulOp m) {
-        const HostTensor &a = get(m.getA()), &b = get(m.getB());
-        std::vector<int64_t> shape = shapeOf(m.getType());
-        int64_t k = m.getTransposeA() ? a.shape[0] : a.shape[1];
-        HostTensor out = HostTensor::floats(shape);
-        ::wsert::math::matmul(out.f.data(), a.f.data(), b.f.data(), shape[0],
-                            shape[1], k, m.getTransposeA(), m.getTransposeB(),
-                            false);
-        float alpha = m.getAlpha().convertToFloat();
-        float beta = m.getBeta().convertToFloat();
-        if (alpha != 1.0f)
-          for (float &v : out.f)
-            v *= alpha;
-        if (m.getBias()) {
-          const HostTensor &c = get(m.getBias());
-          std::vector<int64_t> map = broadcastIndex(c.shape, shape);
-          for (size_t e = 0; e < out.f.size(); ++e)
-            out.f[e] += beta == 1.0f ? c.f[map[e]] : beta * c.f[map[e]];
-        }
-        set(m.getResult(), std::move(out));
-        return success();
-      })
-      .Case<AddOp>([&](AddOp o) {
-        return binary(o, [](float a, float b) { return a + b; });
-      })
-      .Case<SubOp>([&](SubOp o) {
-        return binary(o, [](float a, float b) { return a - b; });
-      })
-      .Case<MulOp>([&](MulOp o) {
-        return binary(o, [](float a, float b) { return a * b; });
-      })
-      .Case<ReluOp>([&](ReluOp r) {
-        HostTensor t = get(r.getInput());
-        for (float &v : t.f)
-          v = v > 0.0f ? v : 0.0f;
-        set(r.getResult(), std::move(t));
-        return success();
-      })
-      .Case<ReluGradOp>([&](ReluGradOp r) {
-        HostTensor g = get(r.getGrad());
-        const HostTensor &x = get(r.getInput());
-        for (size_t e = 0; e < g.f.size(); ++e)
-          g.f[e] = x.f[e] > 0.0f ? g.f[e] : 0.0f;
-        set(r.getResult(), std::move(g));
-        return success();
-      })
-      .Case<ReduceSumOp>([&](ReduceSumOp r) {
-        const HostTensor &in = get(r.getInput());
-        std::vector<int64_t> kept = in.shape;
-        for (int64_t ax : r.getAxes())
-          kept[ax] = 1;
-        HostTensor out = HostTensor::floats(kept);
-        std::vector<int64_t> inStrides = stridesOf(in.shape);
-        std::vector<int64_t> outStrides = stridesOf(kept);
-        for (int64_t e = 0; e < in.numElements(); ++e) {
-          int64_t dst = 0;
-          for (size_t d = 0; d < in.shape.size(); ++d)
-            if (kept[d] != 1 || in.shape[d] == 1)
-              dst += ((e / inStrides[d]) % in.shape[d]) * outStrides[d];
-          out.f[dst] += in.f[e];
-        }
-        out.shape = shapeOf(r.getType());
-        set(r.getResult(), std::move(out));
-        return success();
-      })
-      .Case<SoftmaxCrossEntropyOp, SoftmaxCrossEntropyGradOp>(
-          [&](auto o) -> LogicalResult {
-            const HostTensor &logits = get(o.getLogits());
-            const HostTensor &labels = get(o.getLabels());
-            int64_t rows = logits.shape[0], cols = logits.shape[1];
-            float loss = 0.0f;
-            HostTensor grad;
-            float scale = 1.0f;
-            constexpr bool wantGrad =
-                std::is_same_v<decltype(o), SoftmaxCrossEntropyGradOp>;
-            if constexpr (wantGrad) {
-              scale = get(o.getDloss()).f[0];
-              grad = HostTensor::floats(logits.shape);
-            }
-            if (!::wsert::math::softmaxCrossEntropy(
-                    logits.f.data(), labels.i.data(), rows, cols, scale, &loss,
-                    wantGrad ? grad.f.data() : nullptr))
-              return o.emitError("a label is outside [0, ") << cols << ")";
-            if constexpr (wantGrad)
-              set(o.getResult(), std::move(grad));
-            else
-              set(o.getResult(), HostTensor::floats({}, loss));
-            return success();
-          })
-      .Case<MseOp>([&](MseOp m) {
-        const HostTensor &p = get(m.getPrediction()), &t = get(m.getTarget());
-        double sum = 0.0;
-        for (size_t e = 0; e < p.f.size(); ++e) {
-          double d = double(p.f[e]) - double(t.f[e]);
-          sum += d * d;
-        }
-        set(m.getResult(),
-            HostTensor::floats({}, float(sum / double(p.f.size()))));
-        return success();
-      })
-      .Case<SgdUpdateOp>([&](SgdUpdateOp s) {
-        HostTensor p = get(s.getParam());
-        const HostTensor &g = get(s.getGrad());
-        float lr = s.getLr().convertToFloat();
-        for (size_t e = 0; e < p.f.size(); ++e)
-          p.f[e] = p.f[e] - lr * g.f[e];
-        set(s.getResult(), std::move(p));
-        return success();
-      })
-      .Default([&](Operation *o) {
-        return o->emitError() << "the reference interpreter cannot run '"
-                              << o->getName() << "'";
-      });
+HostTensor interp::makeTensor(Shape shape, Elem e) {
+  return isIntElem(e) ? HostTensor::ints(std::move(shape))
+                      : HostTensor::floats(std::move(shape));
+}
+
+HostTensor interp::gatherElements(const HostTensor &in, Shape shape,
+                                  const std::vector<int64_t> &map) {
+  HostTensor out = in.isInt ? HostTensor::ints(std::move(shape))
+                            : HostTensor::floats(std::move(shape));
+  if (in.isInt)
+    for (size_t e = 0; e < map.size(); ++e)
+      out.i[e] = in.i[map[e]];
+  else
+    for (size_t e = 0; e < map.size(); ++e)
+      out.f[e] = in.f[map[e]];
+  return out;
+}
+
+AxisView interp::axisView(const Shape &shape, int64_t axis) {
+  AxisView v;
+  if (shape.empty())
+    return v;
+  for (int64_t d = 0; d < axis; ++d)
+    v.outer *= shape[d];
+  v.len = shape[axis];
+  for (int64_t d = axis + 1; d < int64_t(shape.size()); ++d)
+    v.inner *= shape[d];
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+template <typename T>
+FailureOr<HostTensor> fromResource(Location loc, Attribute attr,
+                                   RankedTensorType type) {
+  auto res = cast<mlir::detail::DenseResourceElementsAttrBase<T>>(attr);
+  std::optional<ArrayRef<T>> data = res.tryGetAsArrayRef();
+  if (!data)
+    return emitError(loc, "the resource blob of a constant is missing");
+  Elem e = elemOf(type);
+  HostTensor t = makeTensor(shapeOf(type), e);
+  size_t n = size_t(t.numElements());
+  if (data->size() != n)
+    return emitError(loc, "resource blob holds ")
+           << data->size() << " values, the type needs " << n;
+  for (size_t k = 0; k < n; ++k) {
+    if constexpr (std::is_floating_point_v<T>)
+      t.f[k] = float((*data)[k]);
+    else
+      t.i[k] = wrapInt(int64_t((*data)[k]), e);
+  }
+  return t;
+}
+
+Handled interpretConstant(Interp &in, Operation *op) {
+  auto c = dyn_cast<ConstantOp>(op);
+  if (!c)
+    return std::nullopt;
+  FailureOr<HostTensor> t = tensorFromAttr(c.getLoc(), c.getValue());
+  if (failed(t))
+    return failure();
+  if (!tensorMatchesType(*t, c.getType()))
+    return c.emitError("the constant's value does not match its type ")
+           << c.getType();
+  in.set(c.getResult(), std::move(*t));
+  return success();
 }
 
 } // namespace
@@ -220,8 +166,12 @@ FailureOr<HostTensor> mlir::wse::tensorFromAttr(Location loc, Attribute attr) {
                     : RankedTensorType();
   if (!type)
     return emitError(loc, "expected a ranked tensor constant");
-  std::vector<int64_t> shape = shapeOf(type);
+  Shape shape = shapeOf(type);
   Type et = type.getElementType();
+  if (!et.isF32() && !et.isInteger(64) && !et.isInteger(32) &&
+      !et.isInteger(1))
+    return emitError(loc, "unsupported constant of type ") << type;
+  Elem e = elemOf(et);
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     if (et.isF32()) {
       HostTensor t = HostTensor::floats(shape);
@@ -229,34 +179,21 @@ FailureOr<HostTensor> mlir::wse::tensorFromAttr(Location loc, Attribute attr) {
       std::copy(values.begin(), values.end(), t.f.begin());
       return t;
     }
-    if (auto it = dyn_cast<IntegerType>(et)) {
-      HostTensor t = HostTensor::ints(shape);
-      size_t e = 0;
-      for (const APInt &v : dense.getValues<APInt>())
-        t.i[e++] = it.getWidth() == 1 ? int64_t(v.getBoolValue())
-                                      : v.getSExtValue();
-      return t;
-    }
-  }
-  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
-    if (!data)
-      return emitError(loc, "the resource blob of a constant is missing");
-    HostTensor t = HostTensor::floats(shape);
-    if (data->size() != t.f.size())
-      return emitError(loc, "resource blob holds ")
-             << data->size() << " values, the type needs " << t.f.size();
-    std::copy(data->begin(), data->end(), t.f.begin());
-    return t;
-  }
-  if (auto res = dyn_cast<DenseI64ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<int64_t>> data = res.tryGetAsArrayRef();
-    if (!data)
-      return emitError(loc, "the resource blob of a constant is missing");
     HostTensor t = HostTensor::ints(shape);
-    std::copy(data->begin(), data->end(), t.i.begin());
+    size_t k = 0;
+    for (const APInt &v : dense.getValues<APInt>())
+      t.i[k++] = e == Elem::I1 ? int64_t(v.getBoolValue())
+                               : wrapInt(v.getSExtValue(), e);
     return t;
   }
+  if (isa<DenseF32ResourceElementsAttr>(attr))
+    return fromResource<float>(loc, attr, type);
+  if (isa<DenseI64ResourceElementsAttr>(attr))
+    return fromResource<int64_t>(loc, attr, type);
+  if (isa<DenseI32ResourceElementsAttr>(attr))
+    return fromResource<int32_t>(loc, attr, type);
+  if (isa<DenseBoolResourceElementsAttr>(attr))
+    return fromResource<bool>(loc, attr, type);
   return emitError(loc, "unsupported constant of type ") << type;
 }
 
@@ -264,11 +201,22 @@ bool mlir::wse::tensorMatchesType(const HostTensor &t, Type type) {
   auto r = dyn_cast<RankedTensorType>(type);
   if (!r || t.shape != shapeOf(r))
     return false;
+  if (size_t(t.numElements()) != (t.isInt ? t.i.size() : t.f.size()))
+    return false;
   return t.isInt == isa<IntegerType>(r.getElementType());
 }
 
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
 FailureOr<std::vector<HostTensor>>
 mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
+  if (fn.isExternal())
+    return fn.emitError() << "@" << fn.getSymName() << " has no body";
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitError() << "the reference interpreter runs single-block "
+                             "functions only";
   Block &body = fn.getBody().front();
   if (args.size() != body.getNumArguments())
     return fn.emitError() << "got " << args.size() << " arguments, @"
@@ -279,13 +227,39 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     if (!tensorMatchesType(value, arg.getType()))
       return fn.emitError() << "argument " << arg.getArgNumber() << " should be "
                             << arg.getType() << ", got " << value.shapeString();
-    in.env[arg] = value;
+    HostTensor t = value;
+    // i32 arguments wrap to 32 bits and i1 arguments are masks, as they
+    // would be on the device.
+    Elem e = elemOf(arg.getType());
+    if (e == Elem::I32 || e == Elem::I1)
+      for (int64_t &v : t.i)
+        v = wrapInt(v, e);
+    in.set(arg, std::move(t));
   }
-  for (Operation &op : body.without_terminator())
-    if (failed(in.run(&op)))
+  for (Operation &op : body.without_terminator()) {
+    Handled r = interpretConstant(in, &op);
+    if (!r)
+      r = interpretMathOp(in, &op);
+    if (!r)
+      r = interpretReduceOp(in, &op);
+    if (!r)
+      r = interpretShapeOp(in, &op);
+    if (!r)
+      r = interpretNNOp(in, &op);
+    if (!r)
+      r = interpretOptimizerOp(in, &op);
+    if (!r)
+      return op.emitError() << "the reference interpreter cannot run '"
+                            << op.getName() << "'";
+    if (failed(*r))
       return failure();
+  }
+  Operation *term = body.getTerminator();
+  if (!isa<func::ReturnOp>(term))
+    return term->emitError() << "the reference interpreter cannot run '"
+                             << term->getName() << "'";
   std::vector<HostTensor> results;
-  for (Value v : body.getTerminator()->getOperands())
-    results.push_back(in.env.find(v)->second);
+  for (Value v : term->getOperands())
+    results.push_back(in.get(v));
   return results;
 }

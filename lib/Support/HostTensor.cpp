@@ -58,10 +58,22 @@ HostTensor tensorFromNpy(const NpyArray &a) {
   return t;
 }
 
-NpyArray tensorToNpy(const HostTensor &t) {
+NpyArray tensorToNpy(const HostTensor &t, NpyDType intType) {
   NpyArray a;
   a.shape = t.shape;
-  if (t.isInt) {
+  if (t.isInt && intType == NpyDType::Bool) {
+    a.dtype = NpyDType::Bool;
+    a.data.resize(t.i.size());
+    for (size_t k = 0; k < t.i.size(); ++k)
+      a.data[k] = t.i[k] != 0 ? 1 : 0;
+  } else if (t.isInt && intType == NpyDType::I32) {
+    a.dtype = NpyDType::I32;
+    a.data.resize(t.i.size() * 4);
+    for (size_t k = 0; k < t.i.size(); ++k) {
+      int32_t v = int32_t(uint32_t(uint64_t(t.i[k])));
+      std::memcpy(a.data.data() + k * 4, &v, 4);
+    }
+  } else if (t.isInt) {
     a.dtype = NpyDType::I64;
     a.data.resize(t.i.size() * 8);
     std::memcpy(a.data.data(), t.i.data(), a.data.size());
@@ -85,16 +97,36 @@ HostTensor sliceLeading(const HostTensor &t, int64_t index) {
   return s;
 }
 
+/// Wraps integer values to the kind `intType` names.
+static void normalizeInts(HostTensor &t, NpyDType intType) {
+  if (!t.isInt)
+    return;
+  if (intType == NpyDType::Bool)
+    for (int64_t &v : t.i)
+      v = v != 0 ? 1 : 0;
+  else if (intType == NpyDType::I32)
+    for (int64_t &v : t.i)
+      v = int64_t(int32_t(uint32_t(uint64_t(v))));
+}
+
 std::string inputForStep(const HostTensor &array, const std::string &name,
                          const std::vector<int64_t> &shape, bool wantInt,
-                         int64_t step, int64_t steps, HostTensor &out) {
-  std::string want = dims(shape) + (wantInt ? "i64" : "f32");
+                         int64_t step, int64_t steps, HostTensor &out,
+                         NpyDType intType) {
+  const char *kind = !wantInt                    ? "f32"
+                     : intType == NpyDType::Bool ? "i1"
+                     : intType == NpyDType::I32  ? "i32"
+                                                 : "i64";
+  std::string want = dims(shape) + kind;
   if (array.isInt != wantInt)
     return "input '" + name + "' must hold " +
-           (wantInt ? "integers" : "floats") + " (" + want + "), the file has " +
-           array.shapeString();
+           (!wantInt                    ? "floats"
+            : intType == NpyDType::Bool ? "booleans"
+                                        : "integers") +
+           " (" + want + "), the file has " + array.shapeString();
   if (array.shape == shape) {
     out = array;
+    normalizeInts(out, intType);
     return "";
   }
   std::vector<int64_t> tail(array.shape.begin() + (array.shape.empty() ? 0 : 1),
@@ -104,6 +136,7 @@ std::string inputForStep(const HostTensor &array, const std::string &name,
       return "input '" + name + "' has " + std::to_string(array.shape[0]) +
              " step slices but " + std::to_string(steps) + " steps were asked";
     out = sliceLeading(array, step);
+    normalizeInts(out, intType);
     return "";
   }
   return "input '" + name + "' should be " + want + " (or N x that, one per "

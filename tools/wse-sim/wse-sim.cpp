@@ -73,14 +73,28 @@ std::string loadInputs(InputMap &out) {
   return "";
 }
 
+/// How an integer tensor of `type` is stored in .npy: i1 as bool, i32 as
+/// int32, other integers as int64.
+::wsert::NpyDType npyIntType(Type type) {
+  if (auto t = dyn_cast<ShapedType>(type))
+    type = t.getElementType();
+  if (type.isInteger(1))
+    return ::wsert::NpyDType::Bool;
+  if (type.isInteger(32))
+    return ::wsert::NpyDType::I32;
+  return ::wsert::NpyDType::I64;
+}
+
 std::string writeTensor(const std::string &dir, const std::string &name,
-                        const HostTensor &t) {
+                        const HostTensor &t,
+                        ::wsert::NpyDType intType = ::wsert::NpyDType::I64) {
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return dir + ": " + ec.message();
   llvm::SmallString<256> path(dir);
   llvm::sys::path::append(path, name + ".npy");
   std::string err;
-  if (!::wsert::writeNpy(std::string(path), ::wsert::tensorToNpy(t), err))
+  if (!::wsert::writeNpy(std::string(path), ::wsert::tensorToNpy(t, intType),
+                         err))
     return err;
   return "";
 }
@@ -193,8 +207,9 @@ int runReference(InputMap &given) {
       std::vector<int64_t> shape(type.getShape().begin(),
                                  type.getShape().end());
       bool wantInt = isa<IntegerType>(type.getElementType());
-      if (std::string e = ::wsert::inputForStep(it->second, name, shape, wantInt,
-                                              step, runs, args[a]);
+      if (std::string e =
+              ::wsert::inputForStep(it->second, name, shape, wantInt, step,
+                                    runs, args[a], npyIntType(type));
           !e.empty())
         return fail(e);
     }
@@ -206,6 +221,9 @@ int runReference(InputMap &given) {
       report.step(step + 1, std::nullopt, std::nullopt);
       continue;
     }
+    if (results[0].isInt || results[0].f.size() != 1)
+      return fail("the {wse.loss} result of @" + fn.getSymName().str() +
+                  " is not an f32 scalar");
     report.step(step + 1, results[0].f[0], std::nullopt);
     for (unsigned r = 1; r < fn.getNumResults(); ++r)
       if (auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr))
@@ -214,12 +232,15 @@ int runReference(InputMap &given) {
   report.extra["engine"] = "reference";
   if (!dumpParams.empty())
     for (auto &[name, a] : paramArg)
-      if (std::string e = writeTensor(dumpParams, name, args[a]); !e.empty())
+      if (std::string e = writeTensor(dumpParams, name, args[a],
+                                      npyIntType(fn.getArgument(a).getType()));
+          !e.empty())
         return fail(e);
   if (!dumpOutputs.empty())
     for (size_t r = 0; r < results.size(); ++r)
       if (std::string e =
-              writeTensor(dumpOutputs, "output_" + std::to_string(r), results[r]);
+              writeTensor(dumpOutputs, "output_" + std::to_string(r),
+                          results[r], npyIntType(fn.getResultTypes()[r]));
           !e.empty())
         return fail(e);
   if (std::string e = report.write(); !e.empty())

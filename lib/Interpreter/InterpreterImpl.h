@@ -1,0 +1,106 @@
+//===- InterpreterImpl.h - helpers shared by the interpreter files -*- C++ -*-===//
+//
+// Private to lib/Interpreter. The interpreter is split by op family; each
+// family file exports one `interpret<Family>Op` entry that returns
+// std::nullopt for ops it does not know, so the driver can try the next.
+//
+// Element types: a HostTensor keeps f32 data in `f` and every integer kind
+// (i64, i32, i1) in `i`; i32 values are kept wrapped to 32 bits and i1
+// values are 0 or 1, so every op that makes integers normalizes them with
+// `wrapInt` for its result type.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WSE_LIB_INTERPRETER_INTERPRETERIMPL_H
+#define WSE_LIB_INTERPRETER_INTERPRETERIMPL_H
+
+#include "wse/Support/HostTensor.h"
+#include "wse/WseDialect.h"
+
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace mlir::wse::interp {
+
+using ::wsert::HostTensor;
+using Shape = std::vector<int64_t>;
+
+enum class Elem { F32, I64, I32, I1 };
+
+/// The element kind of a tensor type (or of an element type).
+Elem elemOf(Type t);
+inline bool isIntElem(Elem e) { return e != Elem::F32; }
+
+/// Normalizes an integer to the value range of `e`: i32 wraps (two's
+/// complement), i1 is `v != 0`, i64 is unchanged.
+inline int64_t wrapInt(int64_t v, Elem e) {
+  switch (e) {
+  case Elem::I32:
+    return int64_t(int32_t(uint32_t(uint64_t(v))));
+  case Elem::I1:
+    return v != 0 ? 1 : 0;
+  default:
+    return v;
+  }
+}
+
+/// Wrapping int64 arithmetic (no signed-overflow UB).
+inline int64_t addWrap(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) + uint64_t(b));
+}
+inline int64_t subWrap(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) - uint64_t(b));
+}
+inline int64_t mulWrap(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) * uint64_t(b));
+}
+
+Shape shapeOf(Type t);
+int64_t numElementsOf(const Shape &shape);
+/// Row-major strides of `shape`.
+Shape stridesOf(const Shape &shape);
+
+/// For each element (row-major) of `iter`, the offset
+/// `sum_d coord[d] * steps[d]`. `steps` has one entry per dim of `iter`.
+std::vector<int64_t> offsetMap(const Shape &iter, const Shape &steps);
+
+/// For each element of `out`, the index of the element of `in` that NumPy
+/// broadcasting maps to it. `in` must broadcast to `out`.
+std::vector<int64_t> broadcastIndex(const Shape &in, const Shape &out);
+
+/// An empty tensor of `shape` holding the kind of `e` (zero filled).
+HostTensor makeTensor(Shape shape, Elem e);
+
+/// out[k] = in[map[k]], element kind kept; `shape` has map.size() elements.
+HostTensor gatherElements(const HostTensor &in, Shape shape,
+                          const std::vector<int64_t> &map);
+
+/// The view of `shape` around `axis` as [outer, shape[axis], inner].
+struct AxisView {
+  int64_t outer = 1, len = 1, inner = 1;
+};
+AxisView axisView(const Shape &shape, int64_t axis);
+
+/// Values of the running function.
+class Interp {
+public:
+  llvm::DenseMap<Value, HostTensor> env;
+  const HostTensor &get(Value v) const { return env.find(v)->second; }
+  void set(Value v, HostTensor t) { env[v] = std::move(t); }
+};
+
+using Handled = std::optional<LogicalResult>;
+
+/// Each returns std::nullopt when `op` is not of its family.
+Handled interpretMathOp(Interp &in, Operation *op);
+Handled interpretReduceOp(Interp &in, Operation *op);
+Handled interpretShapeOp(Interp &in, Operation *op);
+Handled interpretNNOp(Interp &in, Operation *op);
+Handled interpretOptimizerOp(Interp &in, Operation *op);
+
+} // namespace mlir::wse::interp
+
+#endif
