@@ -72,12 +72,14 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads
   auto t = b.getBoolAttr(true);
   auto one = b.getF32FloatAttr(1.0f);
   // dA = g op(B)^T, or its transpose when A was used transposed.
+  // Batch dims that broadcast are summed back to each operand's shape.
   if (!ta)
     operandGrads[0] = MatmulOp::create(b, loc, ga, getB(), Value(), f,
                                        b.getBoolAttr(!tb), one, one);
   else
     operandGrads[0] = MatmulOp::create(b, loc, getB(), ga, Value(),
                                        b.getBoolAttr(tb), t, one, one);
+  operandGrads[0] = reduceToType(b, loc, operandGrads[0], getA().getType());
   // dB = op(A)^T g, or its transpose when B was used transposed.
   if (!tb)
     operandGrads[1] = MatmulOp::create(b, loc, getA(), ga, Value(),
@@ -85,6 +87,7 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads
   else
     operandGrads[1] = MatmulOp::create(b, loc, ga, getA(), Value(), t,
                                        b.getBoolAttr(ta), one, one);
+  operandGrads[1] = reduceToType(b, loc, operandGrads[1], getB().getType());
   if (getBias())
     operandGrads[2] = reduceToType(
         b, loc, scaled(b, loc, g, getBeta().convertToFloat()),

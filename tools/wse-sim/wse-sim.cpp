@@ -170,14 +170,23 @@ int runReference(InputMap &given) {
   bool train = fn.getNumResults() > 0 && fn.getResultAttr(0, mlir::wse::kLossAttr);
   int64_t runs = train ? steps : 1;
   std::vector<HostTensor> args(fn.getNumArguments());
-  std::map<std::string, unsigned> paramArg;
+  // Parameters and optimizer state start from {wse.init} and take the
+  // step's results of the same name; everything else is an input.
+  std::map<std::string, unsigned> paramArg, stateArg;
   std::vector<std::string> inputNames;
+  auto carried = [&](unsigned a) {
+    return fn.getArgAttr(a, mlir::wse::kParamAttr) ||
+           fn.getArgAttr(a, mlir::wse::kStateAttr);
+  };
   for (unsigned a = 0; a < fn.getNumArguments(); ++a) {
-    if (auto p = fn.getArgAttrOfType<StringAttr>(a, mlir::wse::kParamAttr)) {
-      paramArg[p.str()] = a;
+    auto p = fn.getArgAttrOfType<StringAttr>(a, mlir::wse::kParamAttr);
+    auto st = fn.getArgAttrOfType<StringAttr>(a, mlir::wse::kStateAttr);
+    if (p || st) {
+      (p ? paramArg : stateArg)[(p ? p : st).str()] = a;
       Attribute init = fn.getArgAttr(a, mlir::wse::kInitAttr);
       if (!init)
-        return fail("parameter '" + p.str() + "' has no {wse.init} value");
+        return fail(std::string(p ? "parameter '" : "optimizer state '") +
+                    (p ? p : st).str() + "' has no {wse.init} value");
       FailureOr<HostTensor> t = mlir::wse::tensorFromAttr(fn.getLoc(), init);
       if (failed(t))
         return 1;
@@ -196,7 +205,7 @@ int runReference(InputMap &given) {
   for (int64_t step = 0; step < runs; ++step) {
     size_t k = 0;
     for (unsigned a = 0; a < fn.getNumArguments(); ++a) {
-      if (fn.getArgAttr(a, mlir::wse::kParamAttr))
+      if (carried(a))
         continue;
       const std::string &name = inputNames[k++];
       auto it = given.find(name);
@@ -225,9 +234,17 @@ int runReference(InputMap &given) {
       return fail("the {wse.loss} result of @" + fn.getSymName().str() +
                   " is not an f32 scalar");
     report.step(step + 1, results[0].f[0], std::nullopt);
-    for (unsigned r = 1; r < fn.getNumResults(); ++r)
-      if (auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr))
-        args[paramArg.at(p.str())] = results[r];
+    for (unsigned r = 1; r < fn.getNumResults(); ++r) {
+      auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr);
+      auto st = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kStateAttr);
+      auto &byName = p ? paramArg : stateArg;
+      auto it = (p || st) ? byName.find((p ? p : st).str()) : byName.end();
+      if (it == byName.end())
+        return fail("result " + std::to_string(r) + " of @" +
+                    fn.getSymName().str() +
+                    " names no parameter or state argument");
+      args[it->second] = results[r];
+    }
   }
   report.extra["engine"] = "reference";
   if (!dumpParams.empty())

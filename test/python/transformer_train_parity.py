@@ -1,0 +1,644 @@
+#!/usr/bin/env python3
+"""Transformer training parity: PyTorch AdamW vs wse, 10 steps.
+
+For each model (models/gpt2, models/llama, models/btlm):
+  1. export.py --out model.onnx --opset 17 --data-dir . --steps N
+     (torch.onnx.export, do_constant_folding=False; input_ids.npy and
+     labels.npy [N, B, T] int64: next-token targets of a permutation chain)
+  2. onnx check: a small numpy evaluator in this file runs model.onnx on
+     input_ids[0] in float64 and must match the untrained torch model's
+     logits (np.allclose(rtol=1e-4, atol=1e-5)), so a failure later on is
+     not the export's
+  3. torch oracle: train_torch.py (weights read from the ONNX initializers,
+     torch.optim.AdamW, CrossEntropyLoss on logits.view(-1, V)) in float32,
+     and again in float64 to show how far float32 rounding alone moves each
+     tensor (the "f32 floor" column; informational)
+  4. wse-translate --import-onnx model.onnx -o model.mlir, then
+     wse-sim model.mlir on input_ids[0]: the forward logits must match
+     torch's (np.allclose(rtol=1e-4, atol=1e-5)); this separates forward
+     from backward/optimizer problems
+  5. wse-opt model.mlir [--wse-raise-attention] --wse-make-train-step=
+     "loss=cross-entropy optimizer=adamw lr=0.001 beta1=0.9 beta2=0.999
+     eps=1e-8 weight-decay=0.01" -o train.mlir
+  6. wse-sim train.mlir --steps N --input input_ids=input_ids.npy
+     --input labels=labels.npy --report wse.json --dump-params wse_params
+  7. compare with the float32 oracle:
+       loss    |wse - torch| <= 1e-4 * |torch| at every step
+       params  per tensor, for every float initializer of model.onnx:
+               max|wse - torch| <= 1e-4 * max|torch| + 1e-6
+
+A model that fails anywhere (export, oracle, import, train step, sim,
+compare) is a FAIL, reported with its stage and first error line. Prints a
+table per model; exits 0 only if every model passes.
+"""
+
+import argparse
+import json
+import math
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+
+import numpy as np
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+MODELS_DIR = os.path.join(REPO_ROOT, "models")
+MODEL_NAMES = ("gpt2", "llama", "btlm")
+
+LOSS_RTOL = 1e-4
+PARAM_RTOL, PARAM_ATOL = 1e-4, 1e-6
+ONNX_CHECK_RTOL, ONNX_CHECK_ATOL = 1e-4, 1e-5
+ADAMW = dict(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--bin-dir", required=True,
+                   help="directory holding wse-translate, wse-opt, wse-sim")
+    p.add_argument("--work-dir", required=True)
+    p.add_argument("--models", default=",".join(MODEL_NAMES),
+                   help="comma-separated subset of " + ",".join(MODEL_NAMES))
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--raise-attention", action="store_true",
+                   help="run --wse-raise-attention before the train step")
+    p.add_argument("--no-float64", action="store_true",
+                   help="skip the float64 oracle (the f32 floor column)")
+    p.add_argument("--timeout", type=float, default=600.0,
+                   help="seconds per command (default 600)")
+    args = p.parse_args(argv)
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = [m for m in args.models if m not in MODEL_NAMES]
+    if bad or not args.models:
+        p.error(f"--models: unknown {bad}; choose from {list(MODEL_NAMES)}")
+    if args.steps < 2:
+        p.error("--steps must be at least 2")
+    return args
+
+
+# --- running commands -------------------------------------------------------
+
+class Failed(Exception):
+    def __init__(self, stage, message):
+        super().__init__(message)
+        self.stage = stage
+        self.message = message
+
+
+def tool(bin_dir, name):
+    path = os.path.join(bin_dir, name)
+    for _ in range(30):  # the tools may be mid-rebuild
+        if os.access(path, os.X_OK):
+            return path
+        time.sleep(2)
+    raise Failed("setup", f"{name} not found or not executable at {path}")
+
+
+def first_error(text):
+    lines = [l.strip() for l in (text or "").splitlines() if l.strip()]
+    for l in lines:
+        if "error:" in l:
+            return l[l.index("error:"):]
+    for l in lines:
+        if "error" in l.lower() or "Error" in l:
+            return l
+    return lines[-1] if lines else "<no output>"
+
+
+def run(stage, cmd, cwd, timeout):
+    print(f"== {stage}: cd {shlex.quote(cwd)} && {shlex.join(cmd)}",
+          flush=True)
+    try:
+        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                           errors="replace", timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise Failed(stage, f"no exit after {timeout:g} s")
+    except OSError as e:
+        raise Failed(stage, f"cannot run {cmd[0]}: {e}")
+    out = (r.stdout or "") + (r.stderr or "")
+    if r.returncode != 0:
+        how = (f"killed by signal {-r.returncode}" if r.returncode < 0
+               else f"exit code {r.returncode}")
+        for l in [l for l in out.splitlines() if l.strip()][:20]:
+            print(f"   {l}")
+        raise Failed(stage, f"{how}: {first_error(r.stderr or r.stdout)}")
+    for l in (r.stdout or "").splitlines():
+        if l.startswith(("export:", "train_torch:")):
+            print(f"   {l}")
+    return r
+
+
+def load_json(path, stage):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise Failed(stage, f"cannot read {path}: {e}")
+
+
+def report_losses(path, steps, stage):
+    report = load_json(path, stage)
+    entries = report.get("steps") if isinstance(report, dict) else None
+    if not isinstance(entries, list):
+        raise Failed(stage, f"{path}: no 'steps' list")
+    got = [e.get("step") for e in entries if isinstance(e, dict)]
+    if got != list(range(1, steps + 1)):
+        raise Failed(stage, f"{path}: expected steps 1..{steps}, got {got}")
+    try:
+        return [float(e["loss"]) for e in entries]
+    except (KeyError, TypeError, ValueError) as e:
+        raise Failed(stage, f"{path}: bad loss entry: {e}")
+
+
+# --- a small numpy ONNX evaluator (float64) ---------------------------------
+#
+# Enough of opset 13-17 for the exported models: it checks that the ONNX
+# file computes what torch computes, independently of wse.
+
+def _np_dtype(onnx_type):
+    import onnx
+    if onnx_type == onnx.TensorProto.FLOAT:
+        return np.float64  # evaluate in float64
+    try:
+        return onnx.helper.tensor_dtype_to_np_dtype(onnx_type)
+    except AttributeError:  # onnx < 1.13
+        return onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[onnx_type]
+
+
+def _as_eval(a):
+    a = np.asarray(a)
+    return a.astype(np.float64) if a.dtype == np.float32 else a
+
+
+def _binary(f):
+    return lambda n, a, x, y: [f(x, y)]
+
+
+def _div(n, a, x, y):
+    if np.issubdtype(x.dtype, np.integer):
+        return [(np.trunc(x / y)).astype(x.dtype)]
+    return [x / y]
+
+
+def _slice(n, a, data, starts, ends, axes=None, steps=None):
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    idx = [slice(None)] * data.ndim
+    for s, e, ax, st in zip(starts, ends, axes, steps):
+        dim = data.shape[ax]
+        s, e, st = int(s), int(e), int(st)
+        s = max(-dim - 1, min(dim, s))
+        e = max(-dim - 1, min(dim, e))
+        if st > 0:
+            s, e = (s + dim if s < 0 else s), (e + dim if e < 0 else e)
+            s, e = max(0, s), max(0, e)
+            idx[ax] = slice(s, e, st)
+        else:
+            s = s + dim if s < 0 else min(s, dim - 1)
+            e = e + dim if e < 0 else e
+            idx[ax] = slice(s, e if e >= 0 else None, st)
+    return [data[tuple(idx)]]
+
+
+def _reshape(n, a, data, shape):
+    shape = [int(d) for d in shape]
+    if not a.get("allowzero", 0):
+        shape = [data.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+    return [data.reshape(shape)]
+
+
+def _split(n, a, x, split=None):
+    axis = a.get("axis", 0)
+    if split is None:
+        k = a.get("num_outputs", len(n.output))
+        split = [x.shape[axis] // k] * k
+    points = np.cumsum([int(s) for s in split])[:-1]
+    return list(np.split(x, points, axis=axis))
+
+
+def _unsqueeze(n, a, x, axes=None):
+    axes = a.get("axes") if axes is None else axes
+    rank = x.ndim + len(axes)
+    for ax in sorted(int(v) % rank for v in axes):
+        x = np.expand_dims(x, ax)
+    return [x]
+
+
+def _squeeze(n, a, x, axes=None):
+    axes = a.get("axes") if axes is None else axes
+    if axes is None:
+        return [np.squeeze(x)]
+    return [np.squeeze(x, axis=tuple(int(v) % x.ndim for v in axes))]
+
+
+def _softmax(n, a, x):
+    axis = a.get("axis", -1)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return [e / np.sum(e, axis=axis, keepdims=True)]
+
+
+def _layer_norm(n, a, x, scale, bias=None):
+    axis = a.get("axis", -1) % x.ndim
+    eps = a.get("epsilon", 1e-5)
+    axes = tuple(range(axis, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    inv = 1.0 / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True)
+                        + eps)
+    y = (x - mean) * inv * scale
+    if bias is not None:
+        y = y + bias
+    return [y, mean, inv]
+
+
+def _reduce(f):
+    def op(n, a, x, axes=None):
+        axes = a.get("axes") if axes is None else axes
+        keep = bool(a.get("keepdims", 1))
+        if axes is None or len(axes) == 0:
+            if a.get("noop_with_empty_axes", 0):
+                return [x]
+            return [f(x, axis=None, keepdims=keep)]
+        return [f(x, axis=tuple(int(v) for v in axes), keepdims=keep)]
+    return op
+
+
+def _gemm(n, a, x, w, c=None):
+    x = x.T if a.get("transA", 0) else x
+    w = w.T if a.get("transB", 0) else w
+    y = a.get("alpha", 1.0) * (x @ w)
+    if c is not None:
+        y = y + a.get("beta", 1.0) * c
+    return [y]
+
+
+def _constant(n, a):
+    from onnx import numpy_helper
+    for attr in n.attribute:
+        if attr.name == "value":
+            return [_as_eval(numpy_helper.to_array(attr.t))]
+        if attr.name == "value_float":
+            return [np.array(attr.f, dtype=np.float64)]
+        if attr.name == "value_floats":
+            return [np.array(list(attr.floats), dtype=np.float64)]
+        if attr.name == "value_int":
+            return [np.array(attr.i, dtype=np.int64)]
+        if attr.name == "value_ints":
+            return [np.array(list(attr.ints), dtype=np.int64)]
+    raise ValueError(f"Constant {n.name}: unsupported attribute")
+
+
+def _constant_of_shape(n, a, shape):
+    from onnx import numpy_helper
+    value = np.zeros(1, dtype=np.float64)
+    for attr in n.attribute:
+        if attr.name == "value":
+            value = _as_eval(numpy_helper.to_array(attr.t))
+    return [np.full([int(d) for d in shape], value.reshape(-1)[0],
+                    dtype=value.dtype)]
+
+
+def _erf(x):
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+OPS = {
+    "Identity": lambda n, a, x: [x],
+    "Constant": _constant,
+    "ConstantOfShape": _constant_of_shape,
+    "Shape": lambda n, a, x: [np.array(x.shape[a.get("start", 0):
+                                               a.get("end", x.ndim)],
+                                       dtype=np.int64)],
+    "Cast": lambda n, a, x: [x.astype(_np_dtype(a["to"]))],
+    "Gather": lambda n, a, x, i: [np.take(x, i, axis=a.get("axis", 0))],
+    "Slice": _slice,
+    "Reshape": _reshape,
+    "Flatten": lambda n, a, x: [x.reshape(
+        int(np.prod(x.shape[:a.get("axis", 1)])), -1)],
+    "Transpose": lambda n, a, x: [np.transpose(x, a.get("perm"))],
+    "Split": _split,
+    "Concat": lambda n, a, *xs: [np.concatenate(xs, axis=a["axis"])],
+    "Unsqueeze": _unsqueeze,
+    "Squeeze": _squeeze,
+    "Expand": lambda n, a, x, s: [x * np.ones([int(d) for d in s],
+                                              dtype=x.dtype)],
+    "MatMul": _binary(np.matmul),
+    "Gemm": _gemm,
+    "Add": _binary(np.add),
+    "Sub": _binary(np.subtract),
+    "Mul": _binary(np.multiply),
+    "Div": _div,
+    "Pow": _binary(lambda x, y: np.power(x, y).astype(x.dtype)),
+    "Equal": _binary(np.equal),
+    "Less": _binary(np.less),
+    "Greater": _binary(np.greater),
+    "And": _binary(np.logical_and),
+    "Or": _binary(np.logical_or),
+    "Not": lambda n, a, x: [np.logical_not(x)],
+    "Where": lambda n, a, c, x, y: [np.where(c, x, y)],
+    "Neg": lambda n, a, x: [-x],
+    "Sqrt": lambda n, a, x: [np.sqrt(x)],
+    "Reciprocal": lambda n, a, x: [1.0 / x],
+    "Exp": lambda n, a, x: [np.exp(x)],
+    "Tanh": lambda n, a, x: [np.tanh(x)],
+    "Erf": lambda n, a, x: [_erf(x)],
+    "Sigmoid": lambda n, a, x: [1.0 / (1.0 + np.exp(-x))],
+    "Relu": lambda n, a, x: [np.maximum(x, 0)],
+    "Softmax": _softmax,
+    "LayerNormalization": _layer_norm,
+    "ReduceMean": _reduce(np.mean),
+    "ReduceSum": _reduce(np.sum),
+    "ReduceMax": _reduce(np.max),
+}
+
+
+def onnx_eval(path, feeds):
+    """Runs the ONNX model at `path` on {input name: array}; returns the
+    outputs in graph order (float64)."""
+    import onnx
+    from onnx import helper, numpy_helper
+    model = onnx.load(path)
+    g = model.graph
+    env = {t.name: _as_eval(numpy_helper.to_array(t)) for t in g.initializer}
+    env.update({k: _as_eval(v) for k, v in feeds.items()})
+    for n in g.node:
+        if n.domain not in ("", "ai.onnx"):
+            raise ValueError(f"node {n.name}: domain {n.domain}")
+        op = OPS.get(n.op_type)
+        if op is None:
+            raise ValueError(f"numpy evaluator: no {n.op_type} (node "
+                             f"{n.name})")
+        attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+        if "perm" in attrs:
+            attrs["perm"] = list(attrs["perm"])
+        args = [env[i] if i else None for i in n.input]
+        while args and args[-1] is None:
+            args.pop()
+        try:
+            outs = op(n, attrs, *args)
+        except Exception as e:
+            raise ValueError(f"numpy evaluator: {n.op_type} node {n.name}: "
+                             f"{type(e).__name__}: {e}")
+        for name, value in zip(n.output, outs):
+            if name:
+                env[name] = np.asarray(value)
+    return [env[o.name] for o in g.output]
+
+
+def onnx_summary(path):
+    """(node count, sorted op types, {initializer: dtype name})."""
+    import onnx
+    g = onnx.load(path).graph
+    ops = sorted({n.op_type for n in g.node})
+    inits = {t.name: onnx.TensorProto.DataType.Name(t.data_type)
+             for t in g.initializer}
+    return len(g.node), ops, inits
+
+
+# --- one model --------------------------------------------------------------
+
+def train_opts():
+    return ("loss=cross-entropy optimizer=adamw "
+            f"lr={ADAMW['lr']} beta1={ADAMW['beta1']} "
+            f"beta2={ADAMW['beta2']} eps={ADAMW['eps']} "
+            f"weight-decay={ADAMW['weight_decay']}")
+
+
+def script(model, name):
+    return [sys.executable, os.path.join(MODELS_DIR, model, name)]
+
+
+def load_params(d, names, stage):
+    out = {}
+    for name in names:
+        path = os.path.join(d, name + ".npy")
+        if not os.path.isfile(path):
+            raise Failed(stage, f"no parameter dump {path}")
+        try:
+            out[name] = np.load(path)
+        except (OSError, ValueError) as e:
+            raise Failed(stage, f"cannot read {path}: {e}")
+    return out
+
+
+def param_tol(want):
+    return PARAM_RTOL * float(np.max(np.abs(want), initial=0.0)) + PARAM_ATOL
+
+
+def max_diff(got, want):
+    return float(np.max(np.abs(got.astype(np.float64) -
+                               want.astype(np.float64)), initial=0.0))
+
+
+def run_model(args, name):
+    """Returns a result dict; raises nothing."""
+    res = {"name": name, "status": "FAIL", "stage": "", "detail": "",
+           "torch": None, "torch64": None, "wse": None, "params": [],
+           "nodes": 0, "ops": [], "failures": [], "forward": None}
+    d = os.path.join(args.work_dir, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    t = args.timeout
+    try:
+        run("export", script(name, "export.py") + [
+            "--out", "model.onnx", "--opset", str(args.opset),
+            "--data-dir", ".", "--steps", str(args.steps)], d, t)
+        try:
+            res["nodes"], res["ops"], inits = onnx_summary(
+                os.path.join(d, "model.onnx"))
+        except Exception as e:
+            raise Failed("export", f"cannot read model.onnx: {e}")
+        param_names = [n for n, ty in inits.items() if ty == "FLOAT"]
+
+        oracle = script(name, "train_torch.py") + [
+            "--model", "model.onnx", "--input-ids", "input_ids.npy",
+            "--labels", "labels.npy", "--steps", str(args.steps),
+            "--lr", repr(ADAMW["lr"]), "--beta1", repr(ADAMW["beta1"]),
+            "--beta2", repr(ADAMW["beta2"]), "--eps", repr(ADAMW["eps"]),
+            "--weight-decay", repr(ADAMW["weight_decay"])]
+        run("torch oracle", oracle + ["--out-dir", "torch",
+                                      "--logits-out", "torch_logits.npy"],
+            d, t)
+        res["torch"] = report_losses(os.path.join(d, "torch", "losses.json"),
+                                     args.steps, "torch oracle")
+        torch_params = load_params(os.path.join(d, "torch", "params"),
+                                   param_names, "torch oracle")
+        if not res["torch"][-1] < res["torch"][0]:
+            raise Failed("torch oracle", f"loss did not fall: "
+                         f"{res['torch'][0]} -> {res['torch'][-1]}")
+        torch64_params = None
+        if not args.no_float64:
+            run("torch oracle f64", oracle + ["--out-dir", "torch64",
+                                              "--float64", "--quiet"], d, t)
+            res["torch64"] = report_losses(
+                os.path.join(d, "torch64", "losses.json"), args.steps,
+                "torch oracle f64")
+            torch64_params = load_params(os.path.join(d, "torch64", "params"),
+                                         param_names, "torch oracle f64")
+        res["params"] = [{"name": n, "shape": torch_params[n].shape,
+                          "tol": param_tol(torch_params[n]), "diff": None,
+                          "floor": (max_diff(torch_params[n],
+                                             torch64_params[n])
+                                    if torch64_params else None)}
+                         for n in param_names]
+
+        print(f"== onnx check: numpy evaluator on model.onnx vs torch",
+              flush=True)
+        ids = np.load(os.path.join(d, "input_ids.npy"))
+        want = np.load(os.path.join(d, "torch_logits.npy"))
+        try:
+            (got,) = onnx_eval(os.path.join(d, "model.onnx"),
+                               {"input_ids": ids[0]})
+        except ValueError as e:
+            raise Failed("onnx check", str(e))
+        if got.shape != want.shape or not np.allclose(
+                got, want, rtol=ONNX_CHECK_RTOL, atol=ONNX_CHECK_ATOL):
+            err = (max_diff(got, want) if got.shape == want.shape
+                   else f"shape {got.shape} vs {want.shape}")
+            raise Failed("onnx check", f"ONNX graph (numpy) differs from "
+                         f"torch: max|d| {err}")
+        print(f"   logits max|onnx - torch| = {max_diff(got, want):.2e}")
+
+        translate, opt, sim = (tool(args.bin_dir, n) for n in
+                               ("wse-translate", "wse-opt", "wse-sim"))
+        run("import", [translate, "--import-onnx", "model.onnx", "-o",
+                       "model.mlir"], d, t)
+        passes = (["--wse-raise-attention"] if args.raise_attention else [])
+        np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
+        run("forward sim", [sim, "model.mlir", "--input",
+                            "input_ids=input_ids_0.npy", "--dump-outputs",
+                            "forward"], d, t)
+        path = os.path.join(d, "forward", "output_0.npy")
+        if not os.path.isfile(path):
+            raise Failed("forward sim", "wse-sim wrote no output_0.npy")
+        got = np.load(path)
+        if got.shape != want.shape or not np.allclose(
+                got, want, rtol=ONNX_CHECK_RTOL, atol=ONNX_CHECK_ATOL):
+            err = (max_diff(got, want) if got.shape == want.shape
+                   else f"shape {got.shape} vs {want.shape}")
+            raise Failed("forward sim", f"logits differ from torch: "
+                         f"max|d| {err}")
+        res["forward"] = max_diff(got, want)
+        print(f"   logits max|wse - torch| = {res['forward']:.2e}")
+        run("train step", [opt, "model.mlir"] + passes +
+            [f"--wse-make-train-step={train_opts()}", "-o", "train.mlir"],
+            d, t)
+        run("sim", [sim, "train.mlir", "--steps", str(args.steps),
+                    "--input", "input_ids=input_ids.npy",
+                    "--input", "labels=labels.npy", "--report", "wse.json",
+                    "--dump-params", "wse_params"], d, t)
+        res["wse"] = report_losses(os.path.join(d, "wse.json"), args.steps,
+                                   "sim")
+        wse_params = load_params(os.path.join(d, "wse_params"), param_names,
+                                 "sim")
+
+        fails = res["failures"]
+        for step, (w, tl) in enumerate(zip(res["wse"], res["torch"]), 1):
+            if not abs(w - tl) <= LOSS_RTOL * abs(tl):  # NaN fails
+                fails.append(f"step {step} loss {w!r} vs torch {tl!r}")
+        for p in res["params"]:
+            got, want = wse_params[p["name"]], torch_params[p["name"]]
+            if got.shape != want.shape:
+                fails.append(f"{p['name']}: shape {got.shape} vs torch "
+                             f"{want.shape}")
+                p["diff"] = float("inf")
+                continue
+            p["diff"] = max_diff(got, want)
+            if not p["diff"] <= p["tol"]:
+                fails.append(f"{p['name']}: max|d| {p['diff']:.3g} > tol "
+                             f"{p['tol']:.3g}")
+        if fails:
+            raise Failed("compare", f"{len(fails)} checks off; first: "
+                         f"{fails[0]}")
+        res["status"], res["stage"] = "PASS", "done"
+    except Failed as e:
+        res["stage"], res["detail"] = e.stage, e.message
+    except Exception as e:  # a harness bug fails the model, never skips it
+        traceback.print_exc()
+        res["stage"], res["detail"] = "harness", f"{type(e).__name__}: {e}"
+    print(f"   {name}: {res['status']}" +
+          (f" at {res['stage']}: {res['detail']}" if res["detail"] else ""),
+          flush=True)
+    return res
+
+
+# --- reporting --------------------------------------------------------------
+
+def fmt(v, spec):
+    """format(v, spec), or "-" right-aligned to the spec's width."""
+    if v is not None:
+        return format(v, spec)
+    width = spec.split(".")[0]
+    return "-".rjust(int(width) if width.isdigit() else 0)
+
+
+def print_model(res):
+    print(f"\n{res['name']}: {res['status']}" +
+          (f" at {res['stage']}: {res['detail']}" if res["detail"] else ""))
+    if res["ops"]:
+        print(f"  ONNX: {res['nodes']} nodes; ops: {', '.join(res['ops'])}")
+    if res["forward"] is not None:
+        print(f"  forward (untrained, input_ids[0]): max|wse - torch| logits "
+              f"{res['forward']:.2e}")
+    if res["torch"]:
+        t64 = res["torch64"] or [None] * len(res["torch"])
+        w = res["wse"] or [None] * len(res["torch"])
+        print(f"  {'step':>4}  {'torch':>11}  {'wse':>11}  {'rel err':>9}  "
+              f"{'f32 floor':>9}")
+        for i, (tl, wl, dl) in enumerate(zip(res["torch"], w, t64), 1):
+            rel = None if wl is None else abs(wl - tl) / abs(tl)
+            floor = None if dl is None else abs(tl - dl) / abs(dl)
+            print(f"  {i:>4}  {tl:11.7f}  {fmt(wl, '11.7f')}  "
+                  f"{fmt(rel, '9.2e')}  {fmt(floor, '9.2e')}")
+    if res["params"]:
+        width = max(len(p["name"]) for p in res["params"])
+        print(f"  {'parameter':<{width}}  {'shape':<10}  {'max|d|':>9}  "
+              f"{'tol':>9}  {'d/tol':>7}  {'floor/tol':>9}")
+        for p in res["params"]:
+            ratio = None if p["diff"] is None else p["diff"] / p["tol"]
+            floor = None if p["floor"] is None else p["floor"] / p["tol"]
+            shape = "x".join(map(str, p["shape"]))
+            print(f"  {p['name']:<{width}}  {shape:<10}  "
+                  f"{fmt(p['diff'], '9.2e')}  {p['tol']:9.2e}  "
+                  f"{fmt(ratio, '7.3f')}  {fmt(floor, '9.3f')}")
+    for f in res["failures"][:20]:
+        print(f"  - {f}")
+    if len(res["failures"]) > 20:
+        print(f"  - ... {len(res['failures']) - 20} more")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    args.bin_dir = os.path.abspath(args.bin_dir)
+    args.work_dir = os.path.abspath(args.work_dir)
+    os.makedirs(args.work_dir, exist_ok=True)
+    results = [run_model(args, name) for name in args.models]
+    print(f"\ncriteria (against the float32 torch oracle): loss |wse - torch|"
+          f" <= {LOSS_RTOL:g} |torch| at every step; per parameter tensor "
+          f"max|wse - torch| <= {PARAM_RTOL:g} max|torch| + {PARAM_ATOL:g} "
+          f"(tol). f32 floor: the same distance between the float32 and "
+          f"float64 torch oracles (rounding alone; informational). "
+          f"AdamW {train_opts()}, {args.steps} steps" +
+          (", --wse-raise-attention" if args.raise_attention else ""))
+    for res in results:
+        print_model(res)
+    failed = [r for r in results if r["status"] != "PASS"]
+    print()
+    for r in results:
+        print(f"  {r['name']:<6} {r['status']}" +
+              (f" at {r['stage']}: {r['detail']}" if r["detail"] else ""))
+    if failed:
+        print(f"transformer_train_parity: FAIL ({len(failed)} of "
+              f"{len(results)} models)")
+        return 1
+    print(f"transformer_train_parity: PASS ({len(results)} models)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
