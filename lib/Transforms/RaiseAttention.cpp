@@ -36,9 +36,34 @@ std::optional<float> splatValue(Value v) {
 struct Match {
   Value q, k, v, mask; // mask: additive, or null
   float scale = 1.0f;
-  bool causal = false;
+  bool causal = false, alibi = false;
   MatmulOp output;
 };
+
+/// Whether `bias` is a constant holding the ALiBi bias -m_h (i - j) of H
+/// heads, m_h = 2^(-8 (h + 1) / H), on every position the causal mask keeps.
+bool isAlibi(Value bias, int64_t heads, int64_t t, int64_t s) {
+  DenseElementsAttr attr;
+  if (!matchPattern(bias, m_Constant(&attr)) || !attr.getElementType().isF32())
+    return false;
+  auto shape = cast<RankedTensorType>(attr.getType()).getShape();
+  if (shape.size() < 3 || shape[shape.size() - 3] != heads ||
+      shape[shape.size() - 2] != t || shape.back() != s ||
+      attr.getNumElements() != heads * t * s || (heads & (heads - 1)))
+    return false;
+  auto values = attr.getValues<float>();
+  for (int64_t h = 0; h < heads; ++h) {
+    float slope = std::pow(2.0f, -8.0f * float(h + 1) / float(heads));
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = 0; j <= i + (s - t) && j < s; ++j) {
+        float want = -slope * float(i + (s - t) - j);
+        float got = values[(h * t + i) * s + j];
+        if (std::abs(got - want) > 1e-6f * std::max(1.0f, std::abs(want)))
+          return false;
+      }
+  }
+  return true;
+}
 
 /// Keep-mask [.., T, S] of a select: true where the score survives.
 std::optional<std::vector<bool>> keepMask(SelectOp sel, Value scores) {
@@ -80,64 +105,86 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
   int64_t t = st.getDimSize(st.getRank() - 2), s = st.getShape().back();
 
   Value x = sm.getInput();
-  // Mask: Where(cond, x, fill) / Where(cond, fill, x), or Add(x, mask).
-  if (auto sel = x.getDefiningOp<SelectOp>()) {
-    Value scores = splatValue(sel.getRhs()) ? sel.getLhs() : sel.getRhs();
-    Value fill = scores == sel.getLhs() ? sel.getRhs() : sel.getLhs();
-    std::optional<float> f = splatValue(fill);
-    std::optional<std::vector<bool>> keep = keepMask(sel, scores);
-    if (!f || !keep || *f > -1e4f)
-      return std::nullopt;
-    auto condType = sel.getCond().getType();
-    if (isCausal(*keep, condType.getShape(), t, s)) {
-      m.causal = true;
-    } else {
-      OpBuilder b(sel);
-      std::vector<float> bias;
-      for (bool k : *keep)
-        bias.push_back(k ? 0.0f : -std::numeric_limits<float>::infinity());
-      m.mask = ConstantOp::create(
-          b, sel.getLoc(),
-          DenseElementsAttr::get(condType.clone(b.getF32Type()),
-                                 ArrayRef<float>(bias)));
-    }
-    x = scores;
-  } else if (auto add = x.getDefiningOp<AddOp>()) {
-    // The scores are the side that comes from a matmul chain.
-    auto fromScores = [](Value v) {
-      return v.getDefiningOp<MatmulOp>() || v.getDefiningOp<MulOp>() ||
-             v.getDefiningOp<DivOp>();
-    };
-    if (fromScores(add.getLhs())) {
-      x = add.getLhs();
-      m.mask = add.getRhs();
-    } else if (fromScores(add.getRhs())) {
-      x = add.getRhs();
-      m.mask = add.getLhs();
-    } else {
-      return std::nullopt;
+  // Masks and biases: any number of Where(cond, x, fill) / Add(x, bias)
+  // layers, interleaved with the scale (Mul/Div by a constant).
+  SmallVector<Value> biases;
+  auto fromScores = [](Value v) {
+    return v.getDefiningOp<MatmulOp>() || v.getDefiningOp<MulOp>() ||
+           v.getDefiningOp<DivOp>() || v.getDefiningOp<AddOp>() ||
+           v.getDefiningOp<SelectOp>();
+  };
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    if (auto sel = x.getDefiningOp<SelectOp>()) {
+      Value scores = splatValue(sel.getRhs()) ? sel.getLhs() : sel.getRhs();
+      Value fill = scores == sel.getLhs() ? sel.getRhs() : sel.getLhs();
+      std::optional<float> f = splatValue(fill);
+      std::optional<std::vector<bool>> keep = keepMask(sel, scores);
+      if (!f || !keep || *f > -1e4f)
+        return std::nullopt;
+      auto condType = sel.getCond().getType();
+      if (!m.causal && isCausal(*keep, condType.getShape(), t, s)) {
+        m.causal = true;
+      } else {
+        OpBuilder b(sel);
+        std::vector<float> bias;
+        for (bool k : *keep)
+          bias.push_back(k ? 0.0f : -std::numeric_limits<float>::infinity());
+        biases.push_back(ConstantOp::create(
+            b, sel.getLoc(),
+            DenseElementsAttr::get(condType.clone(b.getF32Type()),
+                                   ArrayRef<float>(bias))));
+      }
+      x = scores;
+      progress = true;
+    } else if (auto add = x.getDefiningOp<AddOp>()) {
+      bool lhsScores = fromScores(add.getLhs());
+      bool rhsScores = fromScores(add.getRhs());
+      if (lhsScores == rhsScores) {
+        // Prefer the side shaped like the scores.
+        lhsScores = add.getLhs().getType() == add.getType();
+        rhsScores = !lhsScores && add.getRhs().getType() == add.getType();
+        if (!lhsScores && !rhsScores)
+          return std::nullopt;
+      }
+      Value bias = lhsScores ? add.getRhs() : add.getLhs();
+      // Under a scale peeled already, softmax sees scale * bias.
+      if (m.scale != 1.0f) {
+        OpBuilder b(add);
+        bias = MulOp::create(
+            b, add.getLoc(), bias,
+            ConstantOp::create(b, add.getLoc(),
+                               DenseElementsAttr::get(
+                                   RankedTensorType::get({}, b.getF32Type()),
+                                   m.scale)));
+      }
+      biases.push_back(bias);
+      x = lhsScores ? add.getLhs() : add.getRhs();
+      progress = true;
+    } else if (auto mul = x.getDefiningOp<MulOp>()) {
+      std::optional<float> c = splatValue(mul.getRhs());
+      Value other = mul.getLhs();
+      if (!c) {
+        c = splatValue(mul.getLhs());
+        other = mul.getRhs();
+      }
+      if (!c)
+        return std::nullopt;
+      m.scale *= *c;
+      x = other;
+      progress = true;
+    } else if (auto div = x.getDefiningOp<DivOp>()) {
+      std::optional<float> c = splatValue(div.getRhs());
+      if (!c || *c == 0.0f)
+        return std::nullopt;
+      m.scale /= *c;
+      x = div.getLhs();
+      progress = true;
     }
   }
-  // Scale.
-  if (auto mul = x.getDefiningOp<MulOp>()) {
-    std::optional<float> c = splatValue(mul.getRhs());
-    Value other = mul.getLhs();
-    if (!c) {
-      c = splatValue(mul.getLhs());
-      other = mul.getRhs();
-    }
-    if (!c)
-      return std::nullopt;
-    m.scale *= *c;
-    x = other;
-  } else if (auto div = x.getDefiningOp<DivOp>()) {
-    std::optional<float> c = splatValue(div.getRhs());
-    if (!c || *c == 0.0f)
-      return std::nullopt;
-    m.scale /= *c;
-    x = div.getLhs();
-  }
-  // Scores: q k^T.
+  // Scores: q k^T, with k^T a transposed operand or any tensor whose last
+  // two dims are [D, S] (k is then its transpose).
   auto qk = x.getDefiningOp<MatmulOp>();
   if (!qk || qk.getBias() || qk.getTransposeA())
     return std::nullopt;
@@ -145,17 +192,48 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
   m.q = qk.getA();
   if (qk.getTransposeB()) {
     m.k = qk.getB();
-  } else if (auto tr = qk.getB().getDefiningOp<TransposeOp>()) {
-    ArrayRef<int64_t> perm = tr.getPerm();
-    int64_t r = int64_t(perm.size());
-    for (int64_t d = 0; d < r - 2; ++d)
-      if (perm[d] != d)
-        return std::nullopt;
-    if (perm[r - 2] != r - 1 || perm[r - 1] != r - 2)
-      return std::nullopt;
-    m.k = tr.getInput();
   } else {
-    return std::nullopt;
+    // k is k^T with its last two dims swapped; fold that into a transpose
+    // that produced k^T, which often leaves k itself.
+    auto kt = cast<RankedTensorType>(qk.getB().getType());
+    int64_t r = kt.getRank();
+    SmallVector<int64_t> swap;
+    for (int64_t d = 0; d < r; ++d)
+      swap.push_back(d);
+    std::swap(swap[r - 2], swap[r - 1]);
+    Value src = qk.getB();
+    SmallVector<int64_t> perm = swap;
+    if (auto tr = src.getDefiningOp<TransposeOp>()) {
+      for (int64_t d = 0; d < r; ++d)
+        perm[d] = tr.getPerm()[swap[d]];
+      src = tr.getInput();
+    }
+    bool identity = true;
+    for (int64_t d = 0; d < r; ++d)
+      identity &= perm[d] == d;
+    if (identity) {
+      m.k = src;
+    } else {
+      OpBuilder b(qk);
+      m.k = TransposeOp::create(b, qk.getLoc(), src,
+                                b.getDenseI64ArrayAttr(perm));
+    }
+  }
+  // A causal ALiBi bias is the alibi variant; other biases add into one
+  // mask operand.
+  auto qType = cast<RankedTensorType>(m.q.getType());
+  if (m.causal && qType.getRank() == 4 && biases.size() == 1 &&
+      isAlibi(biases[0], qType.getDimSize(1), t, s)) {
+    m.alibi = true;
+    biases.clear();
+  }
+  for (Value bias : biases) {
+    if (!m.mask) {
+      m.mask = bias;
+      continue;
+    }
+    OpBuilder b(m.output);
+    m.mask = AddOp::create(b, m.output.getLoc(), m.mask, bias);
   }
   auto qt = cast<RankedTensorType>(m.q.getType());
   if (qt.getRank() != st.getRank() ||
@@ -201,7 +279,7 @@ struct RaiseAttentionPass
       auto k4 = cast<RankedTensorType>(k.getType());
       auto att = AttentionOp::create(
           b, loc, q, k, v, mask, b.getF32FloatAttr(m->scale),
-          b.getBoolAttr(m->causal), b.getBoolAttr(false), IntegerAttr(),
+          b.getBoolAttr(m->causal), b.getBoolAttr(m->alibi), IntegerAttr(),
           b.getI64IntegerAttr(q4.getDimSize(1)),
           b.getI64IntegerAttr(k4.getDimSize(1)));
       Value result = att.getResult();

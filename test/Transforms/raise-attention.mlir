@@ -43,3 +43,25 @@ func.func @plain(%x: tensor<2x3x4xf32>) -> tensor<2x3x4xf32> {
   %p = wse.softmax %x {axis = 2 : i64} : tensor<2x3x4xf32>
   return %p : tensor<2x3x4xf32>
 }
+
+// BTLM's causal ALiBi: scale, then the constant ALiBi bias, then the causal
+// mask; the bias is recognized as the alibi variant. K^T comes from a
+// transpose that also moved heads ([B, T, H, D] -> [B, H, D, T]).
+// CHECK-LABEL: func.func @alibi
+// CHECK: wse.attention %{{.*}}, %{{.*}}, %{{.*}} {alibi = true, causal = true, num_heads = 2 : i64, num_kv_heads = 2 : i64, scale = 5.000000e-01 : f32}
+// CHECK-NOT: wse.softmax
+func.func @alibi(%q: tensor<1x2x2x4xf32>, %kraw: tensor<1x2x2x4xf32>, %v: tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32> {
+  %kt = wse.transpose %kraw {perm = array<i64: 0, 2, 3, 1>} : tensor<1x2x2x4xf32>
+  %s = wse.matmul %q, %kt : tensor<1x2x2x4xf32>, tensor<1x2x4x2xf32>
+  %c = wse.constant dense<0.5> : tensor<f32>
+  %d = wse.mul %s, %c : tensor<1x2x2x2xf32>, tensor<f32>
+  // slopes 2^-4 and 2^-8; bias -m (i - j).
+  %bias = wse.constant dense<[[[0.0, 0.0], [-0.0625, 0.0]], [[0.0, 0.0], [-0.00390625, 0.0]]]> : tensor<2x2x2xf32>
+  %b = wse.add %d, %bias : tensor<1x2x2x2xf32>, tensor<2x2x2xf32>
+  %mask = wse.constant dense<[[true, false], [true, true]]> : tensor<2x2xi1>
+  %ninf = wse.constant dense<0xFF800000> : tensor<f32>
+  %m = wse.select %mask, %b, %ninf : tensor<2x2xi1>, tensor<1x2x2x2xf32>, tensor<f32>
+  %p = wse.softmax %m {axis = 3 : i64} : tensor<1x2x2x2xf32>
+  %o = wse.matmul %p, %v : tensor<1x2x2x2xf32>, tensor<1x2x2x4xf32>
+  return %o : tensor<1x2x2x4xf32>
+}

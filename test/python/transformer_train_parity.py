@@ -68,6 +68,9 @@ def parse_args(argv=None):
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--raise-attention", action="store_true",
                    help="run --wse-raise-attention before the train step")
+    p.add_argument("--decompose-attention", action="store_true",
+                   help="with --raise-attention, also run "
+                        "--wse-decompose-attention before the train step")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
     p.add_argument("--timeout", type=float, default=600.0,
@@ -509,6 +512,8 @@ def run_model(args, name):
         run("import", [translate, "--import-onnx", "model.onnx", "-o",
                        "model.mlir"], d, t)
         passes = (["--wse-raise-attention"] if args.raise_attention else [])
+        if args.decompose_attention:
+            passes.append("--wse-decompose-attention")
         np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
         run("forward sim", [sim, "model.mlir", "--input",
                             "input_ids=input_ids_0.npy", "--dump-outputs",
@@ -624,7 +629,8 @@ def main(argv=None):
           f"(tol). f32 floor: the same distance between the float32 and "
           f"float64 torch oracles (rounding alone; informational). "
           f"AdamW {train_opts()}, {args.steps} steps" +
-          (", --wse-raise-attention" if args.raise_attention else ""))
+          (", --wse-raise-attention" if args.raise_attention else "") +
+          (", --wse-decompose-attention" if args.decompose_attention else ""))
     for res in results:
         print_model(res)
     failed = [r for r in results if r["status"] != "PASS"]
