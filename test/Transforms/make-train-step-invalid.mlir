@@ -15,3 +15,11 @@ func.func @main(%w: tensor<4x4xf32> {wse.param = "w"}, %x: tensor<4x4xf32> {wse.
   %0 = wse.relu_grad %x, %w : tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="momentum=0.9 dampening=0.1" 2>&1 | FileCheck %s --check-prefix=DAMP
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="nesterov=true" 2>&1 | FileCheck %s --check-prefix=NEST
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="label-smoothing=1.5" 2>&1 | FileCheck %s --check-prefix=SMOOTH
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="reduction=max" 2>&1 | FileCheck %s --check-prefix=RED
+// DAMP: error: dampening is not supported yet
+// NEST: error: nesterov needs momentum > 0
+// SMOOTH: error: label-smoothing must be in [0, 1)
+// RED: error: unknown reduction 'max' (expected mean or sum)
