@@ -1,7 +1,7 @@
 //===- InterpretMath.cpp - elementwise ops of the reference interpreter ---===//
 //
 // Unary math, broadcasting arithmetic, comparisons, logic, select, cast,
-// clamp and the activation functions. f32 math stays in float, as on a PE.
+// clamp and the activation functions. f32 math stays in Real, as on a PE.
 //
 //===----------------------------------------------------------------------===//
 #include "InterpreterImpl.h"
@@ -21,46 +21,46 @@ namespace {
 // Scalar helpers
 //===----------------------------------------------------------------------===//
 
-float sigmoidF(float x) {
+Real sigmoidF(Real x) {
   // Stable in both directions: e^-|x| never overflows.
   if (x >= 0.0f)
     return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
+  Real e = std::exp(x);
   return e / (1.0f + e);
 }
 
-float softplusF(float x) {
+Real softplusF(Real x) {
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
   if (std::isnan(x))
     return x;
-  return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
+  return std::max(x, Real(0)) + std::log1p(std::exp(-std::fabs(x)));
 }
 
-float geluF(float x, bool approximate) {
+Real geluF(Real x, bool approximate) {
   if (approximate) {
-    const float kBeta = float(M_SQRT2 * M_2_SQRTPI * 0.5); // sqrt(2/pi)
-    const float kKappa = 0.044715f;
-    float inner = kBeta * (x + kKappa * x * x * x);
+    const Real kBeta = Real(M_SQRT2 * M_2_SQRTPI * 0.5); // sqrt(2/pi)
+    const Real kKappa = 0.044715f;
+    Real inner = kBeta * (x + kKappa * x * x * x);
     return 0.5f * x * (1.0f + std::tanh(inner));
   }
-  return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2)));
+  return 0.5f * x * (1.0f + std::erf(x * Real(M_SQRT1_2)));
 }
 
-float signF(float x) {
+Real signF(Real x) {
   if (std::isnan(x))
     return x;
   return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
 }
 
 /// NumPy/torch maximum and minimum: NaN wins.
-float maxF(float a, float b) {
+Real maxF(Real a, Real b) {
   if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<float>::quiet_NaN();
+    return std::numeric_limits<Real>::quiet_NaN();
   return a > b ? a : b;
 }
-float minF(float a, float b) {
+Real minF(Real a, Real b) {
   if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<float>::quiet_NaN();
+    return std::numeric_limits<Real>::quiet_NaN();
   return a < b ? a : b;
 }
 
@@ -123,7 +123,7 @@ std::optional<int64_t> powInt(int64_t base, int64_t exp) {
 template <typename F>
 LogicalResult unaryFloat(Interp &in, Operation *op, F f) {
   HostTensor t = in.get(op->getOperand(0));
-  for (float &v : t.f)
+  for (Real &v : t.f)
     v = f(v);
   in.set(op->getResult(0), std::move(t));
   return success();
@@ -138,7 +138,7 @@ LogicalResult unaryNumeric(Interp &in, Operation *op, FF ff, FI fi) {
     for (int64_t &v : t.i)
       v = wrapInt(fi(v), e);
   else
-    for (float &v : t.f)
+    for (Real &v : t.f)
       v = ff(v);
   in.set(op->getResult(0), std::move(t));
   return success();
@@ -235,7 +235,7 @@ LogicalResult castOp(Interp &in, CastOp c) {
     else if (!x.isInt)
       out.i[k] = floatToInt(double(x.f[k]), to);
     else if (!out.isInt)
-      out.f[k] = float(x.i[k]); // round to nearest
+      out.f[k] = Real(x.i[k]); // round to nearest
     else
       out.i[k] = wrapInt(x.i[k], to);
   }
@@ -248,9 +248,9 @@ LogicalResult clamp(Interp &in, ClampOp c) {
   FloatAttr lo = c.getMinAttr(), hi = c.getMaxAttr();
   if (!t.isInt) {
     // The bounds are rounded to f32 and compared in f32; NaN stays NaN.
-    float l = lo ? float(lo.getValueAsDouble()) : 0.0f;
-    float h = hi ? float(hi.getValueAsDouble()) : 0.0f;
-    for (float &v : t.f) {
+    Real l = lo ? Real(lo.getValueAsDouble()) : 0.0f;
+    Real h = hi ? Real(hi.getValueAsDouble()) : 0.0f;
+    for (Real &v : t.f) {
       if (std::isnan(v))
         continue;
       if (lo && v < l)
@@ -282,12 +282,12 @@ Handled interp::interpretMathOp(Interp &in, Operation *op) {
       // Unary, numeric.
       .Case<NegOp>([&](auto o) {
         return unaryNumeric(
-            in, o, [](float x) { return -x; },
+            in, o, [](Real x) { return -x; },
             [](int64_t x) { return subWrap(0, x); });
       })
       .Case<AbsOp>([&](auto o) {
         return unaryNumeric(
-            in, o, [](float x) { return std::fabs(x); },
+            in, o, [](Real x) { return std::fabs(x); },
             [](int64_t x) { return x < 0 ? subWrap(0, x) : x; });
       })
       .Case<SignOp>([&](auto o) {
@@ -297,61 +297,61 @@ Handled interp::interpretMathOp(Interp &in, Operation *op) {
       })
       // Unary, f32.
       .Case<ExpOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::exp(x); });
+        return unaryFloat(in, o, [](Real x) { return std::exp(x); });
       })
       .Case<LogOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::log(x); });
+        return unaryFloat(in, o, [](Real x) { return std::log(x); });
       })
       .Case<SqrtOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::sqrt(x); });
+        return unaryFloat(in, o, [](Real x) { return std::sqrt(x); });
       })
       .Case<RsqrtOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return 1.0f / std::sqrt(x); });
+        return unaryFloat(in, o, [](Real x) { return 1.0f / std::sqrt(x); });
       })
       .Case<ReciprocalOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return 1.0f / x; });
+        return unaryFloat(in, o, [](Real x) { return 1.0f / x; });
       })
       .Case<TanhOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::tanh(x); });
+        return unaryFloat(in, o, [](Real x) { return std::tanh(x); });
       })
       .Case<ErfOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::erf(x); });
+        return unaryFloat(in, o, [](Real x) { return std::erf(x); });
       })
       .Case<SigmoidOp>([&](auto o) { return unaryFloat(in, o, sigmoidF); })
       .Case<SoftplusOp>([&](auto o) { return unaryFloat(in, o, softplusF); })
       .Case<SiluOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return x * sigmoidF(x); });
+        return unaryFloat(in, o, [](Real x) { return x * sigmoidF(x); });
       })
       .Case<SinOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::sin(x); });
+        return unaryFloat(in, o, [](Real x) { return std::sin(x); });
       })
       .Case<CosOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::cos(x); });
+        return unaryFloat(in, o, [](Real x) { return std::cos(x); });
       })
       .Case<FloorOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::floor(x); });
+        return unaryFloat(in, o, [](Real x) { return std::floor(x); });
       })
       .Case<CeilOp>([&](auto o) {
-        return unaryFloat(in, o, [](float x) { return std::ceil(x); });
+        return unaryFloat(in, o, [](Real x) { return std::ceil(x); });
       })
       .Case<ReluOp>([&](auto o) {
         // max(x, 0); NaN propagates as in torch and NumPy.
-        return unaryFloat(in, o, [](float x) {
+        return unaryFloat(in, o, [](Real x) {
           return std::isnan(x) ? x : x > 0.0f ? x : 0.0f;
         });
       })
       .Case<GeluOp>([&](GeluOp o) {
         bool approx = o.getApproximate();
-        return unaryFloat(in, o, [&](float x) { return geluF(x, approx); });
+        return unaryFloat(in, o, [&](Real x) { return geluF(x, approx); });
       })
       .Case<LeakyReluOp>([&](LeakyReluOp o) {
-        float alpha = o.getAlpha().convertToFloat();
+        Real alpha = o.getAlpha().convertToFloat();
         return unaryFloat(in, o,
-                          [&](float x) { return x >= 0.0f ? x : alpha * x; });
+                          [&](Real x) { return x >= 0.0f ? x : alpha * x; });
       })
       .Case<EluOp>([&](EluOp o) {
-        float alpha = o.getAlpha().convertToFloat();
-        return unaryFloat(in, o, [&](float x) {
+        Real alpha = o.getAlpha().convertToFloat();
+        return unaryFloat(in, o, [&](Real x) {
           return x > 0.0f ? x : alpha * std::expm1(x);
         });
       })
@@ -366,22 +366,22 @@ Handled interp::interpretMathOp(Interp &in, Operation *op) {
       // Binary arithmetic.
       .Case<AddOp>([&](auto o) {
         return binaryNumeric(
-            in, o, [](float a, float b) { return a + b; },
+            in, o, [](Real a, Real b) { return a + b; },
             [](int64_t a, int64_t b) -> Opt { return addWrap(a, b); });
       })
       .Case<SubOp>([&](auto o) {
         return binaryNumeric(
-            in, o, [](float a, float b) { return a - b; },
+            in, o, [](Real a, Real b) { return a - b; },
             [](int64_t a, int64_t b) -> Opt { return subWrap(a, b); });
       })
       .Case<MulOp>([&](auto o) {
         return binaryNumeric(
-            in, o, [](float a, float b) { return a * b; },
+            in, o, [](Real a, Real b) { return a * b; },
             [](int64_t a, int64_t b) -> Opt { return mulWrap(a, b); });
       })
       .Case<DivOp>([&](auto o) {
         return binaryNumeric(
-            in, o, [](float a, float b) { return a / b; },
+            in, o, [](Real a, Real b) { return a / b; },
             [](int64_t a, int64_t b) -> Opt {
               if (b == 0)
                 return std::nullopt;
@@ -393,7 +393,7 @@ Handled interp::interpretMathOp(Interp &in, Operation *op) {
       })
       .Case<PowOp>([&](auto o) {
         return binaryNumeric(
-            in, o, [](float a, float b) { return std::pow(a, b); }, powInt,
+            in, o, [](Real a, Real b) { return std::pow(a, b); }, powInt,
             "integer 0 raised to a negative power");
       })
       .Case<MaxOp>([&](auto o) {

@@ -41,10 +41,10 @@ LogicalResult matmul(Interp &in, MatmulOp m) {
                           a.f.data() + ai[s] * mm * k,
                           b.f.data() + bi[s] * k * n, mm, n, k, ta, tb, false);
   }
-  float alpha = m.getAlpha().convertToFloat();
-  float beta = m.getBeta().convertToFloat();
+  Real alpha = m.getAlpha().convertToFloat();
+  Real beta = m.getBeta().convertToFloat();
   if (alpha != 1.0f)
-    for (float &v : out.f)
+    for (Real &v : out.f)
       v *= alpha;
   if (m.getBias()) {
     const HostTensor &c = in.get(m.getBias());
@@ -75,7 +75,7 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
       for (int64_t k = 0; k < v.len; ++k) {
         double shifted = double(x.f[base + k * v.inner]) - mx;
         out.f[base + k * v.inner] =
-            log ? float(shifted - logSum) : float(std::exp(shifted) / sum);
+            log ? Real(shifted - logSum) : Real(std::exp(shifted) / sum);
       }
     }
   in.set(op->getResult(0), std::move(out));
@@ -84,7 +84,7 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
 
 /// layer_norm (center = true) or rms_norm over dims [axis, rank).
 LogicalResult normalize(Interp &in, Operation *op, Value input, Value scale,
-                        Value bias, int64_t axis, float epsilon, bool center) {
+                        Value bias, int64_t axis, Real epsilon, bool center) {
   const HostTensor &x = in.get(input);
   Shape tail(x.shape.begin() + axis, x.shape.end());
   int64_t group = numElementsOf(tail);
@@ -98,7 +98,7 @@ LogicalResult normalize(Interp &in, Operation *op, Value input, Value scale,
     bi = broadcastIndex(b->shape, tail);
   HostTensor out = HostTensor::floats(x.shape);
   for (int64_t g = 0; g < groups; ++g) {
-    const float *xs = x.f.data() + g * group;
+    const Real *xs = x.f.data() + g * group;
     double mean = 0.0;
     if (center) {
       for (int64_t k = 0; k < group; ++k)
@@ -116,7 +116,7 @@ LogicalResult normalize(Interp &in, Operation *op, Value input, Value scale,
         y *= s->f[si[k]];
       if (b)
         y += b->f[bi[k]];
-      out.f[g * group + k] = float(y);
+      out.f[g * group + k] = Real(y);
     }
   }
   in.set(op->getResult(0), std::move(out));
@@ -148,16 +148,16 @@ LogicalResult nllLoss(Interp &in, NllLossOp op) {
                << c << "): " << label;
       double weight = w ? double(w->f[label]) : 1.0;
       double loss = -weight * double(x.f[(b * c + label) * d + p]);
-      perPos.f[b * d + p] = float(loss);
+      perPos.f[b * d + p] = Real(loss);
       sum += loss;
       weightSum += weight;
     }
   if (reduction == "none")
     in.set(op.getResult(), std::move(perPos));
   else if (reduction == "sum")
-    in.set(op.getResult(), HostTensor::floats({}, float(sum)));
+    in.set(op.getResult(), HostTensor::floats({}, Real(sum)));
   else // mean: 0/0 (nothing counted) is NaN, as in torch
-    in.set(op.getResult(), HostTensor::floats({}, float(sum / weightSum)));
+    in.set(op.getResult(), HostTensor::floats({}, Real(sum / weightSum)));
   return success();
 }
 
@@ -204,7 +204,7 @@ LogicalResult nllLossGrad(Interp &in, NllLossGradOp op) {
       double v = -weight * g;
       if (reduction == "mean")
         v /= weightSum;
-      out.f[(b * c + label) * d + p] = float(v);
+      out.f[(b * c + label) * d + p] = Real(v);
     }
   in.set(op.getResult(), std::move(out));
   return success();
@@ -220,41 +220,41 @@ LogicalResult attention(Interp &in, AttentionOp op) {
   int64_t nb = q.shape[0], heads = q.shape[1], t = q.shape[2], d = q.shape[3];
   int64_t hkv = k.shape[1], s = k.shape[2];
   int64_t group = heads / hkv, offset = s - t;
-  float scale = op.getScale() ? op.getScale()->convertToFloat()
-                              : 1.0f / std::sqrt(float(d));
+  Real scale = op.getScale() ? op.getScale()->convertToFloat()
+                              : 1.0f / std::sqrt(Real(d));
   bool causal = op.getCausal(), alibi = op.getAlibi();
   std::optional<uint64_t> window = op.getWindow();
   const HostTensor *mask = op.getMask() ? &in.get(op.getMask()) : nullptr;
   std::vector<int64_t> maskIdx;
   if (mask)
     maskIdx = broadcastIndex(mask->shape, {nb, heads, t, s});
-  const float ninf = -std::numeric_limits<float>::infinity();
+  const Real ninf = -std::numeric_limits<Real>::infinity();
   HostTensor out = HostTensor::floats(q.shape);
-  std::vector<float> scores(static_cast<size_t>(s));
-  std::vector<float> probs(static_cast<size_t>(s));
+  std::vector<Real> scores(static_cast<size_t>(s));
+  std::vector<Real> probs(static_cast<size_t>(s));
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       int64_t kh = h / group;
-      const float *kb = k.f.data() + (b * hkv + kh) * s * d;
-      const float *vb = v.f.data() + (b * hkv + kh) * s * d;
-      float slope = alibi ? std::pow(2.0f, -8.0f * float(h + 1) / float(heads))
+      const Real *kb = k.f.data() + (b * hkv + kh) * s * d;
+      const Real *vb = v.f.data() + (b * hkv + kh) * s * d;
+      Real slope = alibi ? std::pow(2.0f, -8.0f * Real(h + 1) / Real(heads))
                           : 0.0f;
       for (int64_t i = 0; i < t; ++i) {
-        const float *qi = q.f.data() + ((b * heads + h) * t + i) * d;
+        const Real *qi = q.f.data() + ((b * heads + h) * t + i) * d;
         int64_t pos = i + offset;
         double mx = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < s; ++j) {
-          float acc = 0.0f;
+          Real acc = 0.0f;
           for (int64_t p = 0; p < d; ++p)
             acc += qi[p] * kb[j * d + p];
-          float sc = acc * scale;
+          Real sc = acc * scale;
           if (causal || alibi || window) {
-            float bias = 0.0f;
+            Real bias = 0.0f;
             if ((causal && j > pos) ||
                 (window && j <= pos - int64_t(*window)))
               bias = ninf;
             else if (alibi)
-              bias = -slope * float(pos - j);
+              bias = -slope * Real(pos - j);
             sc = sc + bias;
           }
           if (mask)
@@ -266,10 +266,10 @@ LogicalResult attention(Interp &in, AttentionOp op) {
         for (int64_t j = 0; j < s; ++j)
           sum += std::exp(double(scores[j]) - mx);
         for (int64_t j = 0; j < s; ++j)
-          probs[j] = float(std::exp(double(scores[j]) - mx) / sum);
-        float *oi = out.f.data() + ((b * heads + h) * t + i) * d;
+          probs[j] = Real(std::exp(double(scores[j]) - mx) / sum);
+        Real *oi = out.f.data() + ((b * heads + h) * t + i) * d;
         for (int64_t p = 0; p < d; ++p) {
-          float acc = 0.0f;
+          Real acc = 0.0f;
           for (int64_t j = 0; j < s; ++j)
             acc += probs[j] * vb[j * d + p];
           oi[p] = acc;
@@ -287,19 +287,19 @@ LogicalResult rope(Interp &in, RopeOp op) {
   size_t rank = x.shape.size();
   int64_t t = x.shape[rank - 2], d = x.shape[rank - 1];
   int64_t rows = t * d ? x.numElements() / (t * d) : 0;
-  float theta = op.getTheta().convertToFloat();
+  Real theta = op.getTheta().convertToFloat();
   bool interleaved = op.getInterleaved();
   HostTensor out = HostTensor::floats(x.shape);
   for (int64_t i = 0; i < d / 2; ++i) {
-    float invFreq = 1.0f / std::pow(theta, float(2 * i) / float(d));
+    Real invFreq = 1.0f / std::pow(theta, Real(2 * i) / Real(d));
     int64_t a = interleaved ? 2 * i : i;
     int64_t bIdx = interleaved ? 2 * i + 1 : i + d / 2;
     for (int64_t p = 0; p < t; ++p) {
-      float angle = float(p) * invFreq;
-      float c = std::cos(angle), s = std::sin(angle);
+      Real angle = Real(p) * invFreq;
+      Real c = std::cos(angle), s = std::sin(angle);
       for (int64_t r = 0; r < rows; ++r) {
-        const float *xr = x.f.data() + (r * t + p) * d;
-        float *yr = out.f.data() + (r * t + p) * d;
+        const Real *xr = x.f.data() + (r * t + p) * d;
+        Real *yr = out.f.data() + (r * t + p) * d;
         yr[a] = xr[a] * c + (-xr[bIdx]) * s;
         yr[bIdx] = xr[bIdx] * c + xr[a] * s;
       }
@@ -335,9 +335,9 @@ Handled interp::interpretNNOp(Interp &in, Operation *op) {
             const HostTensor &logits = in.get(o.getLogits());
             const HostTensor &labels = in.get(o.getLabels());
             int64_t rows = logits.shape[0], cols = logits.shape[1];
-            float loss = 0.0f;
+            Real loss = 0.0f;
             HostTensor grad;
-            float scale = 1.0f;
+            Real scale = 1.0f;
             constexpr bool wantGrad =
                 std::is_same_v<decltype(o), SoftmaxCrossEntropyGradOp>;
             if constexpr (wantGrad) {
@@ -364,7 +364,7 @@ Handled interp::interpretNNOp(Interp &in, Operation *op) {
         }
         // Over no elements the mean is 0/0 = NaN, as in torch.
         in.set(m.getResult(),
-               HostTensor::floats({}, float(sum / double(p.f.size()))));
+               HostTensor::floats({}, Real(sum / double(p.f.size()))));
         return success();
       })
       .Default([](Operation *) -> Handled { return std::nullopt; });

@@ -1,6 +1,6 @@
 //===- InterpretOptimizer.cpp - parameter updates in the interpreter ------===//
 //
-// sgd_update, sgd_momentum_update and adamw_update, elementwise in float as
+// sgd_update, sgd_momentum_update and adamw_update, elementwise in Real as
 // on a PE. An optional scalar `lr` operand replaces the `lr` attribute.
 //
 //===----------------------------------------------------------------------===//
@@ -16,7 +16,7 @@ using namespace mlir::wse::interp;
 
 namespace {
 
-float learningRate(Interp &in, Value lrValue, APFloat lrAttr) {
+Real learningRate(Interp &in, Value lrValue, APFloat lrAttr) {
   if (lrValue)
     return in.get(lrValue).f[0];
   return lrAttr.convertToFloat();
@@ -25,7 +25,7 @@ float learningRate(Interp &in, Value lrValue, APFloat lrAttr) {
 LogicalResult sgd(Interp &in, SgdUpdateOp s) {
   HostTensor p = in.get(s.getParam());
   const HostTensor &g = in.get(s.getGrad());
-  float lr = learningRate(in, s.getLrValue(), s.getLr());
+  Real lr = learningRate(in, s.getLrValue(), s.getLr());
   for (size_t e = 0; e < p.f.size(); ++e)
     p.f[e] = p.f[e] - lr * g.f[e];
   in.set(s.getResult(), std::move(p));
@@ -36,15 +36,15 @@ LogicalResult sgdMomentum(Interp &in, SgdMomentumUpdateOp s) {
   HostTensor p = in.get(s.getParam());
   HostTensor buf = in.get(s.getBuf());
   const HostTensor &g = in.get(s.getGrad());
-  float lr = learningRate(in, s.getLrValue(), s.getLr());
-  float momentum = s.getMomentum().convertToFloat();
-  float dampening = s.getDampening().convertToFloat();
-  float wd = s.getWeightDecay().convertToFloat();
+  Real lr = learningRate(in, s.getLrValue(), s.getLr());
+  Real momentum = s.getMomentum().convertToFloat();
+  Real dampening = s.getDampening().convertToFloat();
+  Real wd = s.getWeightDecay().convertToFloat();
   bool nesterov = s.getNesterov();
   for (size_t e = 0; e < p.f.size(); ++e) {
-    float gd = wd != 0.0f ? g.f[e] + wd * p.f[e] : g.f[e];
-    float b = momentum * buf.f[e] + (1.0f - dampening) * gd;
-    float step = nesterov ? gd + momentum * b : b;
+    Real gd = wd != 0.0f ? g.f[e] + wd * p.f[e] : g.f[e];
+    Real b = momentum * buf.f[e] + (1.0f - dampening) * gd;
+    Real step = nesterov ? gd + momentum * b : b;
     buf.f[e] = b;
     p.f[e] = p.f[e] - lr * step;
   }
@@ -59,23 +59,23 @@ LogicalResult adamw(Interp &in, AdamWUpdateOp a) {
   HostTensor v = in.get(a.getV());
   const HostTensor &g = in.get(a.getGrad());
   double t = in.get(a.getStep()).f[0];
-  float lr = learningRate(in, a.getLrValue(), a.getLr());
-  float beta1 = a.getBeta1().convertToFloat();
-  float beta2 = a.getBeta2().convertToFloat();
-  float eps = a.getEps().convertToFloat();
-  float wd = a.getWeightDecay().convertToFloat();
+  Real lr = learningRate(in, a.getLrValue(), a.getLr());
+  Real beta1 = a.getBeta1().convertToFloat();
+  Real beta2 = a.getBeta2().convertToFloat();
+  Real eps = a.getEps().convertToFloat();
+  Real wd = a.getWeightDecay().convertToFloat();
   // The bias corrections are host scalars (Python floats in torch).
   double bc1 = 1.0 - std::pow(double(beta1), t);
   double bc2 = 1.0 - std::pow(double(beta2), t);
-  float stepSize = float(double(lr) / bc1);
-  float bc2Sqrt = float(std::sqrt(bc2));
-  float decay = float(1.0 - double(lr) * double(wd));
+  Real stepSize = Real(double(lr) / bc1);
+  Real bc2Sqrt = Real(std::sqrt(bc2));
+  Real decay = Real(1.0 - double(lr) * double(wd));
   for (size_t e = 0; e < p.f.size(); ++e) {
-    float gr = g.f[e];
-    float param = p.f[e] * decay;
-    float mm = beta1 * m.f[e] + (1.0f - beta1) * gr;
-    float vv = beta2 * v.f[e] + (1.0f - beta2) * gr * gr;
-    float denom = std::sqrt(vv) / bc2Sqrt + eps;
+    Real gr = g.f[e];
+    Real param = p.f[e] * decay;
+    Real mm = beta1 * m.f[e] + (1.0f - beta1) * gr;
+    Real vv = beta2 * v.f[e] + (1.0f - beta2) * gr * gr;
+    Real denom = std::sqrt(vv) / bc2Sqrt + eps;
     p.f[e] = param - stepSize * (mm / denom);
     m.f[e] = mm;
     v.f[e] = vv;

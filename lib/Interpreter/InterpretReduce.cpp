@@ -70,8 +70,8 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
       }
     }
     for (int64_t k = 0; k < n; ++k)
-      out.f[k] = kind == Reduce::Mean ? float(acc[k] / double(count))
-                                      : float(acc[k]);
+      out.f[k] = kind == Reduce::Mean ? Real(acc[k] / double(count))
+                                      : Real(acc[k]);
   } else {
     if (kind == Reduce::Mean && count == 0 && n > 0)
       return op->emitError("integer mean over an empty set");

@@ -162,7 +162,7 @@ LogicalResult cumsum(Interp &in, CumsumOp c) {
         } else {
           if (!exclusive)
             accF += x.f[at];
-          out.f[at] = float(accF);
+          out.f[at] = Real(accF);
           if (exclusive)
             accF += x.f[at];
         }

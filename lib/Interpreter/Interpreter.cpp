@@ -137,7 +137,7 @@ FailureOr<HostTensor> fromResource(Location loc, Attribute attr,
            << data->size() << " values, the type needs " << n;
   for (size_t k = 0; k < n; ++k) {
     if constexpr (std::is_floating_point_v<T>)
-      t.f[k] = float((*data)[k]);
+      t.f[k] = Real((*data)[k]);
     else
       t.i[k] = wrapInt(int64_t((*data)[k]), e);
   }

@@ -13,6 +13,7 @@
 #ifndef WSE_LIB_INTERPRETER_INTERPRETERIMPL_H
 #define WSE_LIB_INTERPRETER_INTERPRETERIMPL_H
 
+#include "wse/Interpreter/Interpreter.h"
 #include "wse/Support/HostTensor.h"
 #include "wse/WseDialect.h"
 
@@ -23,9 +24,23 @@
 #include <optional>
 #include <vector>
 
+// The interpreter's sources are compiled twice: as WseInterpreter (f32 data
+// in float, as on a PE) and, with WSE_INTERP_F64, as WseInterpreter64 (f32
+// data in double, for gradient checks). The second build renames its
+// internal namespace and its constant reader so the two can link together.
+#ifdef WSE_INTERP_F64
+#define interp interp64
+#define tensorFromAttr tensorFromAttr64
+#endif
+
 namespace mlir::wse::interp {
 
-using ::wsert::HostTensor;
+#ifdef WSE_INTERP_F64
+using Real = double;
+#else
+using Real = float;
+#endif
+using HostTensor = ::wsert::BasicHostTensor<Real>;
 using Shape = std::vector<int64_t>;
 
 enum class Elem { F32, I64, I32, I1 };

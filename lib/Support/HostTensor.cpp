@@ -12,32 +12,11 @@ static int64_t product(const std::vector<int64_t> &shape) {
   return n;
 }
 
-HostTensor HostTensor::floats(std::vector<int64_t> shape, float fill) {
-  HostTensor t;
-  t.shape = std::move(shape);
-  t.f.assign(static_cast<size_t>(product(t.shape)), fill);
-  return t;
-}
-
-HostTensor HostTensor::ints(std::vector<int64_t> shape, int64_t fill) {
-  HostTensor t;
-  t.shape = std::move(shape);
-  t.isInt = true;
-  t.i.assign(static_cast<size_t>(product(t.shape)), fill);
-  return t;
-}
-
-int64_t HostTensor::numElements() const { return product(shape); }
-
 static std::string dims(const std::vector<int64_t> &shape) {
   std::string s;
   for (int64_t d : shape)
     s += std::to_string(d) + "x";
   return s;
-}
-
-std::string HostTensor::shapeString() const {
-  return dims(shape) + (isInt ? "i64" : "f32");
 }
 
 HostTensor tensorFromNpy(const NpyArray &a) {

@@ -1,4 +1,5 @@
-// Finite-difference checks of every gradient rule, through the interpreter.
+// Finite-difference checks of every gradient rule, through the interpreter
+// in its float64 mode (WseInterpreter64: f32 data computed in double).
 //
 // Each case is a snippet computing %y from float operands %a0, %a1, ...
 // The harness makes each operand `p_i + x_i` with a parameter p_i (zero)
@@ -23,7 +24,7 @@
 #include <sstream>
 
 using namespace mlir;
-using wsert::HostTensor;
+using HostTensor = wsert::HostTensor64;
 
 namespace {
 
@@ -43,6 +44,9 @@ struct Case {
   std::string extraArgs = ""; // e.g. integer inputs ", %ids: tensor<..>"
   std::vector<HostTensor> extraValues = {};
 };
+
+// gtest prints a failing case by name.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 std::string typeStr(const std::vector<int64_t> &shape) {
   std::string s = "tensor<";
@@ -84,8 +88,8 @@ std::string forward(const Case &c) {
 HostTensor randomTensor(const std::vector<int64_t> &shape, float lo, float hi,
                         std::mt19937 &rng) {
   HostTensor t = HostTensor::floats(shape);
-  std::uniform_real_distribution<float> d(lo, hi);
-  for (float &v : t.f)
+  std::uniform_real_distribution<double> d(lo, hi);
+  for (double &v : t.f)
     v = d(rng);
   return t;
 }
@@ -122,7 +126,7 @@ TEST_P(GradientCheck, MatchesCentralDifferences) {
   for (const Operand &o : c.operands) {
     xs.push_back(randomTensor(o.shape, o.lo, o.hi, rng));
     if (o.grid > 0)
-      for (float &v : xs.back().f)
+      for (double &v : xs.back().f)
         v = std::round(v / o.grid) * o.grid + o.offset;
   }
   HostTensor w = randomTensor(c.resultShape, -1.0f, 1.0f, rng);
@@ -152,24 +156,24 @@ TEST_P(GradientCheck, MatchesCentralDifferences) {
     for (size_t i = 0; i < n; ++i) {
       u.push_back(randomTensor(c.operands[i].shape, -1.0f, 1.0f, rng));
       for (size_t e = 0; e < u[i].f.size(); ++e) {
-        analytic += -double((*out)[i + 1].f[e]) * u[i].f[e];
-        unorm += double(u[i].f[e]) * u[i].f[e];
+        analytic += -(*out)[i + 1].f[e] * u[i].f[e];
+        unorm += u[i].f[e] * u[i].f[e];
       }
     }
-    // float32 evaluation: a step that balances rounding and truncation.
-    double h = 1e-2 / std::sqrt(unorm / double(n));
+    // Central differences in double: truncation ~h^2, rounding ~1e-16/h.
+    double h = 1e-5 / std::sqrt(unorm / double(n));
     auto at = [&](double s) {
       std::vector<HostTensor> ps = u;
       for (HostTensor &p : ps)
-        for (float &v : p.f)
-          v = float(double(v) * s);
+        for (double &v : p.f)
+          v *= s;
       auto r = wse::interpret(fwdFn, args(ps));
       EXPECT_TRUE(succeeded(r));
-      return succeeded(r) ? double((*r)[0].f[0]) : 0.0;
+      return succeeded(r) ? (*r)[0].f[0] : 0.0;
     };
     double numeric = (at(h) - at(-h)) / (2 * h);
     double scale = std::max({std::abs(analytic), std::abs(numeric), 1e-2});
-    EXPECT_NEAR(analytic, numeric, 2e-2 * scale)
+    EXPECT_NEAR(analytic, numeric, 1e-6 * scale)
         << c.name << " direction " << dir << "\n" << src;
   }
 }

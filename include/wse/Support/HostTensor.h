@@ -10,19 +10,44 @@
 
 namespace wsert {
 
-/// A dense row-major tensor: f32 data, or integer data (indices, labels,
-/// masks). Every integer kind (i64, i32, i1) lives in `i`; i1 as 0/1.
-struct HostTensor {
+/// A dense row-major tensor: floating-point data in `f` (float, or double
+/// for the reference interpreter's float64 mode), or integer data (indices,
+/// labels, masks) in `i`.
+template <typename Real> struct BasicHostTensor {
   std::vector<int64_t> shape;
   bool isInt = false;
-  std::vector<float> f;
+  std::vector<Real> f;
   std::vector<int64_t> i;
 
-  static HostTensor floats(std::vector<int64_t> shape, float fill = 0.0f);
-  static HostTensor ints(std::vector<int64_t> shape, int64_t fill = 0);
-  int64_t numElements() const;
-  std::string shapeString() const; // e.g. "32x64xf32"
+  static BasicHostTensor floats(std::vector<int64_t> shape, Real fill = 0) {
+    BasicHostTensor t;
+    t.shape = std::move(shape);
+    t.f.assign(static_cast<size_t>(t.numElements()), fill);
+    return t;
+  }
+  static BasicHostTensor ints(std::vector<int64_t> shape, int64_t fill = 0) {
+    BasicHostTensor t;
+    t.shape = std::move(shape);
+    t.isInt = true;
+    t.i.assign(static_cast<size_t>(t.numElements()), fill);
+    return t;
+  }
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+  std::string shapeString() const { // e.g. "32x64xf32"
+    std::string s;
+    for (int64_t d : shape)
+      s += std::to_string(d) + "x";
+    return s + (isInt ? "i64" : sizeof(Real) == 8 ? "f64" : "f32");
+  }
 };
+
+using HostTensor = BasicHostTensor<float>;
+using HostTensor64 = BasicHostTensor<double>;
 
 /// Converts an .npy array (f32/f64 -> float, i32/i64/bool -> int).
 HostTensor tensorFromNpy(const NpyArray &a);

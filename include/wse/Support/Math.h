@@ -15,15 +15,31 @@ namespace wsert::math {
 
 /// C[m,n] (+)= op(A)[m,k] op(B)[k,n], all row-major; op transposes when
 /// asked. A is [m,k] (or [k,m] transposed), B is [k,n] (or [n,k]).
-void matmul(float *c, const float *a, const float *b, int64_t m, int64_t n,
-            int64_t k, bool transA, bool transB, bool accumulate);
+template <typename T>
+void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
+            bool transA, bool transB, bool accumulate);
 
 /// Mean softmax cross-entropy of logits [rows, cols] against integer labels,
 /// and (if grad is non-null) its gradient (softmax - onehot) * scale / rows.
 /// Returns false if a label is out of range.
-bool softmaxCrossEntropy(const float *logits, const int64_t *labels,
-                         int64_t rows, int64_t cols, float scale, float *loss,
-                         float *grad);
+template <typename T>
+bool softmaxCrossEntropy(const T *logits, const int64_t *labels, int64_t rows,
+                         int64_t cols, T scale, T *loss, T *grad);
+
+// Instantiated for float (both engines) and double (the interpreter's
+// float64 mode, used by gradient checks).
+extern template void matmul<float>(float *, const float *, const float *,
+                                   int64_t, int64_t, int64_t, bool, bool, bool);
+extern template void matmul<double>(double *, const double *, const double *,
+                                    int64_t, int64_t, int64_t, bool, bool,
+                                    bool);
+extern template bool softmaxCrossEntropy<float>(const float *, const int64_t *,
+                                                int64_t, int64_t, float,
+                                                float *, float *);
+extern template bool softmaxCrossEntropy<double>(const double *,
+                                                 const int64_t *, int64_t,
+                                                 int64_t, double, double *,
+                                                 double *);
 
 } // namespace wsert::math
 
