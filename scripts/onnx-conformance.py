@@ -240,7 +240,13 @@ def load_pb(path, vi):
     t = onnx.TensorProto()
     with open(path, "rb") as f:
         t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
+    a = numpy_helper.to_array(t)
+    if onnx.TensorProto.BFLOAT16 in (t.data_type, vi.type.tensor_type.elem_type) \
+            and a.dtype == np.uint16:
+        # onnx 1.12 hands bfloat16 over as its raw 16 bits; wse imports
+        # bfloat16 as float32, so widen the bits to the float32 they denote.
+        a = (a.astype(np.uint32) << 16).view(np.float32)
+    return a
 
 
 def widen(a):

@@ -2,12 +2,15 @@
 //
 //   wse-translate --import-onnx model.onnx -o model.mlir
 //   wse-translate --import-onnx-text model.onnxtext
+//   wse-translate --import-onnx model.onnx --dim batch=32 \
+//       --input-shape input_ids=32x128
 //   wse-translate --export-wafer-program lowered.mlir -o model.wsebin
 //
 //===----------------------------------------------------------------------===//
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -15,6 +18,25 @@
 #include "wse/Target/WaferProgram.h"
 
 using namespace mlir;
+namespace cl = llvm::cl;
+
+// Options of the ONNX import translations.
+static cl::OptionCategory onnxCategory("ONNX import options");
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("NAME=D0xD1x...: the static shape of ONNX graph input NAME "
+             "(repeatable)"),
+    cl::value_desc("name=shape"), cl::cat(onnxCategory));
+static cl::list<std::string>
+    dimValues("dim",
+              cl::desc("SYMBOL=SIZE: the size of symbolic dimension SYMBOL "
+                       "of the ONNX graph inputs (repeatable)"),
+              cl::value_desc("symbol=size"), cl::cat(onnxCategory));
+static cl::opt<bool>
+    f64AsF32("f64-as-f32",
+             cl::desc("Import ONNX float64 tensors as float32 (otherwise "
+                      "float64 is an error)"),
+             cl::init(false), cl::cat(onnxCategory));
 
 /// Imports the main buffer of `sourceMgr` as it is: raw bytes for a binary
 /// model, text for ONNX's textual syntax.
@@ -22,8 +44,22 @@ static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
                                            MLIRContext *ctx, bool isText) {
   const llvm::MemoryBuffer *buffer =
       sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
-  return wse::importOnnxModel(buffer->getBuffer(),
-                              buffer->getBufferIdentifier(), ctx, isText);
+  Location loc = FileLineColLoc::get(ctx, buffer->getBufferIdentifier(), 0, 0);
+  wse::OnnxImportOptions options;
+  options.f64AsF32 = f64AsF32;
+  std::string error;
+  for (const std::string &spec : inputShapes)
+    if (!wse::parseInputShapeOption(spec, options, error)) {
+      emitError(loc) << error;
+      return {};
+    }
+  for (const std::string &spec : dimValues)
+    if (!wse::parseDimOption(spec, options, error)) {
+      emitError(loc) << error;
+      return {};
+    }
+  return wse::importOnnxModel(
+      buffer->getBuffer(), buffer->getBufferIdentifier(), ctx, isText, options);
 }
 
 static void registerOnnxImport() {

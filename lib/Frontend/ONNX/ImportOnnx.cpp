@@ -1,40 +1,33 @@
-//===- ImportOnnx.cpp - ONNX model -> wse dialect -------------------------===//
+//===- ImportOnnx.cpp - ONNX model -> wse dialect: the driver -------------===//
 //
 // Parses the model with libonnx (binary protobuf or ONNX's textual syntax),
-// lists every unsupported op type, runs ONNX's checker and shape inference,
-// then walks the (topologically sorted) graph and maps each node onto wse ops.
+// applies the caller's input shapes and dimension values, lists every
+// unsupported op type, runs ONNX's checker and shape inference, then walks
+// the (topologically sorted) graph and hands each node to its handler.
 //
 // libonnx reports errors by throwing while LLVM and MLIR are built without
-// exceptions, so this file alone is compiled with -fexceptions and
-// importOnnxModel catches everything: no exception leaves this file.
+// exceptions, so the importer's files are compiled with -fexceptions and
+// importOnnxModel catches everything: no exception leaves this library.
 //
 //===----------------------------------------------------------------------===//
-#include "wse/Frontend/ImportOnnx.h"
-#include "wse/WseDialect.h"
+#include "OnnxImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Verifier.h"
-#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/Support/Endian.h"
 
 #include <onnx/checker.h>
 #include <onnx/defs/parser.h>
-#include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
 #include <climits>
 #include <exception>
-#include <string>
-#include <vector>
 
 using namespace mlir;
 using namespace mlir::wse;
+using namespace mlir::wse::onnximport;
 
 namespace {
 
@@ -42,31 +35,138 @@ namespace {
 // What the importer supports
 //===----------------------------------------------------------------------===//
 
-/// An ONNX op type the importer maps, from the first opset whose semantics it
-/// implements (older Add/Gemm have the legacy `broadcast` attribute, older
-/// Reshape takes the shape as an attribute).
+/// An ONNX op type the importer maps, from the first opset whose semantics
+/// its handler implements (older Add/Gemm have the legacy `broadcast`
+/// attribute, older Reshape takes the shape as an attribute, ...).
 struct SupportedOp {
-  llvm::StringLiteral type;
+  StringLiteral type;
   int64_t minOpset;
-};
-constexpr SupportedOp kSupportedOps[] = {
-    {"Add", 7},      {"Constant", 1}, {"Flatten", 1}, {"Gemm", 7},
-    {"Identity", 1}, {"MatMul", 1},   {"Relu", 1},    {"Reshape", 5},
+  LogicalResult (OnnxImporter::*handler)();
 };
 
-static const SupportedOp *findSupported(StringRef type) {
+using I = OnnxImporter;
+const SupportedOp kSupportedOps[] = {
+    // Elementwise math.
+    {"Abs", 6, &I::importUnary},
+    {"Ceil", 6, &I::importUnary},
+    {"Cos", 7, &I::importUnary},
+    {"Cosh", 9, &I::importUnary},
+    {"Erf", 9, &I::importUnary},
+    {"Exp", 6, &I::importUnary},
+    {"Floor", 6, &I::importUnary},
+    {"Log", 6, &I::importUnary},
+    {"Neg", 6, &I::importUnary},
+    {"Not", 1, &I::importUnary},
+    {"Reciprocal", 6, &I::importUnary},
+    {"Relu", 6, &I::importUnary},
+    {"Sigmoid", 6, &I::importUnary},
+    {"Sign", 9, &I::importUnary},
+    {"Sin", 7, &I::importUnary},
+    {"Sinh", 9, &I::importUnary},
+    {"Softplus", 1, &I::importUnary},
+    {"Softsign", 1, &I::importUnary},
+    {"Sqrt", 6, &I::importUnary},
+    {"Tan", 7, &I::importUnary},
+    {"Tanh", 6, &I::importUnary},
+    {"IsInf", 10, &I::importIsInfNaN},
+    {"IsNaN", 9, &I::importIsInfNaN},
+    {"Celu", 12, &I::importActivation},
+    {"Elu", 6, &I::importActivation},
+    {"HardSigmoid", 6, &I::importActivation},
+    {"HardSwish", 14, &I::importActivation},
+    {"LeakyRelu", 6, &I::importActivation},
+    {"PRelu", 7, &I::importActivation},
+    {"Selu", 6, &I::importActivation},
+    {"ThresholdedRelu", 10, &I::importActivation},
+    {"Clip", 6, &I::importClip},
+    {"Add", 7, &I::importBinary},
+    {"And", 7, &I::importBinary},
+    {"Div", 7, &I::importBinary},
+    {"Equal", 7, &I::importBinary},
+    {"Greater", 7, &I::importBinary},
+    {"GreaterOrEqual", 12, &I::importBinary},
+    {"Less", 7, &I::importBinary},
+    {"LessOrEqual", 12, &I::importBinary},
+    {"Mod", 10, &I::importBinary},
+    {"Mul", 7, &I::importBinary},
+    {"Or", 7, &I::importBinary},
+    {"Pow", 7, &I::importBinary},
+    {"Sub", 7, &I::importBinary},
+    {"Xor", 7, &I::importBinary},
+    {"Max", 8, &I::importVariadic},
+    {"Mean", 8, &I::importVariadic},
+    {"Min", 8, &I::importVariadic},
+    {"Sum", 8, &I::importVariadic},
+    {"Where", 9, &I::importWhere},
+    {"Cast", 6, &I::importCast},
+    {"CastLike", 15, &I::importCast},
+    // Constants, shapes and data movement.
+    {"Constant", 1, &I::importConstant},
+    {"ConstantOfShape", 9, &I::importConstantOfShape},
+    {"EyeLike", 9, &I::importEyeLike},
+    {"Range", 11, &I::importRange},
+    {"Shape", 1, &I::importShape},
+    {"Size", 1, &I::importSize},
+    {"Identity", 1, &I::importIdentity},
+    {"Dropout", 7, &I::importDropout},
+    {"Reshape", 5, &I::importReshape},
+    {"Flatten", 1, &I::importFlatten},
+    {"Transpose", 1, &I::importTranspose},
+    {"Unsqueeze", 1, &I::importUnsqueeze},
+    {"Squeeze", 1, &I::importSqueeze},
+    {"Concat", 4, &I::importConcat},
+    {"Split", 2, &I::importSplit},
+    {"Slice", 1, &I::importSlice},
+    {"Gather", 1, &I::importGather},
+    {"GatherElements", 11, &I::importGatherElements},
+    {"Expand", 8, &I::importExpand},
+    {"Tile", 6, &I::importTile},
+    {"Trilu", 14, &I::importTrilu},
+    {"OneHot", 11, &I::importOneHot},
+    // Reductions.
+    {"ReduceL1", 1, &I::importReduce},
+    {"ReduceL2", 1, &I::importReduce},
+    {"ReduceLogSum", 1, &I::importReduce},
+    {"ReduceLogSumExp", 1, &I::importReduce},
+    {"ReduceMax", 1, &I::importReduce},
+    {"ReduceMean", 1, &I::importReduce},
+    {"ReduceMin", 1, &I::importReduce},
+    {"ReduceProd", 1, &I::importReduce},
+    {"ReduceSum", 1, &I::importReduce},
+    {"ReduceSumSquare", 1, &I::importReduce},
+    {"GlobalAveragePool", 1, &I::importGlobalPool},
+    {"GlobalMaxPool", 1, &I::importGlobalPool},
+    {"ArgMax", 1, &I::importArgReduce},
+    {"ArgMin", 1, &I::importArgReduce},
+    {"CumSum", 11, &I::importCumSum},
+    // Neural-network ops.
+    {"Softmax", 1, &I::importSoftmax},
+    {"LogSoftmax", 1, &I::importSoftmax},
+    {"Hardmax", 1, &I::importSoftmax},
+    {"LayerNormalization", 17, &I::importLayerNorm},
+    {"BatchNormalization", 9, &I::importBatchNorm},
+    {"InstanceNormalization", 6, &I::importInstanceNorm},
+    {"SoftmaxCrossEntropyLoss", 12, &I::importSoftmaxCrossEntropy},
+    {"NegativeLogLikelihoodLoss", 12, &I::importNllLoss},
+    // Matrix products.
+    {"MatMul", 1, &I::importMatMul},
+    {"Gemm", 7, &I::importGemm},
+    {"Einsum", 12, &I::importEinsum},
+};
+
+const SupportedOp *findSupported(StringRef type) {
   for (const SupportedOp &op : kSupportedOps)
     if (op.type == type)
       return &op;
   return nullptr;
 }
 
-static bool isDefaultDomain(StringRef domain) {
+bool isDefaultDomain(StringRef domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
 /// The opset the model imports for `domain`, or -1.
-static int64_t opsetOf(const onnx::ModelProto &model, StringRef domain) {
+int64_t opsetOf(const onnx::ModelProto &model, StringRef domain) {
   for (const onnx::OperatorSetIdProto &id : model.opset_import())
     if (id.domain() == domain ||
         (isDefaultDomain(id.domain()) && isDefaultDomain(domain)))
@@ -74,70 +174,28 @@ static int64_t opsetOf(const onnx::ModelProto &model, StringRef domain) {
   return -1;
 }
 
-/// "float32", "int64", ... for an ONNX TensorProto::DataType.
-static std::string dtypeName(int32_t dtype) {
-  switch (dtype) {
-  case onnx::TensorProto::FLOAT:
-    return "float32";
-  case onnx::TensorProto::DOUBLE:
-    return "float64";
-  case onnx::TensorProto::FLOAT16:
-    return "float16";
-  case onnx::TensorProto::BFLOAT16:
-    return "bfloat16";
-  case onnx::TensorProto::INT8:
-    return "int8";
-  case onnx::TensorProto::INT16:
-    return "int16";
-  case onnx::TensorProto::INT32:
-    return "int32";
-  case onnx::TensorProto::INT64:
-    return "int64";
-  case onnx::TensorProto::UINT8:
-    return "uint8";
-  case onnx::TensorProto::BOOL:
-    return "bool";
-  case onnx::TensorProto::STRING:
-    return "string";
-  default:
-    if (onnx::TensorProto::DataType_IsValid(dtype))
-      return llvm::StringRef(
-                 onnx::TensorProto::DataType_Name(
-                     static_cast<onnx::TensorProto::DataType>(dtype)))
-          .lower();
-    return "unknown type " + std::to_string(dtype);
-  }
-}
-
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? "x" : "") + std::to_string(d);
-  return s + "]";
-}
-
 /// The name diagnostics and locations use for node `index`.
-static std::string nodeName(const onnx::NodeProto &node, int index) {
+std::string nodeNameOf(const onnx::NodeProto &node, int index) {
   if (!node.name().empty())
     return node.name();
   return node.op_type() + "_" + std::to_string(index);
 }
 
-static std::string opTypeKey(const onnx::NodeProto &node) {
+std::string opTypeKey(const onnx::NodeProto &node) {
   if (isDefaultDomain(node.domain()))
     return node.op_type();
   return node.domain() + "." + node.op_type();
 }
 
-static Location nodeLoc(MLIRContext *ctx, StringRef fileName,
-                        const onnx::NodeProto &node, int index) {
-  return NameLoc::get(StringAttr::get(ctx, nodeName(node, index)),
+Location nodeLoc(MLIRContext *ctx, StringRef fileName,
+                 const onnx::NodeProto &node, int index) {
+  return NameLoc::get(StringAttr::get(ctx, nodeNameOf(node, index)),
                       FileLineColLoc::get(ctx, fileName, 0, 0));
 }
 
 /// Reports every unsupported op type once, at its first node, then a summary.
-static LogicalResult checkSupportedOps(const onnx::ModelProto &model,
-                                       StringRef fileName, MLIRContext *ctx) {
+LogicalResult checkSupportedOps(const onnx::ModelProto &model,
+                                StringRef fileName, MLIRContext *ctx) {
   struct Use {
     int firstNode;
     int count;
@@ -169,7 +227,7 @@ static LogicalResult checkSupportedOps(const onnx::ModelProto &model,
         emitError(nodeLoc(ctx, fileName, node, use.firstNode))
         << "unsupported ONNX op '" << type << "' (opset "
         << (opset < 0 ? std::string("?") : std::to_string(opset))
-        << ") at node '" << nodeName(node, use.firstNode) << "'";
+        << ") at node '" << nodeNameOf(node, use.firstNode) << "'";
     if (use.count > 1)
       diag << " and " << (use.count - 1) << " more node"
            << (use.count > 2 ? "s" : "");
@@ -178,177 +236,215 @@ static LogicalResult checkSupportedOps(const onnx::ModelProto &model,
                                     : nullptr)
       diag << "; wse imports " << op->type << " from opset " << op->minOpset;
   }
-  std::string types, supported;
+  std::string types;
   for (auto [i, entry] : llvm::enumerate(unsupported))
     types += (i ? ", " : "") + entry.first;
-  for (auto [i, op] : llvm::enumerate(kSupportedOps))
-    supported += (i ? ", " : "") + op.type.str();
   emitError(FileLineColLoc::get(ctx, fileName, 0, 0))
       << "the model uses " << unsupported.size() << " unsupported ONNX op type"
       << (unsupported.size() > 1 ? "s" : "") << ": " << types
-      << " (wse imports " << supported << ")";
+      << " (docs/frontend-onnx.md lists the " << std::size(kSupportedOps)
+      << " op types wse imports)";
   return failure();
 }
 
+} // namespace
+
 //===----------------------------------------------------------------------===//
-// Tensor data
+// Node context
 //===----------------------------------------------------------------------===//
 
-/// A tensor known at import time that is not (yet) an SSA value: non-float
-/// initializers and Constant nodes' int64 data, for ops that need constants
-/// (Reshape's shape).
-struct ConstTensor {
-  int32_t dtype = onnx::TensorProto::UNDEFINED;
-  SmallVector<int64_t> dims;
-  std::vector<int64_t> ints; // int64 data only
-  std::string origin;        // "initializer 'x'" or "Constant node 'c'"
-};
+OnnxImporter::OnnxImporter(MLIRContext *ctx, StringRef fileName,
+                           const onnx::ModelProto &model,
+                           const OnnxImportOptions &options)
+    : loc(FileLineColLoc::get(ctx, fileName, 0, 0)), builder(ctx), ctx(ctx),
+      fileName(fileName), model(model), options(options),
+      fileLoc(FileLineColLoc::get(ctx, fileName, 0, 0)) {}
 
-static int64_t numElements(ArrayRef<int64_t> dims) {
-  int64_t n = 1;
-  for (int64_t d : dims)
-    n *= d;
-  return n;
+InFlightDiagnostic OnnxImporter::fail() {
+  InFlightDiagnostic diag = emitError(loc);
+  diag << "node '" << nodeName << "' (" << opType() << "): ";
+  return diag;
 }
 
-/// Reads the payload of a float32 or int64 tensor (typed field or raw_data,
-/// little-endian per the ONNX spec).
-template <typename T>
-static FailureOr<std::vector<T>> readTensorData(const onnx::TensorProto &t,
-                                                Location loc, StringRef what) {
-  if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    return emitError(loc) << what
-                          << " keeps its data in an external file, which the "
-                             "importer does not read; save the model with "
-                             "onnx.save(model, path, "
-                             "save_as_external_data=False)";
-  SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
-  int64_t n = numElements(dims);
-  std::vector<T> out;
-  if (t.has_raw_data()) {
-    const std::string &raw = t.raw_data();
-    if (raw.size() != size_t(n) * sizeof(T))
-      return emitError(loc)
-             << what << " has " << raw.size() << " bytes of raw data, expected "
-             << size_t(n) * sizeof(T) << " for shape " << shapeStr(dims);
-    out.resize(n);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = llvm::support::endian::read<T, llvm::endianness::little>(
-          raw.data() + i * sizeof(T));
-    return out;
-  }
-  if constexpr (std::is_same_v<T, float>)
-    out.assign(t.float_data().begin(), t.float_data().end());
-  else
-    out.assign(t.int64_data().begin(), t.int64_data().end());
-  if (int64_t(out.size()) != n)
-    return emitError(loc) << what << " has " << out.size()
-                          << " values, expected " << n << " for shape "
-                          << shapeStr(dims);
-  return out;
-}
-
-//===----------------------------------------------------------------------===//
-// The graph walk
-//===----------------------------------------------------------------------===//
-
-class OnnxImporter {
-public:
-  OnnxImporter(MLIRContext *ctx, StringRef fileName,
-               const onnx::ModelProto &model)
-      : ctx(ctx), fileName(fileName), model(model), builder(ctx),
-        fileLoc(FileLineColLoc::get(ctx, fileName, 0, 0)) {}
-
-  OwningOpRef<ModuleOp> run();
-
-private:
-  LogicalResult addInitializers(SmallVectorImpl<Type> &argTypes,
-                                SmallVectorImpl<Location> &argLocs,
-                                SmallVectorImpl<NamedAttrList> &argAttrs);
-  LogicalResult addInputs(SmallVectorImpl<Type> &argTypes,
-                          SmallVectorImpl<Location> &argLocs,
-                          SmallVectorImpl<NamedAttrList> &argAttrs);
-  FailureOr<RankedTensorType> valueInfoType(const onnx::ValueInfoProto &info,
-                                            StringRef what);
-  LogicalResult importNode(const onnx::NodeProto &node, int index);
-  LogicalResult importConstant(const onnx::NodeProto &node, Location loc);
-  LogicalResult importGemm(const onnx::NodeProto &node, Location loc,
-                           bool isMatMul);
-  LogicalResult importFlatten(const onnx::NodeProto &node, Location loc);
-  LogicalResult importReshape(const onnx::NodeProto &node, Location loc);
-
-  /// The float32 value named `name`, or an error naming `user` ("graph
-  /// output", "input 1 of node 'Add_0' (Add)").
-  FailureOr<Value> lookup(StringRef name, Location loc, const Twine &user);
-  FailureOr<Value> input(const onnx::NodeProto &node, int i, Location loc);
-  bool hasInput(const onnx::NodeProto &node, int i) const {
-    return node.input_size() > i && !node.input(i).empty();
-  }
-  const onnx::AttributeProto *attr(const onnx::NodeProto &node,
-                                   StringRef name) const;
-  int64_t intAttr(const onnx::NodeProto &node, StringRef name,
-                  int64_t dflt) const;
-  float floatAttr(const onnx::NodeProto &node, StringRef name,
-                  float dflt) const;
-  void define(const onnx::NodeProto &node, Value v) {
-    values[node.output(0)] = v;
-  }
-  /// "node 'Gemm_0' (Gemm)" for messages.
-  std::string describe(const onnx::NodeProto &node) const {
-    return "node '" + currentName + "' (" + node.op_type() + ")";
-  }
-  /// Infers OpTy's result type, re-emitting its complaint with node context.
-  template <typename OpTy>
-  FailureOr<Type> inferType(const onnx::NodeProto &node, Location loc,
-                            ValueRange operands,
-                            typename OpTy::Properties props);
-
-  MLIRContext *ctx;
-  StringRef fileName;
-  const onnx::ModelProto &model;
-  OpBuilder builder;
-  Location fileLoc;
-  std::string currentName;
-  llvm::StringMap<Value> values;
-  llvm::StringMap<ConstTensor> consts;
-};
-
-const onnx::AttributeProto *OnnxImporter::attr(const onnx::NodeProto &node,
-                                               StringRef name) const {
-  for (const onnx::AttributeProto &a : node.attribute())
+const onnx::AttributeProto *OnnxImporter::attr(StringRef name) const {
+  for (const onnx::AttributeProto &a : node->attribute())
     if (a.name() == name)
       return &a;
   return nullptr;
 }
 
-int64_t OnnxImporter::intAttr(const onnx::NodeProto &node, StringRef name,
-                              int64_t dflt) const {
-  const onnx::AttributeProto *a = attr(node, name);
+int64_t OnnxImporter::intAttr(StringRef name, int64_t dflt) const {
+  const onnx::AttributeProto *a = attr(name);
   return a ? a->i() : dflt;
 }
 
-float OnnxImporter::floatAttr(const onnx::NodeProto &node, StringRef name,
-                              float dflt) const {
-  const onnx::AttributeProto *a = attr(node, name);
+float OnnxImporter::floatAttr(StringRef name, float dflt) const {
+  const onnx::AttributeProto *a = attr(name);
   return a ? a->f() : dflt;
 }
 
+std::string OnnxImporter::stringAttr(StringRef name, StringRef dflt) const {
+  const onnx::AttributeProto *a = attr(name);
+  return a ? a->s() : dflt.str();
+}
+
+std::optional<SmallVector<int64_t>>
+OnnxImporter::intsAttr(StringRef name) const {
+  const onnx::AttributeProto *a = attr(name);
+  if (!a)
+    return std::nullopt;
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+FailureOr<OnnxValue> OnnxImporter::lookup(StringRef name, const Twine &user) {
+  auto it = env.find(name);
+  if (it != env.end())
+    return it->second;
+  auto bad = unusable.find(name);
+  if (bad != unusable.end())
+    return emitError(loc) << user << " '" << name << "': " << bad->second;
+  return emitError(loc) << user << " '" << name
+                        << "' is not defined before its use";
+}
+
+FailureOr<OnnxValue> OnnxImporter::input(int i) {
+  if (!hasInput(i))
+    return fail() << "lacks input " << i;
+  return lookup(node->input(i), "input " + Twine(i) + " of node '" + nodeName +
+                                    "' (" + opType() + ")");
+}
+
+FailureOr<Value> OnnxImporter::inputValue(int i) {
+  FailureOr<OnnxValue> v = input(i);
+  if (failed(v))
+    return failure();
+  return materialize(*v);
+}
+
+FailureOr<ConstPtr> OnnxImporter::constInput(int i, StringRef what) {
+  FailureOr<OnnxValue> v = input(i);
+  if (failed(v))
+    return failure();
+  if (!v->data)
+    return fail() << "the " << what << " (input " << i << ", '"
+                  << node->input(i)
+                  << "') must be known at import time: a constant, an "
+                     "initializer, or computed from them and from static "
+                     "shapes; it is computed at run time";
+  if (v->value)
+    readAsConstant.insert(node->input(i));
+  return v->data;
+}
+
+FailureOr<SmallVector<int64_t>> OnnxImporter::intsInput(int i, StringRef what) {
+  FailureOr<ConstPtr> c = constInput(i, what);
+  if (failed(c))
+    return failure();
+  if ((*c)->isFloat())
+    return fail() << "the " << what << " (input " << i << ", '"
+                  << node->input(i) << "') must be an integer tensor";
+  return SmallVector<int64_t>((*c)->ints.begin(), (*c)->ints.end());
+}
+
+RankedTensorType OnnxImporter::typeOf(const OnnxValue &v) const {
+  if (v.value)
+    return cast<RankedTensorType>(v.value.getType());
+  return RankedTensorType::get(v.data->shape, elemType(ctx, v.data->kind));
+}
+
+Value OnnxImporter::materialize(const OnnxValue &v) {
+  if (v.value)
+    return v.value;
+  auto &[data, cached] = materialized[v.data.get()];
+  if (!cached) {
+    data = v.data;
+    cached = ConstantOp::create(builder, v.origin ? Location(v.origin) : loc,
+                                toAttr(ctx, *v.data));
+  }
+  return cached;
+}
+
+Value OnnxImporter::constantOp(const ConstTensor &c) {
+  return ConstantOp::create(builder, loc, toAttr(ctx, c));
+}
+
+Value OnnxImporter::splat(ElemKind kind, double v, ArrayRef<int64_t> shape) {
+  ConstTensor one = ConstTensor::make(kind, {});
+  one.setDouble(0, v);
+  auto type = RankedTensorType::get(shape, elemType(ctx, kind));
+  return ConstantOp::create(
+      builder, loc,
+      DenseElementsAttr::get(type,
+                             toAttr(ctx, one).getSplatValue<Attribute>()));
+}
+
+LogicalResult OnnxImporter::checkDataSize(ArrayRef<int64_t> shape,
+                                          StringRef what) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && n > kMaxFoldElements / d)
+      return fail() << "the " << what << " " << shapeStr(shape)
+                    << " would have more than " << kMaxFoldElements
+                    << " elements of import-time data";
+    n *= d;
+  }
+  return success();
+}
+
+LogicalResult OnnxImporter::normalizeAxis(int64_t &axis, int64_t rank,
+                                          StringRef what) {
+  if (axis < -rank || axis >= rank)
+    return fail() << what << " " << axis << " is out of range for rank "
+                  << rank;
+  if (axis < 0)
+    axis += rank;
+  return success();
+}
+
+LogicalResult OnnxImporter::normalizeAxes(SmallVectorImpl<int64_t> &axes,
+                                          int64_t rank, StringRef what) {
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return fail() << what << " " << shapeStr(axes)
+                    << " has an entry out of range for rank " << rank;
+    if (a < 0)
+      a += rank;
+  }
+  llvm::sort(axes);
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end())
+    return fail() << what << " repeat an axis";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Arguments
+//===----------------------------------------------------------------------===//
+
 FailureOr<RankedTensorType>
 OnnxImporter::valueInfoType(const onnx::ValueInfoProto &info, StringRef what) {
-  Location loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
+  Location at = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
   if (!info.type().has_tensor_type())
-    return emitError(loc) << what << " '" << info.name()
-                          << "' is not a tensor; wse imports float32 tensors "
-                             "only";
+    return emitError(at) << what << " '" << info.name()
+                         << "' is not a tensor (a sequence, map or "
+                            "optional); wse imports tensors only";
   const onnx::TypeProto_Tensor &tensor = info.type().tensor_type();
-  if (tensor.elem_type() != onnx::TensorProto::FLOAT)
-    return emitError(loc) << what << " '" << info.name()
-                          << "' has element type "
-                          << dtypeName(tensor.elem_type())
-                          << "; wse imports float32 tensors only";
+  std::optional<ElemKind> kind =
+      kindOfOnnx(tensor.elem_type(), options.f64AsF32);
+  if (!kind) {
+    InFlightDiagnostic diag =
+        emitError(at) << what << " '" << info.name() << "' has element type "
+                      << onnxTypeName(tensor.elem_type())
+                      << "; wse imports float32 (float16 and bfloat16 as "
+                         "float32), int64, int32 and bool tensors";
+    if (tensor.elem_type() == onnx::TensorProto::DOUBLE)
+      diag << " (--f64-as-f32 imports float64 as float32)";
+    return diag;
+  }
   if (!tensor.has_shape())
-    return emitError(loc) << what << " '" << info.name()
-                          << "' has no shape; wse needs static shapes";
+    return emitError(at) << what << " '" << info.name()
+                         << "' has no shape; wse needs static shapes (give "
+                            "one with --input-shape "
+                         << info.name() << "=D0xD1x...)";
   SmallVector<int64_t> shape;
   bool ok = true;
   for (auto [i, dim] : llvm::enumerate(tensor.shape().dim())) {
@@ -356,25 +452,28 @@ OnnxImporter::valueInfoType(const onnx::ValueInfoProto &info, StringRef what) {
       shape.push_back(dim.dim_value());
       continue;
     }
-    InFlightDiagnostic diag = emitError(loc) << what << " '" << info.name()
-                                             << "' dimension " << i << " is ";
+    InFlightDiagnostic diag = emitError(at) << what << " '" << info.name()
+                                            << "' dimension " << i << " is ";
     if (dim.has_dim_param())
-      diag << "dynamic ('" << dim.dim_param() << "')";
+      diag << "dynamic ('" << dim.dim_param()
+           << "'); wse needs static shapes: fix it with --dim "
+           << dim.dim_param() << "=<size> or --input-shape " << info.name()
+           << "=<shape>, or export without dynamic_axes";
     else
-      diag << "unknown";
-    diag << "; wse needs static shapes (export with fixed sizes, e.g. "
-            "torch.onnx.export without dynamic_axes)";
+      diag << "unknown; wse needs static shapes: fix it with --input-shape "
+           << info.name() << "=<shape>, or export without dynamic_axes";
     ok = false;
   }
   if (!ok)
     return failure();
-  return RankedTensorType::get(shape, builder.getF32Type());
+  return RankedTensorType::get(shape, elemType(ctx, *kind));
 }
 
 LogicalResult
 OnnxImporter::addInitializers(SmallVectorImpl<Type> &argTypes,
                               SmallVectorImpl<Location> &argLocs,
-                              SmallVectorImpl<NamedAttrList> &argAttrs) {
+                              SmallVectorImpl<NamedAttrList> &argAttrs,
+                              SmallVectorImpl<std::string> &argNames) {
   const onnx::GraphProto &graph = model.graph();
   if (graph.sparse_initializer_size() > 0)
     return emitError(fileLoc)
@@ -382,52 +481,57 @@ OnnxImporter::addInitializers(SmallVectorImpl<Type> &argTypes,
            << graph.sparse_initializer(0).values().name()
            << "' is not supported; store it as a dense initializer";
   for (const onnx::TensorProto &t : graph.initializer()) {
-    Location loc = NameLoc::get(builder.getStringAttr(t.name()), fileLoc);
+    Location at = NameLoc::get(builder.getStringAttr(t.name()), fileLoc);
     std::string what = "initializer '" + t.name() + "'";
-    SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
-    if (t.data_type() != onnx::TensorProto::FLOAT) {
-      // Not a parameter: constant data for the ops that take constants.
-      ConstTensor &c = consts[t.name()];
-      c.dtype = t.data_type();
-      c.dims = dims;
-      c.origin = what;
-      if (t.data_type() == onnx::TensorProto::INT64) {
-        FailureOr<std::vector<int64_t>> data =
-            readTensorData<int64_t>(t, loc, what);
-        if (failed(data))
-          return failure();
-        c.ints = std::move(*data);
-      }
+    std::optional<ElemKind> kind = kindOfOnnx(t.data_type(), options.f64AsF32);
+    if (!kind) {
+      // Reported if something uses it.
+      unusable[t.name()] =
+          "it has element type " + onnxTypeName(t.data_type()) +
+          "; wse imports float32 (float16 and bfloat16 as float32), int64, "
+          "int32 and bool tensors" +
+          (t.data_type() == onnx::TensorProto::DOUBLE
+               ? " (--f64-as-f32 imports float64 as float32)"
+               : "");
       continue;
     }
-    FailureOr<std::vector<float>> data = readTensorData<float>(t, loc, what);
+    FailureOr<ConstTensor> data = readTensor(t, at, what, options.f64AsF32);
     if (failed(data))
       return failure();
-    auto type = RankedTensorType::get(dims, builder.getF32Type());
+    ConstPtr c = std::make_shared<const ConstTensor>(std::move(*data));
+    if (*kind != ElemKind::F32) {
+      // Not a parameter: import-time data.
+      env[t.name()] = OnnxValue{Value(), c, at};
+      continue;
+    }
+    auto type = RankedTensorType::get(c->shape, builder.getF32Type());
     auto init = DenseResourceElementsAttr::get(
         type, t.name(),
-        HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(*data)));
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(
+            ArrayRef<float>(c->floats)));
     argTypes.push_back(type);
-    argLocs.push_back(loc);
+    argLocs.push_back(at);
+    argNames.push_back(t.name());
     NamedAttrList attrs;
     attrs.set(kParamAttr, builder.getStringAttr(t.name()));
     attrs.set(kInitAttr, init);
     argAttrs.push_back(std::move(attrs));
+    env[t.name()] = OnnxValue{Value(), c, at}; // the value is set in run()
   }
   return success();
 }
 
-LogicalResult
-OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
-                        SmallVectorImpl<Location> &argLocs,
-                        SmallVectorImpl<NamedAttrList> &argAttrs) {
+LogicalResult OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
+                                      SmallVectorImpl<Location> &argLocs,
+                                      SmallVectorImpl<NamedAttrList> &argAttrs,
+                                      SmallVectorImpl<std::string> &argNames) {
   llvm::StringSet<> initNames;
   for (const onnx::TensorProto &t : model.graph().initializer())
     initNames.insert(t.name());
   bool ok = true;
   for (const onnx::ValueInfoProto &info : model.graph().input()) {
     if (initNames.contains(info.name()))
-      continue; // an initializer listed as input (IR < 4): a parameter
+      continue; // an initializer listed as input (IR < 4)
     FailureOr<RankedTensorType> type = valueInfoType(info, "graph input");
     if (failed(type)) {
       ok = false; // report every bad input
@@ -436,6 +540,7 @@ OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
     argTypes.push_back(*type);
     argLocs.push_back(
         NameLoc::get(builder.getStringAttr(info.name()), fileLoc));
+    argNames.push_back(info.name());
     NamedAttrList attrs;
     attrs.set(kInputAttr, builder.getStringAttr(info.name()));
     argAttrs.push_back(std::move(attrs));
@@ -443,300 +548,26 @@ OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,
   return success(ok);
 }
 
-FailureOr<Value> OnnxImporter::lookup(StringRef name, Location loc,
-                                      const Twine &user) {
-  if (Value v = values.lookup(name))
-    return v;
-  auto it = consts.find(name);
-  if (it != consts.end()) {
-    std::string dtype = dtypeName(it->second.dtype);
-    return emitError(loc) << user << " '" << name << "' is "
-                          << (StringRef("aeiou").contains(dtype[0]) ? "an "
-                                                                    : "a ")
-                          << dtype << " tensor (" << it->second.origin
-                          << "); wse imports float32 tensors only as values "
-                             "(int64 only as the shape of a Reshape)";
-  }
-  return emitError(loc) << user << " '" << name
-                        << "' is not defined before its use";
-}
+//===----------------------------------------------------------------------===//
+// The walk
+//===----------------------------------------------------------------------===//
 
-FailureOr<Value> OnnxImporter::input(const onnx::NodeProto &node, int i,
-                                     Location loc) {
-  if (!hasInput(node, i))
-    return emitError(loc) << describe(node) << " lacks input " << i;
-  return lookup(node.input(i), loc,
-                "input " + Twine(i) + " of " + describe(node));
-}
-
-template <typename OpTy>
-FailureOr<Type> OnnxImporter::inferType(const onnx::NodeProto &node,
-                                        Location loc, ValueRange operands,
-                                        typename OpTy::Properties props) {
-  SmallVector<Type> types;
-  std::string why;
-  {
-    ScopedDiagnosticHandler capture(ctx, [&](Diagnostic &d) {
-      why = d.str();
-      return success();
-    });
-    if (succeeded(OpTy::inferReturnTypes(ctx, loc, operands, DictionaryAttr(),
-                                         OpaqueProperties(&props),
-                                         RegionRange(), types)))
-      return types.front();
-  }
-  return emitError(loc) << describe(node) << ": " << why;
-}
-
-LogicalResult OnnxImporter::importGemm(const onnx::NodeProto &node,
-                                       Location loc, bool isMatMul) {
-  FailureOr<Value> a = input(node, 0, loc), b = input(node, 1, loc);
-  if (failed(a) || failed(b))
+LogicalResult OnnxImporter::importNode(int index) {
+  node = &model.graph().node(index);
+  nodeName = nodeNameOf(*node, index);
+  loc = nodeLoc(ctx, fileName, *node, index);
+  opset = opsetOf(model, "");
+  const SupportedOp *op = findSupported(node->op_type());
+  if (!op) // checkSupportedOps has already rejected it
+    return fail() << "is not supported";
+  if (failed((this->*(op->handler))()))
     return failure();
-  Value bias;
-  if (!isMatMul && hasInput(node, 2)) {
-    FailureOr<Value> c = input(node, 2, loc);
-    if (failed(c))
-      return failure();
-    bias = *c;
-  }
-  auto aType = cast<RankedTensorType>(a->getType());
-  auto bType = cast<RankedTensorType>(b->getType());
-  if (isMatMul && (aType.getRank() != 2 || bType.getRank() != 2))
-    return emitError(loc) << describe(node)
-                          << ": wse imports 2-D MatMul only, got "
-                          << shapeStr(aType.getShape()) << " x "
-                          << shapeStr(bType.getShape());
-  bool transA = !isMatMul && intAttr(node, "transA", 0) != 0;
-  bool transB = !isMatMul && intAttr(node, "transB", 0) != 0;
-  float alpha = isMatMul ? 1.0f : floatAttr(node, "alpha", 1.0f);
-  float beta = isMatMul ? 1.0f : floatAttr(node, "beta", 1.0f);
-
-  MatmulOp::Properties props;
-  props.setTransposeA(builder.getBoolAttr(transA));
-  props.setTransposeB(builder.getBoolAttr(transB));
-  props.setAlpha(builder.getF32FloatAttr(alpha));
-  props.setBeta(builder.getF32FloatAttr(beta));
-  SmallVector<Value> operands{*a, *b};
-  if (bias)
-    operands.push_back(bias);
-  FailureOr<Type> type = inferType<MatmulOp>(node, loc, operands, props);
-  if (failed(type))
-    return failure();
-  define(node, MatmulOp::create(builder, loc, *type, *a, *b, bias, transA,
-                                transB, APFloat(alpha), APFloat(beta)));
+  // Every requested output must now be defined.
+  for (int i = 0; i < node->output_size(); ++i)
+    if (hasOutput(i) && !env.count(node->output(i)))
+      return fail() << "output " << i << " ('" << node->output(i)
+                    << "') is not supported; wse imports this op without it";
   return success();
-}
-
-LogicalResult OnnxImporter::importFlatten(const onnx::NodeProto &node,
-                                          Location loc) {
-  FailureOr<Value> x = input(node, 0, loc);
-  if (failed(x))
-    return failure();
-  auto type = cast<RankedTensorType>(x->getType());
-  int64_t rank = type.getRank();
-  int64_t axis = intAttr(node, "axis", 1);
-  if (axis < -rank || axis > rank)
-    return emitError(loc) << describe(node) << ": axis " << axis
-                          << " is out of range for rank " << rank;
-  if (axis < 0)
-    axis += rank;
-  int64_t outer = numElements(type.getShape().take_front(axis));
-  int64_t inner = numElements(type.getShape().drop_front(axis));
-  auto result = RankedTensorType::get({outer, inner}, type.getElementType());
-  if (result == type) {
-    define(node, *x);
-    return success();
-  }
-  define(node, ReshapeOp::create(builder, loc, result, *x));
-  return success();
-}
-
-LogicalResult OnnxImporter::importReshape(const onnx::NodeProto &node,
-                                          Location loc) {
-  FailureOr<Value> x = input(node, 0, loc);
-  if (failed(x))
-    return failure();
-  if (!hasInput(node, 1))
-    return emitError(loc) << describe(node) << " lacks its shape input";
-  StringRef shapeName = node.input(1);
-  auto it = consts.find(shapeName);
-  if (it == consts.end())
-    return emitError(loc) << describe(node) << ": the shape '" << shapeName
-                          << "' is computed at run time; wse needs a constant "
-                             "shape (an initializer or a Constant node)";
-  const ConstTensor &shape = it->second;
-  if (shape.dtype != onnx::TensorProto::INT64 || shape.dims.size() != 1)
-    return emitError(loc) << describe(node) << ": the shape '" << shapeName
-                          << "' must be a 1-D int64 tensor, got "
-                          << dtypeName(shape.dtype) << " "
-                          << shapeStr(shape.dims);
-
-  auto inType = cast<RankedTensorType>(x->getType());
-  ArrayRef<int64_t> in = inType.getShape();
-  bool allowZero = intAttr(node, "allowzero", 0) != 0;
-  SmallVector<int64_t> out;
-  int inferIdx = -1;
-  int64_t known = 1;
-  for (auto [i, s] : llvm::enumerate(shape.ints)) {
-    int64_t d = s;
-    if (d == 0 && !allowZero) {
-      if (i >= in.size())
-        return emitError(loc) << describe(node) << ": shape entry " << i
-                              << " is 0 (copy the input dimension) but the "
-                                 "input "
-                              << shapeStr(in) << " has rank " << in.size();
-      d = in[i];
-    } else if (d == -1) {
-      if (inferIdx >= 0)
-        return emitError(loc)
-               << describe(node) << ": shape " << shapeStr(shape.ints)
-               << " has more than one -1";
-      inferIdx = i;
-      out.push_back(-1);
-      continue;
-    } else if (d < 0) {
-      return emitError(loc)
-             << describe(node) << ": shape " << shapeStr(shape.ints)
-             << " has invalid entry " << d;
-    }
-    known *= d;
-    out.push_back(d);
-  }
-  int64_t total = inType.getNumElements();
-  if (inferIdx >= 0) {
-    if (known == 0 || total % known != 0)
-      return emitError(loc)
-             << describe(node) << ": cannot reshape " << shapeStr(in) << " ("
-             << total << " elements) to " << shapeStr(shape.ints);
-    out[inferIdx] = total / known;
-  } else if (known != total) {
-    return emitError(loc) << describe(node) << ": cannot reshape "
-                          << shapeStr(in) << " (" << total << " elements) to "
-                          << shapeStr(out) << " (" << known << " elements)";
-  }
-  auto result = RankedTensorType::get(out, inType.getElementType());
-  if (result == inType) {
-    define(node, *x);
-    return success();
-  }
-  define(node, ReshapeOp::create(builder, loc, result, *x));
-  return success();
-}
-
-LogicalResult OnnxImporter::importConstant(const onnx::NodeProto &node,
-                                           Location loc) {
-  if (node.attribute_size() != 1)
-    return emitError(loc) << describe(node)
-                          << " must have exactly one value attribute";
-  const onnx::AttributeProto &a = node.attribute(0);
-  std::string what = "Constant node '" + currentName + "'";
-  onnx::TensorProto tensor;
-  if (a.name() == "value") {
-    tensor = a.t();
-  } else if (a.name() == "value_float") {
-    tensor.set_data_type(onnx::TensorProto::FLOAT);
-    tensor.add_float_data(a.f());
-  } else if (a.name() == "value_floats") {
-    tensor.set_data_type(onnx::TensorProto::FLOAT);
-    tensor.add_dims(a.floats_size());
-    tensor.mutable_float_data()->CopyFrom(a.floats());
-  } else if (a.name() == "value_int") {
-    tensor.set_data_type(onnx::TensorProto::INT64);
-    tensor.add_int64_data(a.i());
-  } else if (a.name() == "value_ints") {
-    tensor.set_data_type(onnx::TensorProto::INT64);
-    tensor.add_dims(a.ints_size());
-    tensor.mutable_int64_data()->CopyFrom(a.ints());
-  } else {
-    return emitError(loc) << describe(node) << ": attribute '" << a.name()
-                          << "' is not supported (use 'value' with a dense "
-                             "tensor)";
-  }
-  SmallVector<int64_t> dims(tensor.dims().begin(), tensor.dims().end());
-  if (tensor.data_type() == onnx::TensorProto::FLOAT) {
-    FailureOr<std::vector<float>> data =
-        readTensorData<float>(tensor, loc, what);
-    if (failed(data))
-      return failure();
-    auto type = RankedTensorType::get(dims, builder.getF32Type());
-    auto value = DenseElementsAttr::get(type, ArrayRef<float>(*data));
-    define(node, ConstantOp::create(builder, loc, value));
-    return success();
-  }
-  ConstTensor &c = consts[node.output(0)];
-  c.dtype = tensor.data_type();
-  c.dims = dims;
-  c.origin = what;
-  if (tensor.data_type() == onnx::TensorProto::INT64) {
-    FailureOr<std::vector<int64_t>> data =
-        readTensorData<int64_t>(tensor, loc, what);
-    if (failed(data))
-      return failure();
-    c.ints = std::move(*data);
-  }
-  return success();
-}
-
-LogicalResult OnnxImporter::importNode(const onnx::NodeProto &node, int index) {
-  currentName = nodeName(node, index);
-  Location loc = nodeLoc(ctx, fileName, node, index);
-  if (node.output_size() < 1 || node.output(0).empty())
-    return emitError(loc) << describe(node) << " has no output";
-  if (node.output_size() > 1)
-    return emitError(loc) << describe(node) << " has " << node.output_size()
-                          << " outputs; wse imports its single-output form";
-  StringRef type = node.op_type();
-
-  if (type == "Constant")
-    return importConstant(node, loc);
-  if (type == "Identity") {
-    if (!hasInput(node, 0))
-      return emitError(loc) << describe(node) << " lacks input 0";
-    auto c = consts.find(node.input(0));
-    if (c != consts.end()) {
-      ConstTensor copy = c->second;
-      consts[node.output(0)] = std::move(copy);
-      return success();
-    }
-    FailureOr<Value> x = input(node, 0, loc);
-    if (failed(x))
-      return failure();
-    define(node, *x);
-    return success();
-  }
-  if (type == "Gemm" || type == "MatMul")
-    return importGemm(node, loc, type == "MatMul");
-  if (type == "Flatten")
-    return importFlatten(node, loc);
-  if (type == "Reshape")
-    return importReshape(node, loc);
-  if (type == "Add") {
-    FailureOr<Value> l = input(node, 0, loc), r = input(node, 1, loc);
-    if (failed(l) || failed(r))
-      return failure();
-    SmallVector<int64_t> shape;
-    auto lt = cast<RankedTensorType>(l->getType());
-    auto rt = cast<RankedTensorType>(r->getType());
-    if (failed(broadcastShapes(lt.getShape(), rt.getShape(), shape)))
-      return emitError(loc)
-             << describe(node) << ": operands " << shapeStr(lt.getShape())
-             << " and " << shapeStr(rt.getShape()) << " do not broadcast";
-    define(node,
-           AddOp::create(builder, loc,
-                         RankedTensorType::get(shape, lt.getElementType()), *l,
-                         *r));
-    return success();
-  }
-  if (type == "Relu") {
-    FailureOr<Value> x = input(node, 0, loc);
-    if (failed(x))
-      return failure();
-    define(node, ReluOp::create(builder, loc, x->getType(), *x));
-    return success();
-  }
-  // checkSupportedOps has already rejected everything else.
-  return emitError(loc) << describe(node) << " is not supported";
 }
 
 OwningOpRef<ModuleOp> OnnxImporter::run() {
@@ -744,8 +575,9 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   SmallVector<Type> argTypes;
   SmallVector<Location> argLocs;
   SmallVector<NamedAttrList> argAttrs;
-  if (failed(addInitializers(argTypes, argLocs, argAttrs)) ||
-      failed(addInputs(argTypes, argLocs, argAttrs)))
+  SmallVector<std::string> argNames;
+  if (failed(addInitializers(argTypes, argLocs, argAttrs, argNames)) ||
+      failed(addInputs(argTypes, argLocs, argAttrs, argNames)))
     return {};
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
@@ -755,50 +587,77 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   Block *entry = builder.createBlock(&fn.getBody(), {}, argTypes, argLocs);
   for (auto [i, attrs] : llvm::enumerate(argAttrs))
     fn.setArgAttrs(i, attrs.getDictionary(ctx));
-
   // Arguments in order: the float initializers, then the graph inputs.
-  unsigned argIdx = 0;
-  for (const onnx::TensorProto &t : graph.initializer())
-    if (t.data_type() == onnx::TensorProto::FLOAT)
-      values[t.name()] = entry->getArgument(argIdx++);
-  for (const onnx::ValueInfoProto &info : graph.input())
-    if (!values.count(info.name()) && !consts.count(info.name()))
-      values[info.name()] = entry->getArgument(argIdx++);
+  for (auto [i, name] : llvm::enumerate(argNames))
+    env[name].value = entry->getArgument(i);
 
   for (int i = 0; i < graph.node_size(); ++i)
-    if (failed(importNode(graph.node(i), i)))
+    if (failed(importNode(i)))
       return {};
 
   SmallVector<Value> results;
   bool ok = true;
   for (const onnx::ValueInfoProto &info : graph.output()) {
-    Location loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
-    FailureOr<Value> v = lookup(info.name(), loc, "graph output");
+    loc = NameLoc::get(builder.getStringAttr(info.name()), fileLoc);
+    FailureOr<OnnxValue> v = lookup(info.name(), "graph output");
     if (failed(v))
       return {};
-    // Check the computed type against the declared one where it is static.
-    auto type = cast<RankedTensorType>(v->getType());
-    if (info.type().has_tensor_type() &&
-        info.type().tensor_type().has_shape()) {
-      const onnx::TensorShapeProto &shape = info.type().tensor_type().shape();
-      bool differ = shape.dim_size() != type.getRank();
-      for (int d = 0; !differ && d < shape.dim_size(); ++d)
-        differ = shape.dim(d).has_dim_value() &&
-                 shape.dim(d).dim_value() != type.getDimSize(d);
-      if (differ) {
-        emitError(loc) << "graph output '" << info.name()
-                       << "' is declared with a shape other than the "
-                          "computed "
-                       << shapeStr(type.getShape());
+    Value result = materialize(*v);
+    // Check the computed type against the declared one where it is known.
+    auto type = cast<RankedTensorType>(result.getType());
+    if (info.type().has_tensor_type()) {
+      const onnx::TypeProto_Tensor &declared = info.type().tensor_type();
+      std::optional<ElemKind> kind =
+          kindOfOnnx(declared.elem_type(), options.f64AsF32);
+      if (!kind || elemType(ctx, *kind) != type.getElementType()) {
+        emitError(loc) << "graph output '" << info.name() << "' is declared as "
+                       << onnxTypeName(declared.elem_type()) << " but computes "
+                       << type.getElementType();
         ok = false;
       }
+      if (declared.has_shape()) {
+        const onnx::TensorShapeProto &shape = declared.shape();
+        bool differ = shape.dim_size() != type.getRank();
+        for (int d = 0; !differ && d < shape.dim_size(); ++d)
+          differ = shape.dim(d).has_dim_value() &&
+                   shape.dim(d).dim_value() != type.getDimSize(d);
+        if (differ) {
+          emitError(loc) << "graph output '" << info.name()
+                         << "' is declared with a shape other than the "
+                            "computed "
+                         << shapeStr(type.getShape());
+          ok = false;
+        }
+      }
     }
-    results.push_back(*v);
+    results.push_back(result);
   }
   if (!ok)
     return {};
   func::ReturnOp::create(builder, fileLoc, results);
-  fn.setType(builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  SmallVector<Operation *> unused(maybeDead.begin(), maybeDead.end());
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (Operation *&op : unused)
+      if (op && op->use_empty()) {
+        op->erase();
+        op = nullptr;
+        changed = true;
+      }
+  }
+
+  // Float initializers read only as constants (Clip bounds) are no
+  // parameters: drop their arguments.
+  llvm::BitVector dead(argTypes.size());
+  for (auto [i, name] : llvm::enumerate(argNames))
+    if (readAsConstant.contains(name) && entry->getArgument(i).use_empty())
+      dead.set(i);
+  if (dead.any()) {
+    if (failed(fn.eraseArguments(dead)))
+      return {};
+  }
+  fn.setType(builder.getFunctionType(entry->getArgumentTypes(),
+                                     ValueRange(results).getTypes()));
 
   if (failed(verify(*module)))
     return {};
@@ -806,14 +665,250 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
 }
 
 //===----------------------------------------------------------------------===//
-// Parsing and checking
+// Options, parsing and checking
 //===----------------------------------------------------------------------===//
 
-/// Strips the trailing newlines of exception messages.
-static StringRef trimmed(const char *msg) { return StringRef(msg).rtrim(); }
+bool mlir::wse::parseInputShapeOption(StringRef spec,
+                                      OnnxImportOptions &options,
+                                      std::string &error) {
+  auto [name, dims] = spec.rsplit('=');
+  if (name.empty() || name.size() == spec.size()) {
+    error = "--input-shape '" + spec.str() +
+            "' is not NAME=D0xD1x... (e.g. x=2x16x64)";
+    return false;
+  }
+  SmallVector<int64_t> shape;
+  if (!dims.empty() && dims != "scalar") {
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef p : parts) {
+      int64_t d;
+      if (p.trim().getAsInteger(10, d) || d < 0) {
+        error = "--input-shape '" + spec.str() + "': '" + p.str() +
+                "' is not a dimension size (sizes are integers >= 0 "
+                "joined by 'x', e.g. x=2x16x64)";
+        return false;
+      }
+      shape.push_back(d);
+    }
+  }
+  options.inputShapes[name.str()] = shape;
+  return true;
+}
 
-static LogicalResult parseModel(StringRef bytes, bool isText, Location loc,
-                                onnx::ModelProto &model) {
+bool mlir::wse::parseDimOption(StringRef spec, OnnxImportOptions &options,
+                               std::string &error) {
+  auto [name, value] = spec.rsplit('=');
+  int64_t v;
+  if (name.empty() || name.size() == spec.size() ||
+      value.trim().getAsInteger(10, v) || v < 0) {
+    error = "--dim '" + spec.str() +
+            "' is not SYMBOL=SIZE (e.g. batch=32, SIZE >= 0)";
+    return false;
+  }
+  options.dims[name.str()] = v;
+  return true;
+}
+
+namespace {
+
+/// Substitutes --dim values and --input-shape shapes into the graph before
+/// shape inference.
+LogicalResult applyShapeOptions(onnx::ModelProto &model,
+                                const OnnxImportOptions &options,
+                                Location loc) {
+  onnx::GraphProto *graph = model.mutable_graph();
+  llvm::StringSet<> initNames;
+  for (const onnx::TensorProto &t : graph->initializer())
+    initNames.insert(t.name());
+
+  bool ok = true;
+  for (const auto &[name, shape] : options.inputShapes) {
+    onnx::ValueInfoProto *info = nullptr;
+    for (onnx::ValueInfoProto &in : *graph->mutable_input())
+      if (in.name() == name && !initNames.contains(in.name()))
+        info = &in;
+    if (!info) {
+      std::string names;
+      for (const onnx::ValueInfoProto &in : graph->input())
+        if (!initNames.contains(in.name()))
+          names += (names.empty() ? "'" : ", '") + in.name() + "'";
+      emitError(loc) << "--input-shape names '" << name
+                     << "', which is not a graph input (the inputs are "
+                     << (names.empty() ? std::string("none") : names) << ")";
+      ok = false;
+      continue;
+    }
+    if (!info->type().has_tensor_type()) {
+      emitError(loc) << "--input-shape names '" << name
+                     << "', which is not a tensor";
+      ok = false;
+      continue;
+    }
+    onnx::TypeProto_Tensor *tensor =
+        info->mutable_type()->mutable_tensor_type();
+    if (tensor->has_shape()) {
+      const onnx::TensorShapeProto &old = tensor->shape();
+      if (old.dim_size() != int(shape.size())) {
+        emitError(loc) << "--input-shape gives '" << name << "' "
+                       << shape.size() << " dimension"
+                       << (shape.size() == 1 ? "" : "s")
+                       << " but the model declares rank " << old.dim_size();
+        ok = false;
+        continue;
+      }
+      bool agree = true;
+      for (int d = 0; d < old.dim_size(); ++d)
+        if (old.dim(d).has_dim_value() && old.dim(d).dim_value() != shape[d]) {
+          emitError(loc) << "--input-shape gives '" << name << "' dimension "
+                         << d << " size " << shape[d]
+                         << " but the model fixes it to "
+                         << old.dim(d).dim_value();
+          agree = false;
+        }
+      if (!agree) {
+        ok = false;
+        continue;
+      }
+    }
+    onnx::TensorShapeProto *out = tensor->mutable_shape();
+    out->clear_dim();
+    for (int64_t d : shape)
+      out->add_dim()->set_dim_value(d);
+  }
+
+  if (!options.dims.empty()) {
+    llvm::StringSet<> used;
+    auto substitute = [&](onnx::ValueInfoProto &info) {
+      if (!info.type().has_tensor_type() ||
+          !info.type().tensor_type().has_shape())
+        return;
+      for (onnx::TensorShapeProto_Dimension &dim : *info.mutable_type()
+                                                        ->mutable_tensor_type()
+                                                        ->mutable_shape()
+                                                        ->mutable_dim()) {
+        if (!dim.has_dim_param())
+          continue;
+        auto it = options.dims.find(dim.dim_param());
+        if (it == options.dims.end())
+          continue;
+        used.insert(dim.dim_param());
+        dim.set_dim_value(it->second);
+      }
+    };
+    for (onnx::ValueInfoProto &in : *graph->mutable_input())
+      substitute(in);
+    llvm::StringSet<> usedByInputs = used;
+    for (onnx::ValueInfoProto &out : *graph->mutable_output())
+      substitute(out);
+    for (onnx::ValueInfoProto &vi : *graph->mutable_value_info())
+      substitute(vi);
+    for (const auto &[symbol, value] : options.dims) {
+      if (usedByInputs.contains(symbol))
+        continue;
+      std::string symbols;
+      llvm::StringSet<> seen;
+      for (const onnx::ValueInfoProto &in : graph->input())
+        if (in.type().has_tensor_type() && in.type().tensor_type().has_shape())
+          for (const auto &dim : in.type().tensor_type().shape().dim())
+            if (dim.has_dim_param() && seen.insert(dim.dim_param()).second)
+              symbols +=
+                  (symbols.empty() ? "'" : ", '") + dim.dim_param() + "'";
+      emitError(loc) << "--dim " << symbol << "=" << value
+                     << ": no graph input has a dimension named '" << symbol
+                     << "' (the symbolic dimensions left are "
+                     << (symbols.empty() ? std::string("none") : symbols)
+                     << ")";
+      ok = false;
+    }
+  }
+  return success(ok);
+}
+
+/// libonnx 1.12's LayerNormalization shape inference indexes the Mean and
+/// InvStdDev shapes with an unchecked negative axis and crashes when
+/// axis < -rank. Learn the input ranks from an inference run on a copy
+/// whose LayerNormalization nodes have only their Y output, and reject such
+/// axes first.
+LogicalResult checkLayerNormAxes(const onnx::ModelProto &model,
+                                 StringRef fileName, MLIRContext *ctx) {
+  auto axisOf = [](const onnx::NodeProto &node) -> int64_t {
+    for (const onnx::AttributeProto &a : node.attribute())
+      if (a.name() == "axis")
+        return a.i();
+    return -1;
+  };
+  auto risky = [&](const onnx::NodeProto &node) {
+    return isDefaultDomain(node.domain()) &&
+           node.op_type() == "LayerNormalization" && node.output_size() > 1 &&
+           (axisOf(node) < -1 || axisOf(node) > INT32_MAX);
+  };
+  const onnx::GraphProto &graph = model.graph();
+  if (llvm::none_of(graph.node(), risky))
+    return success();
+  // An axis beyond int32 (which libonnx truncates) fits no rank.
+  bool ok = true;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    if (!risky(node) ||
+        (axisOf(node) >= INT32_MIN && axisOf(node) <= INT32_MAX))
+      continue;
+    emitError(nodeLoc(ctx, fileName, node, i))
+        << "node '" << nodeNameOf(node, i) << "' (LayerNormalization): axis "
+        << axisOf(node) << " is out of range";
+    ok = false;
+  }
+  if (!ok)
+    return failure();
+  // Lenient inference on a copy that declares nothing it could contradict.
+  onnx::ModelProto copy = model;
+  onnx::GraphProto *g = copy.mutable_graph();
+  for (onnx::NodeProto &node : *g->mutable_node())
+    if (risky(node))
+      node.mutable_output()->DeleteSubrange(1, node.output_size() - 1);
+  for (onnx::ValueInfoProto &out : *g->mutable_output())
+    out.clear_type();
+  g->clear_value_info();
+  try {
+    onnx::shape_inference::InferShapes(
+        copy, onnx::OpSchemaRegistry::Instance(),
+        onnx::ShapeInferenceOptions(/*check_type=*/false, /*strict_mode=*/0));
+  } catch (const std::exception &) {
+    // Ranks stay unknown where inference stopped.
+  }
+  llvm::StringMap<int64_t> ranks;
+  auto note = [&](const onnx::ValueInfoProto &info) {
+    if (info.type().has_tensor_type() && info.type().tensor_type().has_shape())
+      ranks[info.name()] = info.type().tensor_type().shape().dim_size();
+  };
+  for (const onnx::ValueInfoProto &info : copy.graph().input())
+    note(info);
+  for (const onnx::ValueInfoProto &info : copy.graph().value_info())
+    note(info);
+  for (const onnx::ValueInfoProto &info : copy.graph().output())
+    note(info);
+  for (const onnx::TensorProto &t : copy.graph().initializer())
+    ranks[t.name()] = t.dims_size();
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    if (!risky(node) || node.input_size() == 0)
+      continue;
+    auto it = ranks.find(node.input(0));
+    if (it == ranks.end() || axisOf(node) >= -it->second)
+      continue;
+    emitError(nodeLoc(ctx, fileName, node, i))
+        << "node '" << nodeNameOf(node, i) << "' (LayerNormalization): axis "
+        << axisOf(node) << " is out of range for rank " << it->second;
+    ok = false;
+  }
+  return success(ok);
+}
+
+/// Strips the trailing newlines of exception messages.
+StringRef trimmed(const char *msg) { return StringRef(msg).rtrim(); }
+
+LogicalResult parseModel(StringRef bytes, bool isText, Location loc,
+                         onnx::ModelProto &model) {
   if (bytes.empty())
     return emitError(loc) << "the input is empty, not an ONNX model";
   if (isText) {
@@ -834,8 +929,9 @@ static LogicalResult parseModel(StringRef bytes, bool isText, Location loc,
   return success();
 }
 
-static OwningOpRef<ModuleOp> importChecked(StringRef bytes, StringRef fileName,
-                                           MLIRContext *ctx, bool isText) {
+OwningOpRef<ModuleOp> importChecked(StringRef bytes, StringRef fileName,
+                                    MLIRContext *ctx, bool isText,
+                                    const OnnxImportOptions &options) {
   Location loc = FileLineColLoc::get(ctx, fileName, 0, 0);
   onnx::ModelProto model;
   if (failed(parseModel(bytes, isText, loc, model)))
@@ -848,12 +944,16 @@ static OwningOpRef<ModuleOp> importChecked(StringRef bytes, StringRef fileName,
   // unknown to ONNX would otherwise only get the checker's complaint.
   if (failed(checkSupportedOps(model, fileName, ctx)))
     return {};
+  if (failed(applyShapeOptions(model, options, loc)))
+    return {};
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception &e) {
     emitError(loc) << "the model fails the ONNX checker: " << trimmed(e.what());
     return {};
   }
+  if (failed(checkLayerNormAxes(model, fileName, ctx)))
+    return {};
   try {
     onnx::shape_inference::InferShapes(
         model, onnx::OpSchemaRegistry::Instance(),
@@ -862,19 +962,19 @@ static OwningOpRef<ModuleOp> importChecked(StringRef bytes, StringRef fileName,
     emitError(loc) << "ONNX shape inference failed: " << trimmed(e.what());
     return {};
   }
-  return OnnxImporter(ctx, fileName, model).run();
+  return OnnxImporter(ctx, fileName, model, options).run();
 }
 
 } // namespace
 
-OwningOpRef<ModuleOp> mlir::wse::importOnnxModel(StringRef bytes,
-                                                 StringRef fileName,
-                                                 MLIRContext *ctx,
-                                                 bool isText) {
+OwningOpRef<ModuleOp>
+mlir::wse::importOnnxModel(StringRef bytes, StringRef fileName,
+                           MLIRContext *ctx, bool isText,
+                           const OnnxImportOptions &options) {
   ctx->loadDialect<WseDialect, func::FuncDialect>();
   Location loc = FileLineColLoc::get(ctx, fileName, 0, 0);
   try {
-    return importChecked(bytes, fileName, ctx, isText);
+    return importChecked(bytes, fileName, ctx, isText, options);
   } catch (const std::exception &e) {
     emitError(loc) << "ONNX import failed: " << trimmed(e.what());
   } catch (...) {
