@@ -12,10 +12,11 @@ buffer from the ONNX initializers, so torch starts from exactly the tensors
 wse imports. The initializer -> torch name map:
   * an initializer named like a state-dict entry sets it; tensors that are
     one object in torch (the tied LM head) share it;
-  * an Identity node reading an initializer and named like a state-dict
-    entry (torch.onnx.export folds equal-valued parameters this way in
-    eval mode) makes that entry the same nn.Parameter as the initializer's,
-    so torch trains what the ONNX graph says: one shared tensor;
+  * an Identity node reading a float initializer and named like a
+    state-dict entry (torch.onnx.export folds equal-valued parameters this
+    way in eval mode) is its own parameter with the initializer's value, as
+    wse imports it (and as the PyTorch model has it); an Identity of a
+    non-float initializer (a mask buffer) shares it;
   * anything unmapped either way is an error.
 The map is printed and written to param_map.json.
 
@@ -143,7 +144,13 @@ def load_onnx(path):
     aliases = {}
     for n in m.graph.node:
         if n.op_type == "Identity" and n.input[0] in inits:
-            aliases[n.output[0]] = n.input[0]
+            if inits[n.input[0]].dtype.kind == "f":
+                # A folded float parameter: wse imports it as its own
+                # parameter with the same value (torch's semantics), so the
+                # oracle trains it apart too.
+                inits[n.output[0]] = inits[n.input[0]].copy()
+            else:
+                aliases[n.output[0]] = n.input[0]
     return config, inits, aliases
 
 

@@ -66,6 +66,10 @@ def parse_args(argv=None):
                    help="comma-separated subset of " + ",".join(MODEL_NAMES))
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--plain-norms", action="store_true",
+                   help="export with fresh (equal) norm weights, which "
+                        "torch.onnx.export folds into one initializer plus "
+                        "Identity nodes; wse must train them apart")
     p.add_argument("--raise-attention", action="store_true",
                    help="run --wse-raise-attention before the train step")
     p.add_argument("--decompose-attention", action="store_true",
@@ -450,7 +454,8 @@ def run_model(args, name):
     try:
         run("export", script(name, "export.py") + [
             "--out", "model.onnx", "--opset", str(args.opset),
-            "--data-dir", ".", "--steps", str(args.steps)], d, t)
+            "--data-dir", ".", "--steps", str(args.steps)]
+            + (["--plain-norms"] if args.plain_norms else []), d, t)
         try:
             res["nodes"], res["ops"], inits = onnx_summary(
                 os.path.join(d, "model.onnx"))

@@ -38,6 +38,12 @@ static cl::opt<bool>
                       "float64 is an error)"),
              cl::init(false), cl::cat(onnxCategory));
 
+static cl::opt<bool> keepTiedParams(
+    "keep-tied-params",
+    cl::desc("Keep parameters that torch.onnx.export folded into one "
+             "initializer (Identity outputs) as one tied parameter"),
+    cl::init(false), cl::cat(onnxCategory));
+
 /// Imports the main buffer of `sourceMgr` as it is: raw bytes for a binary
 /// model, text for ONNX's textual syntax.
 static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
@@ -47,6 +53,7 @@ static OwningOpRef<Operation *> importOnnx(llvm::SourceMgr &sourceMgr,
   Location loc = FileLineColLoc::get(ctx, buffer->getBufferIdentifier(), 0, 0);
   wse::OnnxImportOptions options;
   options.f64AsF32 = f64AsF32;
+  options.keepTiedParams = keepTiedParams;
   std::string error;
   for (const std::string &spec : inputShapes)
     if (!wse::parseInputShapeOption(spec, options, error)) {

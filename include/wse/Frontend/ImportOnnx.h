@@ -33,6 +33,11 @@ struct OnnxImportOptions {
   std::map<std::string, int64_t> dims;
   /// Import float64 tensors as float32 (off: float64 is an error).
   bool f64AsF32 = false;
+  /// torch.onnx.export folds parameters that hold equal values into one
+  /// initializer plus Identity nodes named after the others. By default each
+  /// such Identity output becomes its own parameter (as in the PyTorch
+  /// model); with this set they stay one tied parameter.
+  bool keepTiedParams = false;
 };
 
 /// Parses `NAME=D0xD1x...` (an empty shape after `=` is a scalar) into

@@ -518,7 +518,42 @@ OnnxImporter::addInitializers(SmallVectorImpl<Type> &argTypes,
     argAttrs.push_back(std::move(attrs));
     env[t.name()] = OnnxValue{Value(), c, at}; // the value is set in run()
   }
+  if (!options.keepTiedParams)
+    addUntiedParams(argTypes, argLocs, argAttrs, argNames);
   return success();
+}
+
+void OnnxImporter::addUntiedParams(SmallVectorImpl<Type> &argTypes,
+                                   SmallVectorImpl<Location> &argLocs,
+                                   SmallVectorImpl<NamedAttrList> &argAttrs,
+                                   SmallVectorImpl<std::string> &argNames) {
+  // An Identity that copies a float parameter is how torch.onnx.export
+  // writes a second parameter that happened to hold equal values: give it
+  // its own parameter, with the same initial value, named as in torch.
+  llvm::StringSet<> params;
+  for (const std::string &name : argNames)
+    params.insert(name);
+  for (const onnx::NodeProto &n : model.graph().node()) {
+    if (n.op_type() != "Identity" || n.input_size() != 1 ||
+        n.output_size() != 1 || !params.contains(n.input(0)) ||
+        env.count(n.output(0)))
+      continue;
+    const OnnxValue &src = env[n.input(0)];
+    auto type = RankedTensorType::get(src.data->shape, builder.getF32Type());
+    auto init = DenseResourceElementsAttr::get(
+        type, n.output(0),
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(
+            ArrayRef<float>(src.data->floats)));
+    argTypes.push_back(type);
+    argLocs.push_back(NameLoc::get(builder.getStringAttr(n.output(0)), fileLoc));
+    argNames.push_back(n.output(0));
+    NamedAttrList attrs;
+    attrs.set(kParamAttr, builder.getStringAttr(n.output(0)));
+    attrs.set(kInitAttr, init);
+    argAttrs.push_back(std::move(attrs));
+    env[n.output(0)] = OnnxValue{Value(), src.data, src.origin};
+    params.insert(n.output(0));
+  }
 }
 
 LogicalResult OnnxImporter::addInputs(SmallVectorImpl<Type> &argTypes,

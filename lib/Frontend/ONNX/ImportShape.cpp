@@ -196,6 +196,12 @@ LogicalResult OnnxImporter::importSize() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult OnnxImporter::importIdentity() {
+  // An untied copy of a folded parameter is already its own argument.
+  if (!options.keepTiedParams && node->output_size() == 1) {
+    auto it = env.find(node->output(0));
+    if (it != env.end() && it->second.value)
+      return success();
+  }
   FailureOr<OnnxValue> in = input(0);
   if (failed(in))
     return failure();

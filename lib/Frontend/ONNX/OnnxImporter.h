@@ -316,6 +316,10 @@ private:
                                 SmallVectorImpl<Location> &argLocs,
                                 SmallVectorImpl<NamedAttrList> &argAttrs,
                                 SmallVectorImpl<std::string> &argNames);
+  void addUntiedParams(SmallVectorImpl<Type> &argTypes,
+                       SmallVectorImpl<Location> &argLocs,
+                       SmallVectorImpl<NamedAttrList> &argAttrs,
+                       SmallVectorImpl<std::string> &argNames);
   LogicalResult addInputs(SmallVectorImpl<Type> &argTypes,
                           SmallVectorImpl<Location> &argLocs,
                           SmallVectorImpl<NamedAttrList> &argAttrs,
