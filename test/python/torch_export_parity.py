@@ -25,15 +25,15 @@ that case. Prints a table per model; exits 0 only if every case passes.
 import argparse
 import importlib.util
 import os
-import shlex
 import shutil
-import subprocess
 import sys
-import time
 import traceback
 import warnings
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from toolrun import StageFailed, run, tool  # noqa: E402
 import torch
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -89,40 +89,7 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-class CaseFailed(Exception):
-    def __init__(self, stage, message):
-        super().__init__(message)
-        self.stage = stage
-        self.message = message
-
-
-def tool(bin_dir, name):
-    path = os.path.join(bin_dir, name)
-    for _ in range(30):  # the tools may be mid-rebuild
-        if os.access(path, os.X_OK):
-            return path
-        time.sleep(2)
-    raise CaseFailed("setup", f"{name} not found or not executable at {path}")
-
-
-def run(stage, cmd, cwd, timeout):
-    print(f"== {stage}: cd {shlex.quote(cwd)} && {shlex.join(cmd)}",
-          flush=True)
-    try:
-        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
-                           errors="replace", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise CaseFailed(stage, f"no exit after {timeout:g} s")
-    if r.returncode != 0:
-        how = (f"killed by signal {-r.returncode}" if r.returncode < 0
-               else f"exit code {r.returncode}")
-        lines = [l for l in (r.stderr or r.stdout).splitlines() if l.strip()]
-        errors = [l[l.index("error:"):] if "error:" in l else l
-                  for l in lines if "error" in l.lower()] or lines
-        for l in lines[:20]:
-            print(f"   {l}")
-        raise CaseFailed(stage, f"{how}: " +
-                         (errors[0].strip() if errors else "<no output>"))
+CaseFailed = StageFailed
 
 
 def build(name, t_export, m_model, m_export):

@@ -36,14 +36,15 @@ import argparse
 import json
 import math
 import os
-import shlex
 import shutil
-import subprocess
 import sys
-import time
 import traceback
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import toolrun  # noqa: E402
+from toolrun import StageFailed, first_error, tool  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -91,54 +92,12 @@ def parse_args(argv=None):
 
 # --- running commands -------------------------------------------------------
 
-class Failed(Exception):
-    def __init__(self, stage, message):
-        super().__init__(message)
-        self.stage = stage
-        self.message = message
-
-
-def tool(bin_dir, name):
-    path = os.path.join(bin_dir, name)
-    for _ in range(30):  # the tools may be mid-rebuild
-        if os.access(path, os.X_OK):
-            return path
-        time.sleep(2)
-    raise Failed("setup", f"{name} not found or not executable at {path}")
-
-
-def first_error(text):
-    lines = [l.strip() for l in (text or "").splitlines() if l.strip()]
-    for l in lines:
-        if "error:" in l:
-            return l[l.index("error:"):]
-    for l in lines:
-        if "error" in l.lower() or "Error" in l:
-            return l
-    return lines[-1] if lines else "<no output>"
+Failed = StageFailed
 
 
 def run(stage, cmd, cwd, timeout):
-    print(f"== {stage}: cd {shlex.quote(cwd)} && {shlex.join(cmd)}",
-          flush=True)
-    try:
-        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
-                           errors="replace", timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Failed(stage, f"no exit after {timeout:g} s")
-    except OSError as e:
-        raise Failed(stage, f"cannot run {cmd[0]}: {e}")
-    out = (r.stdout or "") + (r.stderr or "")
-    if r.returncode != 0:
-        how = (f"killed by signal {-r.returncode}" if r.returncode < 0
-               else f"exit code {r.returncode}")
-        for l in [l for l in out.splitlines() if l.strip()][:20]:
-            print(f"   {l}")
-        raise Failed(stage, f"{how}: {first_error(r.stderr or r.stdout)}")
-    for l in (r.stdout or "").splitlines():
-        if l.startswith(("export:", "train_torch:")):
-            print(f"   {l}")
-    return r
+    return toolrun.run(stage, cmd, cwd, timeout,
+                       echo_prefixes=("export:", "train_torch:"))
 
 
 def load_json(path, stage):
