@@ -7,22 +7,23 @@ using opdetail::attrOf;
 using opdetail::flagOf;
 using opdetail::shapeStr;
 
-LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getInput().getType().getRank();
-  int64_t axis = getAxisAttr().getInt();
+/// The softmax axis must index the input (a scalar has axis 0).
+static LogicalResult verifySoftmaxAxis(Operation *op, int64_t axis,
+                                       int64_t rank) {
   if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return op->emitOpError("axis ")
+           << axis << " is out of range for rank " << rank;
   return success();
 }
 
+LogicalResult SoftmaxOp::verify() {
+  return verifySoftmaxAxis(*this, getAxisAttr().getInt(),
+                           getInput().getType().getRank());
+}
+
 LogicalResult LogSoftmaxOp::verify() {
-  int64_t rank = getInput().getType().getRank();
-  int64_t axis = getAxisAttr().getInt();
-  if (axis < 0 || axis >= std::max<int64_t>(rank, 1))
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
-  return success();
+  return verifySoftmaxAxis(*this, getAxisAttr().getInt(),
+                           getInput().getType().getRank());
 }
 
 /// Checks that an optional scale or bias broadcasts to dims [axis, rank).

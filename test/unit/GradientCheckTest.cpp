@@ -248,6 +248,8 @@ std::vector<Case> cases() {
                 "  %y = wse.reduce_max %a0 {axes = array<i64: 1>} : tensor<3x4xf32>"});
   cs.push_back({"reduce_min", {{{3, 4}}}, {4},
                 "  %y = wse.reduce_min %a0 {axes = array<i64: 0>} : tensor<3x4xf32>"});
+  cs.push_back({"cast_f32", {{{3, 4}}}, {3, 4},
+                "  %y = wse.cast %a0 : tensor<3x4xf32> -> tensor<3x4xf32>"});
   cs.push_back({"reshape", {{{3, 4}}}, {2, 6},
                 "  %y = wse.reshape %a0 : tensor<3x4xf32> -> tensor<2x6xf32>"});
   cs.push_back({"broadcast_to", {{{1, 4}}}, {3, 4},
