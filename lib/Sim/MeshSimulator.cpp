@@ -75,6 +75,8 @@ struct MeshSimulator::Impl {
   std::vector<std::deque<Message>> queues; // pe * colors + color
   std::map<std::pair<int, int64_t>, Delivery> deliveries;
   uint64_t wavelets = 0;
+  bool tracing = false;
+  std::vector<TraceEvent> trace;
 
   std::string addEntries(const std::vector<RouterEntry> &entries,
                          const std::string &owner);
@@ -461,11 +463,15 @@ std::string MeshSimulator::runStep(StepStats &stats) {
       const wp::Program &prog = s.program.programs(pe.prog);
       while (pe.pc < prog.instrs_size()) {
         bool blocked = false;
+        uint64_t before = pe.clock;
         if (std::string e = s.execute(pe, prog.instrs(pe.pc), blocked);
             !e.empty())
           return e;
         if (blocked)
           break;
+        if (s.tracing && pe.clock > before)
+          s.trace.push_back({int64_t(&pe - s.pes.data()), pe.pc, before,
+                             pe.clock});
         ++pe.pc;
         progress = true;
       }
@@ -561,5 +567,16 @@ int64_t MeshSimulator::maxPeSramBytes() const {
 }
 
 int64_t MeshSimulator::numPes() const { return int64_t(impl->pes.size()); }
+
+void MeshSimulator::enableTrace() { impl->tracing = true; }
+
+const std::vector<TraceEvent> &MeshSimulator::trace() const {
+  return impl->trace;
+}
+
+MeshSimulator::PeInfo MeshSimulator::peInfo(int64_t pe) const {
+  const PE &p = impl->pes[size_t(pe)];
+  return {p.prog, p.col, p.x, p.y};
+}
 
 } // namespace wsert::sim

@@ -49,6 +49,9 @@ static cl::opt<std::string>
     dumpOutputs("dump-outputs",
                 cl::desc("Write output_<i>.npy here after the run"));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"));
+static cl::opt<std::string>
+    traceFile("trace", cl::desc("Mesh engine: write a Chrome trace (Perfetto, "
+                                "chrome://tracing) of every PE's instructions"));
 
 namespace {
 
@@ -142,6 +145,8 @@ struct Report {
 };
 
 int runReference(InputMap &given) {
+  if (!traceFile.empty())
+    return fail("--trace records the mesh engine; give it a .wsebin");
   DialectRegistry registry;
   registry.insert<mlir::wse::WseDialect, func::FuncDialect, fabric::FabricDialect,
                   pe::PeDialect>();
@@ -265,6 +270,47 @@ int runReference(InputMap &given) {
   return 0;
 }
 
+/// Chrome trace events: a process per region, a thread per PE, one slice
+/// per instruction that took time, timed in microseconds at the clock.
+std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
+  const auto &prog = sim.program();
+  double usPerCycle = 1.0 / double(prog.machine().clock_mhz());
+  llvm::json::Array events;
+  for (int p = 0; p < prog.programs_size(); ++p)
+    events.push_back(llvm::json::Object{
+        {"name", "process_name"}, {"ph", "M"}, {"pid", p},
+        {"args", llvm::json::Object{{"name", "@" + prog.programs(p).name()}}}});
+  for (int64_t pe = 0; pe < sim.numPes(); ++pe) {
+    auto info = sim.peInfo(pe);
+    events.push_back(llvm::json::Object{
+        {"name", "thread_name"}, {"ph", "M"}, {"pid", info.program},
+        {"tid", info.column},
+        {"args", llvm::json::Object{
+                     {"name", "PE (" + std::to_string(info.x) + ", " +
+                                  std::to_string(info.y) + ")"}}}});
+  }
+  for (const auto &e : sim.trace()) {
+    auto info = sim.peInfo(e.pe);
+    const auto &in = prog.programs(info.program).instrs(e.instr);
+    events.push_back(llvm::json::Object{
+        {"name", ::wsebin::Instr::Op_Name(in.op())},
+        {"ph", "X"},
+        {"pid", info.program},
+        {"tid", info.column},
+        {"ts", double(e.start) * usPerCycle},
+        {"dur", double(e.end - e.start) * usPerCycle},
+        {"args", llvm::json::Object{{"instruction", e.instr},
+                                    {"cycles", int64_t(e.end - e.start)}}}});
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream os(traceFile, ec);
+  if (ec)
+    return traceFile + ": " + ec.message();
+  os << llvm::json::Value(llvm::json::Object{
+      {"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}});
+  return "";
+}
+
 int runMesh(InputMap &given) {
   ::wsebin::WaferProgram program;
   if (std::string e = ::wsert::loadWaferProgram(inputFile, program); !e.empty())
@@ -281,6 +327,8 @@ int runMesh(InputMap &given) {
   bool train = false;
   for (const auto &b : program.outputs())
     train |= b.loss();
+  if (!traceFile.empty())
+    sim->enableTrace();
   int64_t runs = train ? steps : 1;
 
   Report report;
@@ -343,6 +391,9 @@ int runMesh(InputMap &given) {
                                       sim->readOutput(program.outputs(i)));
           !e.empty())
         return fail(e);
+  if (!traceFile.empty())
+    if (std::string e = writeTrace(*sim); !e.empty())
+      return fail(e);
   if (std::string e = report.write(); !e.empty())
     return fail(e);
   return 0;

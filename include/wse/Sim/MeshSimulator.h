@@ -43,6 +43,13 @@ struct CostModel {
   }
 };
 
+/// One instruction as it ran on one PE, in cycles (for --trace).
+struct TraceEvent {
+  int64_t pe;      // index into the simulated PEs
+  int32_t instr;   // index into its program
+  uint64_t start, end;
+};
+
 struct StepStats {
   uint64_t cycles = 0;   // from the step's start to its last PE finishing
   uint64_t wavelets = 0; // wavelet-hops moved over links in the step
@@ -69,6 +76,16 @@ public:
   uint64_t totalWavelets() const;
   int64_t maxPeSramBytes() const;
   int64_t numPes() const;
+
+  /// Records every instruction that takes time from now on.
+  void enableTrace();
+  const std::vector<TraceEvent> &trace() const;
+  /// Program index, column, x and y of simulated PE `pe`.
+  struct PeInfo {
+    int program;
+    int64_t column, x, y;
+  };
+  PeInfo peInfo(int64_t pe) const;
 
 private:
   MeshSimulator();
