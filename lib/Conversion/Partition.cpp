@@ -87,9 +87,6 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
            << (ret.getOperand(0).getDefiningOp()
                    ? ret.getOperand(0).getDefiningOp()->getName().getStringRef()
                    : StringRef("a function argument"));
-  ts.labels = dyn_cast<BlockArgument>(ts.loss.getLabels());
-  if (!ts.labels)
-    return ts.loss.emitError("labels must be an input of the train step");
 
   // Walk from the logits back to the input through linear (+relu) layers.
   Value v = ts.loss.getLogits();
@@ -101,7 +98,8 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
                                 : fn.emitError())
              << "the fabric kernels cover chains of linear layers "
                 "(wse.matmul with a parameter weight, optional bias and "
-                "relu); this value is not one";
+                "relu) feeding softmax cross-entropy on [N, C] logits; "
+                "this value is not one";
     auto w = dyn_cast<BlockArgument>(mm.getB());
     auto bias = dyn_cast_or_null<BlockArgument>(mm.getBias());
     if (mm.getTransposeA() || !mm.getTransposeB() ||
@@ -130,6 +128,10 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
   }
   if (pendingRelu)
     return pendingRelu.emitError("relu on the model input has no kernel");
+  ts.labels = dyn_cast<BlockArgument>(ts.loss.getLabels());
+  if (!ts.labels)
+    return ts.loss.emitError("the loss kernel takes labels [N] straight "
+                             "from the host; here they are computed");
   return ts;
 }
 
