@@ -385,12 +385,23 @@ int runMesh(InputMap &given) {
       if (std::string e = writeTensor(dumpParams, b.name(), sim->readParam(b));
           !e.empty())
         return fail(e);
-  if (!dumpOutputs.empty())
+  // The results of the train step it was compiled from: the outputs (the
+  // loss), then the updated parameters, in the step's order.
+  if (!dumpOutputs.empty()) {
+    int k = 0;
     for (int i = 0; i < program.outputs_size(); ++i)
-      if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(i),
+      if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(k++),
                                       sim->readOutput(program.outputs(i)));
           !e.empty())
         return fail(e);
+    if (train)
+      for (const auto &b : program.params())
+        if (std::string e = writeTensor(dumpOutputs,
+                                        "output_" + std::to_string(k++),
+                                        sim->readParam(b));
+            !e.empty())
+          return fail(e);
+  }
   if (!traceFile.empty())
     if (std::string e = writeTrace(*sim); !e.empty())
       return fail(e);
