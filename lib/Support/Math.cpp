@@ -61,6 +61,52 @@ bool softmaxCrossEntropy(const T *logits, const int64_t *labels, int64_t rows,
   return true;
 }
 
+template <typename T>
+void sgdMomentumUpdate(T *param, const T *grad, T *buf, int64_t n, T lr,
+                       T momentum, T dampening, T weightDecay, bool nesterov) {
+  for (int64_t e = 0; e < n; ++e) {
+    T gd = weightDecay != T(0) ? grad[e] + weightDecay * param[e] : grad[e];
+    T b = momentum * buf[e] + (T(1) - dampening) * gd;
+    T step = nesterov ? gd + momentum * b : b;
+    buf[e] = b;
+    param[e] = param[e] - lr * step;
+  }
+}
+
+template <typename T>
+void adamwUpdate(T *param, const T *grad, T *m, T *v, int64_t n, double t,
+                 T lr, T beta1, T beta2, T eps, T weightDecay) {
+  // The bias corrections are host scalars (Python floats in torch).
+  double bc1 = 1.0 - std::pow(double(beta1), t);
+  double bc2 = 1.0 - std::pow(double(beta2), t);
+  T stepSize = T(double(lr) / bc1);
+  T bc2Sqrt = T(std::sqrt(bc2));
+  T decay = T(1.0 - double(lr) * double(weightDecay));
+  for (int64_t e = 0; e < n; ++e) {
+    T g = grad[e];
+    T p = param[e] * decay;
+    T mm = beta1 * m[e] + (T(1) - beta1) * g;
+    T vv = beta2 * v[e] + (T(1) - beta2) * g * g;
+    T denom = std::sqrt(vv) / bc2Sqrt + eps;
+    param[e] = p - stepSize * (mm / denom);
+    m[e] = mm;
+    v[e] = vv;
+  }
+}
+
+template void sgdMomentumUpdate<float>(float *, const float *, float *,
+                                       int64_t, float, float, float, float,
+                                       bool);
+template void sgdMomentumUpdate<double>(double *, const double *, double *,
+                                        int64_t, double, double, double,
+                                        double, bool);
+template void adamwUpdate<float>(float *, const float *, float *, float *,
+                                 int64_t, double, float, float, float, float,
+                                 float);
+template void adamwUpdate<double>(double *, const double *, double *, double *,
+                                  int64_t, double, double, double, double,
+                                  double, double);
+
 template void matmul<float>(float *, const float *, const float *, int64_t,
                             int64_t, int64_t, bool, bool, bool);
 template void matmul<double>(double *, const double *, const double *, int64_t,

@@ -26,6 +26,17 @@ template <typename T>
 bool softmaxCrossEntropy(const T *logits, const int64_t *labels, int64_t rows,
                          int64_t cols, T scale, T *loss, T *grad);
 
+/// torch.optim.SGD's update with momentum, dampening, weight decay and
+/// nesterov, in place over n elements (buf holds the momentum buffer).
+template <typename T>
+void sgdMomentumUpdate(T *param, const T *grad, T *buf, int64_t n, T lr,
+                       T momentum, T dampening, T weightDecay, bool nesterov);
+
+/// torch.optim.AdamW's update at 1-based step t, in place over n elements.
+template <typename T>
+void adamwUpdate(T *param, const T *grad, T *m, T *v, int64_t n, double t,
+                 T lr, T beta1, T beta2, T eps, T weightDecay);
+
 // Instantiated for float (both engines) and double (the interpreter's
 // float64 mode, used by gradient checks).
 extern template void matmul<float>(float *, const float *, const float *,
