@@ -179,6 +179,25 @@ LogicalResult SgdOp::verify() {
     return failure();
   return needBuffer(*this, getGradAttr(), getLength());
 }
+LogicalResult AddConstOp::verify() {
+  return needBuffer(*this, getBufferAttr(), 1);
+}
+LogicalResult SgdMomentumOp::verify() {
+  int64_t n = getLength();
+  if (failed(needBuffer(*this, getParamAttr(), n)) ||
+      failed(needBuffer(*this, getGradAttr(), n)))
+    return failure();
+  return needBuffer(*this, getBufAttr(), n);
+}
+LogicalResult AdamWOp::verify() {
+  int64_t n = getLength();
+  if (failed(needBuffer(*this, getParamAttr(), n)) ||
+      failed(needBuffer(*this, getGradAttr(), n)) ||
+      failed(needBuffer(*this, getMAttr(), n)) ||
+      failed(needBuffer(*this, getVAttr(), n)))
+    return failure();
+  return needBuffer(*this, getStepAttr(), 1);
+}
 LogicalResult SoftmaxCrossEntropyOp::verify() {
   int64_t r = getRows(), c = getCols();
   if (failed(needBuffer(*this, getLossAttr(), 1)) ||

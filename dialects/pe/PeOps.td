@@ -140,6 +140,29 @@ def Pe_SgdOp : Pe_InstrOp<"sgd",
   let summary = "param -= lr * grad";
 }
 
+def Pe_AddConstOp : Pe_InstrOp<"add_const",
+    (ins FlatSymbolRefAttr:$buffer, F32Attr:$value), "$buffer `,` $value"> {
+  let summary = "Add a constant to every element (a step counter, say)";
+}
+
+def Pe_SgdMomentumOp : Pe_InstrOp<"sgd_momentum",
+    (ins FlatSymbolRefAttr:$param, FlatSymbolRefAttr:$grad,
+         FlatSymbolRefAttr:$buf, I64Attr:$length, F32Attr:$lr,
+         F32Attr:$momentum, F32Attr:$weight_decay,
+         DefaultValuedAttr<BoolAttr, "false">:$nesterov),
+    "$param `,` $grad `,` $buf"> {
+  let summary = "torch's SGD with momentum in place (wse.sgd_momentum_update)";
+}
+
+def Pe_AdamWOp : Pe_InstrOp<"adamw",
+    (ins FlatSymbolRefAttr:$param, FlatSymbolRefAttr:$grad,
+         FlatSymbolRefAttr:$m, FlatSymbolRefAttr:$v, FlatSymbolRefAttr:$step,
+         I64Attr:$length, F32Attr:$lr, F32Attr:$beta1, F32Attr:$beta2,
+         F32Attr:$eps, F32Attr:$weight_decay),
+    "$param `,` $grad `,` $m `,` $v `step` $step"> {
+  let summary = "torch's AdamW in place at the step number held in `step` (wse.adamw_update)";
+}
+
 def Pe_SoftmaxCrossEntropyOp : Pe_InstrOp<"softmax_ce",
     (ins FlatSymbolRefAttr:$loss, FlatSymbolRefAttr:$grad,
          FlatSymbolRefAttr:$logits, FlatSymbolRefAttr:$labels,

@@ -21,13 +21,16 @@ struct LinearShape {
   int64_t n, in, out, blk;
   bool relu, bias, dx;
   float lr;
+  std::string opt; // sgd, momentum, adamw
 };
 
 LinearShape shapeOf(DictionaryAttr c, int64_t width) {
   int64_t out = configInt(c, "out");
+  auto opt = c.getAs<StringAttr>("opt");
   return {configInt(c, "batch"), configInt(c, "in"), out, out / width,
           configBool(c, "relu"),  configBool(c, "bias"),
-          configBool(c, "dx"),    configFloat(c, "lr")};
+          configBool(c, "dx"),    configFloat(c, "lr"),
+          opt ? opt.str() : std::string("sgd")};
 }
 
 class LinearKernel : public Kernel {
@@ -46,6 +49,20 @@ public:
     }
     if (s.dx)
       bufs.push_back({"dx", s.n * s.in});
+    // Optimizer state lives with the weights; SRAM starts zeroed.
+    if (s.opt == "momentum") {
+      bufs.push_back({"w_buf", s.blk * s.in});
+      if (s.bias)
+        bufs.push_back({"b_buf", s.blk});
+    } else if (s.opt == "adamw") {
+      bufs.push_back({"w_m", s.blk * s.in});
+      bufs.push_back({"w_v", s.blk * s.in});
+      if (s.bias) {
+        bufs.push_back({"b_m", s.blk});
+        bufs.push_back({"b_v", s.blk});
+      }
+      bufs.push_back({"step", 1});
+    }
     return bufs;
   }
 
@@ -136,11 +153,34 @@ public:
     }
 
     // Update where the weights live.
-    e.op<pe::SgdOp>({e.buf("param", "w"), e.buf("grad", "dw"),
-                     e.i64("length", s.blk * s.in), e.f32("lr", s.lr)});
+    auto update = [&](StringRef param, StringRef grad, int64_t length) {
+      if (s.opt == "momentum") {
+        e.op<pe::SgdMomentumOp>(
+            {e.buf("param", param), e.buf("grad", grad),
+             e.buf("buf", (param + "_buf").str()), e.i64("length", length),
+             e.f32("lr", s.lr), e.f32("momentum", configFloat(c, "momentum")),
+             e.f32("weight_decay", configFloat(c, "weight_decay")),
+             b.getNamedAttr("nesterov",
+                            b.getBoolAttr(configBool(c, "nesterov")))});
+      } else if (s.opt == "adamw") {
+        e.op<pe::AdamWOp>(
+            {e.buf("param", param), e.buf("grad", grad),
+             e.buf("m", (param + "_m").str()), e.buf("v", (param + "_v").str()),
+             e.buf("step", "step"), e.i64("length", length),
+             e.f32("lr", s.lr), e.f32("beta1", configFloat(c, "beta1")),
+             e.f32("beta2", configFloat(c, "beta2")),
+             e.f32("eps", configFloat(c, "eps")),
+             e.f32("weight_decay", configFloat(c, "weight_decay"))});
+      } else {
+        e.op<pe::SgdOp>({e.buf("param", param), e.buf("grad", grad),
+                         e.i64("length", length), e.f32("lr", s.lr)});
+      }
+    };
+    if (s.opt == "adamw")
+      e.op<pe::AddConstOp>({e.buf("buffer", "step"), e.f32("value", 1.0f)});
+    update("w", "dw", s.blk * s.in);
     if (s.bias)
-      e.op<pe::SgdOp>({e.buf("param", "b"), e.buf("grad", "db"),
-                       e.i64("length", s.blk), e.f32("lr", s.lr)});
+      update("b", "db", s.blk);
     return success();
   }
 };

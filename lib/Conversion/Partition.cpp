@@ -25,11 +25,23 @@ using namespace mlir::wse;
 
 namespace {
 
+/// How a parameter is updated, as the linear kernel's config spells it.
+struct Update {
+  std::string opt; // sgd, momentum, adamw
+  float lr = 0, momentum = 0, weightDecay = 0, beta1 = 0, beta2 = 0, eps = 0;
+  bool nesterov = false;
+  bool operator==(const Update &o) const {
+    return opt == o.opt && lr == o.lr && momentum == o.momentum &&
+           weightDecay == o.weightDecay && beta1 == o.beta1 &&
+           beta2 == o.beta2 && eps == o.eps && nesterov == o.nesterov;
+  }
+};
+
 struct Layer {
   MatmulOp matmul;
   ReluOp relu; // null when the layer has no activation
   BlockArgument weight, bias;
-  float lr = 0;
+  Update update;
   std::string region;
 };
 
@@ -111,7 +123,7 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
       return mm.emitError("the linear kernel needs x * W^T + b with W [out, "
                           "in] and b [out] parameters (transpose_b, alpha = "
                           "beta = 1)");
-    ts.layers.insert(ts.layers.begin(), Layer{mm, pendingRelu, w, bias, 0.0f, ""});
+    ts.layers.insert(ts.layers.begin(), Layer{mm, pendingRelu, w, bias, Update{}, ""});
     pendingRelu = {};
     Value a = mm.getA();
     if (auto arg = dyn_cast<BlockArgument>(a)) {
@@ -138,22 +150,71 @@ FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
 LogicalResult PartitionPass::checkCovered(TrainStep &ts) {
   func::FuncOp fn = ts.fn;
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  // Every parameter result must be an SGD update of a layer's parameter.
-  llvm::DenseMap<Value, float> lrOf;
+  // Every parameter result is an optimizer update of a layer's parameter;
+  // state results come from those updates or are AdamW's step counter.
+  llvm::DenseMap<Value, Update> updateOf;
+  llvm::DenseSet<Operation *> stepCounters;
+  auto isStepCounter = [&](Operation *op) {
+    auto add = dyn_cast_or_null<AddOp>(op);
+    auto arg = add ? dyn_cast<BlockArgument>(add.getLhs()) : BlockArgument();
+    auto c = add ? add.getRhs().getDefiningOp<ConstantOp>() : ConstantOp();
+    auto v = c ? dyn_cast<DenseElementsAttr>(c.getValue()) : DenseElementsAttr();
+    return arg && v && v.isSplat() && v.getSplatValue<float>() == 1.0f &&
+           fn.getArgAttr(arg.getArgNumber(), kStateAttr);
+  };
   for (unsigned i = 1; i < ret.getNumOperands(); ++i) {
-    auto upd = ret.getOperand(i).getDefiningOp<SgdUpdateOp>();
-    if (!upd)
-      return emitError(ret.getOperand(i).getLoc(),
-                       "the fabric kernels apply optimizer=sgd only; result ")
-             << i << " is not a wse.sgd_update";
-    lrOf[upd.getParam()] = upd.getLr().convertToFloat();
+    Value r = ret.getOperand(i);
+    Operation *def = r.getDefiningOp();
+    if (fn.getResultAttr(i, kStateAttr)) {
+      if (isStepCounter(def)) {
+        stepCounters.insert(def);
+        continue;
+      }
+      if (isa_and_nonnull<SgdMomentumUpdateOp, AdamWUpdateOp>(def))
+        continue;
+      return emitError(r.getLoc(), "optimizer state result ")
+             << i << " does not come from an optimizer update";
+    }
+    Update u;
+    Value param, lrValue;
+    if (auto s = dyn_cast_or_null<SgdUpdateOp>(def)) {
+      u = {"sgd", s.getLr().convertToFloat()};
+      param = s.getParam();
+      lrValue = s.getLrValue();
+    } else if (auto s = dyn_cast_or_null<SgdMomentumUpdateOp>(def)) {
+      u = {"momentum", s.getLr().convertToFloat(),
+           s.getMomentum().convertToFloat(),
+           s.getWeightDecay().convertToFloat()};
+      u.nesterov = s.getNesterov();
+      param = s.getParam();
+      lrValue = s.getLrValue();
+    } else if (auto a = dyn_cast_or_null<AdamWUpdateOp>(def)) {
+      u = {"adamw", a.getLr().convertToFloat(), 0,
+           a.getWeightDecay().convertToFloat(), a.getBeta1().convertToFloat(),
+           a.getBeta2().convertToFloat(), a.getEps().convertToFloat()};
+      param = a.getParam();
+      lrValue = a.getLrValue();
+      if (!isStepCounter(a.getStep().getDefiningOp()))
+        return a.emitError("the linear kernel counts AdamW steps itself; "
+                           "this step number is computed otherwise");
+    } else {
+      return emitError(r.getLoc(), "the fabric kernels apply sgd (with or "
+                                   "without momentum) and adamw; result ")
+             << i << " is not such an update";
+    }
+    if (lrValue)
+      return emitError(r.getLoc(), "a per-step learning rate input "
+                                   "(lr-input) is not mapped onto the mesh "
+                                   "yet");
+    updateOf[param] = u;
   }
   for (Layer &l : ts.layers) {
-    if (!lrOf.count(l.weight) || (l.bias && !lrOf.count(l.bias)))
+    if (!updateOf.count(l.weight) || (l.bias && !updateOf.count(l.bias)))
       return l.matmul.emitError("every layer parameter must be trained");
-    l.lr = lrOf[l.weight];
-    if (l.bias && lrOf[l.bias] != l.lr)
-      return l.matmul.emitError("weight and bias of a layer need one lr");
+    l.update = updateOf[l.weight];
+    if (l.bias && !(updateOf[l.bias] == l.update))
+      return l.matmul.emitError("weight and bias of a layer need one "
+                                "optimizer setting");
   }
   // The rest must be the backward pass these kernels implement.
   llvm::DenseSet<Operation *> forward = {ts.loss};
@@ -164,7 +225,9 @@ LogicalResult PartitionPass::checkCovered(TrainStep &ts) {
   }
   for (Operation &op : fn.getBody().front().without_terminator()) {
     if (forward.contains(&op) ||
-        isa<MatmulOp, ReduceSumOp, ReluGradOp, SgdUpdateOp, ReshapeOp>(op))
+        isa<MatmulOp, ReduceSumOp, ReluGradOp, SgdUpdateOp,
+            SgdMomentumUpdateOp, AdamWUpdateOp, ReshapeOp>(op) ||
+        stepCounters.contains(&op))
       continue;
     if (auto g = dyn_cast<SoftmaxCrossEntropyGradOp>(op)) {
       auto c = g.getDloss().getDefiningOp<ConstantOp>();
@@ -229,7 +292,22 @@ LogicalResult PartitionPass::build(TrainStep &ts,
         b.getNamedAttr("relu", b.getBoolAttr(bool(l.relu))),
         b.getNamedAttr("bias", b.getBoolAttr(bool(l.bias))),
         b.getNamedAttr("dx", b.getBoolAttr(i > 0)),
-        b.getNamedAttr("lr", b.getF32FloatAttr(l.lr))};
+        b.getNamedAttr("lr", b.getF32FloatAttr(l.update.lr)),
+        b.getNamedAttr("opt", b.getStringAttr(l.update.opt))};
+    if (l.update.opt == "momentum") {
+      cfg.push_back(b.getNamedAttr("momentum",
+                                   b.getF32FloatAttr(l.update.momentum)));
+      cfg.push_back(b.getNamedAttr("nesterov",
+                                   b.getBoolAttr(l.update.nesterov)));
+    }
+    if (l.update.opt == "adamw") {
+      cfg.push_back(b.getNamedAttr("beta1", b.getF32FloatAttr(l.update.beta1)));
+      cfg.push_back(b.getNamedAttr("beta2", b.getF32FloatAttr(l.update.beta2)));
+      cfg.push_back(b.getNamedAttr("eps", b.getF32FloatAttr(l.update.eps)));
+    }
+    if (l.update.opt != "sgd")
+      cfg.push_back(b.getNamedAttr("weight_decay",
+                                   b.getF32FloatAttr(l.update.weightDecay)));
     int64_t out = w.getDimSize(0);
     if (failed(regionOp(l.matmul.getLoc(), l.region, "linear",
                         b.getDictionaryAttr(cfg), out > 1 ? 2 : 1, out)))

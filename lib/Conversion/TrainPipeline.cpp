@@ -18,6 +18,20 @@ struct TrainPipelineOptions
                                 llvm::cl::init("sgd")};
   Option<double> lr{*this, "lr", llvm::cl::desc("learning rate"),
                     llvm::cl::init(0.01)};
+  Option<double> momentum{*this, "momentum", llvm::cl::desc("sgd momentum"),
+                          llvm::cl::init(0.0)};
+  Option<bool> nesterov{*this, "nesterov", llvm::cl::desc("sgd nesterov"),
+                        llvm::cl::init(false)};
+  Option<double> weightDecay{
+      *this, "weight-decay",
+      llvm::cl::desc("weight decay (default: 0 for sgd, 0.01 for adamw)"),
+      llvm::cl::init(-1.0)};
+  Option<double> beta1{*this, "beta1", llvm::cl::desc("adamw beta1"),
+                       llvm::cl::init(0.9)};
+  Option<double> beta2{*this, "beta2", llvm::cl::desc("adamw beta2"),
+                       llvm::cl::init(0.999)};
+  Option<double> eps{*this, "eps", llvm::cl::desc("adamw epsilon"),
+                     llvm::cl::init(1e-8)};
   Option<std::string> machine{*this, "machine",
                               llvm::cl::desc("machine preset: wse2, wse3"),
                               llvm::cl::init("wse2")};
@@ -37,6 +51,12 @@ void mlir::wse::registerTrainPipeline() {
         ts.loss = o.loss;
         ts.optimizer = o.optimizer;
         ts.lr = o.lr;
+        ts.momentum = o.momentum;
+        ts.nesterov = o.nesterov;
+        ts.weightDecay = o.weightDecay;
+        ts.beta1 = o.beta1;
+        ts.beta2 = o.beta2;
+        ts.eps = o.eps;
         pm.addPass(createMakeTrainStep(ts));
         PartitionOptions part;
         part.machine = o.machine;

@@ -24,6 +24,9 @@ uint64_t CostModel::copy(int64_t n) const { return uint64_t(n); }
 uint64_t CostModel::sgd(int64_t n) const {
   return uint64_t((n + fmacsPerCycle - 1) / fmacsPerCycle);
 }
+uint64_t CostModel::optimizer(int64_t n, int64_t opsPerElement) const {
+  return uint64_t((n * opsPerElement + fmacsPerCycle - 1) / fmacsPerCycle);
+}
 uint64_t CostModel::softmaxCrossEntropy(int64_t rows, int64_t cols) const {
   // max, exp, sum and the gradient: about four passes over the logits.
   return uint64_t(4 * rows * cols);
@@ -326,6 +329,26 @@ std::string MeshSimulator::Impl::execute(PE &pe, const wp::Instr &in,
     pe.clock += cost.sgd(I[0]);
     return "";
   }
+  case wp::Instr::ADD_CONST: {
+    float *dst = f32(pe, B(0));
+    for (int64_t e = 0, n = length(pe, B(0)); e < n; ++e)
+      dst[e] += in.value();
+    pe.clock += cost.elementwise(length(pe, B(0)));
+    return "";
+  }
+  case wp::Instr::SGD_MOMENTUM:
+    math::sgdMomentumUpdate<float>(f32(pe, B(0)), f32(pe, B(1)), f32(pe, B(2)),
+                                   I[0], in.value(), in.floats(0), 0.0f,
+                                   in.floats(1), in.flag());
+    pe.clock += cost.optimizer(I[0], 3);
+    return "";
+  case wp::Instr::ADAMW:
+    math::adamwUpdate<float>(f32(pe, B(0)), f32(pe, B(1)), f32(pe, B(2)),
+                             f32(pe, B(3)), I[0], double(*f32(pe, B(4))),
+                             in.value(), in.floats(0), in.floats(1),
+                             in.floats(2), in.floats(3));
+    pe.clock += cost.optimizer(I[0], 8);
+    return "";
   case wp::Instr::SOFTMAX_CE: {
     const int32_t *labels32 = i32(pe, B(3));
     std::vector<int64_t> labels(labels32, labels32 + I[0]);

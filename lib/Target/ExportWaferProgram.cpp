@@ -156,6 +156,36 @@ LogicalResult Exporter::instr(Operation *op, wp::Instr &in) {
         in.set_value(o.getLr().convertToFloat());
         return success();
       })
+      .Case<pe::AddConstOp>([&](auto o) {
+        in.set_op(wp::Instr::ADD_CONST);
+        buf(o.getBufferAttr());
+        in.set_value(o.getValue().convertToFloat());
+        return success();
+      })
+      .Case<pe::SgdMomentumOp>([&](auto o) {
+        in.set_op(wp::Instr::SGD_MOMENTUM);
+        buf(o.getParamAttr());
+        buf(o.getGradAttr());
+        buf(o.getBufAttr());
+        ints({int64_t(o.getLength())});
+        in.set_value(o.getLr().convertToFloat());
+        in.add_floats(o.getMomentum().convertToFloat());
+        in.add_floats(o.getWeightDecay().convertToFloat());
+        in.set_flag(o.getNesterov());
+        return success();
+      })
+      .Case<pe::AdamWOp>([&](auto o) {
+        in.set_op(wp::Instr::ADAMW);
+        for (auto ref : {o.getParamAttr(), o.getGradAttr(), o.getMAttr(),
+                         o.getVAttr(), o.getStepAttr()})
+          buf(ref);
+        ints({int64_t(o.getLength())});
+        in.set_value(o.getLr().convertToFloat());
+        for (auto f : {o.getBeta1(), o.getBeta2(), o.getEps(),
+                       o.getWeightDecay()})
+          in.add_floats(f.convertToFloat());
+        return success();
+      })
       .Case<pe::SoftmaxCrossEntropyOp>([&](auto o) {
         in.set_op(wp::Instr::SOFTMAX_CE);
         buf(o.getLossAttr());

@@ -44,6 +44,9 @@ Arity arityOf(wp::Instr::Op op) {
   case wp::Instr::COL_SUM: return {2, 2, 0};
   case wp::Instr::SGD: return {2, 1, 0};
   case wp::Instr::SOFTMAX_CE: return {4, 2, 0};
+  case wp::Instr::ADD_CONST: return {1, 0, 0};
+  case wp::Instr::SGD_MOMENTUM: return {3, 1, 0};
+  case wp::Instr::ADAMW: return {5, 1, 0};
   default: return {-1, -1, -1};
   }
 }
@@ -100,6 +103,14 @@ std::string checkInstr(const wp::Program &p, int idx, int64_t colors) {
     break;
   case wp::Instr::RELU_GRAD:
     ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]);
+    break;
+  case wp::Instr::SGD_MOMENTUM:
+    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]) &&
+         in.floats_size() == 2;
+    break;
+  case wp::Instr::ADAMW:
+    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]) &&
+         need(3, I[0]) && need(4, 1) && in.floats_size() == 4;
     break;
   case wp::Instr::SOFTMAX_CE:
     ok = positive(I[0]) && positive(I[1]) && need(0, 1) &&

@@ -35,6 +35,9 @@ struct CostModel {
   uint64_t elementwise(int64_t n) const; // adds, max, fill
   uint64_t copy(int64_t n) const;        // one element per cycle
   uint64_t sgd(int64_t n) const;         // one multiply-add per element
+  /// An optimizer update of n elements taking opsPerElement multiply-adds
+  /// (momentum: 3; AdamW: 8, counting the square root and division).
+  uint64_t optimizer(int64_t n, int64_t opsPerElement) const;
   uint64_t softmaxCrossEntropy(int64_t rows, int64_t cols) const;
   /// First wavelet's arrival after `hops` links; the last follows `length`
   /// cycles later (one wavelet per cycle per link).
