@@ -4,8 +4,8 @@
 // CHECK: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 16, height = 16, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24
 // CHECK: fabric.graph @train_step
 // Each layer is a weight-stationary linear kernel over more than one PE.
-// CHECK: fabric.region @fc1 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = false, in = 8 : i64, lr = 1.000000e-01 : f32, out = 16 : i64, relu = true}
-// CHECK: fabric.region @fc2 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = true, in = 16 : i64, lr = 1.000000e-01 : f32, out = 4 : i64, relu = false}
+// CHECK: fabric.region @fc1 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = false, in = 8 : i64, lr = 1.000000e-01 : f32, opt = "sgd", out = 16 : i64, relu = true}
+// CHECK: fabric.region @fc2 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = true, in = 16 : i64, lr = 1.000000e-01 : f32, opt = "sgd", out = 4 : i64, relu = false}
 // CHECK: fabric.region @loss "softmax_cross_entropy" grid [1, 1]
 // Activations forward and gradients backward, only as streams.
 // CHECK: fabric.stream @fc1.y from @fc1 "y" to @fc2 "x" elements 64
