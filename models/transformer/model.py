@@ -10,7 +10,8 @@
 Both are built with deterministic weights for a seed and put in eval mode.
 """
 
-import math
+import importlib.util
+import os
 
 import torch
 from torch import nn
@@ -39,53 +40,17 @@ def randomize_layer_norms(module):
                 m.bias.uniform_(-0.5, 0.5)
 
 
-class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model, n_head, max_seq):
-        super().__init__()
-        assert d_model % n_head == 0
-        self.n_head = n_head
-        self.scale = 1.0 / math.sqrt(d_model // n_head)
-        self.c_attn = nn.Linear(d_model, 3 * d_model)
-        self.c_proj = nn.Linear(d_model, d_model)
-        mask = torch.tril(torch.ones(max_seq, max_seq, dtype=torch.bool))
-        self.register_buffer("mask", mask.view(1, 1, max_seq, max_seq))
-
-    def forward(self, x):
-        b, t, c = x.shape
-        h = self.n_head
-        q, k, v = self.c_attn(x).split(c, dim=2)
-        q = q.view(b, t, h, c // h).transpose(1, 2)  # (b, h, t, hd)
-        k = k.view(b, t, h, c // h).transpose(1, 2)
-        v = v.view(b, t, h, c // h).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * self.scale
-        att = att.masked_fill(~self.mask[:, :, :t, :t], float("-inf"))
-        att = torch.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(b, t, c)
-        return self.c_proj(y)
+def _gpt2_block_class():
+    """The pre-LayerNorm causal block of models/gpt2 (one definition)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                        "gpt2", "model.py")
+    spec = importlib.util.spec_from_file_location("wse_gpt2_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Block
 
 
-class MLP(nn.Module):
-    def __init__(self, d_model):
-        super().__init__()
-        self.c_fc = nn.Linear(d_model, 4 * d_model)
-        self.gelu = nn.GELU(approximate="tanh")
-        self.c_proj = nn.Linear(4 * d_model, d_model)
-
-    def forward(self, x):
-        return self.c_proj(self.gelu(self.c_fc(x)))
-
-
-class GPT2Block(nn.Module):
-    def __init__(self, d_model=64, n_head=4, max_seq=32):
-        super().__init__()
-        self.ln_1 = nn.LayerNorm(d_model)
-        self.attn = CausalSelfAttention(d_model, n_head, max_seq)
-        self.ln_2 = nn.LayerNorm(d_model)
-        self.mlp = MLP(d_model)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+GPT2Block = _gpt2_block_class()
 
 
 def make_gpt2_block(seed=0):
