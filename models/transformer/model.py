@@ -2,7 +2,7 @@
 
   encoder  nn.TransformerEncoderLayer(d_model 64, nhead 4, dim_feedforward 128,
            dropout 0, batch_first=True), input (batch 2, seq 16, 64)
-  gpt2     a GPT-2-style pre-LayerNorm causal block written out in PyTorch:
+  gpt2     the pre-LayerNorm causal block of models/gpt2 (models/gpt2/model.py):
            x + attn(ln_1(x)), then + mlp(ln_2(.)), with causal self-attention
            (4 heads, a torch.tril mask applied with masked_fill) and a GELU
            (tanh form, as GPT-2) MLP of width 4 d_model; input (2, 32, 64)
