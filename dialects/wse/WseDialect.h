@@ -25,6 +25,10 @@ constexpr llvm::StringLiteral kLossAttr = "wse.loss";
 constexpr llvm::StringLiteral kInputAttr = "wse.input";
 constexpr llvm::StringLiteral kStateAttr = "wse.state";
 
+/// A rank-0 f32 or i64 constant; it broadcasts against any shape.
+Value buildScalarConstant(OpBuilder &b, Location loc, float value);
+Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);
+
 /// NumPy broadcasting of two static shapes; fails if they are incompatible.
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
                               SmallVectorImpl<int64_t> &out);

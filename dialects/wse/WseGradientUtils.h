@@ -15,10 +15,7 @@ class G {
 public:
   G(OpBuilder &b, Location loc) : b(b), loc(loc) {}
 
-  Value c(float v) { // f32 scalar, broadcasts against anything
-    auto type = RankedTensorType::get({}, b.getF32Type());
-    return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
-  }
+  Value c(float v) { return buildScalarConstant(b, loc, v); }
   Value zeros(Type t) {
     auto type = cast<RankedTensorType>(t);
     return ConstantOp::create(b, loc, DenseElementsAttr::get(type, 0.0f));

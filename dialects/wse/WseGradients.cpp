@@ -16,10 +16,6 @@ using namespace mlir::wse;
 
 using grad::G;
 
-static Value scalarConstant(OpBuilder &b, Location loc, float v) {
-  return G(b, loc).c(v);
-}
-
 static Value scaled(OpBuilder &b, Location loc, Value x, float factor) {
   return G(b, loc).mul(x, factor);
 }

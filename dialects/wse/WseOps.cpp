@@ -24,6 +24,17 @@ LogicalResult mlir::wse::broadcastShapes(ArrayRef<int64_t> a,
   return success();
 }
 
+Value mlir::wse::buildScalarConstant(OpBuilder &b, Location loc, float value) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, value));
+}
+
+Value mlir::wse::buildScalarConstant(OpBuilder &b, Location loc,
+                                     int64_t value) {
+  auto type = RankedTensorType::get({}, b.getI64Type());
+  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, value));
+}
+
 std::string mlir::wse::opdetail::shapeStr(ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (auto [i, d] : llvm::enumerate(shape))

@@ -190,18 +190,10 @@ LogicalResult compare(Interp &in, Operation *op, Cmp cmp) {
   return success();
 }
 
+/// Logic on i1 masks: a comparison of their truth values.
 template <typename F>
 LogicalResult logical(Interp &in, Operation *op, F f) {
-  const HostTensor &l = in.get(op->getOperand(0));
-  const HostTensor &r = in.get(op->getOperand(1));
-  Shape shape = shapeOf(op->getResult(0).getType());
-  HostTensor out = HostTensor::ints(shape);
-  std::vector<int64_t> li = broadcastIndex(l.shape, shape);
-  std::vector<int64_t> ri = broadcastIndex(r.shape, shape);
-  for (size_t k = 0; k < li.size(); ++k)
-    out.i[k] = f(l.i[li[k]] != 0, r.i[ri[k]] != 0) ? 1 : 0;
-  in.set(op->getResult(0), std::move(out));
-  return success();
+  return compare(in, op, [&](auto a, auto b) { return f(a != 0, b != 0); });
 }
 
 LogicalResult select(Interp &in, SelectOp s) {

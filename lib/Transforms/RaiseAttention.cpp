@@ -152,12 +152,8 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
       // Under a scale peeled already, softmax sees scale * bias.
       if (m.scale != 1.0f) {
         OpBuilder b(add);
-        bias = MulOp::create(
-            b, add.getLoc(), bias,
-            ConstantOp::create(b, add.getLoc(),
-                               DenseElementsAttr::get(
-                                   RankedTensorType::get({}, b.getF32Type()),
-                                   m.scale)));
+        bias = MulOp::create(b, add.getLoc(), bias,
+                             buildScalarConstant(b, add.getLoc(), m.scale));
       }
       biases.push_back(bias);
       x = lhsScores ? add.getLhs() : add.getRhs();

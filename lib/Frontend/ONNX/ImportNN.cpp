@@ -153,24 +153,36 @@ static FailureOr<Value> nllLoss(OnnxImporter &im, Value logp, Value labels,
   return im.emit<NllLossOp>(operands, attrs);
 }
 
-LogicalResult OnnxImporter::importSoftmaxCrossEntropy() {
-  FailureOr<Value> scores = inputValue(0), labels = inputValue(1);
-  if (failed(scores) || failed(labels))
+/// The inputs both loss nodes take: f32 [N, C, d...] (scores or
+/// log-probabilities), labels, and an optional class weight.
+struct LossInputs {
+  Value x, labels, weight;
+};
+static FailureOr<LossInputs> lossInputs(OnnxImporter &im, StringRef what) {
+  FailureOr<Value> x = im.inputValue(0), labels = im.inputValue(1);
+  if (failed(x) || failed(labels))
     return failure();
-  auto st = cast<RankedTensorType>(scores->getType());
-  if (!st.getElementType().isF32() || st.getRank() < 2)
-    return fail() << "scores must be f32 [N, C, d...], got "
-                  << st.getElementType() << " " << shapeStr(st.getShape());
-  Value weight;
-  if (hasInput(2)) {
-    FailureOr<Value> w = inputValue(2);
+  auto t = cast<RankedTensorType>(x->getType());
+  if (!t.getElementType().isF32() || t.getRank() < 2)
+    return im.fail() << what << " must be f32 [N, C, d...], got "
+                     << t.getElementType() << " " << shapeStr(t.getShape());
+  LossInputs in{*x, *labels, Value()};
+  if (im.hasInput(2)) {
+    FailureOr<Value> w = im.inputValue(2);
     if (failed(w))
       return failure();
-    weight = *w;
+    in.weight = *w;
   }
-  Value logp = LogSoftmaxOp::create(builder, loc, st, *scores,
+  return in;
+}
+
+LogicalResult OnnxImporter::importSoftmaxCrossEntropy() {
+  FailureOr<LossInputs> in = lossInputs(*this, "scores");
+  if (failed(in))
+    return failure();
+  Value logp = LogSoftmaxOp::create(builder, loc, in->x.getType(), in->x,
                                     builder.getI64IntegerAttr(1));
-  FailureOr<Value> loss = nllLoss(*this, logp, *labels, weight);
+  FailureOr<Value> loss = nllLoss(*this, logp, in->labels, in->weight);
   if (failed(loss))
     return failure();
   define(0, *loss);
@@ -180,21 +192,10 @@ LogicalResult OnnxImporter::importSoftmaxCrossEntropy() {
 }
 
 LogicalResult OnnxImporter::importNllLoss() {
-  FailureOr<Value> logp = inputValue(0), labels = inputValue(1);
-  if (failed(logp) || failed(labels))
+  FailureOr<LossInputs> in = lossInputs(*this, "input");
+  if (failed(in))
     return failure();
-  auto t = cast<RankedTensorType>(logp->getType());
-  if (!t.getElementType().isF32() || t.getRank() < 2)
-    return fail() << "input must be f32 [N, C, d...], got "
-                  << t.getElementType() << " " << shapeStr(t.getShape());
-  Value weight;
-  if (hasInput(2)) {
-    FailureOr<Value> w = inputValue(2);
-    if (failed(w))
-      return failure();
-    weight = *w;
-  }
-  FailureOr<Value> loss = nllLoss(*this, *logp, *labels, weight);
+  FailureOr<Value> loss = nllLoss(*this, in->x, in->labels, in->weight);
   if (failed(loss))
     return failure();
   define(0, *loss);

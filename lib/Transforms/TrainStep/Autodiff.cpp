@@ -31,9 +31,7 @@ LogicalResult trainstep::backprop(func::FuncOp fn, OpBuilder &b, Value loss,
     if (!inserted)
       it->second = AddOp::create(b, g.getLoc(), it->second, g);
   };
-  auto one = DenseElementsAttr::get(RankedTensorType::get({}, b.getF32Type()),
-                                    1.0f);
-  accumulate(loss, ConstantOp::create(b, loss.getLoc(), one));
+  accumulate(loss, buildScalarConstant(b, loss.getLoc(), 1.0f));
 
   for (Operation *op : llvm::reverse(forward)) {
     if (!llvm::any_of(op->getResults(),

@@ -32,16 +32,6 @@ Value trainstep::addState(func::FuncOp fn, OpBuilder &b, Type type,
   return body.getArgument(idx);
 }
 
-static Value i64Constant(OpBuilder &b, Location loc, int64_t v) {
-  auto type = RankedTensorType::get({}, b.getI64Type());
-  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
-}
-
-static Value f32Constant(OpBuilder &b, Location loc, float v) {
-  auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
-}
-
 /// Cross-entropy over logits [N, C] or [B, T, C] (classes last) with
 /// integer labels, as torch.nn.CrossEntropyLoss.
 static FailureOr<Value> crossEntropy(func::FuncOp fn, OpBuilder &b,
@@ -86,13 +76,13 @@ static FailureOr<Value> crossEntropy(func::FuncOp fn, OpBuilder &b,
       b, loc,
       ReduceSumOp::create(b, loc, logp, b.getDenseI64ArrayAttr({1}),
                           b.getBoolAttr(false)),
-      f32Constant(b, loc, -1.0f / float(classes)));
+      buildScalarConstant(b, loc, -1.0f / float(classes)));
   auto rowType = RankedTensorType::get({rows}, b.getF32Type());
-  Value mask = f32Constant(b, loc, 1.0f);
+  Value mask = buildScalarConstant(b, loc, 1.0f);
   if (ignore) {
     Value kept = NotOp::create(
         b, loc,
-        EqualOp::create(b, loc, flatLabels, i64Constant(b, loc, c.ignoreIndex)));
+        EqualOp::create(b, loc, flatLabels, buildScalarConstant(b, loc, c.ignoreIndex)));
     mask = CastOp::create(b, loc, rowType, kept);
   }
   auto all = b.getDenseI64ArrayAttr({0});
@@ -101,12 +91,12 @@ static FailureOr<Value> crossEntropy(func::FuncOp fn, OpBuilder &b,
   if (c.reduction == "mean") {
     Value count = ignore ? Value(ReduceSumOp::create(b, loc, mask, all,
                                                      b.getBoolAttr(false)))
-                         : f32Constant(b, loc, float(rows));
+                         : buildScalarConstant(b, loc, float(rows));
     smooth = DivOp::create(b, loc, smooth, count);
   }
   return Value(AddOp::create(
-      b, loc, MulOp::create(b, loc, nll, f32Constant(b, loc, 1.0f - eps)),
-      MulOp::create(b, loc, smooth, f32Constant(b, loc, eps))));
+      b, loc, MulOp::create(b, loc, nll, buildScalarConstant(b, loc, 1.0f - eps)),
+      MulOp::create(b, loc, smooth, buildScalarConstant(b, loc, eps))));
 }
 
 FailureOr<Value> trainstep::buildLoss(func::FuncOp fn, OpBuilder &b,

@@ -14,11 +14,6 @@ using namespace mlir::wse;
 using trainstep::Config;
 using trainstep::Result;
 
-static Value scalar(OpBuilder &b, Location loc, float v) {
-  auto type = RankedTensorType::get({}, b.getF32Type());
-  return ConstantOp::create(b, loc, DenseElementsAttr::get(type, v));
-}
-
 /// Scales every gradient by min(1, clip / (norm + 1e-6)), where norm is the
 /// L2 norm of all gradients together (torch.nn.utils.clip_grad_norm_).
 static void clipByGlobalNorm(OpBuilder &b, Location loc,
@@ -42,8 +37,8 @@ static void clipByGlobalNorm(OpBuilder &b, Location loc,
     return;
   Value norm = SqrtOp::create(b, loc, total);
   Value coef = DivOp::create(
-      b, loc, scalar(b, loc, float(clip)),
-      AddOp::create(b, loc, norm, scalar(b, loc, 1e-6f)));
+      b, loc, buildScalarConstant(b, loc, float(clip)),
+      AddOp::create(b, loc, norm, buildScalarConstant(b, loc, 1e-6f)));
   coef = ClampOp::create(b, loc, coef, FloatAttr(), b.getF64FloatAttr(1.0));
   for (BlockArgument p : params)
     if (Value g = grads.lookup(p))
@@ -79,7 +74,7 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
   Value step;
   if (c.optimizer == "adamw") {
     Value prev = addState(fn, b, RankedTensorType::get({}, b.getF32Type()), "step");
-    step = AddOp::create(b, loc, prev, scalar(b, loc, 1.0f));
+    step = AddOp::create(b, loc, prev, buildScalarConstant(b, loc, 1.0f));
     results.push_back({step, b.getNamedAttr(kStateAttr, b.getStringAttr("step"))});
   }
   for (BlockArgument p : params) {
