@@ -356,6 +356,28 @@ FailureOr<Value> OnnxImporter::emit(ValueRange operands,
   return builder.create(state)->getResult(0);
 }
 
+/// The name diagnostics and locations use for node `index`, and that
+/// location (the node's name at the model file).
+std::string nodeNameOf(const onnx::NodeProto &node, int index);
+Location nodeLoc(MLIRContext *ctx, StringRef fileName,
+                 const onnx::NodeProto &node, int index);
+/// The ONNX default domain ("" or "ai.onnx").
+bool isDefaultDomain(StringRef domain);
+
+/// Model preparation (OnnxModelChecks.cpp).
+LogicalResult parseModel(StringRef bytes, bool isText, Location loc,
+                         onnx::ModelProto &model);
+/// Substitutes --dim values and --input-shape shapes into the graph before
+/// shape inference.
+LogicalResult applyShapeOptions(onnx::ModelProto &model,
+                                const OnnxImportOptions &options,
+                                Location loc);
+/// Rejects LayerNormalization axes libonnx's shape inference would crash on.
+LogicalResult checkLayerNormAxes(const onnx::ModelProto &model,
+                                 StringRef fileName, MLIRContext *ctx);
+/// An exception message without its trailing newlines.
+StringRef trimmedMessage(const char *msg);
+
 } // namespace mlir::wse::onnximport
 
 #endif // WSE_LIB_FRONTEND_ONNX_ONNXIMPORTER_H
