@@ -7,29 +7,28 @@ using namespace mlir;
 using namespace mlir::wse;
 using trainstep::Config;
 
+/// Appends an argument with `attrs` to `fn`; null if that fails.
+static Value appendArgument(func::FuncOp fn, Type type, DictionaryAttr attrs) {
+  unsigned idx = fn.getNumArguments();
+  if (failed(fn.insertArgument(idx, type, attrs, fn.getLoc())))
+    return Value();
+  return fn.getBody().front().getArgument(idx);
+}
+
 Value trainstep::addInput(func::FuncOp fn, OpBuilder &b, Type type,
                           StringRef name) {
-  Block &body = fn.getBody().front();
-  unsigned idx = fn.getNumArguments();
-  if (failed(fn.insertArgument(
-          idx, type,
-          b.getDictionaryAttr(b.getNamedAttr(kInputAttr, b.getStringAttr(name))),
-          fn.getLoc())))
-    return Value();
-  return body.getArgument(idx);
+  return appendArgument(
+      fn, type,
+      b.getDictionaryAttr(b.getNamedAttr(kInputAttr, b.getStringAttr(name))));
 }
 
 Value trainstep::addState(func::FuncOp fn, OpBuilder &b, Type type,
                           StringRef name) {
-  Block &body = fn.getBody().front();
-  unsigned idx = fn.getNumArguments();
   auto zeros = DenseElementsAttr::get(cast<RankedTensorType>(type), 0.0f);
-  auto attrs = b.getDictionaryAttr(
-      {b.getNamedAttr(kStateAttr, b.getStringAttr(name)),
-       b.getNamedAttr(kInitAttr, zeros)});
-  if (failed(fn.insertArgument(idx, type, attrs, fn.getLoc())))
-    return Value();
-  return body.getArgument(idx);
+  return appendArgument(
+      fn, type,
+      b.getDictionaryAttr({b.getNamedAttr(kStateAttr, b.getStringAttr(name)),
+                           b.getNamedAttr(kInitAttr, zeros)}));
 }
 
 /// Cross-entropy over logits [N, C] or [B, T, C] (classes last) with
