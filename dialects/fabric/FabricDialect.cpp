@@ -31,12 +31,89 @@ MachineAttr mlir::fabric::getMachine(Operation *op) {
                 : MachineAttr();
 }
 
-static RegionOp lookupRegion(Operation *from, FlatSymbolRefAttr ref) {
-  auto graph = from->getParentOfType<GraphOp>();
-  return graph ? dyn_cast_or_null<RegionOp>(
-                     SymbolTable::lookupSymbolIn(graph, ref.getAttr()))
-               : RegionOp();
+//===----------------------------------------------------------------------===//
+// Layout attribute: #fabric.layout<x: split(1, 16, 8), y: replicated(4)>
+//===----------------------------------------------------------------------===//
+
+static void printAxis(AsmPrinter &p, int64_t kind, int64_t dim, int64_t block,
+                      int64_t count) {
+  if (kind == wsert::AxisSplit::Split)
+    p << "split(" << dim << ", " << block << ", " << count << ")";
+  else
+    p << (kind == wsert::AxisSplit::Partial ? "partial(" : "replicated(")
+      << count << ")";
 }
+
+void LayoutAttr::print(AsmPrinter &p) const {
+  p << "<x: ";
+  printAxis(p, getXKind(), getXDim(), getXBlock(), getXCount());
+  p << ", y: ";
+  printAxis(p, getYKind(), getYDim(), getYBlock(), getYCount());
+  p << ">";
+}
+
+static ParseResult parseAxis(AsmParser &p, StringRef name, int64_t &kind,
+                             int64_t &dim, int64_t &block, int64_t &count) {
+  StringRef k;
+  if (p.parseKeyword(name) || p.parseColon() || p.parseKeyword(&k) ||
+      p.parseLParen())
+    return failure();
+  dim = -1;
+  block = 1;
+  if (k == "split") {
+    kind = wsert::AxisSplit::Split;
+    if (p.parseInteger(dim) || p.parseComma() || p.parseInteger(block) ||
+        p.parseComma())
+      return failure();
+  } else if (k == "replicated" || k == "partial") {
+    kind = k == "partial" ? wsert::AxisSplit::Partial
+                          : wsert::AxisSplit::Replicated;
+  } else {
+    return p.emitError(p.getCurrentLocation(),
+                       "expected split, replicated or partial");
+  }
+  return failure(p.parseInteger(count) || p.parseRParen());
+}
+
+Attribute LayoutAttr::parse(AsmParser &p, Type) {
+  int64_t v[8];
+  if (p.parseLess() || parseAxis(p, "x", v[0], v[1], v[2], v[3]) ||
+      p.parseComma() || parseAxis(p, "y", v[4], v[5], v[6], v[7]) ||
+      p.parseGreater())
+    return {};
+  return LayoutAttr::get(p.getContext(), v[0], v[1], v[2], v[3], v[4], v[5],
+                         v[6], v[7]);
+}
+
+wsert::Layout mlir::fabric::toLayout(LayoutAttr a, ArrayRef<int64_t> shape) {
+  wsert::Layout l;
+  l.shape.assign(shape.begin(), shape.end());
+  l.x = {wsert::AxisSplit::Kind(a.getXKind()), a.getXDim(), a.getXBlock(),
+         a.getXCount()};
+  l.y = {wsert::AxisSplit::Kind(a.getYKind()), a.getYDim(), a.getYBlock(),
+         a.getYCount()};
+  return l;
+}
+
+LayoutAttr mlir::fabric::getLayoutAttr(MLIRContext *ctx,
+                                       const wsert::Layout &l) {
+  return LayoutAttr::get(ctx, l.x.kind, l.x.dim, l.x.block, l.x.count,
+                         l.y.kind, l.y.dim, l.y.block, l.y.count);
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+template <typename T>
+static T lookupIn(Operation *from, FlatSymbolRefAttr ref) {
+  auto graph = from->getParentOfType<GraphOp>();
+  return graph ? dyn_cast_or_null<T>(
+                     SymbolTable::lookupSymbolIn(graph, ref.getAttr()))
+               : T();
+}
+
+LogicalResult GraphOp::verify() { return success(); }
 
 LogicalResult RegionOp::verify() {
   if (getGrid().size() != 2 || getGrid()[0] < 1 || getGrid()[1] < 1)
@@ -44,105 +121,110 @@ LogicalResult RegionOp::verify() {
   if (auto at = getAt()) {
     if (at->size() != 2 || (*at)[0] < 0 || (*at)[1] < 0)
       return emitOpError("at must be [x, y] with both >= 0");
-    if (MachineAttr m = getMachine(*this)) {
+    if (MachineAttr m = getMachine(*this))
       if ((*at)[0] + getGrid()[0] > m.getWidth() ||
           (*at)[1] + getGrid()[1] > m.getHeight())
         return emitOpError("placed at [")
                << (*at)[0] << ", " << (*at)[1] << "] with grid ["
-               << getGrid()[0] << ", " << getGrid()[1]
-               << "] it leaves the " << m.getWidth() << "x" << m.getHeight()
-               << " mesh";
-    }
-  }
-  if (MachineAttr m = getMachine(*this))
-    if (getSram() > m.getSramBytes() - m.getReservedSramBytes())
-      return emitOpError("needs ")
-             << getSram() << " bytes of SRAM per PE; a PE has "
-             << m.getSramBytes() - m.getReservedSramBytes()
-             << " for data";
-  return success();
-}
-
-static LogicalResult verifyColor(Operation *op, int64_t color) {
-  MachineAttr m = getMachine(op);
-  int64_t colors = m ? m.getColors() : 24;
-  if (color < 0 || color >= colors)
-    return op->emitOpError("color ")
-           << color << " is outside the machine's 0.." << colors - 1;
-  return success();
-}
-
-LogicalResult StreamOp::verify() {
-  if (!lookupRegion(*this, getSrcAttr()))
-    return emitOpError("source ") << getSrcAttr() << " is not a fabric.region";
-  if (!lookupRegion(*this, getDstAttr()))
-    return emitOpError("destination ")
-           << getDstAttr() << " is not a fabric.region";
-  if (getElements() <= 0)
-    return emitOpError("must move at least one element");
-  if (auto path = getPath())
-    if (path->size() < 4 || path->size() % 2)
-      return emitOpError("path must list at least two points as x, y pairs");
-  if (auto c = getColor())
-    return verifyColor(*this, *c);
-  return success();
-}
-
-LogicalResult ChainOp::verify() {
-  if (!lookupRegion(*this, getRegionAttr()))
-    return emitOpError("region ") << getRegionAttr()
-                                  << " is not a fabric.region";
-  if (auto colors = getColors()) {
-    if (colors->size() != 2 || (*colors)[0] == (*colors)[1])
-      return emitOpError("needs two different colors");
-    for (int64_t c : *colors)
-      if (failed(verifyColor(*this, c)))
-        return failure();
+               << getGrid()[0] << ", " << getGrid()[1] << "] it leaves the "
+               << m.getWidth() << "x" << m.getHeight() << " mesh";
   }
   return success();
 }
 
-LogicalResult GraphOp::verify() {
-  // Placed regions must not share a PE.
-  SmallVector<RegionOp> placed;
-  for (auto r : getBody().getOps<RegionOp>())
-    if (r.getAt() && r.getGrid().size() == 2 && r.getAt()->size() == 2)
-      placed.push_back(r);
-  for (size_t i = 0; i < placed.size(); ++i)
-    for (size_t j = i + 1; j < placed.size(); ++j) {
-      auto a = *placed[i].getAt(), b = *placed[j].getAt();
-      auto ga = placed[i].getGrid(), gb = placed[j].getGrid();
-      if (a[0] < b[0] + gb[0] && b[0] < a[0] + ga[0] && a[1] < b[1] + gb[1] &&
-          b[1] < a[1] + ga[1])
-        return placed[j].emitOpError("overlaps region @")
-               << placed[i].getSymName() << " on the mesh";
-    }
-  return success();
-}
-
-/// Host bindings name an existing region and carry a ranked tensor type.
-static LogicalResult verifyBinding(Operation *op, FlatSymbolRefAttr region,
-                                   Type type) {
-  if (!lookupRegion(op, region))
-    return op->emitOpError("region ") << region << " is not a fabric.region";
-  if (!isa<RankedTensorType>(type))
-    return op->emitOpError("binds a ranked tensor, not ") << type;
-  return success();
-}
-
-LogicalResult InputOp::verify() {
-  return verifyBinding(*this, getRegionAttr(), getType());
-}
-LogicalResult OutputOp::verify() {
-  return verifyBinding(*this, getRegionAttr(), getType());
-}
-LogicalResult ParamOp::verify() {
-  if (failed(verifyBinding(*this, getRegionAttr(), getType())))
-    return failure();
+LogicalResult TensorOp::verify() {
+  auto type = dyn_cast<RankedTensorType>(getType());
+  if (!type || !type.hasStaticShape())
+    return emitOpError("needs a static tensor type");
+  auto region = lookupIn<RegionOp>(*this, getRegionAttr());
+  if (!region)
+    return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
+  wsert::Layout l = toLayout(getLayout(), type.getShape());
+  if (std::string e = l.check(region.getGrid()[0], region.getGrid()[1]);
+      !e.empty())
+    return emitOpError("layout: ") << e;
+  StringRef k = getKind();
+  if (k != "temp" && k != "input" && k != "param" && k != "state" &&
+      k != "const")
+    return emitOpError("kind must be temp, input, param, state or const");
+  if (k != "temp" && l.isPartial())
+    return emitOpError("only a temp can hold partial sums");
+  if ((k == "param" || k == "state" || k == "input") && !getName())
+    return emitOpError("a ") << k << " needs a name";
   if (auto init = getInit())
-    if (init->getType() != getType())
-      return emitOpError("init has type ")
-             << init->getType() << ", the parameter " << getType();
+    if (cast<ShapedType>(init->getType()).getShape() != type.getShape())
+      return emitOpError("init shape differs from the tensor's");
+  return success();
+}
+
+LogicalResult ComputeOp::verify() {
+  size_t rank = getIter().size();
+  if (getAxes().size() != rank || getBlocks().size() != rank)
+    return emitOpError("iter, axes and blocks must have one entry per dim");
+  for (size_t d = 0; d < rank; ++d)
+    if (getAxes()[d] < 0 || getAxes()[d] > 2 || getBlocks()[d] < 1 ||
+        (getAxes()[d] == 0 && getBlocks()[d] != getIter()[d]))
+      return emitOpError("dim ") << d << " has a bad axis or block";
+  auto region = lookupIn<RegionOp>(*this, getRegionAttr());
+  if (!region)
+    return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
+  size_t operands = getOuts().size() + getIns().size();
+  if (getMaps().size() != operands)
+    return emitOpError("needs one map per operand");
+  size_t i = 0;
+  for (Attribute refs : {getOuts(), getIns()})
+    for (Attribute ref : cast<ArrayAttr>(refs)) {
+      auto t = lookupIn<TensorOp>(*this, cast<FlatSymbolRefAttr>(ref));
+      if (!t)
+        return emitOpError("operand ") << ref << " is not a fabric.tensor";
+      auto map = dyn_cast<DenseI64ArrayAttr>(getMaps()[i++]);
+      auto type = cast<RankedTensorType>(t.getType());
+      if (!map || map.size() != size_t(type.getRank()))
+        return emitOpError("the map of ") << ref << " needs one entry per dim";
+      for (int64_t d : map.asArrayRef())
+        if (d < -1 || d >= int64_t(rank))
+          return emitOpError("the map of ") << ref << " names dim " << d;
+    }
+  return success();
+}
+
+LogicalResult TransferOp::verify() {
+  auto src = lookupIn<TensorOp>(*this, getSrcAttr());
+  auto dst = lookupIn<TensorOp>(*this, getDstAttr());
+  if (!src || !dst)
+    return emitOpError("source and destination must be fabric.tensors");
+  if (getMap() != "linear" && getMap() != "affine")
+    return emitOpError("map must be linear or affine");
+  auto st = cast<RankedTensorType>(src.getType());
+  auto dt = cast<RankedTensorType>(dst.getType());
+  if (getMap() == "affine" &&
+      (getAffine().size() != size_t(st.getRank() * dt.getRank()) ||
+       getOffset().size() != size_t(st.getRank())))
+    return emitOpError("an affine map needs src rank x dst rank "
+                       "coefficients and src rank offsets");
+  if (!getWindowLo().empty() &&
+      (getWindowLo().size() != size_t(dt.getRank()) ||
+       getWindowSize().size() != size_t(dt.getRank())))
+    return emitOpError("window needs one entry per destination dim");
+  if (getCombine() < 0 || getCombine() > 2)
+    return emitOpError("combine must be 0, 1 or 2");
+  if (auto c = getColor()) {
+    MachineAttr m = getMachine(*this);
+    int64_t colors = m ? m.getColors() : 24;
+    if (*c < 0 || *c >= colors)
+      return emitOpError("color ") << *c << " is outside the machine's 0.."
+                                   << colors - 1;
+  }
+  return success();
+}
+
+LogicalResult OutputOp::verify() {
+  auto t = lookupIn<TensorOp>(*this, getTensorAttr());
+  if (!t)
+    return emitOpError("tensor ") << getTensorAttr() << " is not a fabric.tensor";
+  if (toLayout(t.getLayout(), cast<RankedTensorType>(t.getType()).getShape())
+          .isPartial())
+    return emitOpError("reads a tensor of partial sums");
   return success();
 }
 

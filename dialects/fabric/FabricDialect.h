@@ -9,6 +9,7 @@
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/SymbolTable.h"
+#include "wse/Support/Layout.h"
 
 #include "fabric/FabricDialect.h.inc"
 
@@ -24,6 +25,10 @@ constexpr llvm::StringLiteral kMachineAttr = "fabric.machine";
 
 /// The machine of the module enclosing `op`, or null.
 MachineAttr getMachine(Operation *op);
+
+/// The shared layout struct of a layout attribute on a tensor of `shape`.
+wsert::Layout toLayout(LayoutAttr attr, ArrayRef<int64_t> shape);
+LayoutAttr getLayoutAttr(MLIRContext *ctx, const wsert::Layout &layout);
 } // namespace mlir::fabric
 
 #endif

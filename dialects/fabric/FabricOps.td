@@ -9,15 +9,19 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 def Fabric_Dialect : Dialect {
   let name = "fabric";
   let cppNamespace = "::mlir::fabric";
-  let summary = "Kernels as PE regions, streams between them, placement and routing";
+  let summary = "A train step as kernels over PE regions, laid-out tensors and transfers";
   let description = [{
-    A `fabric.graph` holds the mapped train step: each `fabric.region` is
-    one kernel (a fused group of graph ops) tiled over a rectangle of PEs,
-    each `fabric.stream` moves a tensor from one region's port to
-    another's over the fabric, each `fabric.chain` is a reduction along a
-    region's row. `wse-place` gives regions an `at` origin; `wse-route`
-    gives streams a `path` and `color` and chains their two `colors`.
-    The module carries the machine as `fabric.machine = #fabric.machine<...>`.
+    A `fabric.graph` holds the mapped train step in program order. Each
+    `fabric.tensor` is a value of the step spread over a `fabric.region`
+    by a `#fabric.layout` (which tensor dims split over the region's x and
+    y axes, which axes replicate it or hold partial sums). Each
+    `fabric.compute` is one kernel of the kernel library run SPMD over the
+    region on tiles; each `fabric.transfer` moves a tensor from one layout
+    (or shape, for reshapes, transposes, slices and concatenation) to
+    another over the fabric, combining partial sums where the source holds
+    them. `wse-place` gives regions an origin; `wse-route` gives transfers
+    a color. The module carries the machine as
+    `fabric.machine = #fabric.machine<...>`.
   }];
   let useDefaultAttributePrinterParser = 1;
 }
@@ -34,12 +38,32 @@ def Fabric_MachineAttr : AttrDef<Fabric_Dialect, "Machine"> {
   let assemblyFormat = "`<` struct(params) `>`";
 }
 
+def Fabric_LayoutAttr : AttrDef<Fabric_Dialect, "Layout"> {
+  let mnemonic = "layout";
+  let summary = "How a tensor lies over a region's x and y axes";
+  let description = [{
+    Per axis: `split(dim, block, count)` (dim split in blocks over `count`
+    PEs), `replicated(count)` (a copy on each of `count` PEs) or
+    `partial(count)` (each of `count` PEs holds a partial sum; the tensor
+    is their sum, or their maximum for a max reduction).
+
+    ```mlir
+    #fabric.layout<x: split(1, 16, 8), y: replicated(4)>
+    ```
+  }];
+  let parameters = (ins "int64_t":$x_kind, "int64_t":$x_dim,
+                    "int64_t":$x_block, "int64_t":$x_count,
+                    "int64_t":$y_kind, "int64_t":$y_dim,
+                    "int64_t":$y_block, "int64_t":$y_count);
+  let hasCustomAssemblyFormat = 1;
+}
+
 class Fabric_Op<string mnemonic, list<Trait> traits = []>
     : Op<Fabric_Dialect, mnemonic, traits>;
 
 def Fabric_GraphOp : Fabric_Op<"graph", [SymbolTable, Symbol, NoTerminator,
     SingleBlock, IsolatedFromAbove]> {
-  let summary = "A train step mapped to kernels and streams";
+  let summary = "A train step mapped to kernels, tensors and transfers";
   let arguments = (ins SymbolNameAttr:$sym_name);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
@@ -47,86 +71,91 @@ def Fabric_GraphOp : Fabric_Op<"graph", [SymbolTable, Symbol, NoTerminator,
 }
 
 def Fabric_RegionOp : Fabric_Op<"region", [Symbol, HasParent<"GraphOp">]> {
-  let summary = "One kernel tiled over a rectangle of PEs";
+  let summary = "A rectangle of PEs that runs kernels SPMD, one after another";
   let description = [{
-    `kernel` names the kernel of the kernel library and `config` its
-    parameters (sizes, fused activation, learning rate, parameter names).
-    `grid` is [width, height] in PEs, `sram` the bytes each PE needs, and
-    `at` the placed origin [x, y] once `wse-place` ran.
-
-    ```mlir
-    fabric.region @fc1 "linear" grid [8, 1] sram 30784 at [0, 0]
-        config {batch = 32, in = 64, out = 128, relu = true, ...}
-    ```
+    `grid` is [width, height] in PEs and `at` the placed origin [x, y] once
+    `wse-place` ran.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$kernel,
-                   DenseI64ArrayAttr:$grid, I64Attr:$sram,
-                   OptionalAttr<DenseI64ArrayAttr>:$at,
-                   DictionaryAttr:$config);
+  let arguments = (ins SymbolNameAttr:$sym_name, DenseI64ArrayAttr:$grid,
+                   OptionalAttr<DenseI64ArrayAttr>:$at);
+  let assemblyFormat = "$sym_name `grid` $grid (`at` $at^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def Fabric_TensorOp : Fabric_Op<"tensor", [Symbol, HasParent<"GraphOp">]> {
+  let summary = "A value of the step, laid out over a region";
+  let description = [{
+    `kind` says where its data comes from: `temp` (computed in the step),
+    `input` (written by the host before each step), `param` and `state`
+    (kept in SRAM across steps; `name` is the parameter's or state's name),
+    `const` (written once at load from `init`).
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
+                   Fabric_LayoutAttr:$layout, FlatSymbolRefAttr:$region,
+                   StrAttr:$kind, OptionalAttr<StrAttr>:$name,
+                   OptionalAttr<ElementsAttr>:$init);
   let assemblyFormat = [{
-    $sym_name $kernel `grid` $grid `sram` $sram (`at` $at^)? `config` $config attr-dict
+    $sym_name `:` $type $kind (`name` $name^)? `in` $region `layout` $layout
+    (`init` $init^)? attr-dict
   }];
   let hasVerifier = 1;
 }
 
-def Fabric_StreamOp : Fabric_Op<"stream", [Symbol, HasParent<"GraphOp">]> {
-  let summary = "A tensor moved from one region's port to another's";
+def Fabric_ComputeOp : Fabric_Op<"compute", [HasParent<"GraphOp">]> {
+  let summary = "One kernel over a region: an instruction over laid-out tiles";
   let description = [{
-    After `wse-route`, `path` lists the turning points x0, y0, x1, y1, ...
-    from the sending PE; the last segment is the span of receiving PEs
-    (every PE on it takes the data off the fabric). `color` is the color
-    every router on the path uses for it.
+    `kernel` names an instruction of the pe instruction set (`map`,
+    `gather`, `scatter_add`, `adamw`, ...), `fn` the elementwise function
+    of `map`. The kernel's iteration box has the global extents `iter`;
+    `axes` says which dim is split over x (1) or y (2) and `blocks` the
+    block sizes. `maps` gives, per operand (outs then ins), the iteration
+    dim of each of its dims (-1: a broadcast dim of size 1). Each operand's
+    layout is the one these induce.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name,
-                   FlatSymbolRefAttr:$src, StrAttr:$src_port,
-                   FlatSymbolRefAttr:$dst, StrAttr:$dst_port,
-                   I64Attr:$elements,
-                   OptionalAttr<I64Attr>:$color,
-                   OptionalAttr<DenseI64ArrayAttr>:$path);
+  let arguments = (ins StrAttr:$kernel, OptionalAttr<StrAttr>:$fn,
+                   FlatSymbolRefAttr:$region,
+                   SymbolRefArrayAttr:$outs, SymbolRefArrayAttr:$ins,
+                   DenseI64ArrayAttr:$iter, DenseI64ArrayAttr:$axes,
+                   DenseI64ArrayAttr:$blocks, ArrayAttr:$maps,
+                   DefaultValuedAttr<I64Attr, "0">:$acc,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$ints,
+                   DefaultValuedAttr<DenseF32ArrayAttr, "{}">:$floats);
   let assemblyFormat = [{
-    $sym_name `from` $src $src_port `to` $dst $dst_port `elements` $elements
-    (`color` $color^)? (`path` $path^)? attr-dict
+    $kernel ($fn^)? `in` $region `outs` $outs `ins` $ins `iter` $iter `axes` $axes
+    `blocks` $blocks `maps` $maps attr-dict
   }];
   let hasVerifier = 1;
 }
 
-def Fabric_ChainOp : Fabric_Op<"chain", [Symbol, HasParent<"GraphOp">]> {
-  let summary = "A reduction chain along a region's row, west to east";
+def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
+  let summary = "Move a tensor into another layout or shape over the fabric";
   let description = [{
-    PE i adds what PE i-1 sent to its own partial and sends the sum on to
-    PE i+1. Neighbours alternate two colors (`colors`, set by `wse-route`)
-    because a PE cannot send and receive on one color.
+    Writes the window [`window_lo`, `window_lo` + `window_size`) of `dst`
+    (the whole tensor by default). Element i of the window comes from the
+    source element of the same row-major number (`map` "linear": layout
+    changes and reshapes) or from `offset + affine * i` (`map` "affine":
+    transposes, broadcasts, slices, concatenation). A source with partial
+    axes is summed over them (`combine` 1) or maximized (2).
+    `wse-route` sets `color`.
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$region,
-                   I64Attr:$elements,
-                   OptionalAttr<DenseI64ArrayAttr>:$colors);
+  let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$src,
+                   FlatSymbolRefAttr:$dst, StrAttr:$map,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$affine,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$offset,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$window_lo,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$window_size,
+                   DefaultValuedAttr<I64Attr, "0">:$combine,
+                   OptionalAttr<I64Attr>:$color);
   let assemblyFormat = [{
-    $sym_name `in` $region `elements` $elements (`colors` $colors^)? attr-dict
+    $sym_name $src `->` $dst $map (`color` $color^)? attr-dict
   }];
-  let hasVerifier = 1;
-}
-
-def Fabric_InputOp : Fabric_Op<"input", [HasParent<"GraphOp">]> {
-  let summary = "A host input written into a region's port (memcpy to its PEs)";
-  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
-                   TypeAttr:$type);
-  let assemblyFormat = "$name `to` $region $port `:` $type attr-dict";
   let hasVerifier = 1;
 }
 
 def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
-  let summary = "A result read back by the host from a region's port";
-  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
-                   TypeAttr:$type, UnitAttr:$loss);
-  let assemblyFormat = "$name `from` $region $port `:` $type attr-dict";
-  let hasVerifier = 1;
-}
-
-def Fabric_ParamOp : Fabric_Op<"param", [HasParent<"GraphOp">]> {
-  let summary = "A parameter held stationary in a region's SRAM";
-  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$region, StrAttr:$port,
-                   TypeAttr:$type, OptionalAttr<ElementsAttr>:$init);
-  let assemblyFormat = "$name `in` $region $port `:` $type (`init` $init^)? attr-dict";
+  let summary = "A result the host reads back from a tensor after each step";
+  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$tensor, UnitAttr:$loss);
+  let assemblyFormat = "$name `from` $tensor attr-dict";
   let hasVerifier = 1;
 }
 

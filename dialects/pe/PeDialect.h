@@ -2,6 +2,7 @@
 #ifndef PE_PEDIALECT_H
 #define PE_PEDIALECT_H
 
+#include "fabric/FabricDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -11,7 +12,6 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include "pe/PeDialect.h.inc"
-#include "pe/PeEnums.h.inc"
 
 #define GET_OP_CLASSES
 #include "pe/PeOps.h.inc"

@@ -1,8 +1,22 @@
-//===- LowerToPe.cpp - placed, routed fabric -> per-region pe programs ----===//
-#include "wse/Conversion/Kernels.h"
+//===- LowerToPe.cpp - fabric graph -> SPMD pe programs (fabric -> pe) ----===//
+//
+// Each region becomes one pe.program. Each tensor becomes a buffer holding
+// its tile; buffers of tensors whose lifetimes (first to last mention in
+// program order) do not overlap share SRAM, and parameters, state,
+// constants, inputs and outputs live for the whole step. Kernels become
+// instructions whose views follow from the operands' tiles and the box;
+// transfers become a pe.transfer plus a send and a recv.
+//
+//===----------------------------------------------------------------------===//
+#include "fabric/FabricDialect.h"
+#include "pe/PeDialect.h"
 #include "wse/Conversion/Passes.h"
+#include "wse/Support/Layout.h"
 
 #include "mlir/IR/Builders.h"
+
+#include <algorithm>
+#include <map>
 
 namespace mlir::wse {
 #define GEN_PASS_DEF_LOWERTOPE
@@ -10,114 +24,293 @@ namespace mlir::wse {
 } // namespace mlir::wse
 
 using namespace mlir;
-using namespace mlir::wse;
+using ::wsert::Layout;
 
 namespace {
 
-struct LowerToPePass : public mlir::wse::impl::LowerToPeBase<LowerToPePass> {
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    SmallVector<fabric::GraphOp> graphs(module.getOps<fabric::GraphOp>());
-    for (fabric::GraphOp g : graphs)
-      if (failed(lower(g)))
-        return signalPassFailure();
-  }
-
-  LogicalResult lower(fabric::GraphOp graph);
+struct TensorInfo {
+  mutable fabric::TensorOp op;
+  Layout layout;
+  int64_t tile = 1;
+  int64_t first = -1, last = -1;
+  int64_t offset = 0; // bytes
 };
 
-/// @program::@buffer for a region's port.
-static FailureOr<SymbolRefAttr> portRef(Operation *op, fabric::RegionOp region,
-                                        StringRef port) {
-  const Kernel *k = lookupKernel(region.getKernel());
-  std::optional<std::string> buf = k->portBuffer(port);
-  if (!buf)
-    return op->emitError() << "kernel '" << region.getKernel()
-                           << "' has no port '" << port << "'";
-  MLIRContext *ctx = op->getContext();
-  return SymbolRefAttr::get(ctx, region.getSymName(),
-                            {FlatSymbolRefAttr::get(ctx, *buf)});
+std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
 }
 
-LogicalResult LowerToPePass::lower(fabric::GraphOp graph) {
-  MLIRContext *ctx = graph.getContext();
-  OpBuilder b(graph);
-  llvm::StringMap<RegionPorts> ports;
-  for (auto s : graph.getBody().getOps<fabric::StreamOp>()) {
-    if (!s.getColor() || !s.getPath())
-      return s.emitError() << "stream @" << s.getSymName()
-                           << " is not routed: run wse-route first";
-    ports[s.getSrc()].outColor[s.getSrcPort()] = *s.getColor();
-    ports[s.getDst()].inColor[s.getDstPort()] = *s.getColor();
-  }
-  for (auto c : graph.getBody().getOps<fabric::ChainOp>()) {
-    if (!c.getColors())
-      return c.emitError() << "chain @" << c.getSymName()
-                           << " is not routed: run wse-route first";
-    StringRef kind = c.getSymName().rsplit('.').second;
-    ports[c.getRegion()].chainColors[kind] = {(*c.getColors())[0],
-                                              (*c.getColors())[1]};
-  }
+struct LowerToPePass : public mlir::wse::impl::LowerToPeBase<LowerToPePass> {
+  void runOnOperation() override;
+  LogicalResult lowerGraph(fabric::GraphOp graph, fabric::MachineAttr m);
+};
 
-  for (auto r : graph.getBody().getOps<fabric::RegionOp>()) {
-    if (!r.getAt())
-      return r.emitError() << "region @" << r.getSymName()
-                           << " is not placed: run wse-place first";
-    const Kernel *k = lookupKernel(r.getKernel());
-    if (!k)
-      return r.emitError() << "no kernel '" << r.getKernel() << "'";
-    int64_t width = r.getGrid()[0];
-    auto prog = pe::ProgramOp::create(b, r.getLoc(), r.getSymName(),
-                                      b.getDenseI64ArrayAttr(*r.getAt()),
-                                      b.getDenseI64ArrayAttr({width, 1}));
-    OpBuilder pb = OpBuilder::atBlockBegin(&prog.getBody().emplaceBlock());
-    int64_t offset = 0;
-    for (const KernelBuffer &buf : k->buffers(r.getConfig(), width)) {
-      Type t = buf.isInt ? Type(pb.getI32Type()) : Type(pb.getF32Type());
-      pe::BufferOp::create(pb, r.getLoc(), buf.name, buf.length, t, offset);
-      offset += 4 * buf.length;
-    }
-    if (offset != static_cast<int64_t>(r.getSram()))
-      return r.emitError() << "kernel buffers take " << offset
-                           << " bytes, partition sized " << r.getSram();
-    if (failed(k->emit(pb, r.getLoc(), r.getConfig(), width,
-                       ports[r.getSymName()])))
-      return failure();
-  }
+LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
+                                        fabric::MachineAttr m) {
+  ModuleOp module = getOperation();
+  OpBuilder b(module.getContext());
+  auto regions = llvm::to_vector(graph.getBody().front().getOps<fabric::RegionOp>());
+  if (regions.size() != 1)
+    return graph.emitError("wse-lower-to-pe lowers graphs of one region; "
+                           "this one has ")
+           << regions.size();
+  fabric::RegionOp region = regions.front();
+  if (!region.getAt())
+    return region.emitError("is not placed: run wse-place first");
 
-  auto regionOf = [&](FlatSymbolRefAttr ref) {
-    return cast<fabric::RegionOp>(
-        SymbolTable::lookupSymbolIn(graph, ref.getAttr()));
+  // Tensors, their tiles and lifetimes.
+  std::map<std::string, TensorInfo> tensors;
+  std::vector<std::string> order;
+  for (auto t : graph.getBody().front().getOps<fabric::TensorOp>()) {
+    TensorInfo info;
+    info.op = t;
+    info.layout = fabric::toLayout(
+        t.getLayout(), cast<RankedTensorType>(t.getType()).getShape());
+    info.tile = std::max<int64_t>(1, info.layout.tileElements());
+    tensors[t.getSymName().str()] = info;
+    order.push_back(t.getSymName().str());
+  }
+  int64_t step = 0, steps = 0;
+  std::vector<Operation *> program;
+  auto mention = [&](Attribute ref) {
+    TensorInfo &t = tensors[cast<FlatSymbolRefAttr>(ref).getValue().str()];
+    if (t.first < 0)
+      t.first = step;
+    t.last = step;
   };
   for (Operation &op : graph.getBody().front()) {
-    if (auto s = dyn_cast<fabric::StreamOp>(op)) {
-      pe::RouteOp::create(b, s.getLoc(), s.getSymName(), *s.getColor(),
-                          b.getDenseI64ArrayAttr(*s.getPath()));
-    } else if (auto c = dyn_cast<fabric::ChainOp>(op)) {
-      pe::ChainOp::create(b, c.getLoc(), c.getSymNameAttr(),
-                          FlatSymbolRefAttr::get(ctx, c.getRegion()),
-                          b.getDenseI64ArrayAttr(*c.getColors()));
-    } else if (auto in = dyn_cast<fabric::InputOp>(op)) {
-      auto ref = portRef(in, regionOf(in.getRegionAttr()), in.getPort());
-      if (failed(ref))
-        return failure();
-      pe::InputOp::create(b, in.getLoc(), in.getName(), *ref, in.getType());
-    } else if (auto out = dyn_cast<fabric::OutputOp>(op)) {
-      auto ref = portRef(out, regionOf(out.getRegionAttr()), out.getPort());
-      if (failed(ref))
-        return failure();
-      pe::OutputOp::create(b, out.getLoc(), out.getName(), *ref,
-                           out.getType(), out.getLoss());
-    } else if (auto p = dyn_cast<fabric::ParamOp>(op)) {
-      auto ref = portRef(p, regionOf(p.getRegionAttr()), p.getPort());
-      if (failed(ref))
-        return failure();
-      pe::ParamOp::create(b, p.getLoc(), p.getName(), *ref, p.getType(),
-                          p.getInitAttr());
+    if (auto c = dyn_cast<fabric::ComputeOp>(op)) {
+      for (Attribute r : c.getOuts())
+        mention(r);
+      for (Attribute r : c.getIns())
+        mention(r);
+    } else if (auto t = dyn_cast<fabric::TransferOp>(op)) {
+      if (!t.getColor())
+        return t.emitError("has no color: run wse-route first");
+      mention(t.getSrcAttr());
+      mention(t.getDstAttr());
+    } else if (!isa<fabric::OutputOp>(op)) {
+      continue;
     }
+    program.push_back(&op);
+    ++step;
+  }
+  steps = step;
+  for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
+    TensorInfo &t = tensors[o.getTensor().str()];
+    t.last = steps;
+  }
+  for (auto &[name, t] : tensors)
+    if (t.op.getKind() != "temp" || t.first < 0) {
+      t.first = 0;
+      t.last = steps;
+    }
+
+  // First-fit allocation in order of first use.
+  std::vector<std::string> byStart = order;
+  std::stable_sort(byStart.begin(), byStart.end(),
+                   [&](const std::string &a, const std::string &c) {
+                     return tensors[a].first < tensors[c].first;
+                   });
+  std::vector<std::string> live;
+  int64_t peak = 0, budget = m.getSramBytes() - m.getReservedSramBytes();
+  std::string peakTensor;
+  for (const std::string &name : byStart) {
+    TensorInfo &t = tensors[name];
+    llvm::erase_if(live, [&](const std::string &o) {
+      return tensors[o].last < t.first;
+    });
+    std::sort(live.begin(), live.end(),
+              [&](const std::string &a, const std::string &c) {
+                return tensors[a].offset < tensors[c].offset;
+              });
+    int64_t at = 0, bytes = 4 * t.tile;
+    for (const std::string &o : live) {
+      const TensorInfo &u = tensors[o];
+      if (at + bytes <= u.offset)
+        break;
+      at = std::max(at, u.offset + 4 * u.tile);
+    }
+    t.offset = at;
+    live.push_back(name);
+    if (at + bytes > peak) {
+      peak = at + bytes;
+      peakTensor = name;
+    }
+  }
+  if (peak > budget) {
+    const TensorInfo &p = tensors[peakTensor];
+    std::string largest;
+    int64_t largestBytes = 0;
+    for (auto &[name, t] : tensors)
+      if (4 * t.tile > largestBytes) {
+        largestBytes = 4 * t.tile;
+        largest = name;
+      }
+    const TensorInfo &l = tensors[largest];
+    return p.op.emitError("does not fit: the step needs ")
+           << peak << " bytes of SRAM per PE when @" << peakTensor
+           << " is allocated, and a PE has " << budget
+           << " bytes for data; the largest buffer is @" << largest << " ("
+           << l.op.getType() << ", " << largestBytes
+           << " bytes per PE). A larger mesh (mesh=WxH) or a smaller batch "
+              "would make it fit";
+  }
+
+  // The program.
+  b.setInsertionPoint(graph);
+  std::string progName = region.getSymName().str();
+  auto prog = pe::ProgramOp::create(b, region.getLoc(),
+                                    b.getStringAttr(progName), *region.getAt(),
+                                    region.getGrid());
+  prog.getBody().push_back(new Block());
+  OpBuilder pb = OpBuilder::atBlockEnd(&prog.getBody().front());
+  for (const std::string &name : order) {
+    const TensorInfo &t = tensors[name];
+    pe::BufferOp::create(pb, t.op.getLoc(), pb.getStringAttr(name),
+                         pb.getI64IntegerAttr(t.tile),
+                         pb.getI64IntegerAttr(t.offset));
+  }
+  auto bufRef = [&](StringRef tensor) -> SymbolRefAttr {
+    return FlatSymbolRefAttr::get(b.getContext(), tensor);
+  };
+  auto fullRef = [&](StringRef tensor) -> SymbolRefAttr {
+    return SymbolRefAttr::get(b.getStringAttr(progName),
+                              {FlatSymbolRefAttr::get(b.getContext(), tensor)});
+  };
+  OpBuilder mb(module.getContext());
+  mb.setInsertionPoint(graph);
+  int64_t transferIndex = 0;
+  for (auto t : module.getOps<pe::TransferOp>()) {
+    (void)t;
+    ++transferIndex;
+  }
+  for (Operation *op : program) {
+    if (auto c = dyn_cast<fabric::ComputeOp>(op)) {
+      SmallVector<Attribute> bufs;
+      SmallVector<std::string> names;
+      for (Attribute r : c.getOuts())
+        names.push_back(cast<FlatSymbolRefAttr>(r).getValue().str());
+      for (Attribute r : c.getIns())
+        names.push_back(cast<FlatSymbolRefAttr>(r).getValue().str());
+      for (auto &n : names)
+        bufs.push_back(bufRef(n));
+      int64_t rank = int64_t(c.getIter().size());
+      SmallVector<int64_t> box;
+      for (int64_t d = 0; d < rank; ++d) {
+        box.push_back(c.getBlocks()[d]);
+        box.push_back(c.getAxes()[d]);
+        box.push_back(c.getIter()[d]);
+      }
+      SmallVector<int64_t> ints;
+      StringRef kernel = c.getKernel();
+      if (kernel == "map") {
+        ints = {rank, int64_t(c.getAcc())};
+        ints.append(box);
+        for (size_t i = 0; i < names.size(); ++i) {
+          const TensorInfo &t = tensors[names[i]];
+          std::vector<int64_t> tileStrides = rowMajor(t.layout.tileShape());
+          auto map = cast<DenseI64ArrayAttr>(c.getMaps()[i]).asArrayRef();
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t stride = 0;
+            for (size_t j = 0; j < map.size(); ++j)
+              if (map[j] == d)
+                stride += tileStrides[j];
+            ints.push_back(stride);
+          }
+        }
+        // An accumulation starts from 0 (sums) or -infinity (maxima).
+        if (c.getAcc() == 1)
+          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
+                              StringAttr(), pb.getArrayAttr({bufs[0]}),
+                              pb.getDenseI64ArrayAttr({}),
+                              pb.getDenseF32ArrayAttr({0.0f}));
+        else if (c.getAcc() == 2)
+          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
+                              StringAttr(), pb.getArrayAttr({bufs[0]}),
+                              pb.getDenseI64ArrayAttr({-1}),
+                              pb.getDenseF32ArrayAttr({}));
+      } else if (kernel == "gather" || kernel == "scatter_add") {
+        ints.append(box);
+      } else {
+        ints.append(c.getInts().begin(), c.getInts().end());
+        ints.push_back(rank);
+        ints.append(box);
+      }
+      pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr(kernel),
+                          c.getFnAttr(), pb.getArrayAttr(bufs),
+                          pb.getDenseI64ArrayAttr(ints), c.getFloatsAttr());
+    } else if (auto t = dyn_cast<fabric::TransferOp>(op)) {
+      const TensorInfo &src = tensors[t.getSrc().str()];
+      const TensorInfo &dst = tensors[t.getDst().str()];
+      auto dstShape = cast<RankedTensorType>(dst.op.getType()).getShape();
+      SmallVector<int64_t> lo(t.getWindowLo()), size(t.getWindowSize());
+      if (lo.empty()) {
+        lo.assign(dstShape.size(), 0);
+        size.assign(dstShape.begin(), dstShape.end());
+      }
+      std::string name = t.getSymName().str();
+      pe::TransferOp::create(
+          mb, t.getLoc(), mb.getStringAttr(name), fullRef(t.getSrc()),
+          mb.getDenseI64ArrayAttr(
+              cast<RankedTensorType>(src.op.getType()).getShape()),
+          src.op.getLayout(), fullRef(t.getDst()),
+          mb.getDenseI64ArrayAttr(dstShape), dst.op.getLayout(),
+          t.getMapAttr(), t.getAffineAttr(), t.getOffsetAttr(),
+          mb.getDenseI64ArrayAttr(lo), mb.getDenseI64ArrayAttr(size),
+          t.getCombineAttr(), mb.getI64IntegerAttr(*t.getColor()));
+      for (auto [instr, tensor] :
+           {std::make_pair("send", t.getSrc()), std::make_pair("recv", t.getDst())})
+        pe::InstrOp::create(pb, t.getLoc(), pb.getStringAttr(instr),
+                            StringAttr(), pb.getArrayAttr({bufRef(tensor)}),
+                            pb.getDenseI64ArrayAttr({transferIndex}),
+                            pb.getDenseF32ArrayAttr({}));
+      ++transferIndex;
+    }
+  }
+  // Host bindings.
+  for (const std::string &name : order) {
+    const TensorInfo &t = tensors[name];
+    StringRef kind = t.op.getKind();
+    if (kind == "temp")
+      continue;
+    pe::BindOp::create(mb, t.op.getLoc(), mb.getStringAttr(kind),
+                       mb.getStringAttr(t.op.getName() ? *t.op.getName()
+                                                       : StringRef(name)),
+                       fullRef(name), TypeAttr::get(t.op.getType()),
+                       t.op.getLayout(), t.op.getInitAttr(), UnitAttr());
+  }
+  for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
+    const TensorInfo &t = tensors[o.getTensor().str()];
+    pe::BindOp::create(mb, o.getLoc(), mb.getStringAttr("output"),
+                       o.getNameAttr(), fullRef(o.getTensor()),
+                       TypeAttr::get(t.op.getType()), t.op.getLayout(),
+                       ElementsAttr(), o.getLossAttr());
   }
   graph.erase();
   return success();
+}
+
+void LowerToPePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  fabric::MachineAttr m = fabric::getMachine(module);
+  if (!m) {
+    module.emitError("wse-lower-to-pe needs the module's fabric.machine: run "
+                     "wse-partition first");
+    return signalPassFailure();
+  }
+  auto graphs = llvm::to_vector(module.getOps<fabric::GraphOp>());
+  if (graphs.empty()) {
+    module.emitError("wse-lower-to-pe found no fabric.graph: run "
+                     "wse-partition first");
+    return signalPassFailure();
+  }
+  for (auto g : graphs)
+    if (failed(lowerGraph(g, m)))
+      return signalPassFailure();
 }
 
 } // namespace

@@ -1,19 +1,30 @@
-//===- Partition.cpp - train step -> kernels on PE grids (wse -> fabric) --===//
+//===- Partition.cpp - train step -> kernels over a PE region (wse -> fabric)
 //
-// Recognizes the chain of linear layers (optionally followed by relu) that
-// feeds a softmax cross-entropy loss, checks that every other op of the
-// train step is part of their backward pass or SGD update, and maps each
-// layer onto a weight-stationary `linear` kernel and the loss onto a
-// `softmax_cross_entropy` kernel. Any op outside what these kernels cover is
-// an error that names it.
+// Walks @train_step in program order. Each op asks its mapping
+// (Mapping.h) what it is: a kernel over an iteration box, a data movement,
+// or a constant. For a kernel, the partitioner picks which box dims to
+// split over the region's x and y axes by a cost (local work, operand
+// relayouts, partial sums to combine, SRAM), derives each operand's layout
+// from that choice, and moves operands whose layout differs with
+// `fabric.transfer`s. Data movements are not materialized until a consumer
+// asks for a layout, so a reshape or transpose and the relayout its
+// consumer needs are one transfer. Parameters, inputs and constants take
+// the layout of their first use; updated parameters and optimizer state
+// are written back into their own tensors at the end of the step.
 //
 //===----------------------------------------------------------------------===//
-#include "wse/Conversion/Kernels.h"
-#include "wse/Conversion/Passes.h"
-#include "wse/Support/Machine.h"
+#include "Mapping.h"
 
+#include "fabric/FabricDialect.h"
+#include "wse/Conversion/Passes.h"
+#include "wse/Support/Layout.h"
+#include "wse/Support/Machine.h"
+#include "wse/WseDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/DenseSet.h"
+
+#include <map>
 
 namespace mlir::wse {
 #define GEN_PASS_DEF_PARTITION
@@ -22,400 +33,497 @@ namespace mlir::wse {
 
 using namespace mlir;
 using namespace mlir::wse;
+using namespace mlir::wse::mesh;
+using ::wsert::AxisSplit;
+using ::wsert::Layout;
 
 namespace {
 
-/// How a parameter is updated, as the linear kernel's config spells it.
-struct Update {
-  std::string opt; // sgd, momentum, adamw
-  float lr = 0, momentum = 0, weightDecay = 0, beta1 = 0, beta2 = 0, eps = 0;
-  bool nesterov = false;
-  bool operator==(const Update &o) const {
-    return opt == o.opt && lr == o.lr && momentum == o.momentum &&
-           weightDecay == o.weightDecay && beta1 == o.beta1 &&
-           beta2 == o.beta2 && eps == o.eps && nesterov == o.nesterov;
-  }
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+std::vector<int64_t> shapeOf(Value v) {
+  auto s = typeOf(v).getShape();
+  return {s.begin(), s.end()};
+}
+
+/// A value's data on the mesh: its tensor and layout.
+struct Home {
+  std::string sym;
+  Layout layout;
+  int64_t combine = 0; // how partial axes combine (1 add, 2 max)
 };
 
-struct Layer {
-  MatmulOp matmul;
-  ReluOp relu; // null when the layer has no activation
-  BlockArgument weight, bias;
-  Update update;
-  std::string region;
+/// Where a parameter, state, input or constant comes from, until its first
+/// use fixes its layout.
+struct Source {
+  std::string kind, name;
+  Attribute init;
 };
 
-struct TrainStep {
+/// A box split: for each grid axis, the box dim it splits (or -1).
+struct Choice {
+  int64_t dim[2] = {-1, -1};
+  int64_t block[2] = {1, 1};
+  int64_t count[2] = {1, 1};
+};
+
+std::string layoutKey(const Layout &l) { return l.str(); }
+
+class Partitioner {
+public:
+  Partitioner(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m)
+      : module(module), fn(fn), machine(m), b(module.getContext()) {}
+  LogicalResult run();
+
+private:
+  ModuleOp module;
   func::FuncOp fn;
-  SmallVector<Layer> layers; // input to output
-  SoftmaxCrossEntropyOp loss;
-  BlockArgument input, labels;
+  ::wsert::MachineDesc machine;
+  OpBuilder b;
+  fabric::GraphOp graph;
+  std::string region = "mesh";
+  int64_t grid[2] = {1, 1};
+  DenseMap<Value, Home> homes;
+  DenseMap<Value, Source> sources;
+  DenseMap<Value, SmallVector<Movement, 2>> pending;
+  std::map<std::pair<void *, std::string>, std::string> relayouts;
+  int64_t tensors = 0, transfers = 0;
+
+  FlatSymbolRefAttr sym(StringRef s) {
+    return FlatSymbolRefAttr::get(b.getContext(), s);
+  }
+  std::string newTensor(Value v, const Layout &l, Location loc,
+                        StringRef kind = "temp", StringRef name = "",
+                        Attribute init = {});
+  void transfer(Location loc, const Home &src, StringRef dst,
+                const Movement *move);
+  Layout defaultLayout(const std::vector<int64_t> &shape) const;
+  FailureOr<std::string> ensure(Value v, const Layout &want, Location loc);
+  FailureOr<Home> ensureAny(Value v, Location loc);
+  Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
+                       bool isOut) const;
+  FailureOr<Choice> choose(Operation *op, const Kernel &k);
+  LogicalResult mapKernel(Operation *op, Kernel &k);
+  LogicalResult finish();
 };
 
-static StringRef paramName(func::FuncOp fn, BlockArgument arg) {
-  auto a = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamAttr);
-  return a ? a.getValue() : StringRef();
-}
-
-static std::string inputName(func::FuncOp fn, BlockArgument arg) {
-  if (auto a = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kInputAttr))
-    return a.getValue().str();
-  return "arg" + std::to_string(arg.getArgNumber());
-}
-
-/// A symbol-friendly region name: "fc1.weight" -> "fc1".
-static std::string regionName(StringRef param) {
-  StringRef base = param;
-  base.consume_back(".weight");
-  std::string s;
-  for (char c : base)
-    s += (isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  if (s.empty() || isdigit(static_cast<unsigned char>(s[0])))
-    s = "l" + s;
+std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
+                                   StringRef kind, StringRef name,
+                                   Attribute init) {
+  std::string s = "t" + std::to_string(tensors++);
+  fabric::TensorOp::create(
+      b, loc, b.getStringAttr(s), TypeAttr::get(v.getType()),
+      fabric::getLayoutAttr(b.getContext(), l), sym(region),
+      b.getStringAttr(kind), name.empty() ? StringAttr() : b.getStringAttr(name),
+      init ? cast<ElementsAttr>(init) : ElementsAttr());
   return s;
+}
+
+void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
+                           const Movement *move) {
+  std::string s = "x" + std::to_string(transfers++);
+  bool affine = move && move->affine;
+  fabric::TransferOp::create(
+      b, loc, b.getStringAttr(s), sym(src.sym), sym(dst),
+      b.getStringAttr(affine ? "affine" : "linear"),
+      b.getDenseI64ArrayAttr(affine ? ArrayRef<int64_t>(move->coeffs)
+                                    : ArrayRef<int64_t>()),
+      b.getDenseI64ArrayAttr(affine ? ArrayRef<int64_t>(move->offset)
+                                    : ArrayRef<int64_t>()),
+      b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->windowLo)
+                                  : ArrayRef<int64_t>()),
+      b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->windowSize)
+                                  : ArrayRef<int64_t>()),
+      b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr);
+}
+
+/// The last dim over x and the largest other dim over y.
+Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape) const {
+  Layout l;
+  l.shape = shape;
+  int64_t rank = int64_t(shape.size());
+  int64_t xd = -1, yd = -1;
+  for (int64_t d = rank - 1; d >= 0 && xd < 0; --d)
+    if (shape[d] > 1)
+      xd = d;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != xd && shape[d] > 1 && (yd < 0 || shape[d] > shape[yd]))
+      yd = d;
+  l.x = xd < 0 ? AxisSplit::replicated(1)
+               : AxisSplit::split(xd, shape[xd], grid[0]);
+  l.y = yd < 0 ? AxisSplit::replicated(1)
+               : AxisSplit::split(yd, shape[yd], grid[1]);
+  return l;
+}
+
+FailureOr<Home> Partitioner::ensureAny(Value v, Location loc) {
+  auto it = homes.find(v);
+  if (it != homes.end())
+    return it->second;
+  Layout l = defaultLayout(shapeOf(v));
+  FailureOr<std::string> s = ensure(v, l, loc);
+  if (failed(s))
+    return failure();
+  if (!homes.count(v))
+    homes[v] = Home{*s, l, 0};
+  return homes[v];
+}
+
+FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
+                                           Location loc) {
+  if (auto src = sources.find(v); src != sources.end()) {
+    std::string s = newTensor(v, want, loc, src->second.kind, src->second.name,
+                              src->second.init);
+    homes[v] = Home{s, want, 0};
+    sources.erase(src);
+    return s;
+  }
+  auto home = homes.find(v);
+  if (home != homes.end() && home->second.layout == want)
+    return home->second.sym;
+  auto key = std::make_pair(v.getAsOpaquePointer(), layoutKey(want));
+  if (auto c = relayouts.find(key); c != relayouts.end())
+    return c->second;
+  std::string dst;
+  if (auto p = pending.find(v); p != pending.end() && home == homes.end()) {
+    // A data movement's result: build it straight in the wanted layout.
+    SmallVector<Home> srcs;
+    for (const Movement &m : p->second) {
+      FailureOr<Home> s = ensureAny(m.src, loc);
+      if (failed(s))
+        return failure();
+      srcs.push_back(*s);
+    }
+    dst = newTensor(v, want, loc);
+    for (auto [m, s] : llvm::zip(p->second, srcs))
+      transfer(loc, s, dst, &m);
+  } else {
+    if (home == homes.end())
+      return emitError(loc, "internal: a value has no data on the mesh");
+    dst = newTensor(v, want, loc);
+    transfer(loc, home->second, dst, nullptr);
+  }
+  relayouts[key] = dst;
+  return dst;
+}
+
+Layout Partitioner::operandLayout(const Kernel &k, size_t operand,
+                                  const Choice &c, bool isOut) const {
+  Value v = operand < k.outs.size() ? k.outs[operand]
+                                    : k.ins[operand - k.outs.size()];
+  const SmallVector<int64_t> &map = k.maps[operand];
+  Layout l;
+  l.shape = shapeOf(v);
+  for (int a = 0; a < 2; ++a) {
+    AxisSplit &ax = l.axis(a);
+    int64_t boxDim = c.dim[a];
+    if (boxDim < 0) {
+      ax = AxisSplit::replicated(1);
+      continue;
+    }
+    int64_t j = -1;
+    for (size_t d = 0; d < map.size(); ++d)
+      if (map[d] == boxDim)
+        j = int64_t(d);
+    if (j >= 0 && l.shape[j] == k.iter[boxDim])
+      ax = {AxisSplit::Split, j, c.block[a], c.count[a]};
+    else if (isOut && k.reduction[boxDim])
+      ax = AxisSplit::partial(c.count[a]);
+    else
+      ax = AxisSplit::replicated(c.count[a]);
+  }
+  return l;
+}
+
+FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
+  int64_t rank = int64_t(k.iter.size());
+  SmallVector<int64_t> dims{-1};
+  for (int64_t d = 0; d < rank; ++d)
+    if (k.iter[d] > 1)
+      dims.push_back(d);
+  int64_t budget = machine.dataSramBytes();
+  std::optional<Choice> best;
+  double bestCost = 0;
+  int64_t leastBytes = -1;
+  Value largest;
+  int64_t largestBytes = 0;
+  for (int64_t dx : dims)
+    for (int64_t dy : dims) {
+      if (dx == dy && dx >= 0)
+        continue;
+      Choice c;
+      c.dim[0] = dx;
+      c.dim[1] = dy;
+      double work = 1;
+      for (int a = 0; a < 2; ++a)
+        if (c.dim[a] >= 0) {
+          AxisSplit s = AxisSplit::split(c.dim[a], k.iter[c.dim[a]], grid[a]);
+          c.block[a] = s.block;
+          c.count[a] = s.count;
+        }
+      for (int64_t d = 0; d < rank; ++d)
+        work *= d == dx ? c.block[0] : d == dy ? c.block[1] : k.iter[d];
+      double comm = 0;
+      int64_t bytes = 0;
+      Value big;
+      int64_t bigBytes = 0;
+      size_t operands = k.outs.size() + k.ins.size();
+      for (size_t i = 0; i < operands; ++i) {
+        bool isOut = i < k.outs.size();
+        Value v = isOut ? k.outs[i] : k.ins[i - k.outs.size()];
+        Layout l = operandLayout(k, i, c, isOut);
+        int64_t tile = l.tileElements();
+        bytes += 4 * tile;
+        if (4 * tile > bigBytes) {
+          bigBytes = 4 * tile;
+          big = v;
+        }
+        if (isOut) {
+          if (l.isPartial())
+            comm += double(tile);
+          continue;
+        }
+        auto h = homes.find(v);
+        bool placed = h != homes.end() && h->second.layout == l;
+        if (!placed && !sources.count(v))
+          comm += double(tile);
+      }
+      if (leastBytes < 0 || bytes < leastBytes) {
+        leastBytes = bytes;
+        largest = big;
+        largestBytes = bigBytes;
+      }
+      if (bytes > budget)
+        continue;
+      double cost = work + comm;
+      if (!best || cost < bestCost) {
+        best = c;
+        bestCost = cost;
+      }
+    }
+  if (!best) {
+    InFlightDiagnostic d = op->emitError("does not fit: '")
+                           << op->getName() << "' needs at least "
+                           << leastBytes << " bytes per PE for its operand "
+                           << "tiles, and a PE has " << budget
+                           << " bytes of SRAM for data";
+    if (largest)
+      d << "; its largest tile is " << largestBytes << " bytes of a "
+        << largest.getType();
+    d << ". A larger mesh (mesh=WxH, up to the machine's " << machine.width
+      << "x" << machine.height
+      << ") or a smaller batch would make it fit";
+    return failure();
+  }
+  return *best;
+}
+
+LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
+  FailureOr<Choice> c = choose(op, k);
+  if (failed(c))
+    return failure();
+  SmallVector<Attribute> ins, outs, maps;
+  for (size_t i = 0; i < k.ins.size(); ++i) {
+    Layout l = operandLayout(k, k.outs.size() + i, *c, false);
+    FailureOr<std::string> s = ensure(k.ins[i], l, op->getLoc());
+    if (failed(s))
+      return failure();
+    ins.push_back(sym(*s));
+  }
+  for (size_t i = 0; i < k.outs.size(); ++i) {
+    Layout l = operandLayout(k, i, *c, true);
+    std::string s = newTensor(k.outs[i], l, op->getLoc());
+    homes[k.outs[i]] = Home{s, l, k.combine};
+    outs.push_back(sym(s));
+  }
+  for (auto &m : k.maps)
+    maps.push_back(b.getDenseI64ArrayAttr(m));
+  SmallVector<int64_t> axes(k.iter.size(), 0), blocks(k.iter);
+  for (int a = 0; a < 2; ++a)
+    if (c->dim[a] >= 0) {
+      axes[c->dim[a]] = a + 1;
+      blocks[c->dim[a]] = c->block[a];
+    }
+  auto compute = fabric::ComputeOp::create(
+      b, op->getLoc(), b.getStringAttr(k.kernel),
+      k.fn.empty() ? StringAttr() : b.getStringAttr(k.fn), sym(region),
+      b.getArrayAttr(outs), b.getArrayAttr(ins),
+      b.getDenseI64ArrayAttr(k.iter), b.getDenseI64ArrayAttr(axes),
+      b.getDenseI64ArrayAttr(blocks), b.getArrayAttr(maps),
+      b.getI64IntegerAttr(k.acc), b.getDenseI64ArrayAttr(k.ints),
+      b.getDenseF32ArrayAttr(k.floats));
+  compute->setAttr("source", b.getStringAttr(op->getName().getStringRef()));
+  return success();
+}
+
+/// A layout whose partial axes are summed away (held by one PE).
+Layout combined(Layout l) {
+  for (int a = 0; a < 2; ++a)
+    if (l.axis(a).kind == AxisSplit::Partial)
+      l.axis(a) = AxisSplit::replicated(1);
+  return l;
+}
+
+LogicalResult Partitioner::finish() {
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  // Arguments by the name of the parameter or state they hold.
+  std::map<std::pair<std::string, std::string>, BlockArgument> named;
+  for (BlockArgument arg : fn.getArguments())
+    for (StringRef attr : {kParamAttr, kStateAttr})
+      if (auto n = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), attr))
+        named[{attr.str(), n.str()}] = arg;
+  // Each result, in the step's order, becomes an output the host reads
+  // after the step; updated parameters and state are first written back
+  // into their own tensors, which the output then reads.
+  SmallVector<std::tuple<std::string, std::string, bool>> outputs;
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+    Value r = ret.getOperand(i);
+    Location loc = r.getLoc();
+    StringRef attr = fn.getResultAttr(i, kParamAttr)   ? StringRef(kParamAttr)
+                     : fn.getResultAttr(i, kStateAttr) ? StringRef(kStateAttr)
+                                                       : StringRef();
+    bool loss = bool(fn.getResultAttr(i, kLossAttr));
+    if (loss || attr.empty()) {
+      FailureOr<Home> h = ensureAny(r, loc);
+      if (failed(h))
+        return failure();
+      FailureOr<std::string> s = ensure(r, combined(h->layout), loc);
+      if (failed(s))
+        return failure();
+      outputs.push_back({loss ? "loss" : "result" + std::to_string(i), *s, loss});
+      continue;
+    }
+    auto name = cast<StringAttr>(fn.getResultAttr(i, attr));
+    auto it = named.find({attr.str(), name.str()});
+    if (it == named.end())
+      return emitError(loc, "result ")
+             << i << " updates '" << name.getValue()
+             << "', which no argument of the train step holds";
+    BlockArgument arg = it->second;
+    if (r == arg) {
+      FailureOr<Home> h = ensureAny(arg, loc);
+      if (failed(h))
+        return failure();
+      outputs.push_back({name.str(), h->sym, false});
+      continue;
+    }
+    FailureOr<Home> h = ensureAny(r, loc);
+    if (failed(h))
+      return failure();
+    // Into the argument's own tensor, whatever its layout: the transfer
+    // relayouts (and sums partials) on the way.
+    std::string dst;
+    if (auto home = homes.find(arg); home != homes.end()) {
+      dst = home->second.sym;
+    } else {
+      FailureOr<std::string> s = ensure(arg, combined(h->layout), loc);
+      if (failed(s))
+        return failure();
+      dst = *s;
+    }
+    transfer(loc, *h, dst, nullptr);
+    outputs.push_back({name.str(), dst, false});
+  }
+  for (auto &[name, tensor, loss] : outputs)
+    fabric::OutputOp::create(b, fn.getLoc(), b.getStringAttr(name), sym(tensor),
+                             loss ? b.getUnitAttr() : UnitAttr());
+  // Inputs, parameters and state nothing read still get a tensor, so the
+  // host can bind and dump them.
+  for (BlockArgument arg : fn.getArguments())
+    if (sources.count(arg) &&
+        failed(ensure(arg, defaultLayout(shapeOf(arg)), arg.getLoc())))
+      return failure();
+  return success();
+}
+
+LogicalResult Partitioner::run() {
+  grid[0] = machine.width;
+  grid[1] = machine.height;
+  b.setInsertionPoint(fn);
+  graph = fabric::GraphOp::create(b, fn.getLoc(), b.getStringAttr("train_step"));
+  graph.getBody().push_back(new Block());
+  b.setInsertionPointToStart(&graph.getBody().front());
+  fabric::RegionOp::create(b, fn.getLoc(), b.getStringAttr(region),
+                           b.getDenseI64ArrayAttr({grid[0], grid[1]}),
+                           nullptr);
+  for (BlockArgument arg : fn.getArguments()) {
+    unsigned n = arg.getArgNumber();
+    Source s;
+    s.init = fn.getArgAttr(n, kInitAttr);
+    if (auto p = fn.getArgAttrOfType<StringAttr>(n, kParamAttr)) {
+      s.kind = "param";
+      s.name = p.str();
+    } else if (auto st = fn.getArgAttrOfType<StringAttr>(n, kStateAttr)) {
+      s.kind = "state";
+      s.name = st.str();
+    } else {
+      s.kind = "input";
+      auto in = fn.getArgAttrOfType<StringAttr>(n, kInputAttr);
+      s.name = in ? in.str() : "arg" + std::to_string(n);
+      s.init = {};
+    }
+    sources[arg] = s;
+  }
+  for (Operation &op : fn.getBody().front().without_terminator()) {
+    FailureOr<OpMapping> m = mapOp(&op);
+    if (failed(m))
+      return failure();
+    switch (m->kind) {
+    case OpMapping::Constant: {
+      auto c = cast<ConstantOp>(op);
+      sources[c.getResult()] = Source{"const", "", c.getValue()};
+      break;
+    }
+    case OpMapping::Move:
+      pending[op.getResult(0)] = m->moves;
+      break;
+    case OpMapping::Compute:
+      if (failed(mapKernel(&op, m->kernel)))
+        return failure();
+      break;
+    }
+  }
+  if (failed(finish()))
+    return failure();
+  fn.erase();
+  return success();
 }
 
 struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   using Base::Base;
 
-  void runOnOperation() override;
-  FailureOr<TrainStep> recognize(func::FuncOp fn);
-  LogicalResult checkCovered(TrainStep &ts);
-  LogicalResult build(TrainStep &ts, const ::wsert::MachineDesc &machine);
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<::wsert::MachineDesc> machineDesc =
+        ::wsert::lookupMachinePreset(machine);
+    if (!machineDesc) {
+      std::string names;
+      for (auto &n : ::wsert::machinePresetNames())
+        names += (names.empty() ? "" : ", ") + n;
+      module.emitError() << "unknown machine '" << machine << "' (presets: "
+                         << names << ")";
+      return signalPassFailure();
+    }
+    if (std::string err = ::wsert::applyMeshOption(*machineDesc, mesh);
+        !err.empty()) {
+      module.emitError() << err;
+      return signalPassFailure();
+    }
+    const ::wsert::MachineDesc &m = *machineDesc;
+    module->setAttr(fabric::kMachineAttr,
+                    fabric::MachineAttr::get(
+                        &getContext(), m.name, m.width, m.height, m.sramBytes,
+                        m.reservedSramBytes, m.colors, m.clockMhz,
+                        m.fmacsPerCycle, m.addsPerCycle));
+    auto fn = module.lookupSymbol<func::FuncOp>("train_step");
+    if (!fn) {
+      module.emitError("wse-partition maps @train_step: run "
+                       "wse-make-train-step first");
+      return signalPassFailure();
+    }
+    if (failed(Partitioner(module, fn, m).run()))
+      return signalPassFailure();
+  }
 };
-
-FailureOr<TrainStep> PartitionPass::recognize(func::FuncOp fn) {
-  TrainStep ts;
-  ts.fn = fn;
-  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  if (ret.getNumOperands() == 0 || !fn.getResultAttr(0, kLossAttr))
-    return fn.emitError("wse-partition maps a train step: run "
-                        "wse-make-train-step first (no {wse.loss} result)");
-  ts.loss = ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>();
-  if (!ts.loss)
-    return emitError(ret.getOperand(0).getLoc(),
-                     "the fabric kernels cover loss=cross-entropy only; "
-                     "this loss is computed by ")
-           << (ret.getOperand(0).getDefiningOp()
-                   ? ret.getOperand(0).getDefiningOp()->getName().getStringRef()
-                   : StringRef("a function argument"));
-
-  // Walk from the logits back to the input through linear (+relu) layers.
-  Value v = ts.loss.getLogits();
-  ReluOp pendingRelu;
-  while (true) {
-    auto mm = v.getDefiningOp<MatmulOp>();
-    if (!mm)
-      return (v.getDefiningOp() ? v.getDefiningOp()->emitError()
-                                : fn.emitError())
-             << "the fabric kernels cover chains of linear layers "
-                "(wse.matmul with a parameter weight, optional bias and "
-                "relu) feeding softmax cross-entropy on [N, C] logits; "
-                "this value is not one";
-    auto w = dyn_cast<BlockArgument>(mm.getB());
-    auto bias = dyn_cast_or_null<BlockArgument>(mm.getBias());
-    if (mm.getTransposeA() || !mm.getTransposeB() ||
-        mm.getAlpha().convertToFloat() != 1.0f ||
-        mm.getBeta().convertToFloat() != 1.0f || !w ||
-        paramName(fn, w).empty() || (mm.getBias() && !bias) ||
-        (bias && (paramName(fn, bias).empty() ||
-                  cast<RankedTensorType>(bias.getType()).getRank() != 1)))
-      return mm.emitError("the linear kernel needs x * W^T + b with W [out, "
-                          "in] and b [out] parameters (transpose_b, alpha = "
-                          "beta = 1)");
-    ts.layers.insert(ts.layers.begin(), Layer{mm, pendingRelu, w, bias, Update{}, ""});
-    pendingRelu = {};
-    Value a = mm.getA();
-    if (auto arg = dyn_cast<BlockArgument>(a)) {
-      if (!paramName(fn, arg).empty())
-        return mm.emitError("the first layer's input must be a model input");
-      ts.input = arg;
-      break;
-    }
-    if (auto relu = a.getDefiningOp<ReluOp>()) {
-      pendingRelu = relu;
-      a = relu.getInput();
-    }
-    v = a;
-  }
-  if (pendingRelu)
-    return pendingRelu.emitError("relu on the model input has no kernel");
-  ts.labels = dyn_cast<BlockArgument>(ts.loss.getLabels());
-  if (!ts.labels)
-    return ts.loss.emitError("the loss kernel takes labels [N] straight "
-                             "from the host; here they are computed");
-  return ts;
-}
-
-LogicalResult PartitionPass::checkCovered(TrainStep &ts) {
-  func::FuncOp fn = ts.fn;
-  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-  // Every parameter result is an optimizer update of a layer's parameter;
-  // state results come from those updates or are AdamW's step counter.
-  llvm::DenseMap<Value, Update> updateOf;
-  llvm::DenseSet<Operation *> stepCounters;
-  auto isStepCounter = [&](Operation *op) {
-    auto add = dyn_cast_or_null<AddOp>(op);
-    auto arg = add ? dyn_cast<BlockArgument>(add.getLhs()) : BlockArgument();
-    auto c = add ? add.getRhs().getDefiningOp<ConstantOp>() : ConstantOp();
-    auto v = c ? dyn_cast<DenseElementsAttr>(c.getValue()) : DenseElementsAttr();
-    return arg && v && v.isSplat() && v.getSplatValue<float>() == 1.0f &&
-           fn.getArgAttr(arg.getArgNumber(), kStateAttr);
-  };
-  for (unsigned i = 1; i < ret.getNumOperands(); ++i) {
-    Value r = ret.getOperand(i);
-    Operation *def = r.getDefiningOp();
-    if (fn.getResultAttr(i, kStateAttr)) {
-      if (isStepCounter(def)) {
-        stepCounters.insert(def);
-        continue;
-      }
-      if (isa_and_nonnull<SgdMomentumUpdateOp, AdamWUpdateOp>(def))
-        continue;
-      return emitError(r.getLoc(), "optimizer state result ")
-             << i << " does not come from an optimizer update";
-    }
-    Update u;
-    Value param, lrValue;
-    if (auto s = dyn_cast_or_null<SgdUpdateOp>(def)) {
-      u = {"sgd", s.getLr().convertToFloat()};
-      param = s.getParam();
-      lrValue = s.getLrValue();
-    } else if (auto s = dyn_cast_or_null<SgdMomentumUpdateOp>(def)) {
-      u = {"momentum", s.getLr().convertToFloat(),
-           s.getMomentum().convertToFloat(),
-           s.getWeightDecay().convertToFloat()};
-      u.nesterov = s.getNesterov();
-      param = s.getParam();
-      lrValue = s.getLrValue();
-    } else if (auto a = dyn_cast_or_null<AdamWUpdateOp>(def)) {
-      u = {"adamw", a.getLr().convertToFloat(), 0,
-           a.getWeightDecay().convertToFloat(), a.getBeta1().convertToFloat(),
-           a.getBeta2().convertToFloat(), a.getEps().convertToFloat()};
-      param = a.getParam();
-      lrValue = a.getLrValue();
-      if (!isStepCounter(a.getStep().getDefiningOp()))
-        return a.emitError("the linear kernel counts AdamW steps itself; "
-                           "this step number is computed otherwise");
-    } else {
-      return emitError(r.getLoc(), "the fabric kernels apply sgd (with or "
-                                   "without momentum) and adamw; result ")
-             << i << " is not such an update";
-    }
-    if (lrValue)
-      return emitError(r.getLoc(), "a per-step learning rate input "
-                                   "(lr-input) is not mapped onto the mesh "
-                                   "yet");
-    updateOf[param] = u;
-  }
-  for (Layer &l : ts.layers) {
-    if (!updateOf.count(l.weight) || (l.bias && !updateOf.count(l.bias)))
-      return l.matmul.emitError("every layer parameter must be trained");
-    l.update = updateOf[l.weight];
-    if (l.bias && !(updateOf[l.bias] == l.update))
-      return l.matmul.emitError("weight and bias of a layer need one "
-                                "optimizer setting");
-  }
-  // The rest must be the backward pass these kernels implement.
-  llvm::DenseSet<Operation *> forward = {ts.loss};
-  for (Layer &l : ts.layers) {
-    forward.insert(l.matmul);
-    if (l.relu)
-      forward.insert(l.relu);
-  }
-  for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (forward.contains(&op) ||
-        isa<MatmulOp, ReduceSumOp, ReluGradOp, SgdUpdateOp,
-            SgdMomentumUpdateOp, AdamWUpdateOp, ReshapeOp>(op) ||
-        stepCounters.contains(&op))
-      continue;
-    if (auto g = dyn_cast<SoftmaxCrossEntropyGradOp>(op)) {
-      auto c = g.getDloss().getDefiningOp<ConstantOp>();
-      auto v = c ? dyn_cast<DenseElementsAttr>(c.getValue())
-                 : DenseElementsAttr();
-      if (!v || v.getSplatValue<float>() != 1.0f)
-        return g.emitError("the loss kernel needs d(loss) = 1");
-      continue;
-    }
-    if (isa<ConstantOp>(op))
-      continue;
-    return op.emitError() << "'" << op.getName()
-                          << "' is not covered by the fabric kernel library "
-                             "(linear, softmax_cross_entropy)";
-  }
-  return success();
-}
-
-LogicalResult PartitionPass::build(TrainStep &ts,
-                                   const ::wsert::MachineDesc &machine) {
-  func::FuncOp fn = ts.fn;
-  MLIRContext *ctx = fn.getContext();
-  OpBuilder b(fn);
-  auto graph = fabric::GraphOp::create(b, fn.getLoc(), "train_step");
-  graph.getBody().emplaceBlock();
-  b.setInsertionPointToStart(&graph.getBody().front());
-  auto input = cast<RankedTensorType>(ts.input.getType());
-  int64_t batch = input.getDimSize(0);
-
-  auto sym = [&](StringRef s) { return FlatSymbolRefAttr::get(ctx, s); };
-  auto regionOp = [&](Location loc, StringRef name, StringRef kernel,
-                      DictionaryAttr config, int64_t minWidth,
-                      int64_t maxWidth) -> LogicalResult {
-    const Kernel *k = lookupKernel(kernel);
-    int64_t limit = machine.dataSramBytes();
-    int64_t outDim = configInt(config, "out");
-    for (int64_t w = minWidth; w <= maxWidth && w <= machine.width; ++w) {
-      if (outDim && outDim % w)
-        continue;
-      int64_t bytes = sramBytesOf(k->buffers(config, w));
-      if (bytes <= limit) {
-        fabric::RegionOp::create(b, loc, name, kernel,
-                                 b.getDenseI64ArrayAttr({w, 1}), bytes,
-                                 nullptr, config);
-        return success();
-      }
-    }
-    return emitError(loc) << "kernel '" << kernel << "' for " << name
-                          << " does not fit: no split over up to "
-                          << std::min(maxWidth, machine.width)
-                          << " PEs in a row brings it under " << limit
-                          << " bytes of SRAM per PE";
-  };
-
-  for (auto [i, l] : llvm::enumerate(ts.layers)) {
-    auto w = cast<RankedTensorType>(l.weight.getType());
-    l.region = regionName(paramName(fn, l.weight));
-    SmallVector<NamedAttribute> cfg = {
-        b.getNamedAttr("batch", b.getI64IntegerAttr(batch)),
-        b.getNamedAttr("in", b.getI64IntegerAttr(w.getDimSize(1))),
-        b.getNamedAttr("out", b.getI64IntegerAttr(w.getDimSize(0))),
-        b.getNamedAttr("relu", b.getBoolAttr(bool(l.relu))),
-        b.getNamedAttr("bias", b.getBoolAttr(bool(l.bias))),
-        b.getNamedAttr("dx", b.getBoolAttr(i > 0)),
-        b.getNamedAttr("lr", b.getF32FloatAttr(l.update.lr)),
-        b.getNamedAttr("opt", b.getStringAttr(l.update.opt))};
-    if (l.update.opt == "momentum") {
-      cfg.push_back(b.getNamedAttr("momentum",
-                                   b.getF32FloatAttr(l.update.momentum)));
-      cfg.push_back(b.getNamedAttr("nesterov",
-                                   b.getBoolAttr(l.update.nesterov)));
-    }
-    if (l.update.opt == "adamw") {
-      cfg.push_back(b.getNamedAttr("beta1", b.getF32FloatAttr(l.update.beta1)));
-      cfg.push_back(b.getNamedAttr("beta2", b.getF32FloatAttr(l.update.beta2)));
-      cfg.push_back(b.getNamedAttr("eps", b.getF32FloatAttr(l.update.eps)));
-    }
-    if (l.update.opt != "sgd")
-      cfg.push_back(b.getNamedAttr("weight_decay",
-                                   b.getF32FloatAttr(l.update.weightDecay)));
-    int64_t out = w.getDimSize(0);
-    if (failed(regionOp(l.matmul.getLoc(), l.region, "linear",
-                        b.getDictionaryAttr(cfg), out > 1 ? 2 : 1, out)))
-      return failure();
-  }
-  auto logits = cast<RankedTensorType>(ts.loss.getLogits().getType());
-  SmallVector<NamedAttribute> lossCfg = {
-      b.getNamedAttr("batch", b.getI64IntegerAttr(batch)),
-      b.getNamedAttr("classes", b.getI64IntegerAttr(logits.getDimSize(1)))};
-  if (failed(regionOp(ts.loss.getLoc(), "loss", "softmax_cross_entropy",
-                      b.getDictionaryAttr(lossCfg), 1, 1)))
-    return failure();
-
-  // Streams: activations forward, gradients backward.
-  auto stream = [&](StringRef src, StringRef srcPort, StringRef dst,
-                    StringRef dstPort, int64_t elements) {
-    fabric::StreamOp::create(b, fn.getLoc(),
-                             b.getStringAttr(src + "." + srcPort), sym(src),
-                             b.getStringAttr(srcPort), sym(dst),
-                             b.getStringAttr(dstPort),
-                             b.getI64IntegerAttr(elements), nullptr, nullptr);
-  };
-  for (size_t i = 0; i + 1 < ts.layers.size(); ++i) {
-    auto out = cast<RankedTensorType>(ts.layers[i].matmul.getType());
-    stream(ts.layers[i].region, "y", ts.layers[i + 1].region, "x",
-           out.getNumElements());
-  }
-  StringRef last = ts.layers.back().region;
-  stream(last, "y", "loss", "logits", logits.getNumElements());
-  stream("loss", "dlogits", last, "dy", logits.getNumElements());
-  for (size_t i = ts.layers.size() - 1; i > 0; --i) {
-    auto in = cast<RankedTensorType>(ts.layers[i].matmul.getA().getType());
-    stream(ts.layers[i].region, "dx", ts.layers[i - 1].region, "dy",
-           in.getNumElements());
-  }
-  for (Layer &l : ts.layers) {
-    auto region = cast<fabric::RegionOp>(
-        SymbolTable::lookupSymbolIn(graph, b.getStringAttr(l.region)));
-    for (auto &[chain, elements] :
-         linearKernel().chains(region.getConfig(), region.getGrid()[0]))
-      fabric::ChainOp::create(b, fn.getLoc(),
-                              b.getStringAttr(l.region + "." + chain),
-                              sym(l.region), b.getI64IntegerAttr(elements),
-                              nullptr);
-  }
-
-  // Host bindings.
-  fabric::InputOp::create(b, ts.input.getLoc(),
-                          b.getStringAttr(inputName(fn, ts.input)),
-                          sym(ts.layers.front().region), b.getStringAttr("x"),
-                          TypeAttr::get(ts.input.getType()));
-  fabric::InputOp::create(b, ts.labels.getLoc(),
-                          b.getStringAttr(inputName(fn, ts.labels)),
-                          sym("loss"), b.getStringAttr("labels"),
-                          TypeAttr::get(ts.labels.getType()));
-  fabric::OutputOp::create(b, ts.loss.getLoc(), b.getStringAttr("loss"),
-                           sym("loss"), b.getStringAttr("loss"),
-                           TypeAttr::get(ts.loss.getType()),
-                           b.getUnitAttr());
-  auto param = [&](BlockArgument arg, StringRef region, StringRef port) {
-    auto init = fn.getArgAttrOfType<ElementsAttr>(arg.getArgNumber(), kInitAttr);
-    fabric::ParamOp::create(b, arg.getLoc(),
-                            b.getStringAttr(paramName(fn, arg)), sym(region),
-                            b.getStringAttr(port), TypeAttr::get(arg.getType()),
-                            init);
-  };
-  for (Layer &l : ts.layers) {
-    param(l.weight, l.region, "weight");
-    if (l.bias)
-      param(l.bias, l.region, "bias");
-  }
-  fn.erase();
-  return success();
-}
-
-void PartitionPass::runOnOperation() {
-  ModuleOp module = getOperation();
-  std::optional<::wsert::MachineDesc> machineDesc =
-      ::wsert::lookupMachinePreset(machine);
-  if (!machineDesc) {
-    std::string names;
-    for (auto &n : ::wsert::machinePresetNames())
-      names += (names.empty() ? "" : ", ") + n;
-    module.emitError() << "unknown machine '" << machine << "' (presets: "
-                       << names << ")";
-    return signalPassFailure();
-  }
-  if (std::string err = ::wsert::applyMeshOption(*machineDesc, mesh);
-      !err.empty()) {
-    module.emitError() << err;
-    return signalPassFailure();
-  }
-  const ::wsert::MachineDesc &m = *machineDesc;
-  module->setAttr(fabric::kMachineAttr,
-                  fabric::MachineAttr::get(
-                      &getContext(), m.name, m.width, m.height, m.sramBytes,
-                      m.reservedSramBytes, m.colors, m.clockMhz,
-                      m.fmacsPerCycle, m.addsPerCycle));
-
-  auto fn = module.lookupSymbol<func::FuncOp>("train_step");
-  if (!fn) {
-    module.emitError("wse-partition maps @train_step: run "
-                     "wse-make-train-step first");
-    return signalPassFailure();
-  }
-  FailureOr<TrainStep> ts = recognize(fn);
-  if (failed(ts) || failed(checkCovered(*ts)) || failed(build(*ts, m)))
-    return signalPassFailure();
-}
 
 } // namespace

@@ -1,63 +1,110 @@
 //===- MeshSimulator.cpp - Kahn-network simulation of the PE mesh ---------===//
+//
+// Local instructions run through the instruction set's own semantics
+// (wse/Support/PeIsa.h). Transfers are planned once, at load: from the
+// source and destination layouts and the index map, each receiving PE
+// learns which sending PE holds each element it needs and where. A send
+// copies the sender's pieces into their channels, stamped with the time
+// the last wavelet arrives; a receive waits for all of its pieces, then
+// writes (or, for partial sums, adds in sender order) them into its tile.
+//
+//===----------------------------------------------------------------------===//
 #include "wse/Sim/MeshSimulator.h"
 #include "WaferProgram.pb.h"
-#include "wse/Support/Math.h"
-#include "wse/Support/Routing.h"
+#include "wse/Support/Layout.h"
+#include "wse/Support/PeIsa.h"
 
 #include <algorithm>
-#include <cstring>
+#include <cmath>
+#include <cstdlib>
 #include <deque>
+#include <limits>
 #include <map>
-#include <unordered_map>
 
 namespace wsert::sim {
 
 namespace wp = ::wsebin;
 
-uint64_t CostModel::matmul(int64_t m, int64_t n, int64_t k) const {
-  return uint64_t((m * n * k + fmacsPerCycle - 1) / fmacsPerCycle);
-}
-uint64_t CostModel::elementwise(int64_t n) const {
-  return uint64_t((n + addsPerCycle - 1) / addsPerCycle);
-}
-uint64_t CostModel::copy(int64_t n) const { return uint64_t(n); }
-uint64_t CostModel::sgd(int64_t n) const {
-  return uint64_t((n + fmacsPerCycle - 1) / fmacsPerCycle);
-}
-uint64_t CostModel::optimizer(int64_t n, int64_t opsPerElement) const {
-  return uint64_t((n * opsPerElement + fmacsPerCycle - 1) / fmacsPerCycle);
-}
-uint64_t CostModel::softmaxCrossEntropy(int64_t rows, int64_t cols) const {
-  // max, exp, sum and the gradient: about four passes over the logits.
-  return uint64_t(4 * rows * cols);
-}
-
 namespace {
 
-uint64_t xyKey(int64_t x, int64_t y) { return (uint64_t(x) << 32) | uint64_t(y); }
-uint64_t routerKey(int64_t x, int64_t y, int64_t c) {
-  return (uint64_t(x) << 40) | (uint64_t(y) << 8) | uint64_t(c);
+Layout toLayout(const wp::Layout &l) {
+  Layout out;
+  out.shape.assign(l.shape().begin(), l.shape().end());
+  for (int a = 0; a < 2; ++a) {
+    const wp::Axis &m = a == 0 ? l.x() : l.y();
+    AxisSplit &s = out.axis(a);
+    s.kind = AxisSplit::Kind(m.kind());
+    s.dim = m.dim();
+    s.block = m.block();
+    s.count = m.count();
+  }
+  return out;
 }
 
-struct Message {
-  std::vector<uint32_t> data;
-  uint64_t firstArrival;
-};
+std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+/// Calls f(global index, local offset) for every element of the tile the
+/// PE at (px, py) holds, in row-major order of the tile.
+template <typename F>
+void forEachTileElement(const Layout &l, int64_t px, int64_t py, F f) {
+  if (!l.holds(px, py))
+    return;
+  int64_t rank = int64_t(l.shape.size());
+  std::vector<int64_t> begin(rank), size(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    l.range(d, px, py, begin[d], size[d]);
+    if (size[d] == 0)
+      return;
+  }
+  std::vector<int64_t> tileStrides = rowMajorStrides(l.tileShape());
+  std::vector<int64_t> idx(rank, 0), global(rank);
+  while (true) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      global[d] = begin[d] + idx[d];
+      off += idx[d] * tileStrides[d];
+    }
+    f(global, off);
+    int64_t d = rank - 1;
+    for (; d >= 0; --d) {
+      if (++idx[d] < size[d])
+        break;
+      idx[d] = 0;
+    }
+    if (d < 0)
+      break;
+  }
+}
 
 struct PE {
   int prog;
-  int64_t col;
-  int64_t x, y;
-  std::vector<uint32_t> sram; // the data part of SRAM, in 4-byte words
+  int64_t px, py, x, y;
+  std::vector<float> sram; // the data part of SRAM, in 4-byte words
+  std::vector<float *> buffers;
   uint64_t clock = 0;
   int pc = 0;
   bool done = false;
+  bool queued = false;
 };
 
-/// Where a send from one PE on one color ends up.
-struct Delivery {
-  std::vector<std::pair<int, int64_t>> dests; // PE index, hops to it
-  int64_t links = 0;                          // links the tree uses
+/// The elements one PE sends another for one transfer.
+struct Piece {
+  int src, dst; // PE indices
+  int64_t hops;
+  std::vector<int32_t> srcOff, dstOff;
+  std::vector<float> data; // filled by the send
+  uint64_t arrival = 0;    // when the last wavelet is in
+  bool ready = false;
+};
+
+struct TransferPlan {
+  std::vector<Piece> pieces;
+  std::map<int, std::vector<int>> bySrc, byDst; // PE -> piece indices
 };
 
 std::string pos(int64_t x, int64_t y) {
@@ -68,538 +115,436 @@ std::string pos(int64_t x, int64_t y) {
 
 struct MeshSimulator::Impl {
   wp::WaferProgram program;
-  CostModel cost;
-  int64_t colors = 0;
+  isa::Rates rates;
   std::vector<PE> pes;
   std::vector<int> firstPe; // per program
-  std::unordered_map<uint64_t, int> peAt;
-  std::unordered_map<uint64_t, RouterEntry> routers;
-  std::unordered_map<uint64_t, std::string> routerOwner;
-  std::vector<std::deque<Message>> queues; // pe * colors + color
-  std::map<std::pair<int, int64_t>, Delivery> deliveries;
-  uint64_t wavelets = 0;
+  std::vector<std::vector<isa::Instr>> code; // per program
+  std::vector<std::vector<int64_t>> lengths; // per program, per buffer
+  std::vector<TransferPlan> plans;
+  uint64_t cycles = 0, wavelets = 0, flops = 0;
+  int64_t maxSram = 0;
   bool tracing = false;
   std::vector<TraceEvent> trace;
 
-  std::string addEntries(const std::vector<RouterEntry> &entries,
-                         const std::string &owner);
-  std::string delivery(int pe, int64_t color, const Delivery *&out);
-  std::string senderOf(int pe, int64_t color) const;
-  std::string execute(PE &pe, const wp::Instr &in, bool &blocked);
-
-  float *f32(PE &pe, int buffer) {
-    const wp::Buffer &b = program.programs(pe.prog).buffers(buffer);
-    return reinterpret_cast<float *>(pe.sram.data() + b.offset() / 4);
-  }
-  int32_t *i32(PE &pe, int buffer) {
-    const wp::Buffer &b = program.programs(pe.prog).buffers(buffer);
-    return reinterpret_cast<int32_t *>(pe.sram.data() + b.offset() / 4);
-  }
-  int64_t length(const PE &pe, int buffer) const {
-    return program.programs(pe.prog).buffers(buffer).length();
+  int peAt(int prog, int64_t px, int64_t py) const {
+    const wp::Program &p = program.programs(prog);
+    return firstPe[prog] + int(py * p.width() + px);
   }
   std::string name(const PE &pe) const {
     return "PE " + pos(pe.x, pe.y) + " of @" + program.programs(pe.prog).name();
   }
+  std::string plan(const wp::Transfer &t, TransferPlan &out);
+  std::string execute(int peIdx, bool &blocked, StepStats &stats,
+                      std::deque<int> &ready);
+  void writeTensor(const wp::Binding &b, const std::vector<float> &values);
 };
 
-std::string MeshSimulator::Impl::addEntries(
-    const std::vector<RouterEntry> &entries, const std::string &owner) {
-  for (const RouterEntry &e : entries) {
-    uint64_t key = routerKey(e.x, e.y, e.color);
-    auto [it, inserted] = routers.emplace(key, e);
-    if (!inserted)
-      return "router conflict at PE " + pos(e.x, e.y) + " on color " +
-             std::to_string(e.color) + ": " + routerOwner[key] + " and " +
-             owner + " both use it";
-    routerOwner[key] = owner;
+std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
+                                      TransferPlan &out) {
+  Layout src = toLayout(t.src()), dst = toLayout(t.dst());
+  const wp::Program &sp = program.programs(t.src_program());
+  const wp::Program &dp = program.programs(t.dst_program());
+  int64_t srcRank = int64_t(src.shape.size());
+  int64_t dstRank = int64_t(dst.shape.size());
+  std::vector<int64_t> lo(t.window_lo().begin(), t.window_lo().end());
+  std::vector<int64_t> wsize(t.window_size().begin(), t.window_size().end());
+  std::vector<int64_t> windowStrides = rowMajorStrides(wsize);
+  std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
+  std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
+  std::vector<int64_t> s(srcRank);
+  std::map<std::pair<int, int>, int> pieceOf;
+  bool sameProgram = t.src_program() == t.dst_program();
+  for (int64_t py = 0; py < dp.height(); ++py)
+    for (int64_t px = 0; px < dp.width(); ++px) {
+      int dstPe = peAt(t.dst_program(), px, py);
+      forEachTileElement(dst, px, py, [&](const std::vector<int64_t> &g,
+                                          int64_t dstOff) {
+        // Inside the window?
+        for (int64_t k = 0; k < dstRank; ++k)
+          if (g[k] < lo[k] || g[k] >= lo[k] + wsize[k])
+            return;
+        if (t.map_kind() == 0) {
+          int64_t lin = 0;
+          for (int64_t k = 0; k < dstRank; ++k)
+            lin += (g[k] - lo[k]) * windowStrides[k];
+          for (int64_t j = 0; j < srcRank; ++j) {
+            s[j] = srcStrides[j] ? lin / srcStrides[j] : 0;
+            lin -= s[j] * srcStrides[j];
+          }
+        } else {
+          for (int64_t j = 0; j < srcRank; ++j) {
+            s[j] = t.offset(j);
+            for (int64_t k = 0; k < dstRank; ++k)
+              s[j] += t.affine(j * dstRank + k) * (g[k] - lo[k]);
+          }
+        }
+        // The source PEs holding s: one, or one per partial sum.
+        int64_t coord[2] = {0, 0}, counts[2] = {1, 1};
+        int64_t srcOff = 0;
+        for (int64_t j = 0; j < srcRank; ++j) {
+          int64_t local = s[j];
+          for (int a = 0; a < 2; ++a)
+            if (src.axis(a).kind == AxisSplit::Split && src.axis(a).dim == j)
+              local -= (s[j] / src.axis(a).block) * src.axis(a).block;
+          srcOff += local * srcTileStrides[j];
+        }
+        for (int a = 0; a < 2; ++a) {
+          const AxisSplit &ax = src.axis(a);
+          int64_t mine = a == 0 ? px : py;
+          if (ax.kind == AxisSplit::Split)
+            coord[a] = s[ax.dim] / ax.block;
+          else if (ax.kind == AxisSplit::Replicated)
+            coord[a] = sameProgram && mine < ax.count ? mine : mine % ax.count;
+          else
+            counts[a] = ax.count;
+        }
+        for (int64_t cy = 0; cy < counts[1]; ++cy)
+          for (int64_t cx = 0; cx < counts[0]; ++cx) {
+            int64_t sx = counts[0] > 1 ? cx : coord[0];
+            int64_t sy = counts[1] > 1 ? cy : coord[1];
+            int srcPe = peAt(t.src_program(), sx, sy);
+            auto [it, added] = pieceOf.try_emplace({dstPe, srcPe}, 0);
+            if (added) {
+              it->second = int(out.pieces.size());
+              Piece p;
+              p.src = srcPe;
+              p.dst = dstPe;
+              p.hops = std::abs(pes[srcPe].x - pes[dstPe].x) +
+                       std::abs(pes[srcPe].y - pes[dstPe].y);
+              out.pieces.push_back(std::move(p));
+            }
+            Piece &p = out.pieces[it->second];
+            p.srcOff.push_back(int32_t(srcOff));
+            p.dstOff.push_back(int32_t(dstOff));
+          }
+      });
+    }
+  (void)sp;
+  for (size_t i = 0; i < out.pieces.size(); ++i) {
+    out.bySrc[out.pieces[i].src].push_back(int(i));
+    out.byDst[out.pieces[i].dst].push_back(int(i));
   }
+  // Partial sums are combined in sender order, whatever order they arrive.
+  for (auto &[pe, list] : out.byDst)
+    std::sort(list.begin(), list.end(), [&](int a, int b) {
+      return out.pieces[a].src < out.pieces[b].src;
+    });
   return "";
-}
-
-std::string MeshSimulator::Impl::delivery(int peIdx, int64_t color,
-                                          const Delivery *&out) {
-  auto key = std::make_pair(peIdx, color);
-  auto found = deliveries.find(key);
-  if (found != deliveries.end()) {
-    out = &found->second;
-    return "";
-  }
-  const PE &src = pes[peIdx];
-  auto first = routers.find(routerKey(src.x, src.y, color));
-  if (first == routers.end() || first->second.in != Port::Ramp)
-    return name(src) + " sends on color " + std::to_string(color) +
-           ", but its router takes nothing from the ramp on that color";
-  Delivery d;
-  struct Visit {
-    int64_t x, y, hops;
-  };
-  std::vector<Visit> stack = {{src.x, src.y, 0}};
-  size_t visited = 0;
-  while (!stack.empty()) {
-    Visit v = stack.back();
-    stack.pop_back();
-    if (++visited > routers.size())
-      return "the route of color " + std::to_string(color) + " from " +
-             name(src) + " loops";
-    const RouterEntry &e = routers.at(routerKey(v.x, v.y, color));
-    for (Port p : {Port::Ramp, Port::North, Port::East, Port::South,
-                   Port::West}) {
-      if (!(e.outs & (1u << unsigned(p))))
-        continue;
-      if (p == Port::Ramp) {
-        auto pe = peAt.find(xyKey(v.x, v.y));
-        if (pe == peAt.end())
-          return "the route of color " + std::to_string(color) + " from " +
-                 name(src) + " delivers to PE " + pos(v.x, v.y) +
-                 ", which runs no program";
-        d.dests.push_back({pe->second, v.hops});
-        continue;
-      }
-      int64_t nx = v.x + (p == Port::East) - (p == Port::West);
-      int64_t ny = v.y + (p == Port::South) - (p == Port::North);
-      Port expect = p == Port::East    ? Port::West
-                    : p == Port::West  ? Port::East
-                    : p == Port::North ? Port::South
-                                       : Port::North;
-      auto next = routers.find(routerKey(nx, ny, color));
-      if (next == routers.end() || next->second.in != expect)
-        return "the route of color " + std::to_string(color) + " from " +
-               name(src) + " leaves PE " + pos(v.x, v.y) + " toward " +
-               portName(p) + ", but PE " + pos(nx, ny) +
-               " has no route taking it";
-      d.links++;
-      stack.push_back({nx, ny, v.hops + 1});
-    }
-  }
-  std::sort(d.dests.begin(), d.dests.end());
-  out = &deliveries.emplace(key, std::move(d)).first->second;
-  return "";
-}
-
-std::string MeshSimulator::Impl::senderOf(int peIdx, int64_t color) const {
-  int64_t x = pes[peIdx].x, y = pes[peIdx].y;
-  for (size_t guard = 0; guard <= routers.size(); ++guard) {
-    auto e = routers.find(routerKey(x, y, color));
-    if (e == routers.end())
-      return "no route reaches it on this color";
-    if (e->second.in == Port::Ramp) {
-      auto pe = peAt.find(xyKey(x, y));
-      if (pe == peAt.end())
-        return "its sender would be PE " + pos(x, y) + ", which runs nothing";
-      const PE &s = pes[pe->second];
-      return "its sender is " + name(s) +
-             (s.done ? " (finished without sending)" : " (itself blocked)");
-    }
-    Port in = e->second.in;
-    x += (in == Port::East) - (in == Port::West);
-    y += (in == Port::South) - (in == Port::North);
-  }
-  return "its route loops";
-}
-
-std::string MeshSimulator::Impl::execute(PE &pe, const wp::Instr &in,
-                                         bool &blocked) {
-  blocked = false;
-  const wp::Program &prog = program.programs(pe.prog);
-  int64_t w = prog.width();
-  bool run = true;
-  switch (in.when()) {
-  case wp::FIRST: run = pe.col == 0; break;
-  case wp::NOT_FIRST: run = pe.col != 0; break;
-  case wp::LAST: run = pe.col == w - 1; break;
-  case wp::NOT_LAST: run = pe.col != w - 1; break;
-  default: break;
-  }
-  if (!run)
-    return "";
-  const auto &I = in.ints();
-  auto B = [&](int k) { return in.buffers(k); };
-  int64_t color =
-      in.colors_size() ? in.colors(int(pe.col % in.colors_size())) : 0;
-  switch (in.op()) {
-  case wp::Instr::SEND: {
-    const Delivery *d = nullptr;
-    int peIdx = int(&pe - pes.data());
-    if (std::string e = delivery(peIdx, color, d); !e.empty())
-      return e;
-    const wp::Buffer &b = prog.buffers(B(0));
-    std::vector<uint32_t> data(pe.sram.begin() + b.offset() / 4,
-                               pe.sram.begin() + b.offset() / 4 + b.length());
-    for (auto [dst, hops] : d->dests)
-      queues[size_t(dst) * colors + color].push_back(
-          {data, cost.firstArrival(pe.clock, hops)});
-    wavelets += uint64_t(b.length()) * uint64_t(d->links);
-    pe.clock += uint64_t(b.length());
-    return "";
-  }
-  case wp::Instr::RECV:
-  case wp::Instr::RECV_ADD: {
-    int peIdx = int(&pe - pes.data());
-    auto &q = queues[size_t(peIdx) * colors + color];
-    if (q.empty()) {
-      blocked = true;
-      return "";
-    }
-    Message m = std::move(q.front());
-    q.pop_front();
-    int64_t len = length(pe, B(0));
-    if (int64_t(m.data.size()) != len)
-      return name(pe) + " receives " + std::to_string(m.data.size()) +
-             " wavelets on color " + std::to_string(color) + " into '" +
-             prog.buffers(B(0)).name() + "', which holds " +
-             std::to_string(len);
-    pe.clock = std::max(pe.clock, m.firstArrival) + uint64_t(len);
-    if (in.op() == wp::Instr::RECV) {
-      std::copy(m.data.begin(), m.data.end(),
-                pe.sram.begin() + prog.buffers(B(0)).offset() / 4);
-    } else {
-      float *dst = f32(pe, B(0));
-      for (int64_t e = 0; e < len; ++e) {
-        float v;
-        std::memcpy(&v, &m.data[e], 4);
-        dst[e] = v + dst[e];
-      }
-    }
-    return "";
-  }
-  case wp::Instr::FILL: {
-    float *dst = f32(pe, B(0));
-    std::fill(dst, dst + length(pe, B(0)), in.value());
-    pe.clock += cost.elementwise(length(pe, B(0)));
-    return "";
-  }
-  case wp::Instr::MATMUL:
-    math::matmul(f32(pe, B(0)), f32(pe, B(1)), f32(pe, B(2)), I[0], I[1], I[2],
-                 in.transpose_a(), in.transpose_b(), in.accumulate());
-    pe.clock += cost.matmul(I[0], I[1], I[2]);
-    return "";
-  case wp::Instr::COPY2D: {
-    float *dst = f32(pe, B(0));
-    const float *src = f32(pe, B(1));
-    int64_t so = I[3] + pe.col * I[4], dO = I[6] + pe.col * I[7];
-    for (int64_t r = 0; r < I[0]; ++r)
-      std::memmove(dst + dO + r * I[5], src + so + r * I[2],
-                   size_t(I[1]) * 4);
-    pe.clock += cost.copy(I[0] * I[1]);
-    return "";
-  }
-  case wp::Instr::BIAS_ADD: {
-    float *y = f32(pe, B(0));
-    const float *b = f32(pe, B(1));
-    for (int64_t r = 0; r < I[0]; ++r)
-      for (int64_t c = 0; c < I[1]; ++c)
-        y[r * I[1] + c] += b[c];
-    pe.clock += cost.elementwise(I[0] * I[1]);
-    return "";
-  }
-  case wp::Instr::RELU: {
-    float *dst = f32(pe, B(0));
-    const float *src = f32(pe, B(1));
-    for (int64_t e = 0; e < I[0]; ++e)
-      dst[e] = src[e] > 0.0f ? src[e] : 0.0f;
-    pe.clock += cost.elementwise(I[0]);
-    return "";
-  }
-  case wp::Instr::RELU_GRAD: {
-    float *dst = f32(pe, B(0));
-    const float *g = f32(pe, B(1));
-    const float *x = f32(pe, B(2));
-    for (int64_t e = 0; e < I[0]; ++e)
-      dst[e] = x[e] > 0.0f ? g[e] : 0.0f;
-    pe.clock += cost.elementwise(I[0]);
-    return "";
-  }
-  case wp::Instr::COL_SUM: {
-    float *dst = f32(pe, B(0));
-    const float *src = f32(pe, B(1));
-    std::fill(dst, dst + I[1], 0.0f);
-    for (int64_t r = 0; r < I[0]; ++r)
-      for (int64_t c = 0; c < I[1]; ++c)
-        dst[c] += src[r * I[1] + c];
-    pe.clock += cost.elementwise(I[0] * I[1]);
-    return "";
-  }
-  case wp::Instr::SGD: {
-    float *p = f32(pe, B(0));
-    const float *g = f32(pe, B(1));
-    float lr = in.value();
-    for (int64_t e = 0; e < I[0]; ++e)
-      p[e] = p[e] - lr * g[e];
-    pe.clock += cost.sgd(I[0]);
-    return "";
-  }
-  case wp::Instr::ADD_CONST: {
-    float *dst = f32(pe, B(0));
-    for (int64_t e = 0, n = length(pe, B(0)); e < n; ++e)
-      dst[e] += in.value();
-    pe.clock += cost.elementwise(length(pe, B(0)));
-    return "";
-  }
-  case wp::Instr::SGD_MOMENTUM:
-    math::sgdMomentumUpdate<float>(f32(pe, B(0)), f32(pe, B(1)), f32(pe, B(2)),
-                                   I[0], in.value(), in.floats(0), 0.0f,
-                                   in.floats(1), in.flag());
-    pe.clock += cost.optimizer(I[0], 3);
-    return "";
-  case wp::Instr::ADAMW:
-    math::adamwUpdate<float>(f32(pe, B(0)), f32(pe, B(1)), f32(pe, B(2)),
-                             f32(pe, B(3)), I[0], double(*f32(pe, B(4))),
-                             in.value(), in.floats(0), in.floats(1),
-                             in.floats(2), in.floats(3));
-    pe.clock += cost.optimizer(I[0], 8);
-    return "";
-  case wp::Instr::SOFTMAX_CE: {
-    const int32_t *labels32 = i32(pe, B(3));
-    std::vector<int64_t> labels(labels32, labels32 + I[0]);
-    float loss = 0.0f;
-    if (!math::softmaxCrossEntropy(f32(pe, B(2)), labels.data(), I[0], I[1],
-                                   1.0f, &loss, f32(pe, B(1))))
-      return name(pe) + ": a label is outside [0, " + std::to_string(I[1]) +
-             ")";
-    *f32(pe, B(0)) = loss;
-    pe.clock += cost.softmaxCrossEntropy(I[0], I[1]);
-    return "";
-  }
-  default:
-    return name(pe) + ": unknown instruction";
-  }
 }
 
 MeshSimulator::MeshSimulator() : impl(std::make_unique<Impl>()) {}
 MeshSimulator::~MeshSimulator() = default;
 
+void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
+                                      const std::vector<float> &values) {
+  Layout l = toLayout(b.layout());
+  std::vector<int64_t> strides = rowMajorStrides(l.shape);
+  const wp::Program &p = program.programs(b.program());
+  for (int64_t py = 0; py < p.height(); ++py)
+    for (int64_t px = 0; px < p.width(); ++px) {
+      PE &pe = pes[peAt(b.program(), px, py)];
+      float *base = pe.buffers[b.buffer()];
+      forEachTileElement(l, px, py,
+                         [&](const std::vector<int64_t> &g, int64_t off) {
+                           int64_t lin = 0;
+                           for (size_t d = 0; d < g.size(); ++d)
+                             lin += g[d] * strides[d];
+                           base[off] = values[lin];
+                         });
+    }
+}
+
 std::string MeshSimulator::create(const wp::WaferProgram &program,
                                   std::unique_ptr<MeshSimulator> &out) {
   std::unique_ptr<MeshSimulator> sim(new MeshSimulator());
-  Impl &s = *sim->impl;
-  s.program = program;
-  s.cost.fmacsPerCycle = program.machine().fmacs_per_cycle();
-  s.cost.addsPerCycle = program.machine().adds_per_cycle();
-  s.colors = program.machine().colors();
-  // Simulated SRAM is allocated per PE: refuse what this host cannot hold.
-  int64_t totalWords = 0;
-  for (const wp::Program &prog : program.programs())
-    for (const wp::Buffer &b : prog.buffers())
-      totalWords += prog.width() * (b.offset() / 4 + b.length());
-  if (totalWords > (int64_t(1) << 31))
-    return "the program needs more than 8 GiB of simulated SRAM";
-  for (int p = 0; p < program.programs_size(); ++p) {
-    const wp::Program &prog = program.programs(p);
-    int64_t words = 0;
-    for (const wp::Buffer &b : prog.buffers())
+  Impl &im = *sim->impl;
+  im.program = program;
+  im.rates = {program.machine().fmacs_per_cycle(),
+              program.machine().adds_per_cycle()};
+  for (int pi = 0; pi < program.programs_size(); ++pi) {
+    const wp::Program &p = program.programs(pi);
+    int64_t words = 1;
+    std::vector<int64_t> lengths;
+    for (const wp::Buffer &b : p.buffers()) {
       words = std::max(words, b.offset() / 4 + b.length());
-    s.firstPe.push_back(int(s.pes.size()));
-    for (int64_t c = 0; c < prog.width(); ++c) {
-      PE pe;
-      pe.prog = p;
-      pe.col = c;
-      pe.x = prog.x() + c;
-      pe.y = prog.y();
-      pe.sram.assign(size_t(words), 0u);
-      if (!s.peAt.emplace(xyKey(pe.x, pe.y), int(s.pes.size())).second)
-        return "programs overlap at PE " + pos(pe.x, pe.y);
-      s.pes.push_back(std::move(pe));
+      lengths.push_back(b.length());
     }
-  }
-  s.queues.resize(s.pes.size() * size_t(s.colors));
-  for (const wp::Route &r : program.routes()) {
-    std::vector<RouterEntry> entries;
-    std::vector<int64_t> path(r.path().begin(), r.path().end());
-    if (std::string e = expandRoute(path, r.color(), entries); !e.empty())
-      return "route '" + r.name() + "': " + e;
-    if (std::string e = s.addEntries(entries, "route '" + r.name() + "'");
-        !e.empty())
-      return e;
-  }
-  for (const wp::Chain &c : program.chains()) {
-    const wp::Program &prog = program.programs(c.program());
-    std::vector<RouterEntry> entries;
-    expandChain(prog.x(), prog.y(), prog.width(), c.color0(), c.color1(),
-                entries);
-    if (std::string e = s.addEntries(entries, "chain '" + c.name() + "'");
-        !e.empty())
-      return e;
-  }
-  // Parameter tiles: dim 0 in equal blocks over the program's PEs.
-  for (const wp::Binding &b : program.params()) {
-    const wp::Program &prog = program.programs(b.program());
-    int64_t per = b.init_size() / prog.width();
-    for (int64_t c = 0; c < prog.width(); ++c) {
-      PE &pe = s.pes[size_t(s.firstPe[b.program()] + c)];
-      float *dst = s.f32(pe, b.buffer());
-      std::copy(b.init().begin() + c * per, b.init().begin() + (c + 1) * per,
-                dst);
+    im.maxSram = std::max(im.maxSram, 4 * words);
+    im.lengths.push_back(lengths);
+    std::vector<isa::Instr> code;
+    for (const wp::Instr &m : p.instrs()) {
+      isa::Instr in;
+      in.op = isa::lookupInstr(m.op());
+      in.fn = m.fn().empty() ? -1 : int(*isa::lookupFn(m.fn()));
+      in.buffers.assign(m.buffers().begin(), m.buffers().end());
+      in.ints.assign(m.ints().begin(), m.ints().end());
+      in.floats.assign(m.floats().begin(), m.floats().end());
+      code.push_back(std::move(in));
     }
+    im.code.push_back(std::move(code));
+    im.firstPe.push_back(int(im.pes.size()));
+    if (p.width() * p.height() > (int64_t(1) << 22))
+      return "program '" + p.name() + "' spans " +
+             std::to_string(p.width() * p.height()) +
+             " PEs, more than the simulator runs; compile for a smaller mesh";
+    for (int64_t py = 0; py < p.height(); ++py)
+      for (int64_t px = 0; px < p.width(); ++px) {
+        PE pe;
+        pe.prog = pi;
+        pe.px = px;
+        pe.py = py;
+        pe.x = p.x() + px;
+        pe.y = p.y() + py;
+        pe.sram.assign(size_t(words), 0.0f);
+        for (const wp::Buffer &b : p.buffers())
+          pe.buffers.push_back(pe.sram.data() + b.offset() / 4);
+        im.pes.push_back(std::move(pe));
+      }
   }
+  // Buffers moved with the PEs: re-point them.
+  for (PE &pe : im.pes) {
+    const wp::Program &p = program.programs(pe.prog);
+    for (int b = 0; b < p.buffers_size(); ++b)
+      pe.buffers[b] = pe.sram.data() + p.buffers(b).offset() / 4;
+  }
+  for (const wp::Transfer &t : program.transfers()) {
+    TransferPlan plan;
+    if (std::string e = im.plan(t, plan); !e.empty())
+      return "transfer '" + t.name() + "': " + e;
+    im.plans.push_back(std::move(plan));
+  }
+  for (auto *list : {&program.params(), &program.state(), &program.constants()})
+    for (const wp::Binding &b : *list)
+      if (b.init_size())
+        im.writeTensor(b, std::vector<float>(b.init().begin(), b.init().end()));
   out = std::move(sim);
   return "";
 }
 
 std::string MeshSimulator::setInput(const std::string &name,
                                     const HostTensor &value) {
-  Impl &s = *impl;
-  for (const wp::Binding &b : s.program.inputs()) {
+  for (const wp::Binding &b : impl->program.inputs()) {
     if (b.name() != name)
       continue;
     std::vector<int64_t> shape(b.type().shape().begin(),
                                b.type().shape().end());
-    if (value.shape != shape || value.isInt != b.type().is_int())
-      return "input '" + name + "' has the wrong shape or element type";
-    const wp::Program &prog = s.program.programs(b.program());
-    for (int64_t c = 0; c < prog.width(); ++c) {
-      PE &pe = s.pes[size_t(s.firstPe[b.program()] + c)];
-      if (value.isInt) {
-        int32_t *dst = s.i32(pe, b.buffer());
-        for (size_t e = 0; e < value.i.size(); ++e) {
-          if (value.i[e] < INT32_MIN || value.i[e] > INT32_MAX)
-            return "input '" + name + "' holds " + std::to_string(value.i[e]) +
-                   ", which does not fit a 32-bit PE word";
-          dst[e] = int32_t(value.i[e]);
-        }
-      } else {
-        std::copy(value.f.begin(), value.f.end(), s.f32(pe, b.buffer()));
+    if (value.shape != shape)
+      return "input '" + name + "' must be " +
+             HostTensor::floats(shape).shapeString() + ", got " +
+             value.shapeString();
+    std::vector<float> values;
+    if (value.isInt) {
+      // Integers live on PEs as exact f32 values.
+      for (int64_t v : value.i) {
+        if (v < -(int64_t(1) << 24) || v > (int64_t(1) << 24))
+          return "input '" + name + "' holds " + std::to_string(v) +
+                 ", beyond the integers a PE holds exactly (|v| <= 2^24)";
+        values.push_back(float(v));
       }
+    } else {
+      values.assign(value.f.begin(), value.f.end());
     }
+    impl->writeTensor(b, values);
     return "";
   }
-  return "the program has no input named '" + name + "'";
+  return "the program has no input '" + name + "'";
 }
 
-std::string MeshSimulator::runStep(StepStats &stats) {
-  Impl &s = *impl;
-  uint64_t start = 0;
-  for (const PE &pe : s.pes)
-    start = std::max(start, pe.clock);
-  uint64_t wavelets0 = s.wavelets;
-  for (PE &pe : s.pes) {
-    pe.pc = 0;
-    pe.done = false;
-    pe.clock = start; // a step starts when the host starts it
-  }
-  size_t remaining = s.pes.size();
-  while (remaining > 0) {
-    bool progress = false;
-    for (PE &pe : s.pes) {
-      if (pe.done)
-        continue;
-      const wp::Program &prog = s.program.programs(pe.prog);
-      while (pe.pc < prog.instrs_size()) {
-        bool blocked = false;
-        uint64_t before = pe.clock;
-        if (std::string e = s.execute(pe, prog.instrs(pe.pc), blocked);
-            !e.empty())
-          return e;
-        if (blocked)
-          break;
-        if (s.tracing && pe.clock > before)
-          s.trace.push_back({int64_t(&pe - s.pes.data()), pe.pc, before,
-                             pe.clock});
-        ++pe.pc;
-        progress = true;
-      }
-      if (pe.pc == prog.instrs_size()) {
-        pe.done = true;
-        --remaining;
-        progress = true;
-      }
-    }
-    if (!progress) {
-      std::string msg = "deadlock: no PE can run;";
-      int shown = 0;
-      for (size_t i = 0; i < s.pes.size(); ++i) {
-        const PE &pe = s.pes[i];
-        if (pe.done)
-          continue;
-        if (shown++ == 8) {
-          msg += "\n  ... and " + std::to_string(remaining - 8) + " more";
-          break;
+std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
+                                         StepStats &stats,
+                                         std::deque<int> &ready) {
+  PE &pe = pes[peIdx];
+  const std::vector<isa::Instr> &prog = code[pe.prog];
+  const std::vector<isa::InstrDef> &set = isa::instructionSet();
+  static const int kSend = isa::lookupInstr("send");
+  blocked = false;
+  isa::PeState st;
+  st.px = pe.px;
+  st.py = pe.py;
+  st.buffers = pe.buffers;
+  st.lengths = lengths[pe.prog].data();
+  while (pe.pc < int(prog.size())) {
+    const isa::Instr &in = prog[pe.pc];
+    uint64_t start = pe.clock;
+    if (!set[in.op].fabric) {
+      isa::Work w;
+      if (std::string e = set[in.op].exec(in, st, rates, w); !e.empty())
+        return name(pe) + ", instruction " + std::to_string(pe.pc) + " (" +
+               set[in.op].name + "): " + e;
+      pe.clock += w.cycles;
+      stats.flops += w.flops;
+    } else if (in.op == kSend) {
+      TransferPlan &plan = plans[in.ints[0]];
+      auto it = plan.bySrc.find(peIdx);
+      if (it != plan.bySrc.end())
+        for (int pi : it->second) {
+          Piece &p = plan.pieces[pi];
+          const float *base = pe.buffers[in.buffers[0]];
+          p.data.resize(p.srcOff.size());
+          for (size_t e = 0; e < p.srcOff.size(); ++e)
+            p.data[e] = base[p.srcOff[e]];
+          uint64_t len = p.data.size();
+          // One wavelet a cycle leaves the ramp; the first needs `hops`
+          // cycles to arrive, the rest stream behind it.
+          pe.clock += len;
+          p.arrival = pe.clock + uint64_t(p.hops);
+          p.ready = true;
+          stats.wavelets += len * uint64_t(p.hops);
+          PE &dst = pes[p.dst];
+          if (!dst.queued && p.dst != peIdx) {
+            dst.queued = true;
+            ready.push_back(p.dst);
+          }
         }
-        const wp::Instr &in = s.program.programs(pe.prog).instrs(pe.pc);
-        int64_t color = in.colors(int(pe.col % in.colors_size()));
-        msg += "\n  " + s.name(pe) + " waits on color " +
-               std::to_string(color) + " at instruction " +
-               std::to_string(pe.pc) + "; " + s.senderOf(int(i), color);
+    } else { // recv
+      TransferPlan &plan = plans[in.ints[0]];
+      const wp::Transfer &t = program.transfers(in.ints[0]);
+      auto it = plan.byDst.find(peIdx);
+      if (it != plan.byDst.end()) {
+        for (int pi : it->second)
+          if (!plan.pieces[pi].ready) {
+            blocked = true;
+            return "";
+          }
+        float *base = pe.buffers[in.buffers[0]];
+        uint64_t inbound = 0, last = pe.clock;
+        if (t.combine() != 0) {
+          float init = t.combine() == 1
+                           ? 0.0f
+                           : -std::numeric_limits<float>::infinity();
+          for (int pi : it->second)
+            for (int32_t off : plan.pieces[pi].dstOff)
+              base[off] = init;
+        }
+        for (int pi : it->second) {
+          Piece &p = plan.pieces[pi];
+          if (t.combine() == 0)
+            for (size_t e = 0; e < p.data.size(); ++e)
+              base[p.dstOff[e]] = p.data[e];
+          else if (t.combine() == 1)
+            for (size_t e = 0; e < p.data.size(); ++e)
+              base[p.dstOff[e]] += p.data[e];
+          else
+            for (size_t e = 0; e < p.data.size(); ++e) {
+              float &d = base[p.dstOff[e]];
+              float v = p.data[e];
+              d = (std::isnan(d) || std::isnan(v))
+                      ? std::numeric_limits<float>::quiet_NaN()
+                      : std::max(d, v);
+            }
+          if (t.combine() != 0)
+            stats.flops += p.data.size();
+          if (p.src != peIdx)
+            inbound += p.data.size();
+          last = std::max(last, p.arrival);
+          p.ready = false;
+        }
+        // The receiving ramp also takes one wavelet a cycle.
+        pe.clock = std::max(last, pe.clock + inbound);
       }
-      return msg;
     }
+    if (tracing && pe.clock > start)
+      trace.push_back({peIdx, pe.pc, start, pe.clock});
+    ++pe.pc;
   }
-  for (size_t i = 0; i < s.queues.size(); ++i)
-    if (!s.queues[i].empty())
-      return "the step ended with data nobody received: " +
-             s.name(s.pes[i / size_t(s.colors)]) + " on color " +
-             std::to_string(i % size_t(s.colors));
-  uint64_t end = start;
-  for (const PE &pe : s.pes)
-    end = std::max(end, pe.clock);
-  stats.cycles = end - start;
-  stats.wavelets = s.wavelets - wavelets0;
+  pe.done = true;
   return "";
 }
 
-HostTensor MeshSimulator::readOutput(const wp::Binding &b) const {
-  const Impl &s = *impl;
-  const wp::Program &prog = s.program.programs(b.program());
-  const PE &pe = s.pes[size_t(s.firstPe[b.program()] + prog.width() - 1)];
+std::string MeshSimulator::runStep(StepStats &stats) {
+  Impl &im = *impl;
+  stats = StepStats();
+  std::deque<int> ready;
+  for (size_t i = 0; i < im.pes.size(); ++i) {
+    PE &pe = im.pes[i];
+    pe.pc = 0;
+    pe.done = false;
+    pe.clock = 0;
+    pe.queued = true;
+    ready.push_back(int(i));
+  }
+  while (!ready.empty()) {
+    int i = ready.front();
+    ready.pop_front();
+    im.pes[i].queued = false;
+    bool blocked;
+    if (std::string e = im.execute(i, blocked, stats, ready); !e.empty())
+      return e;
+  }
+  std::string waiting;
+  int stuck = 0;
+  for (const PE &pe : im.pes) {
+    stats.cycles = std::max(stats.cycles, pe.clock);
+    if (pe.done)
+      continue;
+    if (++stuck <= 3) {
+      const isa::Instr &in = im.code[pe.prog][pe.pc];
+      const wp::Transfer &t = im.program.transfers(in.ints[0]);
+      const TransferPlan &plan = im.plans[in.ints[0]];
+      std::string from;
+      for (int pi : plan.byDst.at(int(&pe - im.pes.data())))
+        if (!plan.pieces[pi].ready) {
+          const PE &s = im.pes[plan.pieces[pi].src];
+          from = im.name(s) + (s.done ? " (finished without sending)"
+                                      : " (itself blocked)");
+          break;
+        }
+      waiting += "\n  " + im.name(pe) + " waits in recv of transfer '" +
+                 t.name() + "' (color " + std::to_string(t.color()) +
+                 ") for " + from;
+    }
+  }
+  if (stuck)
+    return "deadlock: " + std::to_string(stuck) + " PEs wait" + waiting;
+  im.cycles += stats.cycles;
+  im.wavelets += stats.wavelets;
+  im.flops += stats.flops;
+  return "";
+}
+
+HostTensor MeshSimulator::read(const wp::Binding &b) const {
+  Layout l = toLayout(b.layout());
   std::vector<int64_t> shape(b.type().shape().begin(), b.type().shape().end());
-  const wp::Buffer &buf = prog.buffers(b.buffer());
-  const uint32_t *words = pe.sram.data() + buf.offset() / 4;
   HostTensor t = b.type().is_int() ? HostTensor::ints(shape)
                                    : HostTensor::floats(shape);
-  for (int64_t e = 0; e < t.numElements(); ++e) {
-    if (t.isInt)
-      t.i[e] = int32_t(words[e]);
-    else
-      std::memcpy(&t.f[e], &words[e], 4);
-  }
+  std::vector<int64_t> strides = rowMajorStrides(l.shape);
+  const wp::Program &p = impl->program.programs(b.program());
+  // Replicas hold the same values: read the first along each axis.
+  int64_t wx = l.x.kind == AxisSplit::Split ? std::min(l.x.count, p.width()) : 1;
+  int64_t hy = l.y.kind == AxisSplit::Split ? std::min(l.y.count, p.height()) : 1;
+  for (int64_t py = 0; py < hy; ++py)
+    for (int64_t px = 0; px < wx; ++px) {
+      const PE &pe = impl->pes[impl->peAt(b.program(), px, py)];
+      const float *base = pe.buffers[b.buffer()];
+      forEachTileElement(l, px, py,
+                         [&](const std::vector<int64_t> &g, int64_t off) {
+                           int64_t lin = 0;
+                           for (size_t d = 0; d < g.size(); ++d)
+                             lin += g[d] * strides[d];
+                           if (t.isInt)
+                             t.i[lin] = int64_t(base[off]);
+                           else
+                             t.f[lin] = base[off];
+                         });
+    }
   return t;
 }
 
-HostTensor MeshSimulator::readParam(const wp::Binding &b) const {
-  const Impl &s = *impl;
-  const wp::Program &prog = s.program.programs(b.program());
-  std::vector<int64_t> shape(b.type().shape().begin(), b.type().shape().end());
-  HostTensor t = HostTensor::floats(shape);
-  int64_t per = t.numElements() / prog.width();
-  const wp::Buffer &buf = prog.buffers(b.buffer());
-  for (int64_t c = 0; c < prog.width(); ++c) {
-    const PE &pe = s.pes[size_t(s.firstPe[b.program()] + c)];
-    std::memcpy(t.f.data() + c * per, pe.sram.data() + buf.offset() / 4,
-                size_t(per) * 4);
-  }
-  return t;
+const wp::WaferProgram &MeshSimulator::program() const {
+  return impl->program;
 }
-
-const wp::WaferProgram &MeshSimulator::program() const { return impl->program; }
-
-uint64_t MeshSimulator::totalCycles() const {
-  uint64_t t = 0;
-  for (const PE &pe : impl->pes)
-    t = std::max(t, pe.clock);
-  return t;
-}
-
+uint64_t MeshSimulator::totalCycles() const { return impl->cycles; }
 uint64_t MeshSimulator::totalWavelets() const { return impl->wavelets; }
-
-int64_t MeshSimulator::maxPeSramBytes() const {
-  int64_t m = 0;
-  for (const wp::Program &p : impl->program.programs())
-    for (const wp::Buffer &b : p.buffers())
-      m = std::max(m, b.offset() + 4 * b.length());
-  return m;
-}
-
+uint64_t MeshSimulator::totalFlops() const { return impl->flops; }
+int64_t MeshSimulator::maxPeSramBytes() const { return impl->maxSram; }
 int64_t MeshSimulator::numPes() const { return int64_t(impl->pes.size()); }
-
 void MeshSimulator::enableTrace() { impl->tracing = true; }
-
 const std::vector<TraceEvent> &MeshSimulator::trace() const {
   return impl->trace;
 }
-
 MeshSimulator::PeInfo MeshSimulator::peInfo(int64_t pe) const {
   const PE &p = impl->pes[size_t(pe)];
-  return {p.prog, p.col, p.x, p.y};
+  return {p.prog, p.px, p.py, p.x, p.y};
 }
 
 } // namespace wsert::sim

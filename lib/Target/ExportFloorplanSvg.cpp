@@ -2,9 +2,8 @@
 //
 // `wse-translate --export-floorplan-svg program.mlir -o floorplan.svg` draws
 // the used corner of the mesh from a pe-level module: each region as a
-// labelled rectangle (name, grid, SRAM per PE), each stream route as a
-// polyline in its color's hue with the color id, each chain as arrows
-// between neighbours. Cost grows with regions and routes, not the mesh.
+// labelled rectangle (name, grid, SRAM per PE) and the transfers each color
+// carries. Cost grows with regions and transfers, not the mesh.
 //
 //===----------------------------------------------------------------------===//
 #include "wse/Target/WaferProgram.h"
@@ -15,6 +14,8 @@
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "wse/WseDialect.h"
 #include "llvm/Support/Format.h"
+
+#include <map>
 
 using namespace mlir;
 
@@ -36,11 +37,6 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
     maxX = std::max(maxX, p.getAt()[0] + p.getSize()[0]);
     maxY = std::max(maxY, p.getAt()[1] + p.getSize()[1]);
   }
-  for (auto r : module.getOps<pe::RouteOp>())
-    for (size_t i = 0; i + 1 < r.getPath().size(); i += 2) {
-      maxX = std::max(maxX, r.getPath()[i] + 1);
-      maxY = std::max(maxY, r.getPath()[i + 1] + 1);
-    }
   if (maxX == 0)
     return module.emitError("no pe.program to draw: run wse-lower-to-pe");
   int64_t w = std::min<int64_t>(maxX + 1, machine.getWidth());
@@ -94,36 +90,17 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
        << "\" font-size=\"11\">" << p.getSymName() << " " << p.getSize()[0]
        << "x" << p.getSize()[1] << ", " << bytes / 1024 << " KiB</text></g>\n";
   }
-  // Chains: an arrow between each pair of neighbours.
-  for (auto c : module.getOps<pe::ChainOp>()) {
-    auto p = SymbolTable::lookupNearestSymbolFrom<pe::ProgramOp>(
-        c, c.getProgramAttr());
-    if (!p)
-      continue;
-    for (int64_t i = 0; i + 1 < p.getSize()[0]; ++i) {
-      auto y = Y(double(p.getAt()[1]) + 0.3);
-      os << "<line x1=\"" << X(double(p.getAt()[0] + i) + 0.6) << "\" y1=\""
-         << y << "\" x2=\"" << X(double(p.getAt()[0] + i) + 1.4) << "\" y2=\""
-         << y << "\" stroke=\"" << hue(c.getColors()[i % 2])
-         << "\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"><title>chain @"
-         << c.getSymName() << " colors " << c.getColors()[0] << ", "
-         << c.getColors()[1] << "</title></line>\n";
-    }
-  }
-  // Routes, offset a little by color so parallel routes stay visible.
-  for (auto r : module.getOps<pe::RouteOp>()) {
-    double off = 0.5 + (double(r.getColor() % 5) - 2) * 0.08;
-    os << "<polyline fill=\"none\" stroke=\"" << hue(r.getColor())
-       << "\" stroke-width=\"2\" marker-end=\"url(#arrow)\" points=\"";
-    for (size_t i = 0; i + 1 < r.getPath().size(); i += 2)
-      os << X(double(r.getPath()[i]) + off) << ","
-         << Y(double(r.getPath()[i + 1]) + off) << " ";
-    os << "\"><title>@" << r.getSymName() << " on color " << r.getColor()
-       << "</title></polyline>\n";
-    os << "<text x=\"" << X(double(r.getPath()[0]) + off + 3 / cell)
-       << "\" y=\"" << Y(double(r.getPath()[1]) + off - 3 / cell) << "\" font-size=\"9\" fill=\""
-       << hue(r.getColor()) << "\">c" << r.getColor() << "</text>\n";
-  }
+  // Transfers, by color: how many each color carries per step.
+  std::map<int64_t, int64_t> perColor;
+  for (auto t : module.getOps<pe::TransferOp>())
+    perColor[t.getColor()]++;
+  double ty = top + double(h) * cell + 18;
+  os << "<text x=\"" << N(left) << "\" y=\"" << N(ty)
+     << "\" font-size=\"11\">transfers per step by color:";
+  for (auto [color, n] : perColor)
+    os << " <tspan fill=\"" << hue(color) << "\">c" << color << " " << n
+       << "</tspan>";
+  os << "</text>\n";
   os << "</svg>\n";
   return success();
 }
@@ -133,7 +110,7 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
 void mlir::wse::registerFloorplanSvgExport() {
   TranslateFromMLIRRegistration(
       "export-floorplan-svg",
-      "Draw the placed regions, routes and chains of pe programs as SVG",
+      "Draw the placed regions and transfer colors of pe programs as SVG",
       [](ModuleOp m, llvm::raw_ostream &os) { return drawFloorplan(m, os); },
       [](DialectRegistry &registry) {
         registry.insert<mlir::wse::WseDialect, fabric::FabricDialect,

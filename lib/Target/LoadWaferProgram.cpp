@@ -6,12 +6,14 @@
 //
 //===----------------------------------------------------------------------===//
 #include "WaferProgram.pb.h"
-#include "wse/Support/Routing.h"
+#include "wse/Support/Layout.h"
+#include "wse/Support/PeIsa.h"
 #include "wse/Target/WaferProgram.h"
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -25,145 +27,166 @@ std::string where(const wp::Program &p, int i) {
   return "program '" + p.name() + "' instruction " + std::to_string(i);
 }
 
-/// Operand counts per opcode: buffers, ints, colors (-1: one or two).
-struct Arity {
-  int buffers, ints, colors;
-};
+constexpr int64_t kMaxElements = int64_t(1) << 31;
 
-Arity arityOf(wp::Instr::Op op) {
-  switch (op) {
-  case wp::Instr::SEND:
-  case wp::Instr::RECV:
-  case wp::Instr::RECV_ADD: return {1, 0, -1};
-  case wp::Instr::FILL: return {1, 0, 0};
-  case wp::Instr::MATMUL: return {3, 3, 0};
-  case wp::Instr::COPY2D: return {2, 8, 0};
-  case wp::Instr::BIAS_ADD: return {2, 2, 0};
-  case wp::Instr::RELU: return {2, 1, 0};
-  case wp::Instr::RELU_GRAD: return {3, 1, 0};
-  case wp::Instr::COL_SUM: return {2, 2, 0};
-  case wp::Instr::SGD: return {2, 1, 0};
-  case wp::Instr::SOFTMAX_CE: return {4, 2, 0};
-  case wp::Instr::ADD_CONST: return {1, 0, 0};
-  case wp::Instr::SGD_MOMENTUM: return {3, 1, 0};
-  case wp::Instr::ADAMW: return {5, 1, 0};
-  default: return {-1, -1, -1};
+/// A layout message as the shared struct.
+Layout toLayout(const wp::Layout &l) {
+  Layout out;
+  out.shape.assign(l.shape().begin(), l.shape().end());
+  for (int a = 0; a < 2; ++a) {
+    const wp::Axis &m = a == 0 ? l.x() : l.y();
+    AxisSplit &s = out.axis(a);
+    s.kind = AxisSplit::Kind(m.kind());
+    s.dim = m.dim();
+    s.block = m.block();
+    s.count = m.count();
   }
+  return out;
 }
 
-bool positive(int64_t v) { return v > 0 && v < (int64_t(1) << 31); }
+/// Checks a layout against a program's grid and a buffer's length.
+std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
+                        int program, int buffer, const std::string &what) {
+  if (program < 0 || program >= w.programs_size())
+    return what + ": program index out of range";
+  const wp::Program &p = w.programs(program);
+  if (buffer < 0 || buffer >= p.buffers_size())
+    return what + ": buffer index out of range";
+  if (m.shape_size() > 8)
+    return what + ": rank above 8";
+  int64_t n = 1;
+  for (int64_t d : m.shape()) {
+    if (d < 0 || d > kMaxElements)
+      return what + ": bad shape";
+    n *= d;
+    if (n > kMaxElements)
+      return what + ": too large";
+  }
+  for (const wp::Axis *a : {&m.x(), &m.y()})
+    if (a->kind() < 0 || a->kind() > 2 || a->block() < 1 ||
+        a->block() > kMaxElements)
+      return what + ": bad layout axis";
+  Layout l = toLayout(m);
+  if (std::string e = l.check(p.width(), p.height()); !e.empty())
+    return what + ": " + e;
+  if (l.tileElements() > p.buffers(buffer).length())
+    return what + ": its tile of " + std::to_string(l.tileElements()) +
+           " elements does not fit buffer '" + p.buffers(buffer).name() + "'";
+  return "";
+}
 
-std::string checkInstr(const wp::Program &p, int idx, int64_t colors) {
-  const wp::Instr &in = p.instrs(idx);
-  Arity a = arityOf(in.op());
-  if (a.buffers < 0)
-    return where(p, idx) + ": unknown opcode " + std::to_string(in.op());
-  if (in.buffers_size() != a.buffers || in.ints_size() != a.ints ||
-      (a.colors == 0 ? in.colors_size() != 0
-                     : (in.colors_size() < 1 || in.colors_size() > 2)))
-    return where(p, idx) + ": wrong number of operands";
-  if (in.when() < wp::ALL || in.when() > wp::NOT_LAST)
-    return where(p, idx) + ": bad 'when'";
-  for (int b : in.buffers())
+std::string checkInstrMsg(const wp::WaferProgram &w, const wp::Program &p,
+                          int idx) {
+  const wp::Instr &m = p.instrs(idx);
+  isa::Instr in;
+  in.op = isa::lookupInstr(m.op());
+  if (in.op < 0)
+    return where(p, idx) + ": unknown instruction '" + m.op() + "'";
+  if (!m.fn().empty()) {
+    std::optional<isa::Fn> fn = isa::lookupFn(m.fn());
+    if (!fn)
+      return where(p, idx) + ": unknown function '" + m.fn() + "'";
+    in.fn = int(*fn);
+  }
+  std::vector<int64_t> lengths;
+  for (int b : m.buffers()) {
     if (b < 0 || b >= p.buffers_size())
       return where(p, idx) + ": buffer index " + std::to_string(b) +
              " out of range";
-  for (int64_t c : in.colors())
-    if (c < 0 || c >= colors)
-      return where(p, idx) + ": color " + std::to_string(c) + " out of range";
-  auto len = [&](int k) { return p.buffers(in.buffers(k)).length(); };
-  auto isInt = [&](int k) { return p.buffers(in.buffers(k)).is_int(); };
-  auto need = [&](int k, int64_t n) { return n <= len(k); };
-  for (int64_t v : in.ints())
-    if (v < 0 || v >= (int64_t(1) << 31))
-      return where(p, idx) + ": integer operand out of range";
-  const auto &I = in.ints();
-  bool ok = true;
-  switch (in.op()) {
-  case wp::Instr::MATMUL:
-    ok = positive(I[0]) && positive(I[1]) && positive(I[2]) &&
-         need(0, I[0] * I[1]) && need(1, I[0] * I[2]) && need(2, I[2] * I[1]);
-    break;
-  case wp::Instr::COPY2D: {
-    int64_t w = p.width() - 1;
-    ok = positive(I[0]) && positive(I[1]) && I[1] <= I[2] && I[1] <= I[5] &&
-         need(1, I[3] + w * I[4] + (I[0] - 1) * I[2] + I[1]) &&
-         need(0, I[6] + w * I[7] + (I[0] - 1) * I[5] + I[1]);
-    break;
+    in.buffers.push_back(b);
+    lengths.push_back(p.buffers(b).length());
   }
-  case wp::Instr::BIAS_ADD:
-  case wp::Instr::COL_SUM:
-    ok = positive(I[0]) && positive(I[1]) &&
-         need(in.op() == wp::Instr::BIAS_ADD ? 0 : 1, I[0] * I[1]) &&
-         need(in.op() == wp::Instr::BIAS_ADD ? 1 : 0, I[1]);
-    break;
-  case wp::Instr::RELU:
-  case wp::Instr::SGD:
-    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]);
-    break;
-  case wp::Instr::RELU_GRAD:
-    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]);
-    break;
-  case wp::Instr::SGD_MOMENTUM:
-    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]) &&
-         in.floats_size() == 2;
-    break;
-  case wp::Instr::ADAMW:
-    ok = positive(I[0]) && need(0, I[0]) && need(1, I[0]) && need(2, I[0]) &&
-         need(3, I[0]) && need(4, 1) && in.floats_size() == 4;
-    break;
-  case wp::Instr::SOFTMAX_CE:
-    ok = positive(I[0]) && positive(I[1]) && need(0, 1) &&
-         need(1, I[0] * I[1]) && need(2, I[0] * I[1]) && need(3, I[0]) &&
-         isInt(3) && !isInt(0) && !isInt(1) && !isInt(2);
-    break;
-  default:
-    break;
+  in.ints.assign(m.ints().begin(), m.ints().end());
+  in.floats.assign(m.floats().begin(), m.floats().end());
+  if (std::string e = isa::checkInstr(in, lengths); !e.empty())
+    return where(p, idx) + ": " + e;
+  if (isa::instructionSet()[in.op].fabric &&
+      in.ints[0] >= w.transfers_size())
+    return where(p, idx) + ": transfer index out of range";
+  return "";
+}
+
+/// The source index range an affine transfer reads must lie in the source.
+std::string checkTransferMap(const wp::Transfer &t) {
+  int64_t srcRank = t.src().shape_size(), dstRank = t.dst().shape_size();
+  if (t.window_lo_size() != dstRank || t.window_size_size() != dstRank)
+    return "window rank differs from the destination's";
+  int64_t windowElems = 1;
+  for (int64_t k = 0; k < dstRank; ++k) {
+    if (t.window_lo(k) < 0 || t.window_size(k) < 0 ||
+        t.window_lo(k) + t.window_size(k) > t.dst().shape(k))
+      return "window outside the destination";
+    windowElems *= t.window_size(k);
   }
-  if (!ok)
-    return where(p, idx) + ": sizes exceed its buffers";
-  bool floatsOnly = in.op() != wp::Instr::SEND && in.op() != wp::Instr::RECV &&
-                    in.op() != wp::Instr::SOFTMAX_CE;
-  if (floatsOnly)
-    for (int k = 0; k < in.buffers_size(); ++k)
-      if (isInt(k))
-        return where(p, idx) + ": needs float buffers";
+  if (t.map_kind() == 0) {
+    int64_t srcElems = 1;
+    for (int64_t d : t.src().shape())
+      srcElems *= d;
+    if (srcElems != windowElems)
+      return "a reshape moves " + std::to_string(srcElems) + " elements into " +
+             std::to_string(windowElems);
+    return "";
+  }
+  if (t.map_kind() != 1)
+    return "unknown index map";
+  if (t.affine_size() != srcRank * dstRank || t.offset_size() != srcRank)
+    return "affine map of the wrong size";
+  if (windowElems == 0)
+    return "";
+  for (int64_t j = 0; j < srcRank; ++j) {
+    int64_t lo = t.offset(j), hi = t.offset(j);
+    for (int64_t k = 0; k < dstRank; ++k) {
+      int64_t a = t.affine(j * dstRank + k);
+      if (a < -kMaxElements || a > kMaxElements)
+        return "affine coefficient out of range";
+      int64_t reach = a * (t.window_size(k) - 1);
+      (reach < 0 ? lo : hi) += reach;
+    }
+    if (lo < 0 || hi >= t.src().shape(j))
+      return "reads outside the source along dim " + std::to_string(j);
+  }
+  return "";
+}
+
+std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
+  std::string what = "transfer '" + t.name() + "'";
+  if (std::string e =
+          checkLayout(w, t.src(), t.src_program(), t.src_buffer(), what);
+      !e.empty())
+    return e;
+  if (std::string e =
+          checkLayout(w, t.dst(), t.dst_program(), t.dst_buffer(), what);
+      !e.empty())
+    return e;
+  if (toLayout(t.dst()).isPartial())
+    return what + ": a partial destination";
+  if (t.combine() < 0 || t.combine() > 2 ||
+      (t.combine() != 0) != toLayout(t.src()).isPartial())
+    return what + ": combine mode does not match the source's layout";
+  if (t.color() < 0 || t.color() >= w.machine().colors())
+    return what + ": color out of range";
+  if (std::string e = checkTransferMap(t); !e.empty())
+    return what + ": " + e;
   return "";
 }
 
 std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
-                         const char *kind, bool split) {
-  std::string what = std::string(kind) + " '" + b.name() + "'";
-  if (b.program() < 0 || b.program() >= w.programs_size())
-    return what + ": program index out of range";
-  const wp::Program &p = w.programs(b.program());
-  if (b.buffer() < 0 || b.buffer() >= p.buffers_size())
-    return what + ": buffer index out of range";
-  int64_t n = 1;
-  for (int64_t d : b.type().shape()) {
-    if (d < 0 || d > (int64_t(1) << 31))
-      return what + ": bad shape";
-    n *= d;
-    if (n > (int64_t(1) << 31))
-      return what + ": too large";
-  }
-  if (split) {
-    if (b.type().shape_size() < 1 || b.type().shape(0) % p.width())
-      return what + ": dim 0 does not split over " +
-             std::to_string(p.width()) + " PEs";
-    if (b.init_size() != n)
-      return what + ": initial value has " + std::to_string(b.init_size()) +
-             " elements, the type needs " + std::to_string(n);
-    n /= p.width();
-  }
-  if (n > p.buffers(b.buffer()).length())
-    return what + ": does not fit its buffer";
-  if (b.type().is_int() != p.buffers(b.buffer()).is_int())
-    return what + ": element kind differs from its buffer's";
+                         const std::string &kind) {
+  std::string what = kind + " '" + b.name() + "'";
+  if (std::string e = checkLayout(w, b.layout(), b.program(), b.buffer(), what);
+      !e.empty())
+    return e;
+  if (!std::equal(b.type().shape().begin(), b.type().shape().end(),
+                  b.layout().shape().begin(), b.layout().shape().end()))
+    return what + ": type and layout shapes differ";
+  if (toLayout(b.layout()).isPartial())
+    return what + ": partial layout";
+  if (b.init_size() != 0 && b.init_size() != toLayout(b.layout()).numElements())
+    return what + ": initial value has " + std::to_string(b.init_size()) +
+           " elements";
   return "";
 }
 
-/// Keeps protobuf's text parser from printing to stderr; our caller reports.
 class QuietErrors : public google::protobuf::io::ErrorCollector {
 public:
   void AddError(int, int, const std::string &) override {}
@@ -186,42 +209,36 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
     return "bad machine description";
   int64_t dataBytes = m.sram_bytes() - m.reserved_sram_bytes();
   for (const wp::Program &p : w.programs()) {
-    if (p.width() < 1 || p.height() != 1 || p.x() < 0 || p.y() < 0 ||
+    if (p.width() < 1 || p.height() < 1 || p.x() < 0 || p.y() < 0 ||
         p.x() + p.width() > m.width() || p.y() + p.height() > m.height())
       return "program '" + p.name() + "' lies outside the mesh";
     for (const wp::Buffer &b : p.buffers())
       if (b.offset() < 0 || b.offset() % 4 || b.length() < 1 ||
-          b.offset() + 4 * b.length() > dataBytes)
+          b.length() > kMaxElements || b.offset() + 4 * b.length() > dataBytes)
         return "program '" + p.name() + "': buffer '" + b.name() +
-               "' lies outside the PE's SRAM";
+               "' lies outside the PE's " + std::to_string(dataBytes) +
+               " bytes of data SRAM";
     for (int i = 0; i < p.instrs_size(); ++i)
-      if (std::string e = checkInstr(p, i, m.colors()); !e.empty())
+      if (std::string e = checkInstrMsg(w, p, i); !e.empty())
         return e;
   }
-  for (const wp::Route &r : w.routes()) {
-    if (r.color() < 0 || r.color() >= m.colors())
-      return "route '" + r.name() + "': color out of range";
-    for (int i = 0; i < r.path_size(); ++i)
-      if (r.path(i) < 0 || r.path(i) >= (i % 2 ? m.height() : m.width()))
-        return "route '" + r.name() + "': point off the mesh";
-    std::vector<RouterEntry> entries;
-    std::vector<int64_t> path(r.path().begin(), r.path().end());
-    if (std::string e = expandRoute(path, r.color(), entries); !e.empty())
-      return "route '" + r.name() + "': " + e;
-  }
-  for (const wp::Chain &c : w.chains())
-    if (c.program() < 0 || c.program() >= w.programs_size() ||
-        c.color0() < 0 || c.color0() >= m.colors() || c.color1() < 0 ||
-        c.color1() >= m.colors() || c.color0() == c.color1())
-      return "chain '" + c.name() + "': bad program or colors";
+  for (const wp::Transfer &t : w.transfers())
+    if (std::string e = checkTransfer(w, t); !e.empty())
+      return e;
   for (const wp::Binding &b : w.inputs())
-    if (std::string e = checkBinding(w, b, "input", false); !e.empty())
+    if (std::string e = checkBinding(w, b, "input"); !e.empty())
       return e;
   for (const wp::Binding &b : w.outputs())
-    if (std::string e = checkBinding(w, b, "output", false); !e.empty())
+    if (std::string e = checkBinding(w, b, "output"); !e.empty())
       return e;
   for (const wp::Binding &b : w.params())
-    if (std::string e = checkBinding(w, b, "parameter", true); !e.empty())
+    if (std::string e = checkBinding(w, b, "parameter"); !e.empty())
+      return e;
+  for (const wp::Binding &b : w.state())
+    if (std::string e = checkBinding(w, b, "state"); !e.empty())
+      return e;
+  for (const wp::Binding &b : w.constants())
+    if (std::string e = checkBinding(w, b, "constant"); !e.empty())
       return e;
   return "";
 }

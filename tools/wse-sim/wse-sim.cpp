@@ -284,7 +284,7 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
     auto info = sim.peInfo(pe);
     events.push_back(llvm::json::Object{
         {"name", "thread_name"}, {"ph", "M"}, {"pid", info.program},
-        {"tid", info.column},
+        {"tid", info.py * prog.programs(info.program).width() + info.px},
         {"args", llvm::json::Object{
                      {"name", "PE (" + std::to_string(info.x) + ", " +
                                   std::to_string(info.y) + ")"}}}});
@@ -293,10 +293,10 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
     auto info = sim.peInfo(e.pe);
     const auto &in = prog.programs(info.program).instrs(e.instr);
     events.push_back(llvm::json::Object{
-        {"name", ::wsebin::Instr::Op_Name(in.op())},
+        {"name", in.fn().empty() ? in.op() : in.op() + " " + in.fn()},
         {"ph", "X"},
         {"pid", info.program},
-        {"tid", info.column},
+        {"tid", info.py * prog.programs(info.program).width() + info.px},
         {"ts", double(e.start) * usPerCycle},
         {"dur", double(e.end - e.start) * usPerCycle},
         {"args", llvm::json::Object{{"instruction", e.instr},
@@ -332,6 +332,7 @@ int runMesh(InputMap &given) {
   int64_t runs = train ? steps : 1;
 
   Report report;
+  uint64_t flopsPerStep = 0, cyclesLastStep = 0;
   for (int64_t step = 0; step < runs; ++step) {
     for (const auto &b : program.inputs()) {
       auto it = given.find(b.name());
@@ -355,8 +356,10 @@ int runMesh(InputMap &given) {
     std::optional<float> loss;
     for (const auto &b : program.outputs())
       if (b.loss())
-        loss = sim->readOutput(b).f[0];
+        loss = sim->read(b).f[0];
     report.step(step + 1, loss, stats.cycles);
+    flopsPerStep = stats.flops;
+    cyclesLastStep = stats.cycles;
   }
 
   const auto &m = program.machine();
@@ -365,6 +368,11 @@ int runMesh(InputMap &given) {
   report.extra["wavelets"] = int64_t(sim->totalWavelets());
   report.extra["max_pe_sram_bytes"] = sim->maxPeSramBytes();
   report.extra["pes"] = sim->numPes();
+  report.extra["flops_per_step"] = int64_t(flopsPerStep);
+  // The mesh's peak: an FMAC (2 FLOPs) per fmac lane per PE per cycle.
+  double peak = 2.0 * double(m.fmacs_per_cycle()) * double(sim->numPes()) *
+                double(cyclesLastStep);
+  report.extra["utilization"] = peak > 0 ? double(flopsPerStep) / peak : 0.0;
   report.extra["seconds_per_step_estimate"] =
       runs ? double(sim->totalCycles()) / double(runs) /
                  (double(m.clock_mhz()) * 1e6)
@@ -382,26 +390,17 @@ int runMesh(InputMap &given) {
   report.extra["regions"] = std::move(regions);
   if (!dumpParams.empty())
     for (const auto &b : program.params())
-      if (std::string e = writeTensor(dumpParams, b.name(), sim->readParam(b));
+      if (std::string e = writeTensor(dumpParams, b.name(), sim->read(b));
           !e.empty())
         return fail(e);
-  // The results of the train step it was compiled from: the outputs (the
-  // loss), then the updated parameters, in the step's order.
-  if (!dumpOutputs.empty()) {
-    int k = 0;
+  // The results of the train step it was compiled from, in its order: the
+  // loss, then updated parameters and optimizer state.
+  if (!dumpOutputs.empty())
     for (int i = 0; i < program.outputs_size(); ++i)
-      if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(k++),
-                                      sim->readOutput(program.outputs(i)));
+      if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(i),
+                                      sim->read(program.outputs(i)));
           !e.empty())
         return fail(e);
-    if (train)
-      for (const auto &b : program.params())
-        if (std::string e = writeTensor(dumpOutputs,
-                                        "output_" + std::to_string(k++),
-                                        sim->readParam(b));
-            !e.empty())
-          return fail(e);
-  }
   if (!traceFile.empty())
     if (std::string e = writeTrace(*sim); !e.empty())
       return fail(e);

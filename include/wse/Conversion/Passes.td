@@ -6,13 +6,17 @@ include "mlir/Pass/PassBase.td"
 def Partition : Pass<"wse-partition", "mlir::ModuleOp"> {
   let summary = "Map a train step onto kernels tiled over PE grids (wse -> fabric)";
   let description = [{
-    Groups the ops of `@train_step` into kernels of the kernel library,
-    sizes each kernel's PE grid so its per-PE SRAM fits the machine, and
-    replaces the function with a `fabric.graph` of regions, streams,
-    reduction chains, host inputs, outputs and stationary parameters.
-    Linear layers are weight-stationary: forward, both backward products
-    and the update of a layer's weight and bias run in its region.
-    Sets the module's `fabric.machine` from `machine` and `mesh`.
+    Maps every op of `@train_step`, in program order, onto a region of PEs
+    (the whole mesh): each op becomes a kernel over an iteration box whose
+    dims are split over the region's x and y axes as a cost (local work,
+    operand relayouts, partial sums, SRAM) prefers, or a data movement.
+    Values become `fabric.tensor`s with explicit 2-D layouts; layout
+    changes, shape ops, partial-sum reductions and the write-back of
+    updated parameters are `fabric.transfer`s. An op or attribute the mesh
+    cannot honour is an error naming it; so is an op whose operand tiles
+    cannot fit a PE's SRAM under any split. Run wse-decompose-attention and
+    wse-decompose-for-mesh first. Sets the module's `fabric.machine` from
+    `machine` and `mesh`.
   }];
   let options = [
     Option<"machine", "machine", "std::string", "\"wse2\"",
@@ -27,9 +31,8 @@ def Place : Pass<"wse-place", "mlir::ModuleOp"> {
   let summary = "Floorplan fabric regions on the mesh";
   let description = [{
     Gives every `fabric.region` an origin (`at [x, y]`): regions go in
-    dataflow order along shelves from the north-west corner, one free
-    column between neighbours, so streams between consecutive kernels are
-    short. Fails, naming the region, if the mesh is too small.
+    order along shelves from the north-west corner, `gap` free columns
+    between neighbours. Fails, naming the region, if the mesh is too small.
   }];
   let options = [
     Option<"gap", "gap", "int64_t", "1", "Free PE columns between regions">,
@@ -37,23 +40,24 @@ def Place : Pass<"wse-place", "mlir::ModuleOp"> {
 }
 
 def Route : Pass<"wse-route", "mlir::ModuleOp"> {
-  let summary = "Route streams over the mesh and assign colors";
+  let summary = "Assign colors to transfers";
   let description = [{
-    Gives each `fabric.stream` a dimension-ordered path (along y to the
-    receiving row, then along x across the receiving span) and each
-    `fabric.chain` its two alternating colors. Colors are assigned greedily
-    so that no router carries two routes on one color; fails, naming the
-    stream and the router, when the machine runs out of colors.
+    Transfers move over dimension-ordered paths between the PEs their
+    layouts pair up (the simulator charges each piece its hops); they run
+    one after another on a region, and consecutive transfers take
+    different colors, round robin over the machine's colors.
   }];
 }
 
 def LowerToPe : Pass<"wse-lower-to-pe", "mlir::ModuleOp"> {
   let summary = "Emit one SPMD pe.program per placed region (fabric -> pe)";
   let description = [{
-    Asks the kernel library for each region's buffers and instruction
-    sequence, assigns SRAM offsets, and turns streams and chains into
-    router configuration (`pe.route`, `pe.chain`) and host bindings into
-    `pe.input`, `pe.output` and `pe.param`.
+    Gives every fabric tensor a buffer (its tile) in each PE's SRAM,
+    reusing space between tensors whose lifetimes do not overlap, and
+    fails with the bytes needed when they do not fit. Each kernel becomes a
+    pe instruction over its tiles (a `fill` first where it accumulates);
+    each transfer a `pe.transfer` with a `send` and a `recv`; host data
+    `pe.bind`s.
   }];
   let dependentDialects = ["mlir::pe::PeDialect"];
 }

@@ -13,7 +13,7 @@ class WaferProgram;
 namespace mlir::wse {
 
 /// Current format version written into every .wsebin.
-constexpr unsigned kWaferProgramVersion = 1;
+constexpr unsigned kWaferProgramVersion = 2;
 
 /// Translates a pe-level module (after wse-lower-to-pe) into the message.
 LogicalResult exportWaferProgram(ModuleOp module,

@@ -71,6 +71,20 @@ def DecomposeAttention : Pass<"wse-decompose-attention", "mlir::ModuleOp"> {
   }];
 }
 
+def DecomposeForMesh : Pass<"wse-decompose-for-mesh", "mlir::ModuleOp"> {
+  let summary = "Rewrite composite ops into the primitives the mesh maps";
+  let description = [{
+    softmax, log_softmax, layer_norm, rms_norm, softmax_cross_entropy (and
+    its gradient), nll_loss (and its gradient), mse and reduce_mean become
+    reductions and elementwise ops; a matmul's alpha, beta and bias become
+    a pure contraction followed by elementwise ops; gathers and
+    scatter_adds of embedding rows become row operations on a 2-D table
+    with 1-D indices, reshaped around. The result runs on the reference
+    interpreter too, so the decomposition is checked at the graph level.
+    Run `wse-decompose-attention` first for wse.attention and wse.rope.
+  }];
+}
+
 def RaiseAttention : Pass<"wse-raise-attention", "mlir::ModuleOp"> {
   let summary = "Raise the attention pattern of exported models into wse.attention";
   let description = [{

@@ -1,0 +1,157 @@
+//===- PeIsa.h - the pe instruction set, one definition each ----*- C++ -*-===//
+//
+// Every pe instruction is defined once, in lib/Support/PeIsa.cpp: its name,
+// its buffer operands, the checks its integer and float fields must pass,
+// its semantics on one PE's SRAM and its cost in cycles and FLOPs. The pe
+// dialect verifier, the .wsebin exporter and loader, and the simulator all
+// read this table; adding an instruction is adding one entry.
+//
+// Instructions work on memory views in the spirit of the CS SDK's DSDs: a
+// view is a buffer plus a stride per dim of the instruction's iteration box.
+// The box's extent along a dim may depend on the PE's position: a dim split
+// over the region's x (or y) axis in blocks covers
+// clamp(global - p * block, 0, block) elements on the PE at position p, so
+// one SPMD program serves interior and edge PEs alike.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WSE_SUPPORT_PEISA_H
+#define WSE_SUPPORT_PEISA_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wsert::isa {
+
+/// The elementwise functions of `map`: name, operand count, immediates
+/// (floats), cycles per element on a PE's vector unit, and the expression
+/// over operands a, b, c and immediates i0, i1. All data is f32 on a PE;
+/// integers (token ids, labels, masks) are exact f32 values.
+#define WSE_PE_FNS(X)                                                          \
+  X(copy, 1, 0, 1, a)                                                          \
+  X(neg, 1, 0, 1, -a)                                                          \
+  X(abs, 1, 0, 1, std::fabs(a))                                                \
+  X(sign, 1, 0, 1, signF(a))                                                   \
+  X(exp, 1, 0, 4, std::exp(a))                                                 \
+  X(log, 1, 0, 4, std::log(a))                                                 \
+  X(sqrt, 1, 0, 4, std::sqrt(a))                                               \
+  X(rsqrt, 1, 0, 4, 1.0f / std::sqrt(a))                                       \
+  X(recip, 1, 0, 4, 1.0f / a)                                                  \
+  X(tanh, 1, 0, 8, std::tanh(a))                                               \
+  X(erf, 1, 0, 8, std::erf(a))                                                 \
+  X(sigmoid, 1, 0, 8, sigmoidF(a))                                             \
+  X(softplus, 1, 0, 8, softplusF(a))                                           \
+  X(silu, 1, 0, 8, a *sigmoidF(a))                                             \
+  X(sin, 1, 0, 8, std::sin(a))                                                 \
+  X(cos, 1, 0, 8, std::cos(a))                                                 \
+  X(floor, 1, 0, 1, std::floor(a))                                             \
+  X(ceil, 1, 0, 1, std::ceil(a))                                               \
+  X(gelu, 1, 0, 8, geluF(a, false))                                            \
+  X(gelu_tanh, 1, 0, 8, geluF(a, true))                                        \
+  X(relu, 1, 0, 1, std::isnan(a) ? a : a > 0.0f ? a : 0.0f)                    \
+  X(leaky_relu, 1, 1, 1, a >= 0.0f ? a : i0 * a)                               \
+  X(elu, 1, 1, 4, a > 0.0f ? a : i0 * std::expm1(a))                           \
+  X(clamp_min, 1, 1, 1, std::isnan(a) ? a : a < i0 ? i0 : a)                   \
+  X(clamp_max, 1, 1, 1, std::isnan(a) ? a : a > i0 ? i0 : a)                   \
+  X(clamp, 1, 2, 1, std::isnan(a) ? a : a < i0 ? i0 : a > i1 ? i1 : a)         \
+  X(not, 1, 0, 1, a != 0.0f ? 0.0f : 1.0f)                                     \
+  X(to_bool, 1, 0, 1, a != 0.0f ? 1.0f : 0.0f)                                 \
+  X(trunc, 1, 0, 1, truncF(a))                                                 \
+  X(add, 2, 0, 1, a + b)                                                       \
+  X(sub, 2, 0, 1, a - b)                                                       \
+  X(mul, 2, 0, 1, a *b)                                                        \
+  X(div, 2, 0, 4, a / b)                                                       \
+  X(pow, 2, 0, 8, std::pow(a, b))                                              \
+  X(max, 2, 0, 1, maxF(a, b))                                                  \
+  X(min, 2, 0, 1, minF(a, b))                                                  \
+  X(eq, 2, 0, 1, a == b ? 1.0f : 0.0f)                                         \
+  X(lt, 2, 0, 1, a < b ? 1.0f : 0.0f)                                          \
+  X(le, 2, 0, 1, a <= b ? 1.0f : 0.0f)                                         \
+  X(gt, 2, 0, 1, a > b ? 1.0f : 0.0f)                                          \
+  X(ge, 2, 0, 1, a >= b ? 1.0f : 0.0f)                                         \
+  X(and, 2, 0, 1, (a != 0.0f && b != 0.0f) ? 1.0f : 0.0f)                      \
+  X(or, 2, 0, 1, (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f)                       \
+  X(xor, 2, 0, 1, ((a != 0.0f) != (b != 0.0f)) ? 1.0f : 0.0f)                  \
+  X(relu_grad, 2, 0, 1, b > 0.0f ? a : 0.0f)                                   \
+  X(select, 3, 0, 1, a != 0.0f ? b : c)
+
+enum class Fn : int {
+#define WSE_FN_ENUM(name, arity, imms, cycles, expr) name##_,
+  WSE_PE_FNS(WSE_FN_ENUM)
+#undef WSE_FN_ENUM
+};
+
+struct FnDef {
+  const char *name;
+  int arity, immediates, cycles;
+};
+const FnDef &fnDef(Fn fn);
+std::optional<Fn> lookupFn(const std::string &name);
+int numFns();
+
+/// How `map` combines a computed value with what its output holds.
+enum class Acc : int64_t { Assign = 0, Add = 1, Max = 2 };
+
+/// An instruction as the exporter writes it and the simulator runs it.
+struct Instr {
+  int op = -1;                  // index into instructionSet()
+  int fn = -1;                  // map only: index into the Fn table
+  std::vector<int32_t> buffers; // indices into the program's buffers
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+};
+
+/// The machine's rates that costs are computed from.
+struct Rates {
+  int64_t fmacsPerCycle = 1, addsPerCycle = 1;
+};
+
+/// What one instruction did on one PE.
+struct Work {
+  uint64_t cycles = 0;
+  uint64_t flops = 0; // an FMAC counts 2
+};
+
+/// One PE's view of its SRAM while it executes an instruction.
+struct PeState {
+  int64_t px = 0, py = 0;       // position in the region
+  std::vector<float *> buffers; // base of each of the program's buffers
+  const int64_t *lengths = nullptr; // each buffer's length in elements
+};
+
+struct InstrDef {
+  const char *name;
+  const char *summary;
+  const char *operands; // the buffer operands, in order
+  const char *fields;   // what `ints` and `floats` hold
+  int minBuffers, maxBuffers;
+  /// Fabric instructions (send, recv) move data between PEs; the simulator
+  /// runs them. Every other instruction is local and has `exec`.
+  bool fabric;
+  /// Static checks against the buffers' lengths (in elements); returns a
+  /// message, empty when the instruction is well formed.
+  std::string (*check)(const Instr &, const std::vector<int64_t> &lengths);
+  /// Semantics on one PE: updates its buffers and says what it cost.
+  /// Returns a message on a run-time fault (an index out of range).
+  std::string (*exec)(const Instr &, const PeState &, const Rates &, Work &);
+};
+
+const std::vector<InstrDef> &instructionSet();
+/// The index of the instruction called `name`, or -1.
+int lookupInstr(const std::string &name);
+
+/// Checks an instruction's arity, fields and views; empty when fine.
+std::string checkInstr(const Instr &in, const std::vector<int64_t> &lengths);
+
+/// Ints of an iteration box: per dim (block, axis, global) where axis is
+/// 0 (whole on every PE), 1 (split over x) or 2 (split over y).
+struct BoxDim {
+  int64_t block = 1, axis = 0, global = 1;
+};
+/// The dim's extent on the PE at (px, py).
+int64_t localExtent(const BoxDim &d, int64_t px, int64_t py);
+
+} // namespace wsert::isa
+
+#endif

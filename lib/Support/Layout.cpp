@@ -1,0 +1,96 @@
+//===- Layout.cpp - tensors spread over PE grids --------------------------===//
+#include "wse/Support/Layout.h"
+
+#include <algorithm>
+
+namespace wsert {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+
+AxisSplit AxisSplit::split(int64_t dim, int64_t extent, int64_t pes) {
+  AxisSplit s;
+  s.kind = Split;
+  s.dim = dim;
+  s.block = std::max<int64_t>(1, ceilDiv(extent, std::max<int64_t>(1, pes)));
+  s.count = std::max<int64_t>(1, ceilDiv(extent, s.block));
+  return s;
+}
+
+int64_t Layout::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<int64_t> Layout::tileShape() const {
+  std::vector<int64_t> t = shape;
+  for (const AxisSplit *a : {&x, &y})
+    if (a->kind == AxisSplit::Split && a->dim >= 0 &&
+        a->dim < int64_t(t.size()))
+      t[a->dim] = std::min(t[a->dim], a->block);
+  return t;
+}
+
+int64_t Layout::tileElements() const {
+  int64_t n = 1;
+  for (int64_t d : tileShape())
+    n *= d;
+  return n;
+}
+
+void Layout::range(int64_t dim, int64_t px, int64_t py, int64_t &begin,
+                   int64_t &size) const {
+  begin = 0;
+  size = shape[dim];
+  for (int a = 0; a < 2; ++a) {
+    const AxisSplit &s = axis(a);
+    if (s.kind != AxisSplit::Split || s.dim != dim)
+      continue;
+    int64_t p = a == 0 ? px : py;
+    begin = p * s.block;
+    size = std::clamp<int64_t>(shape[dim] - begin, 0, s.block);
+  }
+}
+
+std::string Layout::check(int64_t gridW, int64_t gridH) const {
+  for (int a = 0; a < 2; ++a) {
+    const AxisSplit &s = axis(a);
+    int64_t grid = a == 0 ? gridW : gridH;
+    const char *name = a == 0 ? "x" : "y";
+    if (s.count < 1 || s.count > grid)
+      return std::string("axis ") + name + " uses " + std::to_string(s.count) +
+             " PEs of a grid of " + std::to_string(grid);
+    if (s.kind == AxisSplit::Split) {
+      if (s.dim < 0 || s.dim >= int64_t(shape.size()))
+        return std::string("axis ") + name + " splits dim " +
+               std::to_string(s.dim) + " of a rank-" +
+               std::to_string(shape.size()) + " tensor";
+      if (s.block < 1 || s.count != ceilDiv(shape[s.dim], s.block))
+        return std::string("axis ") + name + " splits dim " +
+               std::to_string(s.dim) + " of " + std::to_string(shape[s.dim]) +
+               " in blocks of " + std::to_string(s.block) + " over " +
+               std::to_string(s.count) + " PEs";
+    }
+  }
+  if (x.kind == AxisSplit::Split && y.kind == AxisSplit::Split &&
+      x.dim == y.dim)
+    return "both axes split dim " + std::to_string(x.dim);
+  return "";
+}
+
+std::string Layout::str() const {
+  std::string s;
+  for (int a = 0; a < 2; ++a) {
+    const AxisSplit &ax = axis(a);
+    s += a == 0 ? "x: " : ", y: ";
+    if (ax.kind == AxisSplit::Split)
+      s += "d" + std::to_string(ax.dim) + "/" + std::to_string(ax.block);
+    else
+      s += ax.kind == AxisSplit::Partial ? "partial" : "replicated";
+    s += " (" + std::to_string(ax.count) + " PEs)";
+  }
+  return s;
+}
+
+} // namespace wsert

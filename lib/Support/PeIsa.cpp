@@ -1,0 +1,645 @@
+//===- PeIsa.cpp - the pe instructions: fields, checks, semantics, cost ---===//
+//
+// One entry per instruction in `instructionSet()`. Semantics use the shared
+// numeric kernels of Math.h where the reference interpreter has one (the
+// optimizer updates), so both engines compute each element the same way.
+//
+//===----------------------------------------------------------------------===//
+#include "wse/Support/PeIsa.h"
+#include "wse/Support/Math.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace wsert::isa {
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Scalar functions of `map`
+//===----------------------------------------------------------------------===//
+
+inline float sigmoidF(float x) {
+  if (x >= 0.0f)
+    return 1.0f / (1.0f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.0f + e);
+}
+inline float softplusF(float x) {
+  if (std::isnan(x))
+    return x;
+  return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
+}
+inline float geluF(float x, bool approximate) {
+  if (approximate) {
+    const float kBeta = float(M_SQRT2 * M_2_SQRTPI * 0.5);
+    const float kKappa = 0.044715f;
+    return 0.5f * x * (1.0f + std::tanh(kBeta * (x + kKappa * x * x * x)));
+  }
+  return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2)));
+}
+inline float signF(float x) {
+  if (std::isnan(x))
+    return x;
+  return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
+}
+inline float maxF(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<float>::quiet_NaN();
+  return a > b ? a : b;
+}
+inline float minF(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<float>::quiet_NaN();
+  return a < b ? a : b;
+}
+/// A float-to-integer cast: truncation toward zero, NaN to 0.
+inline float truncF(float x) { return std::isnan(x) ? 0.0f : std::trunc(x); }
+
+const FnDef kFns[] = {
+#define WSE_FN_DEF(name, arity, imms, cycles, expr) {#name, arity, imms, cycles},
+    WSE_PE_FNS(WSE_FN_DEF)
+#undef WSE_FN_DEF
+};
+
+//===----------------------------------------------------------------------===//
+// Iteration boxes
+//===----------------------------------------------------------------------===//
+
+std::string num(int64_t v) { return std::to_string(v); }
+
+/// Reads `rank` box dims starting at ints[at].
+std::vector<BoxDim> readBox(const Instr &in, size_t at, int64_t rank) {
+  std::vector<BoxDim> box(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    box[d] = {in.ints[at + 3 * d], in.ints[at + 3 * d + 1],
+              in.ints[at + 3 * d + 2]};
+  return box;
+}
+
+std::string checkBox(const std::vector<BoxDim> &box) {
+  bool x = false, y = false;
+  for (const BoxDim &d : box) {
+    if (d.block < 0 || d.global < 0 || d.axis < 0 || d.axis > 2)
+      return "a box dim has block " + num(d.block) + ", axis " + num(d.axis) +
+             ", global " + num(d.global);
+    if (d.axis == 0 && d.block != d.global)
+      return "a dim that is not split has block " + num(d.block) +
+             " but global " + num(d.global);
+    if ((d.axis == 1 && x) || (d.axis == 2 && y))
+      return "two box dims are split over one axis";
+    x |= d.axis == 1;
+    y |= d.axis == 2;
+  }
+  return "";
+}
+
+/// The highest element a view of `box` with `strides` touches, plus one.
+int64_t viewSpan(const std::vector<BoxDim> &box, const int64_t *strides) {
+  int64_t span = 1;
+  for (size_t d = 0; d < box.size(); ++d) {
+    if (box[d].block == 0)
+      return 0;
+    span += (box[d].block - 1) * strides[d];
+  }
+  return span;
+}
+
+/// Whether the PE at (px, py) works on the box at all: along an axis no
+/// box dim is split over, only the first PE does.
+bool active(const std::vector<BoxDim> &box, const PeState &pe) {
+  bool x = false, y = false;
+  for (const BoxDim &d : box) {
+    x |= d.axis == 1;
+    y |= d.axis == 2;
+  }
+  return (x || pe.px == 0) && (y || pe.py == 0);
+}
+
+/// Row-major strides of a tile whose dims are the box's blocks.
+std::vector<int64_t> tileStrides(const std::vector<BoxDim> &box) {
+  std::vector<int64_t> s(box.size(), 1);
+  for (int64_t d = int64_t(box.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * box[d + 1].block;
+  return s;
+}
+
+/// Calls f(offsets, n) for each innermost run of the box on this PE, where
+/// offsets[b] is the element offset of view b at the run's start and the
+/// run advances view b by strides[b][rank-1] per element.
+template <int NB, typename F>
+int64_t forEachRun(const std::vector<BoxDim> &box, const PeState &pe,
+                   const int64_t (&strides)[NB][8], F f) {
+  if (!active(box, pe))
+    return 0;
+  int64_t rank = int64_t(box.size());
+  int64_t ext[8];
+  int64_t total = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    ext[d] = localExtent(box[d], pe.px, pe.py);
+    total *= ext[d];
+  }
+  if (total == 0)
+    return 0;
+  if (rank == 0) {
+    int64_t off[NB] = {};
+    f(off, 1);
+    return 1;
+  }
+  int64_t idx[8] = {};
+  int64_t inner = ext[rank - 1];
+  while (true) {
+    int64_t off[NB];
+    for (int b = 0; b < NB; ++b) {
+      off[b] = 0;
+      for (int64_t d = 0; d + 1 < rank; ++d)
+        off[b] += idx[d] * strides[b][d];
+    }
+    f(off, inner);
+    int64_t d = rank - 2;
+    for (; d >= 0; --d) {
+      if (++idx[d] < ext[d])
+        break;
+      idx[d] = 0;
+    }
+    if (d < 0)
+      break;
+  }
+  return total;
+}
+
+uint64_t cyclesFor(uint64_t work, int64_t rate) {
+  return (work + uint64_t(std::max<int64_t>(1, rate)) - 1) /
+         uint64_t(std::max<int64_t>(1, rate));
+}
+
+//===----------------------------------------------------------------------===//
+// map: out (acc)= fn(in0, in1, in2) over a box of views
+//===----------------------------------------------------------------------===//
+
+constexpr int kMaxRank = 8;
+
+std::string checkMap(const Instr &in, const std::vector<int64_t> &lengths) {
+  if (in.fn < 0 || in.fn >= numFns())
+    return "needs a function (fn)";
+  const FnDef &f = kFns[in.fn];
+  if (int(in.buffers.size()) != 1 + f.arity)
+    return std::string("with fn ") + f.name + " takes " + num(1 + f.arity) +
+           " buffers, not " + num(in.buffers.size());
+  if (int(in.floats.size()) != f.immediates)
+    return std::string("with fn ") + f.name + " takes " + num(f.immediates) +
+           " immediates, not " + num(in.floats.size());
+  if (in.ints.size() < 2)
+    return "needs rank and accumulate fields";
+  int64_t rank = in.ints[0];
+  if (rank < 0 || rank > kMaxRank)
+    return "has rank " + num(rank) + " (at most " + num(kMaxRank) + ")";
+  size_t want = 2 + 3 * rank + in.buffers.size() * rank;
+  if (in.ints.size() != want)
+    return "of rank " + num(rank) + " needs " + num(want) + " ints, not " +
+           num(in.ints.size());
+  if (in.ints[1] < 0 || in.ints[1] > 2)
+    return "has accumulate mode " + num(in.ints[1]);
+  std::vector<BoxDim> box = readBox(in, 2, rank);
+  if (std::string e = checkBox(box); !e.empty())
+    return e;
+  for (size_t b = 0; b < in.buffers.size(); ++b) {
+    const int64_t *s = in.ints.data() + 2 + 3 * rank + b * rank;
+    for (int64_t d = 0; d < rank; ++d)
+      if (s[d] < 0)
+        return "view " + num(b) + " has a negative stride";
+    int64_t span = viewSpan(box, s);
+    if (span > lengths[b])
+      return "view " + num(b) + " reaches element " + num(span - 1) +
+             " of a buffer of " + num(lengths[b]);
+  }
+  return "";
+}
+
+template <typename Op>
+void runMap(Acc acc, float *o, int64_t so, const float *a, int64_t sa,
+            const float *b, int64_t sb, const float *c, int64_t sc,
+            int64_t n, Op op) {
+  switch (acc) {
+  case Acc::Assign:
+    for (int64_t e = 0; e < n; ++e)
+      o[e * so] = op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f);
+    break;
+  case Acc::Add:
+    for (int64_t e = 0; e < n; ++e)
+      o[e * so] += op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f);
+    break;
+  case Acc::Max:
+    for (int64_t e = 0; e < n; ++e)
+      o[e * so] =
+          maxF(o[e * so],
+               op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f));
+    break;
+  }
+}
+
+std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
+                    Work &work) {
+  const FnDef &f = kFns[in.fn];
+  int64_t rank = in.ints[0];
+  Acc acc = Acc(in.ints[1]);
+  std::vector<BoxDim> box = readBox(in, 2, rank);
+  int64_t strides[4][8] = {};
+  size_t nb = in.buffers.size();
+  for (size_t b = 0; b < nb; ++b)
+    for (int64_t d = 0; d < rank; ++d)
+      strides[b][d] = in.ints[2 + 3 * rank + b * rank + d];
+  float *out = pe.buffers[in.buffers[0]];
+  const float *ins[3] = {nullptr, nullptr, nullptr};
+  for (size_t b = 1; b < nb; ++b)
+    ins[b - 1] = pe.buffers[in.buffers[b]];
+  int64_t last = rank - 1;
+  float i0 = in.floats.size() > 0 ? in.floats[0] : 0.0f;
+  float i1 = in.floats.size() > 1 ? in.floats[1] : 0.0f;
+  (void)i0;
+  (void)i1;
+  int64_t elements = forEachRun<4>(box, pe, strides, [&](int64_t *off,
+                                                         int64_t n) {
+    int64_t so = rank ? strides[0][last] : 0;
+    int64_t sa = rank ? strides[1][last] : 0;
+    int64_t sb = rank ? strides[2][last] : 0;
+    int64_t sc = rank ? strides[3][last] : 0;
+    float *o = out + off[0];
+    const float *a = ins[0] ? ins[0] + off[1] : nullptr;
+    const float *b = ins[1] ? ins[1] + off[2] : nullptr;
+    const float *c = ins[2] ? ins[2] + off[3] : nullptr;
+    switch (Fn(in.fn)) {
+#define WSE_FN_CASE(name, arity, imms, cycles, expr)                           \
+  case Fn::name##_:                                                            \
+    runMap(acc, o, so, a, sa, b, sb, c, sc, n,                                 \
+           [&](float a, float b, float c) -> float {                           \
+             (void)a;                                                          \
+             (void)b;                                                          \
+             (void)c;                                                          \
+             return expr;                                                      \
+           });                                                                 \
+    break;
+      WSE_PE_FNS(WSE_FN_CASE)
+#undef WSE_FN_CASE
+    }
+  });
+  // A multiply accumulated into its output is one FMAC (2 FLOPs) on the
+  // multiply-add pipes; everything else is vector work at the add rate.
+  bool fmac = Fn(in.fn) == Fn::mul_ && acc == Acc::Add;
+  uint64_t e = uint64_t(elements);
+  if (fmac) {
+    work.cycles = cyclesFor(e, rates.fmacsPerCycle);
+    work.flops = 2 * e;
+  } else {
+    bool isCopy = Fn(in.fn) == Fn::copy_ && acc == Acc::Assign;
+    work.cycles = cyclesFor(e * uint64_t(f.cycles), rates.addsPerCycle);
+    work.flops = isCopy ? 0 : e * (1 + (acc != Acc::Assign ? 1 : 0));
+  }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// fill
+//===----------------------------------------------------------------------===//
+
+std::string checkFill(const Instr &in, const std::vector<int64_t> &) {
+  bool value = in.ints.empty() && in.floats.size() == 1;
+  bool lowest = in.ints.size() == 1 && in.ints[0] == -1 && in.floats.empty();
+  if (!value && !lowest)
+    return "takes one float (the value), or ints [-1] for -infinity";
+  return "";
+}
+
+std::string execFill(const Instr &in, const PeState &pe, const Rates &rates,
+                     Work &work) {
+  int64_t length = pe.lengths[in.buffers[0]];
+  float v = in.floats.empty() ? -std::numeric_limits<float>::infinity()
+                             : in.floats[0];
+  std::fill(pe.buffers[in.buffers[0]], pe.buffers[in.buffers[0]] + length, v);
+  work.cycles = cyclesFor(uint64_t(length), rates.addsPerCycle);
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// send / recv (run by the simulator)
+//===----------------------------------------------------------------------===//
+
+std::string checkTransferInstr(const Instr &in, const std::vector<int64_t> &) {
+  if (in.ints.size() != 1 || in.ints[0] < 0 || !in.floats.empty())
+    return "takes one int (the transfer) and no floats";
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// gather / scatter_add: rows of a [V, D] table at indices [N]
+//===----------------------------------------------------------------------===//
+
+std::string checkRows(const Instr &in, const std::vector<int64_t> &lengths) {
+  if (in.ints.size() != 9 || !in.floats.empty())
+    return "takes 9 ints (boxes of n, d, v) and no floats";
+  std::vector<BoxDim> box = readBox(in, 0, 3);
+  if (std::string e = checkBox(box); !e.empty())
+    return e;
+  int64_t nb = box[0].block, db = box[1].block, vb = box[2].block;
+  bool gather = in.ints.size() == 9 && lengths.size() == 3 &&
+                std::string(instructionSet()[in.op].name) == "gather";
+  int64_t outLen = gather ? nb * db : vb * db;
+  int64_t srcLen = gather ? vb * db : nb * db;
+  if (lengths[0] < outLen || lengths[1] < srcLen || lengths[2] < nb)
+    return "needs buffers of " + num(outLen) + ", " + num(srcLen) + " and " +
+           num(nb) + " elements";
+  return "";
+}
+
+/// The global index held in `v`, or an error naming it.
+std::string rowIndex(float v, int64_t rows, int64_t &out) {
+  if (!(v >= 0.0f && v < float(rows)) || v != std::trunc(v))
+    return "an index is " + std::to_string(int64_t(v)) +
+           ", outside the table's " + num(rows) + " rows";
+  out = int64_t(v);
+  return "";
+}
+
+std::string execGather(const Instr &in, const PeState &pe, const Rates &rates,
+                       Work &work) {
+  std::vector<BoxDim> box = readBox(in, 0, 3);
+  if (!active(box, pe))
+    return "";
+  int64_t ne = localExtent(box[0], pe.px, pe.py);
+  int64_t de = localExtent(box[1], pe.px, pe.py);
+  int64_t ve = localExtent(box[2], pe.px, pe.py);
+  int64_t db = box[1].block;
+  int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
+                   : box[2].axis == 2 ? pe.py * box[2].block
+                                      : 0;
+  float *out = pe.buffers[in.buffers[0]];
+  const float *table = pe.buffers[in.buffers[1]];
+  const float *idx = pe.buffers[in.buffers[2]];
+  for (int64_t n = 0; n < ne; ++n) {
+    int64_t row;
+    if (std::string e = rowIndex(idx[n], box[2].global, row); !e.empty())
+      return e;
+    int64_t local = row - vBegin;
+    bool mine = local >= 0 && local < ve;
+    for (int64_t d = 0; d < de; ++d)
+      out[n * db + d] = mine ? table[local * db + d] : 0.0f;
+  }
+  work.cycles = uint64_t(ne * de);
+  return "";
+}
+
+std::string execScatterAdd(const Instr &in, const PeState &pe,
+                           const Rates &rates, Work &work) {
+  std::vector<BoxDim> box = readBox(in, 0, 3);
+  if (!active(box, pe))
+    return "";
+  int64_t ne = localExtent(box[0], pe.px, pe.py);
+  int64_t de = localExtent(box[1], pe.px, pe.py);
+  int64_t ve = localExtent(box[2], pe.px, pe.py);
+  int64_t db = box[1].block;
+  int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
+                   : box[2].axis == 2 ? pe.py * box[2].block
+                                      : 0;
+  float *out = pe.buffers[in.buffers[0]];
+  const float *upd = pe.buffers[in.buffers[1]];
+  const float *idx = pe.buffers[in.buffers[2]];
+  std::fill(out, out + box[2].block * db, 0.0f);
+  uint64_t adds = 0;
+  for (int64_t n = 0; n < ne; ++n) {
+    int64_t row;
+    if (std::string e = rowIndex(idx[n], box[2].global, row); !e.empty())
+      return e;
+    int64_t local = row - vBegin;
+    if (local < 0 || local >= ve)
+      continue;
+    for (int64_t d = 0; d < de; ++d)
+      out[local * db + d] += upd[n * db + d];
+    adds += uint64_t(de);
+  }
+  work.cycles = uint64_t(ne) + cyclesFor(adds, rates.addsPerCycle);
+  work.flops = adds;
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer updates over a tile (every operand has the box's tile layout)
+//===----------------------------------------------------------------------===//
+
+/// ints = [lead..., rank, box]; checks the box and the buffers' lengths.
+std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
+                        size_t lead, size_t floats, size_t scalars) {
+  if (in.floats.size() != floats)
+    return "takes " + num(floats) + " floats";
+  if (in.ints.size() < lead + 1)
+    return "needs its rank";
+  int64_t rank = in.ints[lead];
+  if (rank < 0 || rank > kMaxRank ||
+      in.ints.size() != lead + 1 + 3 * size_t(rank))
+    return "has a malformed box";
+  std::vector<BoxDim> box = readBox(in, lead + 1, rank);
+  if (std::string e = checkBox(box); !e.empty())
+    return e;
+  int64_t tile = 1;
+  for (const BoxDim &d : box)
+    tile *= d.block;
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    bool scalar = b >= lengths.size() - scalars;
+    if (lengths[b] < (scalar ? 1 : tile))
+      return "buffer " + num(b) + " holds " + num(lengths[b]) +
+             " elements, fewer than the tile's " + num(scalar ? 1 : tile);
+  }
+  return "";
+}
+
+/// Runs f(offset, n) over the contiguous runs of the tile on this PE.
+template <typename F>
+int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe, F f) {
+  int64_t rank = in.ints[lead];
+  std::vector<BoxDim> box = readBox(in, lead + 1, rank);
+  std::vector<int64_t> s = tileStrides(box);
+  int64_t strides[1][8] = {};
+  for (int64_t d = 0; d < rank; ++d)
+    strides[0][d] = s[d];
+  return forEachRun<1>(box, pe, strides,
+                       [&](int64_t *off, int64_t n) { f(off[0], n); });
+}
+
+float lrOf(const Instr &in, const PeState &pe, size_t lrBuffer) {
+  return in.buffers.size() > lrBuffer ? pe.buffers[in.buffers[lrBuffer]][0]
+                                      : in.floats[0];
+}
+
+std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
+                    Work &work) {
+  float *p = pe.buffers[in.buffers[0]];
+  const float *p0 = pe.buffers[in.buffers[1]];
+  const float *g = pe.buffers[in.buffers[2]];
+  float lr = lrOf(in, pe, 3);
+  int64_t n = forEachTileRun(in, 0, pe, [&](int64_t off, int64_t len) {
+    for (int64_t e = off; e < off + len; ++e)
+      p[e] = p0[e] - lr * g[e];
+  });
+  work.cycles = cyclesFor(uint64_t(n), rates.fmacsPerCycle);
+  work.flops = 2 * uint64_t(n);
+  return "";
+}
+
+std::string execSgdMomentum(const Instr &in, const PeState &pe,
+                            const Rates &rates, Work &work) {
+  float *p = pe.buffers[in.buffers[0]];
+  float *buf = pe.buffers[in.buffers[1]];
+  const float *p0 = pe.buffers[in.buffers[2]];
+  const float *g = pe.buffers[in.buffers[3]];
+  const float *buf0 = pe.buffers[in.buffers[4]];
+  float lr = lrOf(in, pe, 5);
+  int64_t n = forEachTileRun(in, 1, pe, [&](int64_t off, int64_t len) {
+    std::memmove(p + off, p0 + off, size_t(len) * 4);
+    std::memmove(buf + off, buf0 + off, size_t(len) * 4);
+    math::sgdMomentumUpdate<float>(p + off, g + off, buf + off, len, lr,
+                                   in.floats[1], in.floats[2], in.floats[3],
+                                   in.ints[0] != 0);
+  });
+  work.cycles = cyclesFor(3 * uint64_t(n), rates.fmacsPerCycle);
+  work.flops = 6 * uint64_t(n);
+  return "";
+}
+
+std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
+                      Work &work) {
+  float *p = pe.buffers[in.buffers[0]];
+  float *m = pe.buffers[in.buffers[1]];
+  float *v = pe.buffers[in.buffers[2]];
+  const float *p0 = pe.buffers[in.buffers[3]];
+  const float *g = pe.buffers[in.buffers[4]];
+  const float *m0 = pe.buffers[in.buffers[5]];
+  const float *v0 = pe.buffers[in.buffers[6]];
+  double t = double(pe.buffers[in.buffers[7]][0]);
+  float lr = lrOf(in, pe, 8);
+  int64_t n = forEachTileRun(in, 0, pe, [&](int64_t off, int64_t len) {
+    std::memmove(p + off, p0 + off, size_t(len) * 4);
+    std::memmove(m + off, m0 + off, size_t(len) * 4);
+    std::memmove(v + off, v0 + off, size_t(len) * 4);
+    math::adamwUpdate<float>(p + off, g + off, m + off, v + off, len, t, lr,
+                             in.floats[1], in.floats[2], in.floats[3],
+                             in.floats[4]);
+  });
+  work.cycles = cyclesFor(8 * uint64_t(n), rates.fmacsPerCycle);
+  work.flops = 16 * uint64_t(n);
+  return "";
+}
+
+std::vector<InstrDef> makeInstructionSet() {
+  std::vector<InstrDef> set;
+  set.push_back(
+      {"map", "out (acc)= fn(in...) elementwise over a box of strided views",
+       "out, in0[, in1[, in2]]",
+       "ints [rank, acc (0 assign, 1 add, 2 max), (block, axis, global) per "
+       "dim, strides per buffer per dim]; floats: fn's immediates",
+       2, 4, false, checkMap, execMap});
+  set.push_back({"fill", "set every element of a buffer", "buffer",
+                 "floats [value], or ints [-1] for -infinity (the start of a max)", 1, 1,
+                 false, checkFill, execFill});
+  set.push_back({"send", "send a buffer's part of a transfer", "buffer",
+                 "ints [transfer]", 1, 1, true, checkTransferInstr, nullptr});
+  set.push_back({"recv",
+                 "receive (or combine) a buffer's part of a transfer; blocks "
+                 "until every sender's part is there",
+                 "buffer", "ints [transfer]", 1, 1, true, checkTransferInstr,
+                 nullptr});
+  set.push_back({"gather",
+                 "out[n, d] = table[idx[n] - first row, d] for rows this PE "
+                 "holds, else 0",
+                 "out [n, d], table [v, d], idx [n]",
+                 "ints [(block, axis, global) of n, d, v]", 3, 3, false,
+                 checkRows, execGather});
+  set.push_back({"scatter_add",
+                 "out[idx[n] - first row, d] += updates[n, d] for rows this "
+                 "PE holds, out zeroed first",
+                 "out [v, d], updates [n, d], idx [n]",
+                 "ints [(block, axis, global) of n, d, v]", 3, 3, false,
+                 checkRows, execScatterAdd});
+  set.push_back(
+      {"sgd", "param_out = param - lr * grad", "param_out, param, grad[, lr]",
+       "ints [rank, box]; floats [lr]", 3, 4, false,
+       [](const Instr &in, const std::vector<int64_t> &l) {
+         return checkUpdate(in, l, 0, 1, in.buffers.size() == 4 ? 1 : 0);
+       },
+       execSgd});
+  set.push_back(
+      {"sgd_momentum", "torch's SGD with momentum (wse.sgd_momentum_update)",
+       "param_out, buf_out, param, grad, buf[, lr]",
+       "ints [nesterov, rank, box]; floats [lr, momentum, dampening, "
+       "weight_decay]",
+       5, 6, false,
+       [](const Instr &in, const std::vector<int64_t> &l) {
+         return checkUpdate(in, l, 1, 4, in.buffers.size() == 6 ? 1 : 0);
+       },
+       execSgdMomentum});
+  set.push_back(
+      {"adamw", "torch's AdamW at the step held in `step` (wse.adamw_update)",
+       "param_out, m_out, v_out, param, grad, m, v, step[, lr]",
+       "ints [rank, box]; floats [lr, beta1, beta2, eps, weight_decay]", 8, 9,
+       false,
+       [](const Instr &in, const std::vector<int64_t> &l) {
+         return checkUpdate(in, l, 0, 5, in.buffers.size() == 9 ? 2 : 1);
+       },
+       execAdamW});
+  return set;
+}
+
+} // namespace
+
+const FnDef &fnDef(Fn fn) { return kFns[int(fn)]; }
+
+int numFns() { return int(sizeof(kFns) / sizeof(kFns[0])); }
+
+std::optional<Fn> lookupFn(const std::string &name) {
+  for (int i = 0; i < numFns(); ++i)
+    if (name == kFns[i].name)
+      return Fn(i);
+  return std::nullopt;
+}
+
+int64_t localExtent(const BoxDim &d, int64_t px, int64_t py) {
+  if (d.axis == 0)
+    return d.block;
+  int64_t p = d.axis == 1 ? px : py;
+  return std::clamp<int64_t>(d.global - p * d.block, 0, d.block);
+}
+
+const std::vector<InstrDef> &instructionSet() {
+  static const std::vector<InstrDef> set = makeInstructionSet();
+  return set;
+}
+
+int lookupInstr(const std::string &name) {
+  const std::vector<InstrDef> &set = instructionSet();
+  for (size_t i = 0; i < set.size(); ++i)
+    if (name == set[i].name)
+      return int(i);
+  return -1;
+}
+
+std::string checkInstr(const Instr &in, const std::vector<int64_t> &lengths) {
+  const std::vector<InstrDef> &set = instructionSet();
+  if (in.op < 0 || in.op >= int(set.size()))
+    return "unknown instruction " + num(in.op);
+  const InstrDef &def = set[in.op];
+  std::string prefix = std::string(def.name) + " ";
+  int nb = int(in.buffers.size());
+  if (nb < def.minBuffers || nb > def.maxBuffers)
+    return prefix + "takes " + num(def.minBuffers) +
+           (def.maxBuffers != def.minBuffers ? " to " + num(def.maxBuffers)
+                                             : std::string()) +
+           " buffers (" + def.operands + "), not " + num(nb);
+  if (in.fn >= 0 && std::string(def.name) != "map")
+    return prefix + "takes no function";
+  if (lengths.size() != in.buffers.size())
+    return prefix + "is checked without its buffers' lengths";
+  std::string e = def.check(in, lengths);
+  return e.empty() ? e : prefix + e;
+}
+
+} // namespace wsert::isa

@@ -1,0 +1,293 @@
+//===- DecomposeForMesh.cpp - composite ops -> mesh-mappable primitives ---===//
+//
+// The mesh maps elementwise ops, reductions, contractions, data movement,
+// row gathers and optimizer updates. Composite ops (normalizations,
+// softmax, losses, Gemm's alpha/beta/bias, mean) become those primitives
+// here, at the graph level, where the reference interpreter can run the
+// result: the decomposed step is checked against the original before the
+// mesh ever sees it. Each new op keeps the location of the op it replaces.
+//
+//===----------------------------------------------------------------------===//
+#include "wse/Transforms/Passes.h"
+#include "wse/WseDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <numeric>
+
+namespace mlir::wse {
+#define GEN_PASS_DEF_DECOMPOSEFORMESH
+#include "wse/Transforms/Passes.h.inc"
+} // namespace mlir::wse
+
+using namespace mlir;
+using namespace mlir::wse;
+
+namespace {
+
+/// Builds primitive ops at one location.
+struct Builder {
+  OpBuilder &b;
+  Location loc;
+
+  RankedTensorType type(Value v) { return cast<RankedTensorType>(v.getType()); }
+  Value c(float v) { return buildScalarConstant(b, loc, v); }
+  Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
+  Value neg(Value x) { return NegOp::create(b, loc, x); }
+  Value exp(Value x) { return ExpOp::create(b, loc, x); }
+  Value log(Value x) { return LogOp::create(b, loc, x); }
+  Value rsqrt(Value x) { return RsqrtOp::create(b, loc, x); }
+  Value sum(Value x, ArrayRef<int64_t> axes, bool keep) {
+    return ReduceSumOp::create(b, loc, x, b.getDenseI64ArrayAttr(axes),
+                               b.getBoolAttr(keep));
+  }
+  Value max(Value x, ArrayRef<int64_t> axes) {
+    return ReduceMaxOp::create(b, loc, x, b.getDenseI64ArrayAttr(axes),
+                               b.getBoolAttr(true));
+  }
+  /// The mean as a sum times 1/count.
+  Value mean(Value x, ArrayRef<int64_t> axes, bool keep) {
+    int64_t n = 1;
+    for (int64_t a : axes)
+      n *= type(x).getDimSize(a);
+    return mul(sum(x, axes, keep), c(1.0f / float(n)));
+  }
+  Value toF32(Value x) {
+    return CastOp::create(b, loc, type(x).clone(b.getF32Type()), x);
+  }
+  Value reshape(Value x, ArrayRef<int64_t> shape) {
+    auto t = type(x).clone(shape);
+    return t == type(x) ? x : ReshapeOp::create(b, loc, t, x);
+  }
+  /// [1, ..., C at `axis`, ..., 1] holding 0..C-1 in the labels' type.
+  Value iota(Type elem, int64_t rank, int64_t axis, int64_t c) {
+    SmallVector<int64_t> shape(rank, 1);
+    shape[axis] = c;
+    SmallVector<int64_t> values(c);
+    std::iota(values.begin(), values.end(), 0);
+    auto t = RankedTensorType::get(shape, elem);
+    return ConstantOp::create(b, loc, DenseElementsAttr::get(t, ArrayRef(values)));
+  }
+  /// 1.0 where labels [N, d...] equals the class along `axis` of [N, C, d...].
+  Value onehot(Value labels, int64_t axis, int64_t classes) {
+    SmallVector<int64_t> shape(type(labels).getShape());
+    shape.insert(shape.begin() + axis, 1);
+    Value l = reshape(labels, shape);
+    Value cls = iota(type(labels).getElementType(), int64_t(shape.size()),
+                     axis, classes);
+    return toF32(EqualOp::create(b, loc, l, cls));
+  }
+};
+
+SmallVector<int64_t> trailing(int64_t axis, int64_t rank) {
+  SmallVector<int64_t> axes;
+  for (int64_t a = axis; a < rank; ++a)
+    axes.push_back(a);
+  return axes;
+}
+
+/// Softmax statistics along the class axis: x - max and log(sum(exp)).
+std::pair<Value, Value> logSumExp(Builder &g, Value x, int64_t axis) {
+  Value shifted = g.sub(x, g.max(x, {axis}));
+  return {shifted, g.log(g.sum(g.exp(shifted), {axis}, true))};
+}
+
+FailureOr<Value> decompose(Operation *op) {
+  OpBuilder b(op);
+  Builder g{b, op->getLoc()};
+  return llvm::TypeSwitch<Operation *, FailureOr<Value>>(op)
+      .Case<SoftmaxOp>([&](SoftmaxOp s) -> FailureOr<Value> {
+        int64_t axis = s.getAxis();
+        Value x = s.getInput();
+        Value e = g.exp(g.sub(x, g.max(x, {axis})));
+        return g.div(e, g.sum(e, {axis}, true));
+      })
+      .Case<LogSoftmaxOp>([&](LogSoftmaxOp s) -> FailureOr<Value> {
+        auto [shifted, lse] = logSumExp(g, s.getInput(), s.getAxis());
+        return g.sub(shifted, lse);
+      })
+      .Case<LayerNormOp>([&](LayerNormOp n) -> FailureOr<Value> {
+        Value x = n.getInput();
+        auto axes = trailing(n.getAxis(), g.type(x).getRank());
+        Value d = g.sub(x, g.mean(x, axes, true));
+        Value var = g.mean(g.mul(d, d), axes, true);
+        Value y = g.mul(d, g.rsqrt(g.add(var, g.c(n.getEpsilon().convertToFloat()))));
+        if (n.getScale())
+          y = g.mul(y, n.getScale());
+        if (n.getBias())
+          y = g.add(y, n.getBias());
+        return y;
+      })
+      .Case<RmsNormOp>([&](RmsNormOp n) -> FailureOr<Value> {
+        Value x = n.getInput();
+        auto axes = trailing(n.getAxis(), g.type(x).getRank());
+        Value ms = g.mean(g.mul(x, x), axes, true);
+        Value y = g.mul(x, g.rsqrt(g.add(ms, g.c(n.getEpsilon().convertToFloat()))));
+        return n.getScale() ? g.mul(y, n.getScale()) : y;
+      })
+      .Case<SoftmaxCrossEntropyOp>(
+          [&](SoftmaxCrossEntropyOp s) -> FailureOr<Value> {
+            Value x = s.getLogits();
+            int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
+            auto [shifted, lse] = logSumExp(g, x, 1);
+            Value picked = g.sum(g.mul(shifted, g.onehot(s.getLabels(), 1, cols)),
+                                 {1}, true);
+            return g.mul(g.sum(g.sub(lse, picked), {0, 1}, false),
+                         g.c(1.0f / float(rows)));
+          })
+      .Case<SoftmaxCrossEntropyGradOp>(
+          [&](SoftmaxCrossEntropyGradOp s) -> FailureOr<Value> {
+            Value x = s.getLogits();
+            int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
+            auto [shifted, lse] = logSumExp(g, x, 1);
+            Value p = g.exp(g.sub(shifted, lse));
+            Value diff = g.sub(p, g.onehot(s.getLabels(), 1, cols));
+            return g.mul(diff, g.mul(s.getDloss(), g.c(1.0f / float(rows))));
+          })
+      .Case<NllLossOp, NllLossGradOp>([&](auto n) -> FailureOr<Value> {
+        constexpr bool isGrad = std::is_same_v<decltype(n), NllLossGradOp>;
+        if (n.getWeight())
+          return n.emitError("class weights of nll_loss have no mesh "
+                             "mapping yet; train without them or on the "
+                             "reference engine");
+        Value x = n.getInput();
+        int64_t classes = g.type(x).getDimSize(1);
+        Value labels = n.getLabels();
+        Value hot = g.onehot(labels, 1, classes);
+        // Counted positions: labels other than ignore_index.
+        Value valid;
+        if (auto ignore = n.getIgnoreIndex()) {
+          Value ig = ConstantOp::create(
+              b, n.getLoc(),
+              DenseElementsAttr::get(
+                  RankedTensorType::get({}, g.type(labels).getElementType()),
+                  ArrayRef<int64_t>{int64_t(*ignore)}));
+          valid = g.toF32(NotOp::create(b, n.getLoc(),
+                                        EqualOp::create(b, n.getLoc(), labels, ig)));
+        }
+        SmallVector<int64_t> keptShape(g.type(labels).getShape());
+        keptShape.insert(keptShape.begin() + 1, 1);
+        StringRef red = n.getReduction();
+        int64_t rank = g.type(labels).getRank();
+        SmallVector<int64_t> all(rank);
+        std::iota(all.begin(), all.end(), 0);
+        Value count = valid ? g.sum(valid, all, false)
+                            : g.c(float(g.type(labels).getNumElements()));
+        if constexpr (!isGrad) {
+          Value per = g.reshape(g.neg(g.sum(g.mul(x, hot), {1}, true)),
+                                g.type(labels).getShape());
+          if (valid)
+            per = g.mul(per, valid);
+          if (red == "none")
+            return per;
+          Value total = g.sum(per, all, false);
+          return red == "sum" ? total : g.div(total, count);
+        } else {
+          Value scale = n.getDloss();
+          if (red == "none")
+            scale = g.reshape(scale, keptShape);
+          else if (red == "mean")
+            scale = g.div(scale, count);
+          Value grad = g.neg(g.mul(hot, scale));
+          if (valid)
+            grad = g.mul(grad, g.reshape(valid, keptShape));
+          return grad;
+        }
+      })
+      .Case<MseOp>([&](MseOp m) -> FailureOr<Value> {
+        Value d = g.sub(m.getPrediction(), m.getTarget());
+        int64_t rank = g.type(d).getRank();
+        SmallVector<int64_t> all(rank);
+        std::iota(all.begin(), all.end(), 0);
+        return g.mean(g.mul(d, d), all, false);
+      })
+      .Case<ReduceMeanOp>([&](ReduceMeanOp r) -> FailureOr<Value> {
+        return g.mean(r.getInput(), r.getAxes(), r.getKeepDims());
+      })
+      .Case<MatmulOp>([&](MatmulOp m) -> FailureOr<Value> {
+        float alpha = m.getAlpha().convertToFloat();
+        float beta = m.getBeta().convertToFloat();
+        if (alpha == 1.0f && !m.getBias())
+          return Value();
+        Value y = MatmulOp::create(b, m.getLoc(), m.getA(), m.getB(), Value(),
+                                   b.getBoolAttr(m.getTransposeA()),
+                                   b.getBoolAttr(m.getTransposeB()),
+                                   b.getF32FloatAttr(1.0f),
+                                   b.getF32FloatAttr(1.0f));
+        if (alpha != 1.0f)
+          y = g.mul(y, g.c(alpha));
+        if (Value bias = m.getBias())
+          y = g.add(y, beta == 1.0f ? bias : g.mul(bias, g.c(beta)));
+        return y;
+      })
+      .Case<GatherOp>([&](GatherOp gth) -> FailureOr<Value> {
+        auto data = g.type(gth.getData());
+        auto idx = g.type(gth.getIndices());
+        if (gth.getAxis() != 0)
+          return gth.emitError("the mesh gathers rows (axis 0) only; this "
+                               "gather is along axis ")
+                 << gth.getAxis();
+        if (data.getRank() == 2 && idx.getRank() == 1)
+          return Value();
+        int64_t rows = data.getDimSize(0);
+        int64_t width = data.getRank() ? data.getNumElements() / std::max<int64_t>(rows, 1) : 1;
+        Value table = g.reshape(gth.getData(), {rows, width});
+        Value flat = g.reshape(gth.getIndices(), {idx.getNumElements()});
+        Value rowsOut = GatherOp::create(b, gth.getLoc(), table, flat,
+                                         b.getI64IntegerAttr(0));
+        return g.reshape(rowsOut, g.type(gth.getResult()).getShape());
+      })
+      .Case<ScatterAddOp>([&](ScatterAddOp s) -> FailureOr<Value> {
+        auto dest = g.type(s.getDest());
+        auto idx = g.type(s.getIndices());
+        if (s.getAxis() != 0)
+          return s.emitError("the mesh scatters rows (axis 0) only; this "
+                             "scatter_add is along axis ")
+                 << s.getAxis();
+        auto c = s.getDest().getDefiningOp<ConstantOp>();
+        auto dv = c ? dyn_cast<DenseElementsAttr>(c.getValue()) : nullptr;
+        bool zeroDest = dv && dv.isSplat() && dv.getSplatValue<float>() == 0.0f;
+        if (zeroDest && dest.getRank() == 2 && idx.getRank() == 1)
+          return Value();
+        int64_t rows = dest.getDimSize(0);
+        int64_t width = dest.getNumElements() / std::max<int64_t>(rows, 1);
+        auto tableType = RankedTensorType::get({rows, width}, b.getF32Type());
+        Value zeros = ConstantOp::create(b, s.getLoc(),
+                                         DenseElementsAttr::get(tableType, 0.0f));
+        Value flat = g.reshape(s.getIndices(), {idx.getNumElements()});
+        Value upd = g.reshape(s.getUpdates(), {idx.getNumElements(), width});
+        Value rowsOut = ScatterAddOp::create(b, s.getLoc(), zeros, flat, upd,
+                                             b.getI64IntegerAttr(0));
+        Value scattered = g.reshape(rowsOut, dest.getShape());
+        return zeroDest ? scattered : g.add(s.getDest(), scattered);
+      })
+      .Default([](Operation *) -> FailureOr<Value> { return Value(); });
+}
+
+struct DecomposeForMeshPass
+    : public mlir::wse::impl::DecomposeForMeshBase<DecomposeForMeshPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (op->getDialect() &&
+          op->getDialect()->getNamespace() == WseDialect::getDialectNamespace())
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      FailureOr<Value> v = decompose(op);
+      if (failed(v))
+        return signalPassFailure();
+      if (!*v)
+        continue;
+      op->getResult(0).replaceAllUsesWith(*v);
+      op->erase();
+    }
+  }
+};
+
+} // namespace
