@@ -88,12 +88,14 @@ def Fabric_TensorOp : Fabric_Op<"tensor", [Symbol, HasParent<"GraphOp">]> {
     `kind` says where its data comes from: `temp` (computed in the step),
     `input` (written by the host before each step), `param` and `state`
     (kept in SRAM across steps; `name` is the parameter's or state's name),
-    `const` (written once at load from `init`).
+    `const` (written once at load from `init`). An integer input's `range`
+    [lo, hi(, ignored)] is what the host checks its values against.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
                    Fabric_LayoutAttr:$layout, FlatSymbolRefAttr:$region,
                    StrAttr:$kind, OptionalAttr<StrAttr>:$name,
-                   OptionalAttr<ElementsAttr>:$init);
+                   OptionalAttr<ElementsAttr>:$init,
+                   OptionalAttr<DenseI64ArrayAttr>:$range);
   let assemblyFormat = [{
     $sym_name `:` $type $kind (`name` $name^)? `in` $region `layout` $layout
     (`init` $init^)? attr-dict

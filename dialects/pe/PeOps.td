@@ -96,7 +96,8 @@ def Pe_BindOp : Pe_Op<"bind"> {
   let arguments = (ins StrAttr:$kind, StrAttr:$name, SymbolRefAttr:$target,
                    TypeAttr:$type,
                    Pe_LayoutAttr:$layout,
-                   OptionalAttr<ElementsAttr>:$init, UnitAttr:$loss);
+                   OptionalAttr<ElementsAttr>:$init, UnitAttr:$loss,
+                   OptionalAttr<DenseI64ArrayAttr>:$range);
   let assemblyFormat = "$kind $name `to` $target `:` $type attr-dict";
   let hasVerifier = 1;
 }

@@ -24,6 +24,9 @@ constexpr llvm::StringLiteral kInitAttr = "wse.init";
 constexpr llvm::StringLiteral kLossAttr = "wse.loss";
 constexpr llvm::StringLiteral kInputAttr = "wse.input";
 constexpr llvm::StringLiteral kStateAttr = "wse.state";
+/// On an integer input: the values it may hold, [lo, hi) plus an optional
+/// ignored value, as the ops reading it need (labels, token ids).
+constexpr llvm::StringLiteral kRangeAttr = "wse.range";
 
 /// A rank-0 f32 or i64 constant; it broadcasts against any shape.
 Value buildScalarConstant(OpBuilder &b, Location loc, float value);

@@ -281,14 +281,15 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                        mb.getStringAttr(t.op.getName() ? *t.op.getName()
                                                        : StringRef(name)),
                        fullRef(name), TypeAttr::get(t.op.getType()),
-                       t.op.getLayout(), t.op.getInitAttr(), UnitAttr());
+                       t.op.getLayout(), t.op.getInitAttr(), UnitAttr(),
+                       t.op.getRangeAttr());
   }
   for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
     const TensorInfo &t = tensors[o.getTensor().str()];
     pe::BindOp::create(mb, o.getLoc(), mb.getStringAttr("output"),
                        o.getNameAttr(), fullRef(o.getTensor()),
                        TypeAttr::get(t.op.getType()), t.op.getLayout(),
-                       ElementsAttr(), o.getLossAttr());
+                       ElementsAttr(), o.getLossAttr(), DenseI64ArrayAttr());
   }
   graph.erase();
   return success();

@@ -58,6 +58,7 @@ struct Home {
 struct Source {
   std::string kind, name;
   Attribute init;
+  DenseI64ArrayAttr range;
 };
 
 /// A box split: for each grid axis, the box dim it splits (or -1).
@@ -94,7 +95,7 @@ private:
   }
   std::string newTensor(Value v, const Layout &l, Location loc,
                         StringRef kind = "temp", StringRef name = "",
-                        Attribute init = {});
+                        Attribute init = {}, DenseI64ArrayAttr range = {});
   void transfer(Location loc, const Home &src, StringRef dst,
                 const Movement *move);
   Layout defaultLayout(const std::vector<int64_t> &shape) const;
@@ -109,13 +110,13 @@ private:
 
 std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
                                    StringRef kind, StringRef name,
-                                   Attribute init) {
+                                   Attribute init, DenseI64ArrayAttr range) {
   std::string s = "t" + std::to_string(tensors++);
   fabric::TensorOp::create(
       b, loc, b.getStringAttr(s), TypeAttr::get(v.getType()),
       fabric::getLayoutAttr(b.getContext(), l), sym(region),
       b.getStringAttr(kind), name.empty() ? StringAttr() : b.getStringAttr(name),
-      init ? cast<ElementsAttr>(init) : ElementsAttr());
+      init ? cast<ElementsAttr>(init) : ElementsAttr(), range);
   return s;
 }
 
@@ -173,7 +174,7 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
                                            Location loc) {
   if (auto src = sources.find(v); src != sources.end()) {
     std::string s = newTensor(v, want, loc, src->second.kind, src->second.name,
-                              src->second.init);
+                              src->second.init, src->second.range);
     homes[v] = Home{s, want, 0};
     sources.erase(src);
     return s;
@@ -461,6 +462,7 @@ LogicalResult Partitioner::run() {
       auto in = fn.getArgAttrOfType<StringAttr>(n, kInputAttr);
       s.name = in ? in.str() : "arg" + std::to_string(n);
       s.init = {};
+      s.range = fn.getArgAttrOfType<DenseI64ArrayAttr>(n, kRangeAttr);
     }
     sources[arg] = s;
   }

@@ -15,11 +15,13 @@
 #include "wse/Support/PeIsa.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <deque>
 #include <limits>
 #include <map>
+#include <unordered_map>
 
 namespace wsert::sim {
 
@@ -152,11 +154,12 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
   std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
   std::vector<int64_t> s(srcRank);
-  std::map<std::pair<int, int>, int> pieceOf;
+  std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
   bool sameProgram = t.src_program() == t.dst_program();
   for (int64_t py = 0; py < dp.height(); ++py)
     for (int64_t px = 0; px < dp.width(); ++px) {
       int dstPe = peAt(t.dst_program(), px, py);
+      pieceOf.clear();
       forEachTileElement(dst, px, py, [&](const std::vector<int64_t> &g,
                                           int64_t dstOff) {
         // Inside the window?
@@ -203,7 +206,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
             int64_t sx = counts[0] > 1 ? cx : coord[0];
             int64_t sy = counts[1] > 1 ? cy : coord[1];
             int srcPe = peAt(t.src_program(), sx, sy);
-            auto [it, added] = pieceOf.try_emplace({dstPe, srcPe}, 0);
+            auto [it, added] = pieceOf.try_emplace(srcPe, 0);
             if (added) {
               it->second = int(out.pieces.size());
               Piece p;
@@ -333,6 +336,32 @@ std::string MeshSimulator::setInput(const std::string &name,
              HostTensor::floats(shape).shapeString() + ", got " +
              value.shapeString();
     std::vector<float> values;
+    if (value.isInt && b.range_size() >= 2) {
+      // The values the ops reading this input can take (labels, ids).
+      std::vector<int64_t> strides = rowMajorStrides(shape);
+      for (size_t e = 0; e < value.i.size(); ++e) {
+        int64_t v = value.i[e];
+        bool ignored = b.range_size() == 3 && v == b.range(2);
+        if (ignored || (v >= b.range(0) && v < b.range(1)))
+          continue;
+        std::string at;
+        int64_t rest = int64_t(e);
+        for (size_t d = 0; d < strides.size(); ++d) {
+          at += (d ? ", " : "") + std::to_string(rest / strides[d]);
+          rest %= strides[d];
+        }
+        std::string msg = "input '" + name + "' holds " + std::to_string(v) +
+                          " at [" + at + "], outside [" +
+                          std::to_string(b.range(0)) + ", " +
+                          std::to_string(b.range(1)) + ")";
+        if (b.range_size() == 3 && b.range(2) != INT64_MIN)
+          msg += " (and not the ignored " + std::to_string(b.range(2)) + ")";
+        else if (b.range_size() == 3)
+          msg += "; these are labels: if it marks positions to skip, compile "
+                 "with ignore-index=" + std::to_string(v);
+        return msg;
+      }
+    }
     if (value.isInt) {
       // Integers live on PEs as exact f32 values.
       for (int64_t v : value.i) {
@@ -481,14 +510,21 @@ std::string MeshSimulator::runStep(StepStats &stats) {
       const isa::Instr &in = im.code[pe.prog][pe.pc];
       const wp::Transfer &t = im.program.transfers(in.ints[0]);
       const TransferPlan &plan = im.plans[in.ints[0]];
-      std::string from;
-      for (int pi : plan.byDst.at(int(&pe - im.pes.data())))
+      // Name a missing sender, another PE before the waiting one itself.
+      int self = int(&pe - im.pes.data());
+      int missing = 0, shown = -1;
+      for (int pi : plan.byDst.at(self))
         if (!plan.pieces[pi].ready) {
-          const PE &s = im.pes[plan.pieces[pi].src];
-          from = im.name(s) + (s.done ? " (finished without sending)"
-                                      : " (itself blocked)");
-          break;
+          ++missing;
+          if (shown < 0 || plan.pieces[shown].src == self)
+            shown = pi;
         }
+      const PE &s = im.pes[plan.pieces[shown].src];
+      std::string from =
+          (&s == &pe ? std::string("its own part") : im.name(s)) +
+          (s.done ? " (finished without sending)" : " (blocked)");
+      if (missing > 1)
+        from += " and " + std::to_string(missing - 1) + " more";
       waiting += "\n  " + im.name(pe) + " waits in recv of transfer '" +
                  t.name() + "' (color " + std::to_string(t.color()) +
                  ") for " + from;

@@ -293,9 +293,11 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
     work.cycles = cyclesFor(e, rates.fmacsPerCycle);
     work.flops = 2 * e;
   } else {
-    bool isCopy = Fn(in.fn) == Fn::copy_ && acc == Acc::Assign;
+    // A copy computes nothing; accumulating it is one add (or max).
+    uint64_t perElement = (Fn(in.fn) == Fn::copy_ ? 0 : 1) +
+                          (acc != Acc::Assign ? 1 : 0);
     work.cycles = cyclesFor(e * uint64_t(f.cycles), rates.addsPerCycle);
-    work.flops = isCopy ? 0 : e * (1 + (acc != Acc::Assign ? 1 : 0));
+    work.flops = e * perElement;
   }
   return "";
 }

@@ -161,6 +161,9 @@ LogicalResult Exporter::run(ModuleOp module) {
     b->mutable_type()->set_is_int(!type.getElementType().isF32());
     layout(bind.getLayout(), type.getShape(), *b->mutable_layout());
     b->set_loss(bind.getLoss());
+    if (auto range = bind.getRange())
+      for (int64_t v : *range)
+        b->add_range(v);
     if (kind == "param" && !bind.getInit())
       return bind.emitError() << "parameter '" << bind.getName()
                               << "' has no initial value (import it from "

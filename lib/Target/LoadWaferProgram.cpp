@@ -181,6 +181,10 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
     return what + ": type and layout shapes differ";
   if (toLayout(b.layout()).isPartial())
     return what + ": partial layout";
+  if (b.range_size() != 0 &&
+      (kind != "input" || b.range_size() < 2 || b.range_size() > 3 ||
+       b.range(0) > b.range(1)))
+    return what + ": bad value range";
   if (b.init_size() != 0 && b.init_size() != toLayout(b.layout()).numElements())
     return what + ": initial value has " + std::to_string(b.init_size()) +
            " elements";

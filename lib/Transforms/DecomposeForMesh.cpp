@@ -11,10 +11,12 @@
 #include "wse/Transforms/Passes.h"
 #include "wse/WseDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <climits>
 #include <numeric>
 
 namespace mlir::wse {
@@ -84,6 +86,26 @@ struct Builder {
   }
 };
 
+/// Records on the function argument that `indices` come from (through
+/// reshapes) that its values must lie in [0, size), or equal `ignore`: the
+/// mesh compares and gathers with them, and the host checks them on entry.
+/// Labels without an ignore_index carry INT64_MIN there, so the error can
+/// point to the option.
+void noteRange(Value indices, int64_t size, std::optional<int64_t> ignore) {
+  while (auto r = indices.getDefiningOp<ReshapeOp>())
+    indices = r.getInput();
+  auto arg = dyn_cast<BlockArgument>(indices);
+  auto fn = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
+                : func::FuncOp();
+  if (!fn)
+    return;
+  SmallVector<int64_t> range{0, size};
+  if (ignore)
+    range.push_back(*ignore);
+  mlir::Builder b(fn.getContext());
+  fn.setArgAttr(arg.getArgNumber(), kRangeAttr, b.getDenseI64ArrayAttr(range));
+}
+
 SmallVector<int64_t> trailing(int64_t axis, int64_t rank) {
   SmallVector<int64_t> axes;
   for (int64_t a = axis; a < rank; ++a)
@@ -134,6 +156,7 @@ FailureOr<Value> decompose(Operation *op) {
           [&](SoftmaxCrossEntropyOp s) -> FailureOr<Value> {
             Value x = s.getLogits();
             int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
+            noteRange(s.getLabels(), cols, INT64_MIN);
             auto [shifted, lse] = logSumExp(g, x, 1);
             Value picked = g.sum(g.mul(shifted, g.onehot(s.getLabels(), 1, cols)),
                                  {1}, true);
@@ -144,6 +167,7 @@ FailureOr<Value> decompose(Operation *op) {
           [&](SoftmaxCrossEntropyGradOp s) -> FailureOr<Value> {
             Value x = s.getLogits();
             int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
+            noteRange(s.getLabels(), cols, INT64_MIN);
             auto [shifted, lse] = logSumExp(g, x, 1);
             Value p = g.exp(g.sub(shifted, lse));
             Value diff = g.sub(p, g.onehot(s.getLabels(), 1, cols));
@@ -158,6 +182,10 @@ FailureOr<Value> decompose(Operation *op) {
         Value x = n.getInput();
         int64_t classes = g.type(x).getDimSize(1);
         Value labels = n.getLabels();
+        std::optional<int64_t> ignored = INT64_MIN;
+        if (auto ig = n.getIgnoreIndex())
+          ignored = int64_t(*ig);
+        noteRange(labels, classes, ignored);
         Value hot = g.onehot(labels, 1, classes);
         // Counted positions: labels other than ignore_index.
         Value valid;
@@ -228,6 +256,8 @@ FailureOr<Value> decompose(Operation *op) {
       .Case<GatherOp>([&](GatherOp gth) -> FailureOr<Value> {
         auto data = g.type(gth.getData());
         auto idx = g.type(gth.getIndices());
+        noteRange(gth.getIndices(), data.getRank() ? data.getDimSize(0) : 0,
+                  std::nullopt);
         if (gth.getAxis() != 0)
           return gth.emitError("the mesh gathers rows (axis 0) only; this "
                                "gather is along axis ")
