@@ -98,6 +98,11 @@ struct PE {
 struct Piece {
   int src, dst; // PE indices
   int64_t hops;
+  // Pieces of one sender holding the same elements (a replicated layout)
+  // leave as one multicast: the first of the group (the leader) pays the
+  // ramp and the links of the tree; the others ride along.
+  int leader = -1;     // -1: this piece leads its group
+  int64_t links = 0;   // leader: links of the group's x-then-y tree
   std::vector<int32_t> srcOff, dstOff;
   std::vector<float> data; // filled by the send
   uint64_t arrival = 0;    // when the last wavelet is in
@@ -223,6 +228,31 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       });
     }
   (void)sp;
+  // Multicast groups: same sender, same source elements.
+  std::map<std::pair<int, std::vector<int32_t>>, std::vector<int>> groups;
+  for (size_t i = 0; i < out.pieces.size(); ++i)
+    if (out.pieces[i].src != out.pieces[i].dst)
+      groups[{out.pieces[i].src, out.pieces[i].srcOff}].push_back(int(i));
+  for (auto &[key, members] : groups) {
+    const PE &s = pes[key.first];
+    // x along the sender's row to each receiver's column, then y.
+    int64_t minX = s.x, maxX = s.x;
+    std::map<int64_t, std::pair<int64_t, int64_t>> columns; // x -> y range
+    for (int i : members) {
+      const PE &d = pes[out.pieces[i].dst];
+      minX = std::min(minX, d.x);
+      maxX = std::max(maxX, d.x);
+      auto [it, added] = columns.try_emplace(d.x, std::make_pair(s.y, s.y));
+      it->second.first = std::min(it->second.first, d.y);
+      it->second.second = std::max(it->second.second, d.y);
+    }
+    int64_t links = maxX - minX;
+    for (auto &[x, range] : columns)
+      links += range.second - range.first;
+    out.pieces[members[0]].links = links;
+    for (size_t k = 1; k < members.size(); ++k)
+      out.pieces[members[k]].leader = members[0];
+  }
   for (size_t i = 0; i < out.pieces.size(); ++i) {
     out.bySrc[out.pieces[i].src].push_back(int(i));
     out.byDst[out.pieces[i].dst].push_back(int(i));
@@ -413,12 +443,19 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           for (size_t e = 0; e < p.srcOff.size(); ++e)
             p.data[e] = base[p.srcOff[e]];
           uint64_t len = p.data.size();
-          // One wavelet a cycle leaves the ramp; the first needs `hops`
-          // cycles to arrive, the rest stream behind it.
-          pe.clock += len;
-          p.arrival = pe.clock + uint64_t(p.hops);
+          // One wavelet a cycle leaves the ramp (once per multicast group);
+          // the first needs `hops` cycles to arrive, the rest stream behind
+          // it. Wavelet-hops count each link of the tree once.
+          if (p.leader < 0) {
+            pe.clock += len;
+            stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
+          }
+          uint64_t sent = p.leader < 0
+                              ? pe.clock
+                              : plan.pieces[p.leader].arrival -
+                                    uint64_t(plan.pieces[p.leader].hops);
+          p.arrival = sent + uint64_t(p.hops);
           p.ready = true;
-          stats.wavelets += len * uint64_t(p.hops);
           PE &dst = pes[p.dst];
           if (!dst.queued && p.dst != peIdx) {
             dst.queued = true;
