@@ -13,6 +13,7 @@
 #include "WaferProgram.pb.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/PeIsa.h"
+#include "wse/Target/WaferLayout.h"
 
 #include <algorithm>
 #include <climits>
@@ -28,20 +29,6 @@ namespace wsert::sim {
 namespace wp = ::wsebin;
 
 namespace {
-
-Layout toLayout(const wp::Layout &l) {
-  Layout out;
-  out.shape.assign(l.shape().begin(), l.shape().end());
-  for (int a = 0; a < 2; ++a) {
-    const wp::Axis &m = a == 0 ? l.x() : l.y();
-    AxisSplit &s = out.axis(a);
-    s.kind = AxisSplit::Kind(m.kind());
-    s.dim = m.dim();
-    s.block = m.block();
-    s.count = m.count();
-  }
-  return out;
-}
 
 std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
   std::vector<int64_t> s(shape.size(), 1);
@@ -148,7 +135,7 @@ struct MeshSimulator::Impl {
 
 std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                                       TransferPlan &out) {
-  Layout src = toLayout(t.src()), dst = toLayout(t.dst());
+  Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
   const wp::Program &sp = program.programs(t.src_program());
   const wp::Program &dp = program.programs(t.dst_program());
   int64_t srcRank = int64_t(src.shape.size());
@@ -270,7 +257,7 @@ MeshSimulator::~MeshSimulator() = default;
 
 void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
                                       const std::vector<float> &values) {
-  Layout l = toLayout(b.layout());
+  Layout l = layoutFromProto(b.layout());
   std::vector<int64_t> strides = rowMajorStrides(l.shape);
   const wp::Program &p = program.programs(b.program());
   for (int64_t py = 0; py < p.height(); ++py)
@@ -576,7 +563,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
 }
 
 HostTensor MeshSimulator::read(const wp::Binding &b) const {
-  Layout l = toLayout(b.layout());
+  Layout l = layoutFromProto(b.layout());
   std::vector<int64_t> shape(b.type().shape().begin(), b.type().shape().end());
   HostTensor t = b.type().is_int() ? HostTensor::ints(shape)
                                    : HostTensor::floats(shape);

@@ -8,6 +8,7 @@
 #include "WaferProgram.pb.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/PeIsa.h"
+#include "wse/Target/WaferLayout.h"
 #include "wse/Target/WaferProgram.h"
 
 #include <google/protobuf/io/tokenizer.h>
@@ -21,16 +22,8 @@ namespace wsert {
 
 namespace wp = ::wsebin;
 
-namespace {
-
-std::string where(const wp::Program &p, int i) {
-  return "program '" + p.name() + "' instruction " + std::to_string(i);
-}
-
-constexpr int64_t kMaxElements = int64_t(1) << 31;
-
-/// A layout message as the shared struct.
-Layout toLayout(const wp::Layout &l) {
+/// The layout a Layout message describes.
+Layout layoutFromProto(const wp::Layout &l) {
   Layout out;
   out.shape.assign(l.shape().begin(), l.shape().end());
   for (int a = 0; a < 2; ++a) {
@@ -43,6 +36,14 @@ Layout toLayout(const wp::Layout &l) {
   }
   return out;
 }
+
+namespace {
+
+std::string where(const wp::Program &p, int i) {
+  return "program '" + p.name() + "' instruction " + std::to_string(i);
+}
+
+constexpr int64_t kMaxElements = int64_t(1) << 31;
 
 /// Checks a layout against a program's grid and a buffer's length.
 std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
@@ -66,7 +67,7 @@ std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
     if (a->kind() < 0 || a->kind() > 2 || a->block() < 1 ||
         a->block() > kMaxElements)
       return what + ": bad layout axis";
-  Layout l = toLayout(m);
+  Layout l = layoutFromProto(m);
   if (std::string e = l.check(p.width(), p.height()); !e.empty())
     return what + ": " + e;
   if (l.tileElements() > p.buffers(buffer).length())
@@ -158,10 +159,10 @@ std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
           checkLayout(w, t.dst(), t.dst_program(), t.dst_buffer(), what);
       !e.empty())
     return e;
-  if (toLayout(t.dst()).isPartial())
+  if (layoutFromProto(t.dst()).isPartial())
     return what + ": a partial destination";
   if (t.combine() < 0 || t.combine() > 2 ||
-      (t.combine() != 0) != toLayout(t.src()).isPartial())
+      (t.combine() != 0) != layoutFromProto(t.src()).isPartial())
     return what + ": combine mode does not match the source's layout";
   if (t.color() < 0 || t.color() >= w.machine().colors())
     return what + ": color out of range";
@@ -179,13 +180,13 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
   if (!std::equal(b.type().shape().begin(), b.type().shape().end(),
                   b.layout().shape().begin(), b.layout().shape().end()))
     return what + ": type and layout shapes differ";
-  if (toLayout(b.layout()).isPartial())
+  if (layoutFromProto(b.layout()).isPartial())
     return what + ": partial layout";
   if (b.range_size() != 0 &&
       (kind != "input" || b.range_size() < 2 || b.range_size() > 3 ||
        b.range(0) > b.range(1)))
     return what + ": bad value range";
-  if (b.init_size() != 0 && b.init_size() != toLayout(b.layout()).numElements())
+  if (b.init_size() != 0 && b.init_size() != layoutFromProto(b.layout()).numElements())
     return what + ": initial value has " + std::to_string(b.init_size()) +
            " elements";
   return "";
