@@ -72,8 +72,10 @@ std::string layoutKey(const Layout &l) { return l.str(); }
 
 class Partitioner {
 public:
-  Partitioner(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m)
-      : module(module), fn(fn), machine(m), b(module.getContext()) {}
+  Partitioner(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m,
+              int64_t wafer[2])
+      : module(module), fn(fn), machine(m), b(module.getContext()),
+        wafer{wafer[0], wafer[1]} {}
   LogicalResult run();
 
 private:
@@ -81,6 +83,7 @@ private:
   func::FuncOp fn;
   ::wsert::MachineDesc machine;
   OpBuilder b;
+  int64_t wafer[2]; // the whole preset, for "a larger mesh" advice
   fabric::GraphOp graph;
   std::string region = "mesh";
   int64_t grid[2] = {1, 1};
@@ -311,9 +314,13 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
     if (largest)
       d << "; its largest tile is " << largestBytes << " bytes of a "
         << largest.getType();
-    d << ". A larger mesh (mesh=WxH, up to the machine's " << machine.width
-      << "x" << machine.height
-      << ") or a smaller batch would make it fit";
+    d << ". ";
+    if (machine.width < wafer[0] || machine.height < wafer[1])
+      d << "A larger mesh (mesh=WxH, up to " << machine.name << "'s "
+        << wafer[0] << "x" << wafer[1] << ") or a";
+    else
+      d << "A";
+    d << " smaller batch would make it fit";
     return failure();
   }
   return *best;
@@ -506,6 +513,7 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
                          << names << ")";
       return signalPassFailure();
     }
+    int64_t wafer[2] = {machineDesc->width, machineDesc->height};
     if (std::string err = ::wsert::applyMeshOption(*machineDesc, mesh);
         !err.empty()) {
       module.emitError() << err;
@@ -523,7 +531,7 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
                        "wse-make-train-step first");
       return signalPassFailure();
     }
-    if (failed(Partitioner(module, fn, m).run()))
+    if (failed(Partitioner(module, fn, m, wafer).run()))
       return signalPassFailure();
   }
 };
