@@ -1,5 +1,6 @@
 //===- FabricDialect.cpp - fabric dialect and verifiers -------------------===//
 #include "fabric/FabricDialect.h"
+#include "wse/Support/PeIsa.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -150,7 +151,7 @@ LogicalResult TensorOp::verify() {
   if (k != "temp" && l.isPartial())
     return emitOpError("only a temp can hold partial sums");
   if ((k == "param" || k == "state" || k == "input") && !getName())
-    return emitOpError("a ") << k << " needs a name";
+    return emitOpError("a tensor of kind ") << k << " needs a name";
   if (auto init = getInit())
     if (cast<ShapedType>(init->getType()).getShape() != type.getShape())
       return emitOpError("init shape differs from the tensor's");
@@ -168,12 +169,20 @@ LogicalResult ComputeOp::verify() {
   auto region = lookupIn<RegionOp>(*this, getRegionAttr());
   if (!region)
     return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
+  int kernel = wsert::isa::lookupInstr(getKernel().str());
+  if (kernel < 0 || wsert::isa::instructionSet()[kernel].fabric)
+    return emitOpError("kernel '") << getKernel()
+                                   << "' is not a local pe instruction";
+  if ((getKernel() == "map") != bool(getFn()) ||
+      (getFn() && !wsert::isa::lookupFn(getFn()->str())))
+    return emitOpError("a map kernel needs a known fn, other kernels none");
   size_t operands = getOuts().size() + getIns().size();
   if (getMaps().size() != operands)
     return emitOpError("needs one map per operand");
   size_t i = 0;
   for (Attribute refs : {getOuts(), getIns()})
     for (Attribute ref : cast<ArrayAttr>(refs)) {
+      bool isOut = i < getOuts().size();
       auto t = lookupIn<TensorOp>(*this, cast<FlatSymbolRefAttr>(ref));
       if (!t)
         return emitOpError("operand ") << ref << " is not a fabric.tensor";
@@ -184,6 +193,33 @@ LogicalResult ComputeOp::verify() {
       for (int64_t d : map.asArrayRef())
         if (d < -1 || d >= int64_t(rank))
           return emitOpError("the map of ") << ref << " names dim " << d;
+      // The tile each PE holds must be the one the box gives it.
+      wsert::Layout want;
+      want.shape.assign(type.getShape().begin(), type.getShape().end());
+      for (int a = 0; a < 2; ++a) {
+        int64_t boxDim = -1;
+        for (size_t d = 0; d < rank; ++d)
+          if (getAxes()[d] == a + 1)
+            boxDim = int64_t(d);
+        if (boxDim < 0) {
+          want.axis(a) = wsert::AxisSplit::replicated(1);
+          continue;
+        }
+        int64_t count = wsert::ceilDiv(getIter()[boxDim], getBlocks()[boxDim]);
+        int64_t j = -1;
+        for (size_t d = 0; d < map.size(); ++d)
+          if (map[d] == boxDim && type.getDimSize(d) == getIter()[boxDim])
+            j = int64_t(d);
+        want.axis(a) = j >= 0 ? wsert::AxisSplit{wsert::AxisSplit::Split, j,
+                                                 getBlocks()[boxDim], count}
+                       : isOut ? wsert::AxisSplit::partial(count)
+                               : wsert::AxisSplit::replicated(count);
+      }
+      wsert::Layout have = toLayout(t.getLayout(), type.getShape());
+      if (have != want)
+        return emitOpError("operand ")
+               << ref << " is laid out " << have.str() << "; the box gives it "
+               << want.str();
     }
   return success();
 }
@@ -208,6 +244,38 @@ LogicalResult TransferOp::verify() {
     return emitOpError("window needs one entry per destination dim");
   if (getCombine() < 0 || getCombine() > 2)
     return emitOpError("combine must be 0, 1 or 2");
+  wsert::Layout sl = toLayout(src.getLayout(), st.getShape());
+  wsert::Layout dl = toLayout(dst.getLayout(), dt.getShape());
+  if ((getCombine() != 0) != sl.isPartial())
+    return emitOpError(sl.isPartial()
+                           ? "reads partial sums but combines nothing"
+                           : "combines a source that holds no partial sums");
+  if (dl.isPartial())
+    return emitOpError("cannot write partial sums");
+  int64_t window = 1;
+  for (size_t d = 0; d < size_t(dt.getRank()); ++d) {
+    int64_t lo = getWindowLo().empty() ? 0 : getWindowLo()[d];
+    int64_t size = getWindowSize().empty() ? dt.getDimSize(d)
+                                           : getWindowSize()[d];
+    if (lo < 0 || size < 0 || lo + size > dt.getDimSize(d))
+      return emitOpError("window leaves the destination along dim ") << d;
+    window *= size;
+  }
+  if (getMap() == "linear" && window != st.getNumElements())
+    return emitOpError("moves ") << st.getNumElements()
+                                 << " elements into a window of " << window;
+  if (getMap() == "affine" && window > 0)
+    for (int64_t j = 0; j < st.getRank(); ++j) {
+      int64_t lo = getOffset()[j], hi = lo;
+      for (int64_t k = 0; k < dt.getRank(); ++k) {
+        int64_t size = getWindowSize().empty() ? dt.getDimSize(k)
+                                               : getWindowSize()[k];
+        int64_t reach = getAffine()[j * dt.getRank() + k] * (size - 1);
+        (reach < 0 ? lo : hi) += reach;
+      }
+      if (lo < 0 || hi >= st.getDimSize(j))
+        return emitOpError("reads outside the source along dim ") << j;
+    }
   if (auto c = getColor()) {
     MachineAttr m = getMachine(*this);
     int64_t colors = m ? m.getColors() : 24;

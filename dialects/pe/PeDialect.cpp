@@ -77,9 +77,13 @@ LogicalResult InstrOp::verify() {
   std::vector<int64_t> lengths;
   int i = 0;
   for (Attribute a : getBuffers()) {
-    BufferOp buf = lookupBuffer(*this, cast<SymbolRefAttr>(a));
+    auto ref = cast<SymbolRefAttr>(a);
+    BufferOp buf = ref.getNestedReferences().empty()
+                       ? lookupBuffer(*this, ref)
+                       : BufferOp();
     if (!buf)
-      return emitOpError("names ") << a << ", which is not a pe.buffer";
+      return emitOpError("names ")
+             << a << ", which is not a pe.buffer of this program";
     in.buffers.push_back(i++);
     lengths.push_back(buf.getLength());
   }
@@ -124,6 +128,17 @@ LogicalResult TransferOp::verify() {
     return failure();
   if (getMap() != "linear" && getMap() != "affine")
     return emitOpError("map must be linear or affine");
+  if (auto m = fabric::getMachine(*this))
+    if (getColor() < 0 || getColor() >= m.getColors())
+      return emitOpError("color ") << getColor() << " is outside the machine's 0.."
+                                   << m.getColors() - 1;
+  wsert::Layout src = fabric::toLayout(getSrcLayout(), getSrcShape());
+  if ((getCombine() != 0) != src.isPartial() || getCombine() < 0 ||
+      getCombine() > 2)
+    return emitOpError("combine must be 1 (sum) or 2 (max) exactly when the "
+                       "source holds partial sums");
+  if (fabric::toLayout(getDstLayout(), getDstShape()).isPartial())
+    return emitOpError("cannot write partial sums");
   return success();
 }
 

@@ -101,7 +101,7 @@ std::optional<OpMapping> mesh::mapMovement(Operation *op) {
         for (int64_t st : s.getStride())
           if (st != 1)
             return failedMapping(s.emitError(
-                "the mesh inserts contiguous windows only)); this "
+                "the mesh inserts contiguous windows only; this "
                 "insert_slice has a stride other than 1"));
         Movement dest = affine(s.getDest(), rank);
         Movement src = affine(s.getSource(), rank);

@@ -33,7 +33,7 @@ SmallVector<int64_t> identity(int64_t rank) {
 OpMapping matmul(MatmulOp m) {
   if (m.getBias() || m.getAlpha().convertToFloat() != 1.0f ||
       m.getBeta().convertToFloat() != 1.0f)
-    return failedMapping(m.emitError("the mesh maps pure contractions)); run "
+    return failedMapping(m.emitError("the mesh maps pure contractions; run "
                        "wse-decompose-for-mesh first to split off alpha, "
                        "beta and the bias"));
   auto a = typeOf(m.getA()), b = typeOf(m.getB()), r = typeOf(m.getResult());
@@ -176,7 +176,7 @@ std::optional<OpMapping> mesh::mapStructured(Operation *op) {
         if (s.getAxis() != 0 || !v || !v.isSplat() ||
             v.getSplatValue<float>() != 0.0f)
           return failedMapping(s.emitError(
-              "the mesh scatter-adds rows (axis 0) into zeros)); run "
+              "the mesh scatter-adds rows (axis 0) into zeros; run "
               "wse-decompose-for-mesh first"));
         return rows(s, "scatter_add", s.getResult(), s.getResult(),
                     s.getIndices(), s.getUpdates());

@@ -13,6 +13,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 
 #include <climits>
 
@@ -90,6 +91,9 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
                    const std::string &mesh) {
   pm.addPass(wse::createDecomposeAttention());
   pm.addPass(wse::createDecomposeForMesh());
+  // Decompositions repeat work (a loss and its gradient share their
+  // log-sum-exp); common subexpressions run once.
+  pm.addPass(createCSEPass());
   wse::PartitionOptions part;
   part.machine = machine;
   part.mesh = mesh;

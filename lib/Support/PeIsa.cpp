@@ -372,6 +372,9 @@ std::string execGather(const Instr &in, const PeState &pe, const Rates &rates,
   int64_t ne = localExtent(box[0], pe.px, pe.py);
   int64_t de = localExtent(box[1], pe.px, pe.py);
   int64_t ve = localExtent(box[2], pe.px, pe.py);
+  // A PE past the end of a split dim holds none of the operands.
+  if (ne == 0 || de == 0 || ve == 0)
+    return "";
   int64_t db = box[1].block;
   int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
                    : box[2].axis == 2 ? pe.py * box[2].block
@@ -400,6 +403,9 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
   int64_t ne = localExtent(box[0], pe.px, pe.py);
   int64_t de = localExtent(box[1], pe.px, pe.py);
   int64_t ve = localExtent(box[2], pe.px, pe.py);
+  // A PE past the end of a split dim holds none of the operands.
+  if (ne == 0 || de == 0 || ve == 0)
+    return "";
   int64_t db = box[1].block;
   int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
                    : box[2].axis == 2 ? pe.py * box[2].block
@@ -433,7 +439,7 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
 std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
                         size_t lead, size_t floats, size_t scalars) {
   if (in.floats.size() != floats)
-    return "takes " + num(floats) + " floats";
+    return "takes " + num(floats) + (floats == 1 ? " float" : " floats");
   if (in.ints.size() < lead + 1)
     return "needs its rank";
   int64_t rank = in.ints[lead];
@@ -635,7 +641,8 @@ std::string checkInstr(const Instr &in, const std::vector<int64_t> &lengths) {
     return prefix + "takes " + num(def.minBuffers) +
            (def.maxBuffers != def.minBuffers ? " to " + num(def.maxBuffers)
                                              : std::string()) +
-           " buffers (" + def.operands + "), not " + num(nb);
+           (def.maxBuffers == 1 ? " buffer (" : " buffers (") + def.operands +
+           "), not " + num(nb);
   if (in.fn >= 0 && std::string(def.name) != "map")
     return prefix + "takes no function";
   if (lengths.size() != in.buffers.size())

@@ -149,6 +149,9 @@ TEST(PeIsa, GatherChecksIndicesAndLeavesOtherRowsZero) {
   EXPECT_EQ(pe.bufs[0], (std::vector<float>{30, 31, 0, 0}));
   pe.bufs[2] = {4, 0};
   EXPECT_EQ(run(in, pe, w, 0, 1), "an index is 4, outside the table's 4 rows");
+  // A PE past the last row block holds no indices: it reads none of its
+  // (stale) buffer.
+  EXPECT_EQ(run(in, pe, w, 0, 2), "");
 }
 
 TEST(Layout, TilesAndRangesOfEdgePes) {
