@@ -162,10 +162,16 @@ LogicalResult ComputeOp::verify() {
   size_t rank = getIter().size();
   if (getAxes().size() != rank || getBlocks().size() != rank)
     return emitOpError("iter, axes and blocks must have one entry per dim");
-  for (size_t d = 0; d < rank; ++d)
+  bool onAxis[3] = {false, false, false};
+  for (size_t d = 0; d < rank; ++d) {
     if (getAxes()[d] < 0 || getAxes()[d] > 2 || getBlocks()[d] < 1 ||
         (getAxes()[d] == 0 && getBlocks()[d] != getIter()[d]))
       return emitOpError("dim ") << d << " has a bad axis or block";
+    if (getAxes()[d] != 0 && onAxis[getAxes()[d]])
+      return emitOpError("splits two box dims over axis ")
+             << (getAxes()[d] == 1 ? "x" : "y");
+    onAxis[getAxes()[d]] = true;
+  }
   auto region = lookupIn<RegionOp>(*this, getRegionAttr());
   if (!region)
     return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
@@ -216,6 +222,9 @@ LogicalResult ComputeOp::verify() {
                                : wsert::AxisSplit::replicated(count);
       }
       wsert::Layout have = toLayout(t.getLayout(), type.getShape());
+      if (isOut && have.isPartial() && getKernel() == "map" && getAcc() == 0)
+        return emitOpError("leaves partial sums in ")
+               << ref << " but overwrites instead of accumulating (acc 0)";
       if (have != want)
         return emitOpError("operand ")
                << ref << " is laid out " << have.str() << "; the box gives it "
@@ -238,7 +247,7 @@ LogicalResult TransferOp::verify() {
        getOffset().size() != size_t(st.getRank())))
     return emitOpError("an affine map needs src rank x dst rank "
                        "coefficients and src rank offsets");
-  if (!getWindowLo().empty() &&
+  if ((!getWindowLo().empty() || !getWindowSize().empty()) &&
       (getWindowLo().size() != size_t(dt.getRank()) ||
        getWindowSize().size() != size_t(dt.getRank())))
     return emitOpError("window needs one entry per destination dim");

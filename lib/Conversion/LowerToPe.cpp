@@ -12,6 +12,7 @@
 #include "pe/PeDialect.h"
 #include "wse/Conversion/Passes.h"
 #include "wse/Support/Layout.h"
+#include "wse/Support/Machine.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -41,6 +42,13 @@ std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
   for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
     s[d] = s[d + 1] * shape[d + 1];
   return s;
+}
+
+/// Whether the module's mesh is a corner of its preset's wafer.
+bool smallerThanWafer(fabric::MachineAttr m) {
+  auto preset = ::wsert::lookupMachinePreset(m.getName().str());
+  return !preset || m.getWidth() < preset->width ||
+         m.getHeight() < preset->height;
 }
 
 struct LowerToPePass : public mlir::wse::impl::LowerToPeBase<LowerToPePass> {
@@ -156,8 +164,11 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
            << " is allocated, and a PE has " << budget
            << " bytes for data; the largest buffer is @" << largest << " ("
            << l.op.getType() << ", " << largestBytes
-           << " bytes per PE). A larger mesh (mesh=WxH) or a smaller batch "
-              "would make it fit";
+           << " bytes per PE). "
+           << (smallerThanWafer(m)
+                   ? "A larger mesh (mesh=WxH) or a smaller batch"
+                   : "A smaller batch")
+           << " would make it fit";
   }
 
   // The program.

@@ -108,8 +108,9 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
 void mlir::wse::registerTrainPipeline() {
   PassPipelineRegistration<MeshPipelineOptions>(
       "wse-mesh-pipeline",
-      "A module holding @train_step to per-PE programs: decompose, "
-      "partition, place, route, lower to pe",
+      "A module holding @train_step to per-PE programs: "
+      "wse-decompose-attention, wse-decompose-for-mesh, cse, wse-partition, "
+      "wse-place, wse-route, wse-lower-to-pe",
       [](OpPassManager &pm, const MeshPipelineOptions &o) {
         addMeshPasses(pm, o.machine, o.mesh);
       });

@@ -1,25 +1,195 @@
-// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="lr=0.1" --wse-partition="machine=wse2 mesh=16x16" | FileCheck %s
-// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="lr=0.1" --wse-partition="machine=wse3" | FileCheck %s --check-prefix=WSE3
+// RUN: wse-opt %s -split-input-file --wse-partition="machine=wse2 mesh=4x4" | FileCheck %s
+// RUN: wse-opt %s -split-input-file --wse-partition="mesh=1x1" | FileCheck %s --check-prefix=ONE
+// RUN: wse-opt %s -split-input-file --wse-partition | FileCheck %s --check-prefix=WAFER
+// RUN: wse-opt %s -split-input-file --wse-partition="machine=wse3" | FileCheck %s --check-prefix=WSE3
 
-// CHECK: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 16, height = 16, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24
-// CHECK: fabric.graph @train_step
-// Each layer is a weight-stationary linear kernel over more than one PE.
-// CHECK: fabric.region @fc1 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = false, in = 8 : i64, lr = 1.000000e-01 : f32, opt = "sgd", out = 16 : i64, relu = true}
-// CHECK: fabric.region @fc2 "linear" grid [2, 1] sram {{[0-9]+}} config {batch = 4 : i64, bias = true, dx = true, in = 16 : i64, lr = 1.000000e-01 : f32, opt = "sgd", out = 4 : i64, relu = false}
-// CHECK: fabric.region @loss "softmax_cross_entropy" grid [1, 1]
-// Activations forward and gradients backward, only as streams.
-// CHECK: fabric.stream @fc1.y from @fc1 "y" to @fc2 "x" elements 64
-// CHECK: fabric.stream @fc2.y from @fc2 "y" to @loss "logits" elements 16
-// CHECK: fabric.stream @loss.dlogits from @loss "dlogits" to @fc2 "dy" elements 16
-// CHECK: fabric.stream @fc2.dx from @fc2 "dx" to @fc1 "dy" elements 64
-// CHECK: fabric.chain @fc1.fwd in @fc1 elements 64
-// CHECK-NOT: fabric.chain @fc1.bwd
-// CHECK: fabric.chain @fc2.bwd in @fc2 elements 64
-// CHECK: fabric.input "x" to @fc1 "x" : tensor<4x8xf32>
-// CHECK: fabric.input "labels" to @loss "labels" : tensor<4xi64>
-// CHECK: fabric.output "loss" from @loss "loss" : tensor<f32> {loss}
-// CHECK: fabric.param "fc1.weight" in @fc1 "weight" : tensor<16x8xf32>
-// CHECK: fabric.param "fc2.bias" in @fc2 "bias" : tensor<4xf32>
-// CHECK-NOT: func.func
+// wse-partition maps each op of a hand-written @train_step onto one region
+// the size of the mesh: kernels over iteration boxes split over x and y,
+// tensors with explicit layouts, transfers wherever a layout changes.
 
-// WSE3: #fabric.machine<name = "wse3", width = 755, height = 1174
+// A linear layer's step: K = 256 is split over y (blocks of 64), so the
+// product leaves partial sums (y: partial(4)) that one transfer adds
+// (combine = 1) into the layout the bias add wants. The weight gradient
+// splits the other way; the weight is relaid for the update and the
+// updated value written back into the parameter's own tensor, which the
+// host reads as output "w".
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<2x256xf32> "input" name "x" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<2x256xf32> "param" name "w" in @mesh layout <x: replicated(2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.tensor @t2 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: partial(4)>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [1, 0, 2] blocks [1, 2, 64] maps [array<i64: 0, 1>, array<i64: 0, 2>, array<i64: 1, 2>] {acc = 1 : i64, source = "wse.matmul"}
+// CHECK-NEXT: fabric.tensor @t3 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 2)>
+// CHECK-NEXT: fabric.transfer @x0 @t2 -> @t3 "linear" {combine = 1 : i64}
+// CHECK-NEXT: fabric.tensor @t4 : tensor<2xf32> "param" name "b" in @mesh layout <x: replicated(2), y: split(0, 1, 2)>
+// CHECK-NEXT: fabric.tensor @t5 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 2)>
+// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t5] ins [@t3, @t4] iter [2, 2] axes [1, 2] blocks [1, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 1>] {source = "wse.add"}
+// CHECK-NEXT: fabric.tensor @t6 : tensor<2x2xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 2), y: replicated(4)>
+// CHECK-NEXT: fabric.tensor @t7 : tensor<2x256xf32> "temp" in @mesh layout <x: replicated(2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.transfer @x1 @t0 -> @t7 "linear"
+// CHECK-NEXT: fabric.tensor @t8 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t8] ins [@t6, @t7] iter [2, 256, 2] axes [1, 2, 0] blocks [1, 64, 2] maps [array<i64: 0, 1>, array<i64: 2, 0>, array<i64: 2, 1>] {acc = 1 : i64, source = "wse.matmul"}
+// CHECK-NEXT: fabric.tensor @t9 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.transfer @x2 @t1 -> @t9 "linear"
+// CHECK-NEXT: fabric.tensor @t10 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
+// CHECK-NEXT: fabric.compute "sgd" in @mesh outs [@t10] ins [@t9, @t8] iter [2, 256] axes [1, 2] blocks [1, 64] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>] {floats = array<f32: 1.000000e-01>, source = "wse.sgd_update"}
+// CHECK-NEXT: fabric.transfer @x3 @t10 -> @t1 "linear"
+// CHECK-NEXT: fabric.output "result0" from @t5
+// CHECK-NEXT: fabric.output "w" from @t1
+// CHECK-NEXT: }
+func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32> {wse.param = "b"}, %x: tensor<2x256xf32> {wse.input = "x"}, %dy: tensor<2x2xf32> {wse.input = "dy"}) -> (tensor<2x2xf32>, tensor<2x256xf32> {wse.param = "w"}) {
+  %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x256xf32>, tensor<2x256xf32>
+  %1 = wse.add %0, %b : tensor<2x2xf32>, tensor<2xf32>
+  %2 = wse.matmul %dy, %x {transpose_a = true} : tensor<2x2xf32>, tensor<2x256xf32>
+  %3 = wse.sgd_update %w, %2 {lr = 1.000000e-01 : f32} : tensor<2x256xf32>
+  return %1, %3 : tensor<2x2xf32>, tensor<2x256xf32>
+}
+
+// -----
+
+// Data movements compute nothing: a transpose is an affine transfer, a
+// concatenation two transfers into windows of one tensor, a slice an affine
+// transfer with an offset. A max reduction split over y leaves partial
+// maxima, and the reshape that follows is the same transfer as their
+// combination (combine = 2).
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<4x6xf32> "input" name "a" in @mesh layout <x: split(1, 2, 3), y: split(0, 1, 4)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<6x4xf32> "temp" in @mesh layout <x: split(0, 2, 3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.transfer @x0 @t0 -> @t1 "affine" {affine = array<i64: 0, 1, 1, 0>, offset = array<i64: 0, 0>}
+// CHECK-NEXT: fabric.tensor @t2 : tensor<6x4xf32> "temp" in @mesh layout <x: split(0, 2, 3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.compute "map" "neg" in @mesh outs [@t2] ins [@t1] iter [6, 4] axes [1, 2] blocks [2, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>] {source = "wse.neg"}
+// CHECK-NEXT: fabric.tensor @t3 : tensor<2x6xf32> "input" name "b" in @mesh layout <x: split(1, 2, 3), y: split(0, 1, 2)>
+// CHECK-NEXT: fabric.tensor @t4 : tensor<6x6xf32> "temp" in @mesh layout <x: split(1, 2, 3), y: split(0, 2, 3)>
+// CHECK-NEXT: fabric.transfer @x1 @t0 -> @t4 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>, window_lo = array<i64: 0, 0>, window_size = array<i64: 4, 6>}
+// CHECK-NEXT: fabric.transfer @x2 @t3 -> @t4 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>, window_lo = array<i64: 4, 0>, window_size = array<i64: 2, 6>}
+// CHECK-NEXT: fabric.tensor @t5 : tensor<4x6xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 3)>
+// CHECK-NEXT: fabric.transfer @x3 @t4 -> @t5 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 1, 0>}
+// CHECK-NEXT: fabric.tensor @t6 : tensor<4x6xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 3)>
+// CHECK-NEXT: fabric.compute "map" "exp" in @mesh outs [@t6] ins [@t5] iter [4, 6] axes [1, 2] blocks [1, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>] {source = "wse.exp"}
+// CHECK-NEXT: fabric.tensor @t7 : tensor<6xf32> "temp" in @mesh layout <x: split(0, 2, 3), y: partial(3)>
+// CHECK-NEXT: fabric.compute "map" "copy" in @mesh outs [@t7] ins [@t4] iter [6, 6] axes [2, 1] blocks [2, 2] maps [array<i64: 1>, array<i64: 0, 1>] {acc = 2 : i64, source = "wse.reduce_max"}
+// CHECK-NEXT: fabric.tensor @t8 : tensor<2x3xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 3)>
+// CHECK-NEXT: fabric.transfer @x4 @t7 -> @t8 "linear" {combine = 2 : i64}
+// CHECK-NEXT: fabric.tensor @t9 : tensor<2x3xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 3)>
+// CHECK-NEXT: fabric.compute "map" "sqrt" in @mesh outs [@t9] ins [@t8] iter [2, 3] axes [1, 2] blocks [1, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>] {source = "wse.sqrt"}
+// CHECK-NEXT: fabric.tensor @t10 : tensor<6xf32> "temp" in @mesh layout <x: split(0, 2, 3), y: replicated(1)>
+// CHECK-NEXT: fabric.transfer @x5 @t9 -> @t10 "linear"
+// CHECK-NEXT: fabric.output "result0" from @t2
+// CHECK-NEXT: fabric.output "result1" from @t10
+// CHECK-NEXT: fabric.output "result2" from @t6
+// CHECK-NEXT: }
+func.func @train_step(%a: tensor<4x6xf32> {wse.input = "a"}, %b: tensor<2x6xf32> {wse.input = "b"}) -> (tensor<6x4xf32>, tensor<6xf32>, tensor<4x6xf32>) {
+  %t = wse.transpose %a {perm = array<i64: 1, 0>} : tensor<4x6xf32>
+  %n = wse.neg %t : tensor<6x4xf32>
+  %c = wse.concat %a, %b {axis = 0 : i64} : tensor<4x6xf32>, tensor<2x6xf32>
+  %s = wse.slice %c {start = array<i64: 1, 0>, limit = array<i64: 5, 6>, stride = array<i64: 1, 1>} : tensor<6x6xf32>
+  %e = wse.exp %s : tensor<4x6xf32>
+  %m = wse.reduce_max %c {axes = array<i64: 0>} : tensor<6x6xf32>
+  %r = wse.reshape %m : tensor<6xf32> -> tensor<2x3xf32>
+  %q = wse.sqrt %r : tensor<2x3xf32>
+  %q2 = wse.reshape %q : tensor<2x3xf32> -> tensor<6xf32>
+  return %n, %q2, %e : tensor<6x4xf32>, tensor<6xf32>, tensor<4x6xf32>
+}
+
+// -----
+
+// Embedding rows: a gather from a [V, D] table, a scatter-add of the
+// gradient into zeros (the zeros are not materialized), AdamW over the
+// table's tiles with its moments laid out like the table and the step
+// replicated; state is written back like parameters. A scalar constant
+// becomes a "const" tensor.
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<10x4xf32> "param" name "emb" in @mesh layout <x: replicated(3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<3xi64> "input" name "tokens" in @mesh layout <x: split(0, 1, 3), y: replicated(4)>
+// CHECK-NEXT: fabric.tensor @t2 : tensor<3x4xf32> "temp" in @mesh layout <x: split(0, 1, 3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.compute "gather" in @mesh outs [@t2] ins [@t0, @t1] iter [3, 4, 10] axes [1, 2, 0] blocks [1, 1, 10] maps [array<i64: 0, 1>, array<i64: 2, 1>, array<i64: 0>] {source = "wse.gather"}
+// CHECK-NEXT: fabric.tensor @t3 : tensor<3x4xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 4), y: replicated(4)>
+// CHECK-NEXT: fabric.tensor @t4 : tensor<3xi64> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
+// CHECK-NEXT: fabric.transfer @x0 @t1 -> @t4 "linear"
+// CHECK-NEXT: fabric.tensor @t5 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.compute "scatter_add" in @mesh outs [@t5] ins [@t3, @t4] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 2, 1>, array<i64: 0, 1>, array<i64: 0>] {source = "wse.scatter_add"}
+// CHECK-NEXT: fabric.tensor @t6 : tensor<f32> "state" name "step" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.tensor @t7 : tensor<f32> "const" in @mesh layout <x: replicated(1), y: replicated(1)> init dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT: fabric.tensor @t8 : tensor<f32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t8] ins [@t6, @t7] iter [] axes [] blocks [] maps [array<i64>, array<i64>, array<i64>] {source = "wse.add"}
+// CHECK-NEXT: fabric.tensor @t9 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.transfer @x1 @t0 -> @t9 "linear"
+// CHECK-NEXT: fabric.tensor @t10 : tensor<10x4xf32> "state" name "emb.m" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t11 : tensor<10x4xf32> "state" name "emb.v" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t12 : tensor<f32> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
+// CHECK-NEXT: fabric.transfer @x2 @t8 -> @t12 "linear"
+// CHECK-NEXT: fabric.tensor @t13 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t14 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t15 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t13, @t14, @t15] ins [@t9, @t5, @t10, @t11, @t12] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
+// CHECK-NEXT: fabric.transfer @x3 @t13 -> @t0 "linear"
+// CHECK-NEXT: fabric.transfer @x4 @t14 -> @t10 "linear"
+// CHECK-NEXT: fabric.transfer @x5 @t15 -> @t11 "linear"
+// CHECK-NEXT: fabric.transfer @x6 @t8 -> @t6 "linear"
+// CHECK-NEXT: fabric.output "result0" from @t2
+// CHECK-NEXT: fabric.output "emb" from @t0
+// CHECK-NEXT: fabric.output "emb.m" from @t10
+// CHECK-NEXT: fabric.output "emb.v" from @t11
+// CHECK-NEXT: fabric.output "step" from @t6
+// CHECK-NEXT: }
+func.func @train_step(%emb: tensor<10x4xf32> {wse.param = "emb"}, %m: tensor<10x4xf32> {wse.state = "emb.m"}, %v: tensor<10x4xf32> {wse.state = "emb.v"}, %step: tensor<f32> {wse.state = "step"}, %tok: tensor<3xi64> {wse.input = "tokens"}, %dy: tensor<3x4xf32> {wse.input = "dy"}) -> (tensor<3x4xf32>, tensor<10x4xf32> {wse.param = "emb"}, tensor<10x4xf32> {wse.state = "emb.m"}, tensor<10x4xf32> {wse.state = "emb.v"}, tensor<f32> {wse.state = "step"}) {
+  %h = wse.gather %emb, %tok {axis = 0 : i64} : tensor<10x4xf32>, tensor<3xi64>
+  %zero = wse.constant dense<0.0> : tensor<10x4xf32>
+  %g = wse.scatter_add %dy into %zero at %tok {axis = 0 : i64} : tensor<3x4xf32> into tensor<10x4xf32> at tensor<3xi64>
+  %one = wse.constant dense<1.0> : tensor<f32>
+  %t = wse.add %step, %one : tensor<f32>, tensor<f32>
+  %p, %m2, %v2 = wse.adamw_update %emb, %g, %m, %v step(%t : tensor<f32>) {lr = 0.01 : f32, beta1 = 0.9 : f32, beta2 = 0.999 : f32, eps = 1.0e-8 : f32, weight_decay = 0.0 : f32} : tensor<10x4xf32>
+  return %h, %p, %m2, %v2, %t : tensor<3x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<10x4xf32>, tensor<f32>
+}
+
+// -----
+
+// Broadcasts map a size-1 or missing dim to no box dim (-1 or fewer map
+// entries); a parameter returned unchanged is read in place; an input no op
+// reads still gets a tensor the host can bind.
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<4x8xf32> "input" name "x" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 4)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<8xf32> "param" name "frozen" in @mesh layout <x: replicated(4), y: split(0, 2, 4)>
+// CHECK-NEXT: fabric.tensor @t2 : tensor<4x8xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 4)>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [4, 8] axes [1, 2] blocks [1, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 1>] {source = "wse.mul"}
+// CHECK-NEXT: fabric.tensor @t3 : tensor<4x8xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 4)>
+// CHECK-NEXT: fabric.compute "map" "leaky_relu" in @mesh outs [@t3] ins [@t2] iter [4, 8] axes [1, 2] blocks [1, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>] {floats = array<f32: 1.000000e-01>, source = "wse.leaky_relu"}
+// CHECK-NEXT: fabric.tensor @t4 : tensor<f32> "const" in @mesh layout <x: replicated(4), y: replicated(4)> init dense<2.000000e+00> : tensor<f32>
+// CHECK-NEXT: fabric.tensor @t5 : tensor<4x8xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 4)>
+// CHECK-NEXT: fabric.compute "map" "div" in @mesh outs [@t5] ins [@t3, @t4] iter [4, 8] axes [1, 2] blocks [1, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {source = "wse.div"}
+// CHECK-NEXT: fabric.output "result0" from @t5
+// CHECK-NEXT: fabric.output "frozen" from @t1
+// CHECK-NEXT: fabric.tensor @t6 : tensor<3xf32> "input" name "unused" in @mesh layout <x: split(0, 1, 3), y: replicated(1)>
+// CHECK-NEXT: }
+func.func @train_step(%w: tensor<8xf32> {wse.param = "frozen"}, %x: tensor<4x8xf32> {wse.input = "x"}, %unused: tensor<3xf32> {wse.input = "unused"}) -> (tensor<4x8xf32>, tensor<8xf32> {wse.param = "frozen"}) {
+  %0 = wse.mul %x, %w : tensor<4x8xf32>, tensor<8xf32>
+  %c = wse.constant dense<2.0> : tensor<f32>
+  %1 = wse.leaky_relu %0 {alpha = 0.1 : f32} : tensor<4x8xf32>
+  %2 = wse.div %1, %c : tensor<4x8xf32>, tensor<f32>
+  return %2, %w : tensor<4x8xf32>, tensor<8xf32>
+}
+
+// A single PE holds everything: no splits, no transfers but the write-back.
+// ONE-LABEL: fabric.graph @train_step
+// ONE: fabric.region @mesh grid [1, 1]
+// ONE-NOT: fabric.transfer
+// ONE: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [0, 0, 0] blocks [2, 2, 256]
+// ONE-NOT: fabric.transfer
+// ONE: fabric.compute "sgd"
+// ONE-NEXT: fabric.transfer @x0 @t7 -> @t1 "linear"
+// ONE-NEXT: fabric.output "result0"
+
+// Without mesh=, the region is the whole wafer, and K = 256 goes over 256
+// PEs of y.
+// WAFER: #fabric.machine<name = "wse2", width = 750, height = 994,
+// WAFER: fabric.region @mesh grid [750, 994]
+// WAFER: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [1, 0, 2] blocks [1, 2, 1]
+// WSE3: #fabric.machine<name = "wse3", width = 755, height = 1174, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 2, adds_per_cycle = 4>
+// WSE3: fabric.region @mesh grid [755, 1174]

@@ -1,16 +1,58 @@
-// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step --wse-partition="mesh=16x16" --wse-place --wse-route | FileCheck %s
-// RUN: not wse-opt %S/Inputs/few-colors.mlir --wse-route 2>&1 | FileCheck %s --check-prefix=COLORS
-// RUN: not wse-opt %S/Inputs/unplaced.mlir --wse-route 2>&1 | FileCheck %s --check-prefix=UNPLACED
+// RUN: wse-opt %s -split-input-file -verify-diagnostics --wse-route | FileCheck %s
 
-// Streams leave the producer's last PE and cover the consumer's row; no
-// router carries two routes on one color.
-// CHECK: fabric.stream @fc1.y from @fc1 "y" to @fc2 "x" elements 64 color 0 path [1, 0, 3, 0, 4, 0]
-// CHECK: fabric.stream @fc2.y from @fc2 "y" to @loss "logits" elements 16 color 1 path [4, 0, 6, 0, 6, 0]
-// CHECK: fabric.stream @loss.dlogits from @loss "dlogits" to @fc2 "dy" elements 16 color 2 path [6, 0, 4, 0, 3, 0]
-// CHECK: fabric.stream @fc2.dx from @fc2 "dx" to @fc1 "dy" elements 64 color 3 path [4, 0, 1, 0, 0, 0]
-// CHECK: fabric.chain @fc1.fwd in @fc1 elements 64 colors [1, 2]
-// CHECK: fabric.chain @fc2.fwd in @fc2 elements 16 colors [4, 5]
-// CHECK: fabric.chain @fc2.bwd in @fc2 elements 64 colors [6, 7]
+// Transfers run one after another in program order; each takes the next
+// color round robin, so consecutive transfers never share one. On a
+// machine with 3 colors the fourth transfer wraps to color 0; a color set
+// before is replaced. Nothing else changes.
+// CHECK-LABEL: fabric.graph @train_step
+// CHECK: fabric.transfer @x0 @p -> @y "linear" color 0 {combine = 1 : i64}
+// CHECK-NEXT: fabric.compute "map" "relu"
+// CHECK-NEXT: fabric.tensor @yt
+// CHECK-NEXT: fabric.transfer @x1 @y -> @yt "affine" color 1 {affine = array<i64: 0, 1, 1, 0>, offset = array<i64: 0, 0>}
+// CHECK-NEXT: fabric.tensor @y2
+// CHECK-NEXT: fabric.transfer @x2 @yt -> @y2 "affine" color 2 {affine = array<i64: 0, 1, 1, 0>, offset = array<i64: 0, 0>}
+// CHECK-NEXT: fabric.transfer @x3 @y2 -> @y "linear" color 0{{$}}
+// CHECK-NEXT: fabric.output "y" from @y
+module attributes {fabric.machine = #fabric.machine<name = "t", width = 4, height = 2, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 3, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>} {
+  fabric.graph @train_step {
+    fabric.region @mesh grid [4, 2] at [0, 0]
+    fabric.tensor @x : tensor<4x8xf32> "input" name "x" in @mesh layout <x: split(0, 1, 4), y: split(1, 4, 2)>
+    fabric.tensor @w : tensor<6x8xf32> "param" name "w" in @mesh layout <x: replicated(4), y: split(1, 4, 2)>
+    fabric.tensor @p : tensor<4x6xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: partial(2)>
+    fabric.compute "map" "mul" in @mesh outs [@p] ins [@x, @w] iter [4, 6, 8] axes [1, 0, 2] blocks [1, 6, 4] maps [array<i64: 0, 1>, array<i64: 0, 2>, array<i64: 1, 2>] {acc = 1 : i64}
+    fabric.tensor @y : tensor<4x6xf32> "temp" in @mesh layout <x: split(0, 1, 4), y: split(1, 3, 2)>
+    fabric.transfer @x0 @p -> @y "linear" {combine = 1 : i64}
+    fabric.compute "map" "relu" in @mesh outs [@y] ins [@y] iter [4, 6] axes [1, 2] blocks [1, 3] maps [array<i64: 0, 1>, array<i64: 0, 1>]
+    fabric.tensor @yt : tensor<6x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 2)>
+    fabric.transfer @x1 @y -> @yt "affine" color 2 {affine = array<i64: 0, 1, 1, 0>, offset = array<i64: 0, 0>}
+    fabric.tensor @y2 : tensor<4x6xf32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
+    fabric.transfer @x2 @yt -> @y2 "affine" {affine = array<i64: 0, 1, 1, 0>, offset = array<i64: 0, 0>}
+    fabric.transfer @x3 @y2 -> @y "linear"
+    fabric.output "y" from @y
+  }
+}
 
-// COLORS: error: out of colors for chain @a.bwd: all 3 colors are taken on some router it crosses, e.g. PE (0, 0)
-// UNPLACED: error: region @a is not placed: run wse-place first
+// -----
+
+// A graph without transfers is left as it is.
+// CHECK-LABEL: fabric.graph @local
+// CHECK-NEXT: fabric.region @mesh grid [1, 1] at [0, 0]
+// CHECK-NEXT: fabric.tensor @x : tensor<4xf32> "input" name "x" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.output "x" from @x
+// CHECK-NEXT: }
+module attributes {fabric.machine = #fabric.machine<name = "t", width = 4, height = 2, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 3, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>} {
+  fabric.graph @local {
+    fabric.region @mesh grid [1, 1] at [0, 0]
+    fabric.tensor @x : tensor<4xf32> "input" name "x" in @mesh layout <x: replicated(1), y: replicated(1)>
+    fabric.output "x" from @x
+  }
+}
+
+// -----
+
+// expected-error @+1 {{wse-route needs the module's fabric.machine: run wse-partition first}}
+module {
+  fabric.graph @train_step {
+    fabric.region @mesh grid [4, 2] at [0, 0]
+  }
+}
