@@ -1,18 +1,27 @@
-"""wse benchmarks: compile scaling and simulator speed.
+"""wse benchmarks: compile scaling, simulator speed and per-model costs.
 
 Every row is measured in this run and compared with a baseline measured in
-the same run, so the ratio column means something on any machine:
+the same run, so the ratio columns mean something on any machine:
 
 - compile: the MLP 64-128-10 train step through --wse-train-pipeline and the
   export, for a 16x16 mesh (baseline), the whole WSE-2 and the whole WSE-3.
   The design rule is "scale with regions, not PEs": the ratios of time and
   sizes should stay near 1.
-- simulate: 20 training steps on the mesh engine against the reference
-  interpreter (baseline) on the same inputs.
+- compile gpt2: the same for the GPT-2-style LM of models/gpt2 (AdamW,
+  attention raised), on a 64x64 corner of the WSE-2 (baseline) and on the
+  whole WSE-2 (no mesh=): wse-opt and export time, pe IR and .wsebin size.
+- simulate: 20 training steps of the MLP on the mesh engine against the
+  reference interpreter (baseline) on the same inputs.
+- models: the MLP (SGD, 16x16 mesh) and the GPT-2-, Llama- and BTLM-style
+  LMs (AdamW, attention raised, 32x32 mesh): wse-opt --wse-train-pipeline
+  wall time (compile), and from the mesh engine's report cycles per step,
+  flops_per_step and utilization; ratios against the MLP (baseline).
 
-Usage: bench.py --bin-dir build/bin [--repeat 5]
+Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
+                [--model-steps 2] [--work-dir DIR]
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -20,10 +29,20 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADAMW = "loss=cross-entropy optimizer=adamw lr=0.001"
+SGD = "loss=cross-entropy optimizer=sgd lr=0.1"
+LM_MESH = "32x32"  # 16x16 does not fit the LMs' SRAM per PE
 
 
 def run(cmd, cwd):
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    for attempt in range(30):  # a tool being relinked is briefly unrunnable
+        try:
+            r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+            break
+        except OSError as e:
+            if attempt == 29:
+                sys.exit(f"bench: cannot run {cmd[0]}: {e}")
+            time.sleep(2)
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed:\n{r.stderr}")
     return r
@@ -38,53 +57,131 @@ def best_time(cmd, cwd, repeat):
     return best
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--steps", type=int, default=20)
-    args = ap.parse_args()
-    b = os.path.abspath(args.bin_dir)
-    opt, translate, sim = (os.path.join(b, t) for t in ("wse-opt", "wse-translate", "wse-sim"))
-    work = tempfile.mkdtemp(prefix="wse-bench-")
-    run([sys.executable, os.path.join(ROOT, "models/mlp/export.py"), "--out", "mlp.onnx",
-         "--data-dir", ".", "--steps", str(args.steps)], work)
-    run([translate, "--import-onnx", "mlp.onnx", "-o", "mlp.mlir"], work)
+def ratio(v, base, spec=".2f"):
+    return format(v / base, spec) if base else "-"
 
-    rows = []
-    configs = [("mesh16", "16x16 corner of wse2", "machine=wse2 mesh=16x16"),
-               ("wse2", "whole wse2 (750x994)", "machine=wse2"),
-               ("wse3", "whole wse3 (755x1174)", "machine=wse3")]
-    base = None
-    for tag, label, opts in configs:
-        pipe = [opt, "mlp.mlir", f"--wse-train-pipeline=loss=cross-entropy optimizer=sgd lr=0.1 {opts}",
-                "-o", f"{tag}.mlir"]
-        export = [translate, "--export-wafer-program", f"{tag}.mlir", "-o", f"{tag}.wsebin"]
-        t = best_time(pipe, work, args.repeat) + best_time(export, work, args.repeat)
-        ir = os.path.getsize(os.path.join(work, f"{tag}.mlir"))
-        binsz = os.path.getsize(os.path.join(work, f"{tag}.wsebin"))
-        if base is None:
-            base = (t, ir, binsz)
-        rows.append(("compile", label, f"{t * 1e3:.1f} ms", f"{t / base[0]:.2f}",
-                     f"{ir} B", f"{ir / base[1]:.3f}", f"{binsz} B", f"{binsz / base[2]:.3f}"))
 
-    inputs = ["--input", "x=x.npy", "--input", "labels=labels.npy", "--steps", str(args.steps), "--quiet"]
-    run([opt, "mlp.mlir", "--wse-make-train-step=loss=cross-entropy optimizer=sgd lr=0.1", "-o", "train.mlir"], work)
-    t_ref = best_time([sim, "train.mlir"] + inputs, work, args.repeat)
-    t_mesh = best_time([sim, "mesh16.wsebin"] + inputs, work, args.repeat)
-    rows.append(("simulate", f"reference engine, {args.steps} steps", f"{t_ref * 1e3:.1f} ms", "1.00",
-                 "", "", "", ""))
-    rows.append(("simulate", f"mesh engine 16x16, {args.steps} steps", f"{t_mesh * 1e3:.1f} ms",
-                 f"{t_mesh / t_ref:.2f}", "", "", "", ""))
-
-    head = ("what", "configuration", "time", "ratio", "pe IR", "ratio", ".wsebin", "ratio")
+def print_table(head, rows):
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
     fmt = "  ".join("{:<%d}" % w for w in widths)
     print(fmt.format(*head))
     print(fmt.format(*("-" * w for w in widths)))
     for r in rows:
         print(fmt.format(*r))
-    print(f"\n(best of {args.repeat}; baselines: the 16x16 compile and the reference engine; work dir {work})")
+
+
+def compile_row(what, label, tools, work, src, tag, opts, repeat, base, passes=()):
+    """Times wse-opt --wse-train-pipeline and the export (best of `repeat`
+    each); returns (row, (time, ir bytes, wsebin bytes))."""
+    opt, translate = tools
+    pipe = [opt, src, *passes, f"--wse-train-pipeline={opts}", "-o", f"{tag}.mlir"]
+    export = [translate, "--export-wafer-program", f"{tag}.mlir", "-o", f"{tag}.wsebin"]
+    t_opt = best_time(pipe, work, repeat)
+    t = t_opt + best_time(export, work, repeat)
+    ir = os.path.getsize(os.path.join(work, f"{tag}.mlir"))
+    binsz = os.path.getsize(os.path.join(work, f"{tag}.wsebin"))
+    base = base or (t, ir, binsz)
+    return ((what, label, f"{t * 1e3:.1f} ms", ratio(t, base[0]), f"{ir} B",
+             ratio(ir, base[1], ".3f"), f"{binsz} B", ratio(binsz, base[2], ".3f")),
+            (t, ir, binsz), t_opt)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=20,
+                    help="MLP steps for the simulate rows")
+    ap.add_argument("--model-steps", type=int, default=2,
+                    help="steps simulated per model for the models table "
+                         "(cycles per step do not depend on it)")
+    ap.add_argument("--work-dir", default=None)
+    args = ap.parse_args()
+    b = os.path.abspath(args.bin_dir)
+    opt, translate, sim = (os.path.join(b, t) for t in ("wse-opt", "wse-translate", "wse-sim"))
+    work = os.path.abspath(args.work_dir) if args.work_dir else tempfile.mkdtemp(prefix="wse-bench-")
+    os.makedirs(work, exist_ok=True)
+    py = sys.executable
+    run([py, os.path.join(ROOT, "models/mlp/export.py"), "--out", "mlp.onnx",
+         "--data-dir", ".", "--steps", str(args.steps)], work)
+    run([translate, "--import-onnx", "mlp.onnx", "-o", "mlp.mlir"], work)
+    lm_steps = max(args.model_steps, 1)
+    for lm in ("gpt2", "llama", "btlm"):
+        d = os.path.join(work, lm)
+        os.makedirs(d, exist_ok=True)
+        run([py, os.path.join(ROOT, "models", lm, "export.py"), "--out", "model.onnx",
+             "--data-dir", ".", "--steps", str(lm_steps)], d)
+        run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], d)
+
+    # --- compile scaling and simulator speed ---------------------------------
+    rows = []
+    base = None
+    for tag, label, opts in [("mesh16", "mlp: 16x16 corner of wse2", "machine=wse2 mesh=16x16"),
+                             ("wse2", "mlp: whole wse2 (750x994)", "machine=wse2"),
+                             ("wse3", "mlp: whole wse3 (755x1174)", "machine=wse3")]:
+        row, m, _ = compile_row("compile", label, (opt, translate), work, "mlp.mlir", tag,
+                                f"{SGD} {opts}", args.repeat, base)
+        base = base or m
+        rows.append(row)
+
+    gd = os.path.join(work, "gpt2")
+    base = None
+    for tag, label, opts in [("mesh64", "gpt2: 64x64 corner of wse2", "machine=wse2 mesh=64x64"),
+                             ("wse2", "gpt2: whole wse2 (750x994)", "machine=wse2")]:
+        row, m, _ = compile_row("compile", label, (opt, translate), gd, "model.mlir", tag,
+                                f"{ADAMW} {opts}", args.repeat, base,
+                                passes=("--wse-raise-attention",))
+        base = base or m
+        rows.append(row)
+
+    inputs = ["--input", "x=x.npy", "--input", "labels=labels.npy", "--steps", str(args.steps), "--quiet"]
+    run([opt, "mlp.mlir", f"--wse-make-train-step={SGD}", "-o", "train.mlir"], work)
+    t_ref = best_time([sim, "train.mlir"] + inputs, work, args.repeat)
+    t_mesh = best_time([sim, "mesh16.wsebin"] + inputs, work, args.repeat)
+    rows.append(("simulate", f"reference engine, {args.steps} steps", f"{t_ref * 1e3:.1f} ms", "1.00",
+                 "", "", "", ""))
+    rows.append(("simulate", f"mesh engine 16x16, {args.steps} steps", f"{t_mesh * 1e3:.1f} ms",
+                 f"{t_mesh / t_ref:.2f}", "", "", "", ""))
+    print_table(("what", "configuration", "time", "ratio", "pe IR", "ratio", ".wsebin", "ratio"), rows)
+    print(f"\n(best of {args.repeat}; baselines: the MLP 16x16 compile, the GPT-2 64x64 compile "
+          f"and the reference engine)\n")
+
+    # --- per-model costs ------------------------------------------------------
+    models = [("mlp", "64-128-10 MLP, sgd", work, "mlp.mlir", "16x16", SGD, (),
+               ["--input", "x=x.npy", "--input", "labels=labels.npy"], args.steps)]
+    for lm, label in (("gpt2", "GPT-2-style LM, adamw"), ("llama", "Llama-style LM, adamw"),
+                      ("btlm", "BTLM-style LM, adamw")):
+        models.append((lm, label, os.path.join(work, lm), "model.mlir", LM_MESH, ADAMW,
+                       ("--wse-raise-attention",),
+                       ["--input", "input_ids=input_ids.npy", "--input", "labels=labels.npy"],
+                       lm_steps))
+    rows, base = [], None
+    for name, label, d, src, mesh, opts, passes, feeds, steps in models:
+        pipe = [opt, src, *passes, f"--wse-train-pipeline={opts} machine=wse2 mesh={mesh}",
+                "-o", "bench-model.mlir"]
+        t_opt = best_time(pipe, d, args.repeat)
+        run([translate, "--export-wafer-program", "bench-model.mlir", "-o", "bench-model.wsebin"], d)
+        t0 = time.perf_counter()
+        run([sim, "bench-model.wsebin", "--steps", str(steps), "--quiet",
+             "--report", "bench-model.json"] + feeds, d)
+        t_sim = (time.perf_counter() - t0) / steps
+        rep = json.load(open(os.path.join(d, "bench-model.json")))
+        cyc = rep["steps"][0]["cycles"]
+        flops, util = rep["flops_per_step"], rep["utilization"]
+        m = (t_opt, cyc, flops, util, t_sim)
+        base = base or m
+        rows.append((name, label, f"{mesh} ({rep['pes']} PEs)",
+                     f"{t_opt * 1e3:.1f} ms", ratio(t_opt, base[0]),
+                     str(cyc), ratio(cyc, base[1]),
+                     str(flops), ratio(flops, base[2], ".1f"),
+                     f"{util:.3f}", ratio(util, base[3]),
+                     f"{t_sim * 1e3:.0f} ms"))
+    print_table(("model", "what", "mesh", "compile", "ratio", "cycles/step", "ratio",
+                 "flops/step", "ratio", "utilization", "ratio", "sim wall/step"), rows)
+    print(f"\n(compile: wse-opt --wse-train-pipeline wall time, best of {args.repeat}; cycles/step, "
+          f"flops/step, utilization: the mesh engine's report; sim wall/step: one run of "
+          f"{lm_steps} steps ({args.steps} for the MLP) divided by the steps; baseline: the MLP; "
+          f"work dir {work})")
 
 
 if __name__ == "__main__":

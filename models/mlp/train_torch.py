@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Training oracle: trains the MLP in torch starting from the ONNX weights.
 
+SGD (with --momentum/--nesterov/--weight-decay) or AdamW (--optimizer
+adamw, --beta1/--beta2/--eps/--weight-decay), CrossEntropyLoss (mean).
+
 The initial weights are read from the ONNX initializers (not regenerated from
 a seed) so the oracle and the wse engines start from bit-identical params.
 """
@@ -27,6 +30,15 @@ def parse_args(argv=None):
     p.add_argument("--labels", default="labels.npy")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    p.add_argument("--momentum", type=float, default=0.0, help="sgd")
+    p.add_argument("--nesterov", action="store_true", help="sgd")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="default: 0 for sgd, 0.01 for adamw (as in torch "
+                        "and wse-make-train-step)")
+    p.add_argument("--beta1", type=float, default=0.9, help="adamw")
+    p.add_argument("--beta2", type=float, default=0.999, help="adamw")
+    p.add_argument("--eps", type=float, default=1e-8, help="adamw")
     p.add_argument("--out-dir", default=".")
     return p.parse_args(argv)
 
@@ -74,9 +86,20 @@ def check_data(x, labels, steps):
         raise ValueError(f"data has {x.shape[0]} steps, {steps} requested")
 
 
-def train(model, x, labels, steps, lr):
-    """Runs `steps` SGD steps; returns the forward loss of each step."""
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
+def make_optimizer(model, args):
+    if args.optimizer == "sgd":
+        wd = 0.0 if args.weight_decay is None else args.weight_decay
+        return torch.optim.SGD(model.parameters(), lr=args.lr,
+                               momentum=args.momentum,
+                               nesterov=args.nesterov, weight_decay=wd)
+    wd = 0.01 if args.weight_decay is None else args.weight_decay
+    return torch.optim.AdamW(model.parameters(), lr=args.lr,
+                             betas=(args.beta1, args.beta2), eps=args.eps,
+                             weight_decay=wd)
+
+
+def train(model, x, labels, steps, opt):
+    """Runs `steps` optimizer steps; returns the forward loss of each."""
     loss_fn = nn.CrossEntropyLoss()
     losses = []
     model.train()
@@ -110,7 +133,8 @@ def main(argv=None):
     x = np.load(args.x).astype(np.float32)
     labels = np.load(args.labels).astype(np.int64)
     check_data(x, labels, args.steps)
-    losses = train(model, x, labels, args.steps, args.lr)
+    losses = train(model, x, labels, args.steps,
+                   make_optimizer(model, args))
     write_outputs(args.out_dir, losses, model, list(inits))
     return 0
 

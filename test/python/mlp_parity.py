@@ -6,8 +6,15 @@ per-step losses and the final parameters agree:
   torch        models/mlp/train_torch.py (the oracle)
   reference    wse-opt --wse-make-train-step, wse-sim on the MLIR
   mesh         wse-opt --wse-train-pipeline, wafer binary, wse-sim
-It then reruns the mesh simulation to check it is bit-for-bit deterministic.
-Exits 0 only if every check holds.
+It then reruns the mesh simulation to check it is bit-for-bit deterministic
+(--no-rerun skips that). Exits 0 only if every check holds.
+
+The widths (--in-features, --hidden, --classes), the batch, the mesh and
+the optimizer (--optimizer sgd|adamw, --momentum, --weight-decay) are
+options; the defaults are the 64-128-10 MLP at batch 32 on a 16x16 mesh
+with plain SGD. Losses must agree with torch to 1e-4 relative at every
+step, and the final parameters to max|wse - torch| <= --param-rtol *
+max|torch| + --param-atol per tensor (defaults 0 and 1e-5: absolute).
 """
 
 import argparse
@@ -24,9 +31,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 MODEL_DIR = os.path.join(REPO_ROOT, "models", "mlp")
 
-BATCH, IN_FEATURES, HIDDEN, CLASSES = 32, 64, 128, 10
 LOSS_RTOL = 1e-4
-PARAM_ATOL = 1e-5
 MESH_REPORT_KEYS = ("cycles", "wavelets", "max_pe_sram_bytes", "regions")
 REGION_KEYS = ("name", "x", "y", "width", "height")
 
@@ -45,6 +50,21 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--mesh", default="16x16")
     p.add_argument("--machine", default="wse2")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--in-features", type=int, default=64)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--classes", type=int, default=10)
+    p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    p.add_argument("--momentum", type=float, default=0.0, help="sgd")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="default: 0 for sgd, 0.01 for adamw")
+    p.add_argument("--param-rtol", type=float, default=0.0)
+    p.add_argument("--param-atol", type=float, default=1e-5)
+    p.add_argument("--one-batch", action="store_true",
+                   help="train on one batch at every step (export.py "
+                        "--one-batch) instead of a fresh batch per step")
+    p.add_argument("--no-rerun", action="store_true",
+                   help="skip the determinism rerun of the mesh engine")
     return p.parse_args(argv)
 
 
@@ -106,18 +126,27 @@ def run_pipeline(args, runner):
     opt = tool(args.bin_dir, "wse-opt")
     sim = tool(args.bin_dir, "wse-sim")
     lr = repr(args.lr)
-    train_opts = f"loss=cross-entropy optimizer=sgd lr={lr}"
+    train_opts = f"loss=cross-entropy optimizer={args.optimizer} lr={lr}"
+    oracle_opts = ["--optimizer", args.optimizer]
+    if args.momentum:
+        train_opts += f" momentum={args.momentum!r}"
+        oracle_opts += ["--momentum", repr(args.momentum)]
+    if args.weight_decay is not None:
+        train_opts += f" weight-decay={args.weight_decay!r}"
+        oracle_opts += ["--weight-decay", repr(args.weight_decay)]
     for d in ("torch", "ref_params", "mesh_params", "mesh_params2"):
         fresh_dir(os.path.join(runner.work_dir, d))
 
     runner.run("export", script("export.py") + [
-        "--out", "model.onnx", "--batch", str(BATCH),
-        "--in-features", str(IN_FEATURES), "--hidden", str(HIDDEN),
-        "--classes", str(CLASSES), "--seed", "0",
-        "--data-dir", ".", "--steps", str(args.steps), "--data-seed", "1"])
+        "--out", "model.onnx", "--batch", str(args.batch),
+        "--in-features", str(args.in_features), "--hidden", str(args.hidden),
+        "--classes", str(args.classes), "--seed", "0",
+        "--data-dir", ".", "--steps", str(args.steps), "--data-seed", "1"]
+        + (["--one-batch"] if args.one_batch else []))
     runner.run("torch oracle", script("train_torch.py") + [
         "--model", "model.onnx", "--x", "x.npy", "--labels", "labels.npy",
-        "--steps", str(args.steps), "--lr", lr, "--out-dir", "torch"])
+        "--steps", str(args.steps), "--lr", lr, "--out-dir", "torch"]
+        + oracle_opts)
     runner.run("import onnx",
                [translate, "--import-onnx", "model.onnx", "-o", "model.mlir"])
 
@@ -136,8 +165,10 @@ def run_pipeline(args, runner):
                 "-o", "program.wsebin"])
     runner.run("mesh sim", sim_cmd(sim, "program.wsebin", args.steps,
                                    "mesh.json", "mesh_params"))
-    runner.run("mesh sim (rerun)", sim_cmd(sim, "program.wsebin", args.steps,
-                                           "mesh2.json", "mesh_params2"))
+    if not args.no_rerun:
+        runner.run("mesh sim (rerun)", sim_cmd(sim, "program.wsebin",
+                                               args.steps, "mesh2.json",
+                                               "mesh_params2"))
 
 
 # --- loading results -------------------------------------------------------
@@ -201,8 +232,9 @@ def check_losses(engine, losses, oracle, failures):
                             f"{want!r} (rel err {err:.3g} > {LOSS_RTOL})")
 
 
-def param_diffs(engine, params, oracle, failures):
-    """Returns {name: max abs diff} and records shape/tolerance failures."""
+def param_diffs(engine, params, oracle, failures, rtol, atol):
+    """Returns {name: max abs diff} and records shape/tolerance failures:
+    max|got - torch| <= rtol * max|torch| + atol per tensor."""
     diffs = {}
     for name, want in oracle.items():
         got = params[name]
@@ -214,9 +246,10 @@ def param_diffs(engine, params, oracle, failures):
         diff = float(np.max(np.abs(got.astype(np.float64) -
                                    want.astype(np.float64)), initial=0.0))
         diffs[name] = diff
-        if not diff <= PARAM_ATOL:
+        tol = rtol * float(np.max(np.abs(want), initial=0.0)) + atol
+        if not diff <= tol:
             failures.append(f"{engine}: {name} max abs diff {diff:.3g} > "
-                            f"{PARAM_ATOL}")
+                            f"{tol:.3g}")
     return diffs
 
 
@@ -285,8 +318,9 @@ def compare(args):
                                "ref.json", args.steps)
     mesh_report = load_json(os.path.join(w, "mesh.json"))
     mesh_losses = report_losses(mesh_report, "mesh.json", args.steps)
-    mesh2_losses = report_losses(load_json(os.path.join(w, "mesh2.json")),
-                                 "mesh2.json", args.steps)
+    mesh2_losses = (None if args.no_rerun else
+                    report_losses(load_json(os.path.join(w, "mesh2.json")),
+                                  "mesh2.json", args.steps))
 
     names = torch_param_names(os.path.join(w, "torch"))
     torch_params = load_params(os.path.join(w, "torch", "params"), names)
@@ -295,17 +329,37 @@ def compare(args):
 
     check_losses("ref", ref_losses, torch_losses, failures)
     check_losses("mesh", mesh_losses, torch_losses, failures)
-    ref_diffs = param_diffs("ref", ref_params, torch_params, failures)
-    mesh_diffs = param_diffs("mesh", mesh_params, torch_params, failures)
+    tols = (args.param_rtol, args.param_atol)
+    ref_diffs = param_diffs("ref", ref_params, torch_params, failures, *tols)
+    mesh_diffs = param_diffs("mesh", mesh_params, torch_params, failures,
+                             *tols)
     for engine, losses in (("torch", torch_losses), ("ref", ref_losses),
                            ("mesh", mesh_losses)):
         check_decreasing(engine, losses, failures)
     if isinstance(mesh_report, dict):
         check_mesh_report(mesh_report, failures)
-    check_deterministic(w, mesh_losses, mesh2_losses, failures)
+    if mesh2_losses is not None:
+        check_deterministic(w, mesh_losses, mesh2_losses, failures)
 
     print_tables(torch_losses, ref_losses, mesh_losses, ref_diffs, mesh_diffs)
+    if isinstance(mesh_report, dict):
+        print_mesh_summary(mesh_report, torch_losses, mesh_losses)
     return failures
+
+
+def print_mesh_summary(rep, torch_losses, mesh_losses):
+    steps = rep.get("steps") or [{}]
+    regions = rep.get("regions") or []
+    worst = max(rel_err(m, t) for m, t in zip(mesh_losses, torch_losses))
+    print(f"mesh: {rep.get('pes')} PEs, regions "
+          + ", ".join(f"{g.get('name')} {g.get('width')}x{g.get('height')}"
+                      for g in regions if isinstance(g, dict))
+          + f"; {steps[0].get('cycles')} cycles/step, flops/step "
+          f"{rep.get('flops_per_step')}, utilization "
+          f"{rep.get('utilization')}, max SRAM/PE "
+          f"{rep.get('max_pe_sram_bytes')} B, wavelet-hops "
+          f"{rep.get('wavelets')}; worst mesh loss rel err {worst:.2e}")
+    print()
 
 
 def main(argv=None):
@@ -327,8 +381,9 @@ def main(argv=None):
         for f in failures:
             print(f"  - {f}", file=sys.stderr)
         return 1
-    print(f"mlp_parity: PASS ({args.steps} steps, machine={args.machine}, "
-          f"mesh={args.mesh})")
+    print(f"mlp_parity: PASS ({args.in_features}-{args.hidden}-"
+          f"{args.classes} MLP, batch {args.batch}, {args.optimizer}, "
+          f"{args.steps} steps, machine={args.machine}, mesh={args.mesh})")
     return 0
 
 

@@ -27,6 +27,18 @@ For each model (models/gpt2, models/llama, models/btlm):
        params  per tensor, for every float initializer of model.onnx:
                max|wse - torch| <= 1e-4 * max|torch| + 1e-6
 
+With --engine mesh (and --mesh WxH) the same train step is also mapped onto
+a simulated WSE-2 corner and trained by the mesh engine:
+  8. wse-opt model.mlir [--wse-raise-attention] --wse-train-pipeline=
+     "<the same options> machine=wse2 mesh=WxH" -o program.mlir;
+     wse-translate --export-wafer-program program.mlir -o program.wsebin
+  9. wse-sim program.wsebin --steps N ... --report mesh.json
+     --dump-params mesh_params
+ 10. the mesh engine's losses and parameters meet the same bounds against
+     torch as the reference engine's, its losses are within 1e-5 relative
+     of the reference engine's at every step, and its report names the
+     machine and mesh and has cycles, wavelets, max_pe_sram_bytes > 0.
+
 A model that fails anywhere (export, oracle, import, train step, sim,
 compare) is a FAIL, reported with its stage and first error line. Prints a
 table per model; exits 0 only if every model passes.
@@ -52,6 +64,7 @@ MODELS_DIR = os.path.join(REPO_ROOT, "models")
 MODEL_NAMES = ("gpt2", "llama", "btlm")
 
 LOSS_RTOL = 1e-4
+MESH_VS_REF_LOSS_RTOL = 1e-5
 PARAM_RTOL, PARAM_ATOL = 1e-4, 1e-6
 ONNX_CHECK_RTOL, ONNX_CHECK_ATOL = 1e-4, 1e-5
 ADAMW = dict(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01)
@@ -76,6 +89,14 @@ def parse_args(argv=None):
     p.add_argument("--decompose-attention", action="store_true",
                    help="with --raise-attention, also run "
                         "--wse-decompose-attention before the train step")
+    p.add_argument("--engine", choices=("reference", "mesh"),
+                   default="reference",
+                   help="reference: the graph-level train step on the "
+                        "reference engine; mesh: also train it on the mesh "
+                        "engine (--wse-train-pipeline) and compare both")
+    p.add_argument("--mesh", default="32x32",
+                   help="with --engine mesh: the WSE-2 corner, WxH "
+                        "(default 32x32)")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
     p.add_argument("--timeout", type=float, default=600.0,
@@ -405,7 +426,8 @@ def run_model(args, name):
     """Returns a result dict; raises nothing."""
     res = {"name": name, "status": "FAIL", "stage": "", "detail": "",
            "torch": None, "torch64": None, "wse": None, "params": [],
-           "nodes": 0, "ops": [], "failures": [], "forward": None}
+           "nodes": 0, "ops": [], "failures": [], "forward": None,
+           "mesh": None, "mesh_report": None}
     d = os.path.join(args.work_dir, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -505,6 +527,9 @@ def run_model(args, name):
                                    "sim")
         wse_params = load_params(os.path.join(d, "wse_params"), param_names,
                                  "sim")
+        mesh_params = None
+        if args.engine == "mesh":
+            mesh_params = run_mesh(args, d, passes, res, param_names)
 
         fails = res["failures"]
         for step, (w, tl) in enumerate(zip(res["wse"], res["torch"]), 1):
@@ -521,6 +546,8 @@ def run_model(args, name):
             if not p["diff"] <= p["tol"]:
                 fails.append(f"{p['name']}: max|d| {p['diff']:.3g} > tol "
                              f"{p['tol']:.3g}")
+        if mesh_params is not None:
+            check_mesh(res, mesh_params, torch_params, wse_params)
         if fails:
             raise Failed("compare", f"{len(fails)} checks off; first: "
                          f"{fails[0]}")
@@ -534,6 +561,74 @@ def run_model(args, name):
           (f" at {res['stage']}: {res['detail']}" if res["detail"] else ""),
           flush=True)
     return res
+
+
+# --- the mesh engine --------------------------------------------------------
+
+MESH_REPORT_KEYS = ("cycles", "wavelets", "max_pe_sram_bytes", "pes",
+                    "regions", "flops_per_step", "utilization")
+
+
+def run_mesh(args, d, passes, res, param_names):
+    """Maps the train step onto the mesh, trains it on the mesh engine;
+    returns its parameters and fills res["mesh"], res["mesh_report"]."""
+    t = args.timeout
+    translate, opt, sim = (tool(args.bin_dir, n) for n in
+                           ("wse-translate", "wse-opt", "wse-sim"))
+    shutil.rmtree(os.path.join(d, "mesh_params"), ignore_errors=True)
+    run("mesh pipeline", [opt, "model.mlir"] + passes +
+        [f"--wse-train-pipeline={train_opts()} machine=wse2 "
+         f"mesh={args.mesh}", "-o", "program.mlir"], d, t)
+    run("export wafer program", [translate, "--export-wafer-program",
+                                 "program.mlir", "-o", "program.wsebin"],
+        d, t)
+    run("mesh sim", [sim, "program.wsebin", "--steps", str(args.steps),
+                     "--input", "input_ids=input_ids.npy",
+                     "--input", "labels=labels.npy", "--report", "mesh.json",
+                     "--dump-params", "mesh_params"], d, t)
+    res["mesh"] = report_losses(os.path.join(d, "mesh.json"), args.steps,
+                                "mesh sim")
+    res["mesh_report"] = load_json(os.path.join(d, "mesh.json"), "mesh sim")
+    return load_params(os.path.join(d, "mesh_params"), param_names,
+                       "mesh sim")
+
+
+def check_mesh(res, mesh_params, torch_params, ref_params):
+    """Mesh engine vs torch (the same bounds as the reference engine) and vs
+    the reference engine (losses 1e-5 relative); appends to failures."""
+    fails = res["failures"]
+    for step, (m, tl, r) in enumerate(zip(res["mesh"], res["torch"],
+                                          res["wse"]), 1):
+        if not abs(m - tl) <= LOSS_RTOL * abs(tl):  # NaN fails
+            fails.append(f"mesh: step {step} loss {m!r} vs torch {tl!r}")
+        if not abs(m - r) <= MESH_VS_REF_LOSS_RTOL * abs(r):
+            fails.append(f"mesh: step {step} loss {m!r} vs reference "
+                         f"engine {r!r} (> {MESH_VS_REF_LOSS_RTOL:g} rel)")
+    for p in res["params"]:
+        got, want = mesh_params[p["name"]], torch_params[p["name"]]
+        if got.shape != want.shape:
+            fails.append(f"mesh: {p['name']}: shape {got.shape} vs torch "
+                         f"{want.shape}")
+            p["mesh_diff"] = float("inf")
+            continue
+        p["mesh_diff"] = max_diff(got, want)
+        p["mesh_ref_diff"] = max_diff(got, ref_params[p["name"]])
+        if not p["mesh_diff"] <= p["tol"]:
+            fails.append(f"mesh: {p['name']}: max|d| {p['mesh_diff']:.3g} > "
+                         f"tol {p['tol']:.3g}")
+    rep = res["mesh_report"]
+    if not isinstance(rep, dict):
+        fails.append("mesh report: not a JSON object")
+        return
+    missing = [k for k in MESH_REPORT_KEYS if k not in rep]
+    if missing:
+        fails.append(f"mesh report: missing {missing}")
+    for k in ("cycles", "wavelets", "max_pe_sram_bytes", "flops_per_step"):
+        if not (isinstance(rep.get(k), (int, float)) and rep[k] > 0):
+            fails.append(f"mesh report: {k} = {rep.get(k)!r}, expected > 0")
+    u = rep.get("utilization")
+    if not (isinstance(u, (int, float)) and 0 < u <= 1):
+        fails.append(f"mesh report: utilization = {u!r}, expected in (0, 1]")
 
 
 # --- reporting --------------------------------------------------------------
@@ -554,27 +649,59 @@ def print_model(res):
     if res["forward"] is not None:
         print(f"  forward (untrained, input_ids[0]): max|wse - torch| logits "
               f"{res['forward']:.2e}")
+    rep = res.get("mesh_report")
+    if isinstance(rep, dict):
+        m = rep.get("machine") or {}
+        steps = rep.get("steps") or [{}]
+        print(f"  mesh engine: {m.get('name')} {m.get('width')}x"
+              f"{m.get('height')}, {rep.get('pes')} PEs, "
+              f"{len(rep.get('regions') or [])} regions, "
+              f"{steps[0].get('cycles')} cycles/step, "
+              f"{rep.get('flops_per_step')} flops/step, utilization "
+              f"{fmt(rep.get('utilization'), '.3f')}, max SRAM/PE "
+              f"{rep.get('max_pe_sram_bytes')} B, wavelet-hops "
+              f"{rep.get('wavelets')}")
+    mesh = res.get("mesh") is not None
     if res["torch"]:
-        t64 = res["torch64"] or [None] * len(res["torch"])
-        w = res["wse"] or [None] * len(res["torch"])
+        n = len(res["torch"])
+        t64 = res["torch64"] or [None] * n
+        w = res["wse"] or [None] * n
+        ms = res["mesh"] or [None] * n
         print(f"  {'step':>4}  {'torch':>11}  {'wse':>11}  {'rel err':>9}  "
-              f"{'f32 floor':>9}")
-        for i, (tl, wl, dl) in enumerate(zip(res["torch"], w, t64), 1):
+              f"{'f32 floor':>9}" +
+              (f"  {'mesh':>11}  {'mesh rel':>9}  {'mesh/ref':>9}"
+               if mesh else ""))
+        for i, (tl, wl, dl, ml) in enumerate(zip(res["torch"], w, t64, ms),
+                                             1):
             rel = None if wl is None else abs(wl - tl) / abs(tl)
             floor = None if dl is None else abs(tl - dl) / abs(dl)
-            print(f"  {i:>4}  {tl:11.7f}  {fmt(wl, '11.7f')}  "
-                  f"{fmt(rel, '9.2e')}  {fmt(floor, '9.2e')}")
+            line = (f"  {i:>4}  {tl:11.7f}  {fmt(wl, '11.7f')}  "
+                    f"{fmt(rel, '9.2e')}  {fmt(floor, '9.2e')}")
+            if mesh:
+                mrel = None if ml is None else abs(ml - tl) / abs(tl)
+                mref = (None if ml is None or wl is None
+                        else abs(ml - wl) / abs(wl))
+                line += (f"  {fmt(ml, '11.7f')}  {fmt(mrel, '9.2e')}  "
+                         f"{fmt(mref, '9.2e')}")
+            print(line)
     if res["params"]:
         width = max(len(p["name"]) for p in res["params"])
         print(f"  {'parameter':<{width}}  {'shape':<10}  {'max|d|':>9}  "
-              f"{'tol':>9}  {'d/tol':>7}  {'floor/tol':>9}")
+              f"{'tol':>9}  {'d/tol':>7}  {'floor/tol':>9}" +
+              (f"  {'mesh d/tol':>10}  {'mesh-ref':>9}" if mesh else ""))
         for p in res["params"]:
             ratio = None if p["diff"] is None else p["diff"] / p["tol"]
             floor = None if p["floor"] is None else p["floor"] / p["tol"]
             shape = "x".join(map(str, p["shape"]))
-            print(f"  {p['name']:<{width}}  {shape:<10}  "
-                  f"{fmt(p['diff'], '9.2e')}  {p['tol']:9.2e}  "
-                  f"{fmt(ratio, '7.3f')}  {fmt(floor, '9.3f')}")
+            line = (f"  {p['name']:<{width}}  {shape:<10}  "
+                    f"{fmt(p['diff'], '9.2e')}  {p['tol']:9.2e}  "
+                    f"{fmt(ratio, '7.3f')}  {fmt(floor, '9.3f')}")
+            if mesh:
+                md = p.get("mesh_diff")
+                mratio = None if md is None else md / p["tol"]
+                line += (f"  {fmt(mratio, '10.3f')}  "
+                         f"{fmt(p.get('mesh_ref_diff'), '9.2e')}")
+            print(line)
     for f in res["failures"][:20]:
         print(f"  - {f}")
     if len(res["failures"]) > 20:
@@ -594,7 +721,12 @@ def main(argv=None):
           f"float64 torch oracles (rounding alone; informational). "
           f"AdamW {train_opts()}, {args.steps} steps" +
           (", --wse-raise-attention" if args.raise_attention else "") +
-          (", --wse-decompose-attention" if args.decompose_attention else ""))
+          (", --wse-decompose-attention" if args.decompose_attention else "")
+          + (f"; mesh engine (machine=wse2 mesh={args.mesh}): the same "
+             f"bounds against torch, and losses within "
+             f"{MESH_VS_REF_LOSS_RTOL:g} relative of the reference engine "
+             f"(mesh/ref); mesh-ref: max|mesh - reference| per tensor "
+             f"(informational)" if args.engine == "mesh" else ""))
     for res in results:
         print_model(res)
     failed = [r for r in results if r["status"] != "PASS"]
