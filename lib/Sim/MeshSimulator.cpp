@@ -497,7 +497,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
     }
     if (tracing && pe.clock > start)
-      trace.push_back({peIdx, pe.pc, start, pe.clock});
+      trace.push_back({peIdx, pe.pc, cycles + start, cycles + pe.clock});
     ++pe.pc;
   }
   pe.done = true;

@@ -358,7 +358,10 @@ std::string checkRows(const Instr &in, const std::vector<int64_t> &lengths) {
 /// The global index held in `v`, or an error naming it.
 std::string rowIndex(float v, int64_t rows, int64_t &out) {
   if (!(v >= 0.0f && v < float(rows)) || v != std::trunc(v))
-    return "an index is " + std::to_string(int64_t(v)) +
+    return "an index is " +
+           (std::isfinite(v) && std::fabs(v) < 1e18f && v == std::trunc(v)
+                ? std::to_string(int64_t(v))
+                : std::to_string(v)) +
            ", outside the table's " + num(rows) + " rows";
   out = int64_t(v);
   return "";

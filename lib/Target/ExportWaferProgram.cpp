@@ -174,8 +174,14 @@ LogicalResult Exporter::run(ModuleOp module) {
       if (failed(v))
         return failure();
       if (v->isInt)
-        for (int64_t e : v->i)
+        for (int64_t e : v->i) {
+          // PEs hold integers as exact f32 values.
+          if (e < -(int64_t(1) << 24) || e > (int64_t(1) << 24))
+            return bind.emitError()
+                   << "'" << bind.getName() << "' holds the integer " << e
+                   << ", beyond what a PE holds exactly as f32 (|v| <= 2^24)";
           b->add_init(float(e));
+        }
       else
         for (float e : v->f)
           b->add_init(e);
