@@ -108,6 +108,8 @@ private:
                        bool isOut) const;
   FailureOr<Choice> choose(Operation *op, const Kernel &k);
   LogicalResult mapKernel(Operation *op, Kernel &k);
+  std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,
+                            const Layout &l);
   LogicalResult finish();
 };
 
@@ -340,7 +342,9 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
   }
   for (size_t i = 0; i < k.outs.size(); ++i) {
     Layout l = operandLayout(k, i, *c, true);
-    std::string s = newTensor(k.outs[i], l, op->getLoc());
+    std::string s = inPlaceTarget(op, k, k.outs[i], l);
+    if (s.empty())
+      s = newTensor(k.outs[i], l, op->getLoc());
     homes[k.outs[i]] = Home{s, l, k.combine};
     outs.push_back(sym(s));
   }
@@ -362,6 +366,50 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       b.getDenseF32ArrayAttr(k.floats));
   compute->setAttr("source", b.getStringAttr(op->getName().getStringRef()));
   return success();
+}
+
+/// Whether `v`, or a shape op's result built from it, is read after `op`.
+static bool readAfter(Value v, Operation *op) {
+  for (Operation *user : v.getUsers()) {
+    if (user == op)
+      continue;
+    if (!user->isBeforeInBlock(op))
+      return true;
+    if (isa<ReshapeOp, TransposeOp, BroadcastToOp, SliceOp, ConcatOp,
+            InsertSliceOp>(user) &&
+        readAfter(user->getResult(0), op))
+      return true;
+  }
+  return false;
+}
+
+/// An optimizer update whose result is the step's new value of a parameter
+/// (or state) can write straight into that argument's tensor when it has
+/// the same layout and nothing reads the old value afterwards: the update
+/// then needs no write-back copy. Returns that tensor, or "".
+std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
+                                       Value out, const Layout &l) {
+  if (k.kernel != "sgd" && k.kernel != "sgd_momentum" && k.kernel != "adamw")
+    return "";
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
+    if (ret.getOperand(i) != out)
+      continue;
+    for (StringRef attr : {kParamAttr, kStateAttr}) {
+      auto name = dyn_cast_or_null<StringAttr>(fn.getResultAttr(i, attr));
+      if (!name)
+        continue;
+      for (BlockArgument arg : fn.getArguments()) {
+        auto n = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), attr);
+        auto home = homes.find(arg);
+        if (n != name || home == homes.end() || home->second.layout != l ||
+            readAfter(arg, op))
+          continue;
+        return home->second.sym;
+      }
+    }
+  }
+  return "";
 }
 
 /// A layout whose partial axes are summed away (held by one PE).
@@ -419,10 +467,15 @@ LogicalResult Partitioner::finish() {
     if (failed(h))
       return failure();
     // Into the argument's own tensor, whatever its layout: the transfer
-    // relayouts (and sums partials) on the way.
+    // relayouts (and sums partials) on the way. An update that already
+    // wrote in place needs none.
     std::string dst;
     if (auto home = homes.find(arg); home != homes.end()) {
       dst = home->second.sym;
+      if (h->sym == dst) {
+        outputs.push_back({name.str(), dst, false});
+        continue;
+      }
     } else {
       FailureOr<std::string> s = ensure(arg, combined(h->layout), loc);
       if (failed(s))
