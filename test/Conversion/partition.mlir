@@ -174,14 +174,14 @@ func.func @train_step(%w: tensor<8xf32> {wse.param = "frozen"}, %x: tensor<4x8xf
   return %2, %w : tensor<4x8xf32>, tensor<8xf32>
 }
 
-// A single PE holds everything: no splits, no transfers but the write-back.
+// A single PE holds everything: no splits, no transfers at all; the update
+// writes the weight in place.
 // ONE-LABEL: fabric.graph @train_step
 // ONE: fabric.region @mesh grid [1, 1]
 // ONE-NOT: fabric.transfer
 // ONE: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [0, 0, 0] blocks [2, 2, 256]
 // ONE-NOT: fabric.transfer
-// ONE: fabric.compute "sgd"
-// ONE-NEXT: fabric.transfer @x0 @t7 -> @t1 "linear"
+// ONE: fabric.compute "sgd" in @mesh outs [@t1] ins [@t1, @t6]
 // ONE-NEXT: fabric.output "result0"
 
 // Without mesh=, the region is the whole wafer, and K = 256 goes over 256
