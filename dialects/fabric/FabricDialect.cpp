@@ -194,7 +194,7 @@ LogicalResult ComputeOp::verify() {
         return emitOpError("operand ") << ref << " is not a fabric.tensor";
       auto map = dyn_cast<DenseI64ArrayAttr>(getMaps()[i++]);
       auto type = cast<RankedTensorType>(t.getType());
-      if (!map || map.size() != size_t(type.getRank()))
+      if (!map || int64_t(map.size()) != type.getRank())
         return emitOpError("the map of ") << ref << " needs one entry per dim";
       for (int64_t d : map.asArrayRef())
         if (d < -1 || d >= int64_t(rank))
@@ -213,9 +213,9 @@ LogicalResult ComputeOp::verify() {
         }
         int64_t count = wsert::ceilDiv(getIter()[boxDim], getBlocks()[boxDim]);
         int64_t j = -1;
-        for (size_t d = 0; d < map.size(); ++d)
+        for (int64_t d = 0; d < int64_t(map.size()); ++d)
           if (map[d] == boxDim && type.getDimSize(d) == getIter()[boxDim])
-            j = int64_t(d);
+            j = d;
         want.axis(a) = j >= 0 ? wsert::AxisSplit{wsert::AxisSplit::Split, j,
                                                  getBlocks()[boxDim], count}
                        : isOut ? wsert::AxisSplit::partial(count)
@@ -288,7 +288,7 @@ LogicalResult TransferOp::verify() {
   if (auto c = getColor()) {
     MachineAttr m = getMachine(*this);
     int64_t colors = m ? m.getColors() : 24;
-    if (*c < 0 || *c >= colors)
+    if (int64_t(*c) < 0 || int64_t(*c) >= colors)
       return emitOpError("color ") << *c << " is outside the machine's 0.."
                                    << colors - 1;
   }

@@ -47,7 +47,7 @@ LogicalResult ProgramOp::verify() {
              << m.getWidth() << "x" << m.getHeight() << " mesh";
     int64_t limit = m.getSramBytes() - m.getReservedSramBytes();
     for (auto buf : getBody().front().getOps<BufferOp>())
-      if (buf.getOffset() + 4 * buf.getLength() > limit)
+      if (int64_t(buf.getOffset() + 4 * buf.getLength()) > limit)
         return buf.emitOpError("ends at byte ")
                << buf.getOffset() + 4 * buf.getLength() << "; a PE has "
                << limit << " bytes of SRAM for data ("
@@ -58,7 +58,8 @@ LogicalResult ProgramOp::verify() {
 }
 
 LogicalResult BufferOp::verify() {
-  if (getLength() < 1 || getOffset() < 0 || getOffset() % 4)
+  if (int64_t(getLength()) < 1 || int64_t(getOffset()) < 0 ||
+      getOffset() % 4)
     return emitOpError("needs a positive length and a 4-byte aligned offset");
   return success();
 }
@@ -116,7 +117,7 @@ static LogicalResult verifyLaidOut(Operation *op, SymbolRefAttr ref,
   if (std::string e = l.check(program.getSize()[0], program.getSize()[1]);
       !e.empty())
     return op->emitOpError("layout: ") << e;
-  if (l.tileElements() > buf.getLength())
+  if (l.tileElements() > int64_t(buf.getLength()))
     return op->emitOpError("a tile of ")
            << l.tileElements() << " elements does not fit " << ref;
   return success();
@@ -129,7 +130,7 @@ LogicalResult TransferOp::verify() {
   if (getMap() != "linear" && getMap() != "affine")
     return emitOpError("map must be linear or affine");
   if (auto m = fabric::getMachine(*this))
-    if (getColor() < 0 || getColor() >= m.getColors())
+    if (int64_t(getColor()) < 0 || int64_t(getColor()) >= m.getColors())
       return emitOpError("color ") << getColor() << " is outside the machine's 0.."
                                    << m.getColors() - 1;
   wsert::Layout src = fabric::toLayout(getSrcLayout(), getSrcShape());

@@ -533,9 +533,11 @@ LogicalResult Partitioner::run() {
     switch (m->kind) {
     case OpMapping::Constant: {
       auto c = cast<ConstantOp>(op);
-      sources[c.getResult()] = Source{"const", "", c.getValue()};
+      sources[c.getResult()] = Source{"const", "", c.getValue(), {}};
       break;
     }
+    case OpMapping::Failed:
+      return failure();
     case OpMapping::Move:
       pending[op.getResult(0)] = m->moves;
       break;
