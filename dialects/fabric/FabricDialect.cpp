@@ -164,7 +164,8 @@ LogicalResult ComputeOp::verify() {
     return emitOpError("iter, axes and blocks must have one entry per dim");
   bool onAxis[3] = {false, false, false};
   for (size_t d = 0; d < rank; ++d) {
-    if (getAxes()[d] < 0 || getAxes()[d] > 2 || getBlocks()[d] < 1 ||
+    if (getAxes()[d] < 0 || getAxes()[d] > 2 ||
+        (getBlocks()[d] < 1 && getIter()[d] != 0) ||
         (getAxes()[d] == 0 && getBlocks()[d] != getIter()[d]))
       return emitOpError("dim ") << d << " has a bad axis or block";
     if (getAxes()[d] != 0 && onAxis[getAxes()[d]])

@@ -373,7 +373,7 @@ std::string MeshSimulator::setInput(const std::string &name,
                           std::to_string(b.range(1)) + ")";
         if (b.range_size() == 3 && b.range(2) != INT64_MIN)
           msg += " (and not the ignored " + std::to_string(b.range(2)) + ")";
-        else if (b.range_size() == 3)
+        else if (b.range_size() == 3 && v < 0)
           msg += "; these are labels: if it marks positions to skip, compile "
                  "with ignore-index=" + std::to_string(v);
         return msg;
@@ -556,6 +556,14 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   }
   if (stuck)
     return "deadlock: " + std::to_string(stuck) + " PEs wait" + waiting;
+  // Every part sent must have been received.
+  for (size_t t = 0; t < im.plans.size(); ++t)
+    for (const Piece &p : im.plans[t].pieces)
+      if (p.ready)
+        return "transfer '" + im.program.transfers(int(t)).name() + "': " +
+               im.name(im.pes[p.src]) + " sent " +
+               std::to_string(p.data.size()) + " elements to " +
+               im.name(im.pes[p.dst]) + ", which never received them";
   im.cycles += stats.cycles;
   im.wavelets += stats.wavelets;
   im.flops += stats.flops;

@@ -159,6 +159,8 @@ LogicalResult Exporter::run(ModuleOp module) {
     for (int64_t d : type.getShape())
       b->mutable_type()->add_shape(d);
     b->mutable_type()->set_is_int(!type.getElementType().isF32());
+    if (auto i = dyn_cast<IntegerType>(type.getElementType()))
+      b->mutable_type()->set_int_bits(int32_t(i.getWidth()));
     layout(bind.getLayout(), type.getShape(), *b->mutable_layout());
     b->set_loss(bind.getLoss());
     if (auto range = bind.getRange())

@@ -88,6 +88,13 @@ std::string loadInputs(InputMap &out) {
   return ::wsert::NpyDType::I64;
 }
 
+/// How a mesh output of `bits`-wide integers is stored in .npy.
+::wsert::NpyDType npyIntBits(int bits) {
+  return bits == 1    ? ::wsert::NpyDType::Bool
+         : bits == 32 ? ::wsert::NpyDType::I32
+                      : ::wsert::NpyDType::I64;
+}
+
 std::string writeTensor(const std::string &dir, const std::string &name,
                         const HostTensor &t,
                         ::wsert::NpyDType intType = ::wsert::NpyDType::I64) {
@@ -398,7 +405,8 @@ int runMesh(InputMap &given) {
   if (!dumpOutputs.empty())
     for (int i = 0; i < program.outputs_size(); ++i)
       if (std::string e = writeTensor(dumpOutputs, "output_" + std::to_string(i),
-                                      sim->read(program.outputs(i)));
+                                      sim->read(program.outputs(i)),
+                                      npyIntBits(program.outputs(i).type().int_bits()));
           !e.empty())
         return fail(e);
   if (!traceFile.empty())

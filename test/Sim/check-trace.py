@@ -1,0 +1,53 @@
+"""Checks a wse-sim --trace file against the run's --report.
+
+A process per program (named "@<program>"), a thread per PE (named
+"PE (x, y)", distinct), and per PE a sequence of complete ("X") slices that
+do not overlap, are timed at the machine's clock (args.cycles = dur * MHz)
+and end by the run's last cycle, the last of them exactly there.
+Usage: check-trace.py TRACE.json REPORT.json
+"""
+import collections
+import json
+import sys
+
+trace = json.load(open(sys.argv[1]))
+report = json.load(open(sys.argv[2]))
+mhz = report["machine"]["clock_mhz"]
+events = trace["traceEvents"]
+procs = {e["pid"]: e["args"]["name"] for e in events
+         if e["ph"] == "M" and e["name"] == "process_name"}
+threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+           if e["ph"] == "M" and e["name"] == "thread_name"}
+assert sorted(procs.values()) == sorted("@" + r["name"] for r in report["regions"]), procs
+assert len(threads) == report["pes"], (len(threads), report["pes"])
+assert len(set(threads.values())) == len(threads), "two threads share a PE name"
+assert all(p in procs for p, _ in threads), "a thread outside every process"
+
+slices = collections.defaultdict(list)
+for e in events:
+    if e["ph"] != "X":
+        continue
+    key = (e["pid"], e["tid"])
+    assert key in threads, f"slice on an unnamed thread {key}"
+    assert e["dur"] > 0, e
+    assert abs(e["dur"] * mhz - e["args"]["cycles"]) < 1e-6 * max(1, e["args"]["cycles"]), e
+    slices[key].append(e)
+
+end = 0.0
+for key, list_ in slices.items():
+    list_.sort(key=lambda e: e["ts"])
+    for a, b in zip(list_, list_[1:]):
+        assert b["ts"] >= a["ts"] + a["dur"] - 1e-9, (
+            f"{threads[key]}: instruction {b['args']['instruction']} at "
+            f"{b['ts'] * mhz:.0f} cycles starts before instruction "
+            f"{a['args']['instruction']} ends at "
+            f"{(a['ts'] + a['dur']) * mhz:.0f}")
+    end = max(end, list_[-1]["ts"] + list_[-1]["dur"])
+total = report["cycles"] / mhz
+assert abs(end - total) <= 1e-9 * total, (
+    f"the last slice ends at {end * mhz:.0f} cycles; the run took {report['cycles']}")
+
+names = collections.Counter(e["name"] for l in slices.values() for e in l)
+print(f"{len(procs)} processes, {len(threads)} threads, "
+      f"{sum(names.values())} slices, ending at cycle {report['cycles']}")
+print("instructions: " + ", ".join(sorted(names)))
