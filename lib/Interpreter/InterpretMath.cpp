@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "InterpreterImpl.h"
+#include "wse/Support/Math.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -21,48 +22,14 @@ namespace {
 // Scalar helpers
 //===----------------------------------------------------------------------===//
 
-Real sigmoidF(Real x) {
-  // Stable in both directions: e^-|x| never overflows.
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + std::exp(-x));
-  Real e = std::exp(x);
-  return e / (1.0f + e);
-}
-
-Real softplusF(Real x) {
-  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
-  if (std::isnan(x))
-    return x;
-  return std::max(x, Real(0)) + std::log1p(std::exp(-std::fabs(x)));
-}
-
+Real sigmoidF(Real x) { return ::wsert::math::sigmoid(x); }
+Real softplusF(Real x) { return ::wsert::math::softplus(x); }
 Real geluF(Real x, bool approximate) {
-  if (approximate) {
-    const Real kBeta = Real(M_SQRT2 * M_2_SQRTPI * 0.5); // sqrt(2/pi)
-    const Real kKappa = 0.044715f;
-    Real inner = kBeta * (x + kKappa * x * x * x);
-    return 0.5f * x * (1.0f + std::tanh(inner));
-  }
-  return 0.5f * x * (1.0f + std::erf(x * Real(M_SQRT1_2)));
+  return ::wsert::math::gelu(x, approximate);
 }
-
-Real signF(Real x) {
-  if (std::isnan(x))
-    return x;
-  return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
-}
-
-/// NumPy/torch maximum and minimum: NaN wins.
-Real maxF(Real a, Real b) {
-  if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<Real>::quiet_NaN();
-  return a > b ? a : b;
-}
-Real minF(Real a, Real b) {
-  if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<Real>::quiet_NaN();
-  return a < b ? a : b;
-}
+Real signF(Real x) { return ::wsert::math::sign(x); }
+Real maxF(Real a, Real b) { return ::wsert::math::maximum(a, b); }
+Real minF(Real a, Real b) { return ::wsert::math::minimum(a, b); }
 
 /// The range of an integer element kind.
 int64_t intMin(Elem e) {

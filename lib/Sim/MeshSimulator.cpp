@@ -136,7 +136,6 @@ struct MeshSimulator::Impl {
 std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                                       TransferPlan &out) {
   Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
-  const wp::Program &sp = program.programs(t.src_program());
   const wp::Program &dp = program.programs(t.dst_program());
   int64_t srcRank = int64_t(src.shape.size());
   int64_t dstRank = int64_t(dst.shape.size());
@@ -214,7 +213,6 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           }
       });
     }
-  (void)sp;
   // Multicast groups: same sender, same source elements.
   std::map<std::pair<int, std::vector<int32_t>>, std::vector<int>> groups;
   for (size_t i = 0; i < out.pieces.size(); ++i)

@@ -21,40 +21,14 @@ namespace {
 // Scalar functions of `map`
 //===----------------------------------------------------------------------===//
 
-inline float sigmoidF(float x) {
-  if (x >= 0.0f)
-    return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
-  return e / (1.0f + e);
-}
-inline float softplusF(float x) {
-  if (std::isnan(x))
-    return x;
-  return std::max(x, 0.0f) + std::log1p(std::exp(-std::fabs(x)));
-}
+inline float sigmoidF(float x) { return math::sigmoid(x); }
+inline float softplusF(float x) { return math::softplus(x); }
 inline float geluF(float x, bool approximate) {
-  if (approximate) {
-    const float kBeta = float(M_SQRT2 * M_2_SQRTPI * 0.5);
-    const float kKappa = 0.044715f;
-    return 0.5f * x * (1.0f + std::tanh(kBeta * (x + kKappa * x * x * x)));
-  }
-  return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2)));
+  return math::gelu(x, approximate);
 }
-inline float signF(float x) {
-  if (std::isnan(x))
-    return x;
-  return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
-}
-inline float maxF(float a, float b) {
-  if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<float>::quiet_NaN();
-  return a > b ? a : b;
-}
-inline float minF(float a, float b) {
-  if (std::isnan(a) || std::isnan(b))
-    return std::numeric_limits<float>::quiet_NaN();
-  return a < b ? a : b;
-}
+inline float signF(float x) { return math::sign(x); }
+inline float maxF(float a, float b) { return math::maximum(a, b); }
+inline float minF(float a, float b) { return math::minimum(a, b); }
 /// A float-to-integer cast: truncation toward zero, NaN to 0.
 inline float truncF(float x) { return std::isnan(x) ? 0.0f : std::trunc(x); }
 

@@ -152,26 +152,24 @@ FailureOr<Value> decompose(Operation *op) {
         Value y = g.mul(x, g.rsqrt(g.add(ms, g.c(n.getEpsilon().convertToFloat()))));
         return n.getScale() ? g.mul(y, n.getScale()) : y;
       })
-      .Case<SoftmaxCrossEntropyOp>(
-          [&](SoftmaxCrossEntropyOp s) -> FailureOr<Value> {
+      .Case<SoftmaxCrossEntropyOp, SoftmaxCrossEntropyGradOp>(
+          [&](auto s) -> FailureOr<Value> {
+            constexpr bool isGrad =
+                std::is_same_v<decltype(s), SoftmaxCrossEntropyGradOp>;
             Value x = s.getLogits();
             int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
             noteRange(s.getLabels(), cols, INT64_MIN);
             auto [shifted, lse] = logSumExp(g, x, 1);
-            Value picked = g.sum(g.mul(shifted, g.onehot(s.getLabels(), 1, cols)),
-                                 {1}, true);
-            return g.mul(g.sum(g.sub(lse, picked), {0, 1}, false),
-                         g.c(1.0f / float(rows)));
-          })
-      .Case<SoftmaxCrossEntropyGradOp>(
-          [&](SoftmaxCrossEntropyGradOp s) -> FailureOr<Value> {
-            Value x = s.getLogits();
-            int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
-            noteRange(s.getLabels(), cols, INT64_MIN);
-            auto [shifted, lse] = logSumExp(g, x, 1);
-            Value p = g.exp(g.sub(shifted, lse));
-            Value diff = g.sub(p, g.onehot(s.getLabels(), 1, cols));
-            return g.mul(diff, g.mul(s.getDloss(), g.c(1.0f / float(rows))));
+            if constexpr (isGrad) {
+              Value p = g.exp(g.sub(shifted, lse));
+              Value diff = g.sub(p, g.onehot(s.getLabels(), 1, cols));
+              return g.mul(diff, g.mul(s.getDloss(), g.c(1.0f / float(rows))));
+            } else {
+              Value picked = g.sum(
+                  g.mul(shifted, g.onehot(s.getLabels(), 1, cols)), {1}, true);
+              return g.mul(g.sum(g.sub(lse, picked), {0, 1}, false),
+                           g.c(1.0f / float(rows)));
+            }
           })
       .Case<NllLossOp, NllLossGradOp>([&](auto n) -> FailureOr<Value> {
         constexpr bool isGrad = std::is_same_v<decltype(n), NllLossGradOp>;

@@ -9,9 +9,58 @@
 #ifndef WSE_SUPPORT_MATH_H
 #define WSE_SUPPORT_MATH_H
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace wsert::math {
+
+// Elementwise functions whose exact form both engines share (the
+// interpreter's ops and the pe instruction set's `map` functions).
+
+/// Stable in both directions: e^-|x| never overflows.
+template <typename T> T sigmoid(T x) {
+  if (x >= T(0))
+    return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+/// log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
+template <typename T> T softplus(T x) {
+  if (std::isnan(x))
+    return x;
+  return std::max(x, T(0)) + std::log1p(std::exp(-std::fabs(x)));
+}
+
+template <typename T> T gelu(T x, bool approximate) {
+  if (approximate) {
+    const T kBeta = T(M_SQRT2 * M_2_SQRTPI * 0.5); // sqrt(2/pi)
+    const T kKappa = 0.044715f;
+    T inner = kBeta * (x + kKappa * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(inner));
+  }
+  return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
+}
+
+template <typename T> T sign(T x) {
+  if (std::isnan(x))
+    return x;
+  return x > T(0) ? T(1) : x < T(0) ? T(-1) : T(0);
+}
+
+/// NumPy/torch maximum and minimum: NaN wins.
+template <typename T> T maximum(T a, T b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<T>::quiet_NaN();
+  return a > b ? a : b;
+}
+template <typename T> T minimum(T a, T b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<T>::quiet_NaN();
+  return a < b ? a : b;
+}
 
 /// C[m,n] (+)= op(A)[m,k] op(B)[k,n], all row-major; op transposes when
 /// asked. A is [m,k] (or [k,m] transposed), B is [k,n] (or [n,k]).
