@@ -15,6 +15,12 @@
 #define GET_OP_CLASSES
 #include "wse/WseOps.h.inc"
 
+#include <string>
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
 namespace mlir::wse {
 
 /// Attribute names shared by the importer, the train-step builder, the
@@ -31,6 +37,13 @@ constexpr llvm::StringLiteral kRangeAttr = "wse.range";
 /// A rank-0 f32 or i64 constant; it broadcasts against any shape.
 Value buildScalarConstant(OpBuilder &b, Location loc, float value);
 Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);
+
+/// Sets `wse.range` on every integer argument of `fn` that indexes a
+/// gather or scatter_add or gives the labels of a loss: [0, size) of the
+/// axis it indexes, plus the ignored label (INT64_MIN for labels of a loss
+/// without an ignore index, so errors can point to the option). Where
+/// several ops read it, the range all of them accept.
+void annotateInputRanges(func::FuncOp fn);
 
 /// NumPy broadcasting of two static shapes; fails if they are incompatible.
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,

@@ -553,8 +553,40 @@ LogicalResult Partitioner::run() {
   return success();
 }
 
+} // namespace
+
+std::string mlir::wse::checkMachineOptions(const std::string &machine,
+                                           const std::string &mesh) {
+  std::optional<::wsert::MachineDesc> desc =
+      ::wsert::lookupMachinePreset(machine);
+  if (!desc) {
+    std::string names;
+    for (auto &n : ::wsert::machinePresetNames())
+      names += (names.empty() ? "" : ", ") + n;
+    return "unknown machine '" + machine + "' (presets: " + names + ")";
+  }
+  return ::wsert::applyMeshOption(*desc, mesh);
+}
+
+namespace {
+
 struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   using Base::Base;
+
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    // llvm::cl has printed why a value does not parse; no empty error after.
+    auto nonEmpty = [&](const Twine &msg) {
+      return msg.isTriviallyEmpty() || msg.str().empty() ? failure()
+                                                         : errorHandler(msg);
+    };
+    if (failed(Base::initializeOptions(options, nonEmpty)))
+      return failure();
+    if (std::string e = checkMachineOptions(machine, mesh); !e.empty())
+      return errorHandler("wse-partition: " + e);
+    return success();
+  }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

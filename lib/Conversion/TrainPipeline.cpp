@@ -21,70 +21,99 @@ using namespace mlir;
 
 namespace {
 
+constexpr const char *kMachineDesc =
+    "Machine preset: wse2 or wse3 (default: wse2)";
+constexpr const char *kMeshDesc =
+    "Use a WxH corner of the machine (default: the whole wafer)";
+
 struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
-  Option<std::string> machine{*this, "machine",
-                              llvm::cl::desc("Machine preset: wse2, wse3"),
+  Option<std::string> machine{*this, "machine", llvm::cl::desc(kMachineDesc),
                               llvm::cl::init("wse2")};
-  Option<std::string> mesh{
-      *this, "mesh",
-      llvm::cl::desc("Use a WxH corner of the machine (default: whole wafer)"),
-      llvm::cl::init("")};
+  Option<std::string> mesh{*this, "mesh", llvm::cl::desc(kMeshDesc),
+                           llvm::cl::init("")};
 };
 
+/// wse-make-train-step's options (the same names, defaults and meaning)
+/// and the mesh pipeline's.
 struct TrainPipelineOptions
     : public PassPipelineOptions<TrainPipelineOptions> {
-  Option<std::string> loss{*this, "loss",
-                           llvm::cl::desc("cross-entropy, mse or output"),
-                           llvm::cl::init("cross-entropy")};
-  Option<std::string> reduction{*this, "reduction",
-                                llvm::cl::desc("mean or sum"),
-                                llvm::cl::init("mean")};
+  Option<std::string> loss{
+      *this, "loss",
+      llvm::cl::desc("Loss on the first result: cross-entropy, mse or output "
+                     "(the first result is the loss) (default: "
+                     "cross-entropy)"),
+      llvm::cl::init("cross-entropy")};
+  Option<std::string> reduction{
+      *this, "reduction",
+      llvm::cl::desc("How cross-entropy and mse reduce: mean or sum "
+                     "(default: mean)"),
+      llvm::cl::init("mean")};
   Option<int64_t> ignoreIndex{
       *this, "ignore-index",
-      llvm::cl::desc("cross-entropy: label that contributes nothing"),
+      llvm::cl::desc("cross-entropy: label value that contributes nothing "
+                     "(default: none; torch uses -100)"),
       llvm::cl::init(INT64_MIN)};
-  Option<double> labelSmoothing{*this, "label-smoothing",
-                                llvm::cl::desc("cross-entropy smoothing"),
-                                llvm::cl::init(0.0)};
-  Option<std::string> optimizer{*this, "optimizer",
-                                llvm::cl::desc("sgd or adamw"),
-                                llvm::cl::init("sgd")};
-  Option<double> lr{*this, "lr", llvm::cl::desc("learning rate"),
+  Option<double> labelSmoothing{
+      *this, "label-smoothing",
+      llvm::cl::desc("cross-entropy: label smoothing epsilon in [0, 1) "
+                     "(default: 0)"),
+      llvm::cl::init(0.0)};
+  Option<std::string> optimizer{
+      *this, "optimizer",
+      llvm::cl::desc("Optimizer: sgd or adamw (default: sgd)"),
+      llvm::cl::init("sgd")};
+  Option<double> lr{*this, "lr",
+                    llvm::cl::desc("Learning rate, > 0 (default: 0.01)"),
                     llvm::cl::init(0.01)};
-  Option<bool> lrInput{*this, "lr-input",
-                       llvm::cl::desc("learning rate per step from input 'lr'"),
-                       llvm::cl::init(false)};
-  Option<double> momentum{*this, "momentum", llvm::cl::desc("sgd momentum"),
-                          llvm::cl::init(0.0)};
-  Option<double> dampening{*this, "dampening", llvm::cl::desc("sgd dampening"),
-                           llvm::cl::init(0.0)};
-  Option<bool> nesterov{*this, "nesterov", llvm::cl::desc("sgd nesterov"),
-                        llvm::cl::init(false)};
+  Option<bool> lrInput{
+      *this, "lr-input",
+      llvm::cl::desc("Take the learning rate per step from an input named "
+                     "'lr' (default: false)"),
+      llvm::cl::init(false)};
+  Option<double> momentum{
+      *this, "momentum",
+      llvm::cl::desc("sgd: momentum in [0, 1) (default: 0)"),
+      llvm::cl::init(0.0)};
+  Option<double> dampening{
+      *this, "dampening",
+      llvm::cl::desc("sgd: dampening in [0, 1] (default: 0)"),
+      llvm::cl::init(0.0)};
+  Option<bool> nesterov{
+      *this, "nesterov",
+      llvm::cl::desc("sgd: Nesterov momentum (default: false)"),
+      llvm::cl::init(false)};
   Option<double> weightDecay{
       *this, "weight-decay",
-      llvm::cl::desc("weight decay (default: 0 for sgd, 0.01 for adamw)"),
+      llvm::cl::desc("Weight decay (default: 0 for sgd, 0.01 for adamw, as "
+                     "in torch)"),
       llvm::cl::init(-1.0)};
-  Option<double> beta1{*this, "beta1", llvm::cl::desc("adamw beta1"),
+  Option<double> beta1{*this, "beta1",
+                       llvm::cl::desc("adamw: beta1 in [0, 1) (default: 0.9)"),
                        llvm::cl::init(0.9)};
-  Option<double> beta2{*this, "beta2", llvm::cl::desc("adamw beta2"),
-                       llvm::cl::init(0.999)};
-  Option<double> eps{*this, "eps", llvm::cl::desc("adamw epsilon"),
+  Option<double> beta2{
+      *this, "beta2",
+      llvm::cl::desc("adamw: beta2 in [0, 1) (default: 0.999)"),
+      llvm::cl::init(0.999)};
+  Option<double> eps{*this, "eps",
+                     llvm::cl::desc("adamw: epsilon, > 0 (default: 1e-8)"),
                      llvm::cl::init(1e-8)};
-  Option<double> clipNorm{*this, "clip-norm",
-                          llvm::cl::desc("global gradient norm clip (0: off)"),
-                          llvm::cl::init(0.0)};
-  ListOption<std::string> freeze{*this, "freeze",
-                                 llvm::cl::desc("parameters (globs) not trained")};
-  Option<std::string> funcName{*this, "func",
-                               llvm::cl::desc("forward function"),
-                               llvm::cl::init("")};
-  Option<std::string> machine{*this, "machine",
-                              llvm::cl::desc("Machine preset: wse2, wse3"),
-                              llvm::cl::init("wse2")};
-  Option<std::string> mesh{
-      *this, "mesh",
-      llvm::cl::desc("Use a WxH corner of the machine (default: whole wafer)"),
+  Option<double> clipNorm{
+      *this, "clip-norm",
+      llvm::cl::desc("Clip gradients to this global L2 norm, as "
+                     "torch.nn.utils.clip_grad_norm_ (default: 0, off)"),
+      llvm::cl::init(0.0)};
+  ListOption<std::string> freeze{
+      *this, "freeze",
+      llvm::cl::desc("Parameters not trained: glob patterns, each must match "
+                     "(default: none)")};
+  Option<std::string> funcName{
+      *this, "func",
+      llvm::cl::desc("Forward function (default: the only public function)"),
       llvm::cl::init("")};
+  Option<std::string> machine{*this, "machine", llvm::cl::desc(kMachineDesc),
+                              llvm::cl::init("wse2")};
+  Option<std::string> mesh{*this, "mesh", llvm::cl::desc(kMeshDesc),
+                           llvm::cl::init("")};
 };
 
 void addMeshPasses(OpPassManager &pm, const std::string &machine,
@@ -103,41 +132,80 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
   pm.addPass(wse::createLowerToPe());
 }
 
+/// Registers pipeline `arg` whose options are checked where they are
+/// parsed: `check` returns an error message, empty if they are fine.
+template <typename Options>
+void registerCheckedPipeline(
+    StringRef arg, StringRef description,
+    std::function<std::string(const Options &)> check,
+    std::function<void(OpPassManager &, const Options &)> build) {
+  registerPassPipeline(
+      arg, description,
+      [=](OpPassManager &pm, StringRef text,
+          function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        std::string parseError;
+        llvm::raw_string_ostream os(parseError);
+        if (failed(options.parseFromString(text, os)))
+          return parseError.empty()
+                     ? failure()
+                     : errorHandler(arg + ": " + StringRef(parseError).trim());
+        if (std::string e = check(options); !e.empty())
+          return errorHandler(arg + ": " + e);
+        build(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(Options());
+      });
+}
+
+wse::MakeTrainStepOptions trainStepOptions(const TrainPipelineOptions &o) {
+  wse::MakeTrainStepOptions ts;
+  ts.loss = o.loss;
+  ts.reduction = o.reduction;
+  ts.ignoreIndex = o.ignoreIndex;
+  ts.labelSmoothing = o.labelSmoothing;
+  ts.optimizer = o.optimizer;
+  ts.lr = o.lr;
+  ts.lrInput = o.lrInput;
+  ts.momentum = o.momentum;
+  ts.dampening = o.dampening;
+  ts.nesterov = o.nesterov;
+  ts.weightDecay = o.weightDecay;
+  ts.beta1 = o.beta1;
+  ts.beta2 = o.beta2;
+  ts.eps = o.eps;
+  ts.clipNorm = o.clipNorm;
+  ts.freeze.assign(o.freeze.begin(), o.freeze.end());
+  ts.funcName = o.funcName;
+  return ts;
+}
+
 } // namespace
 
 void mlir::wse::registerTrainPipeline() {
-  PassPipelineRegistration<MeshPipelineOptions>(
+  registerCheckedPipeline<MeshPipelineOptions>(
       "wse-mesh-pipeline",
       "A module holding @train_step to per-PE programs: "
       "wse-decompose-attention, wse-decompose-for-mesh, cse, wse-partition, "
       "wse-place, wse-route, wse-lower-to-pe",
+      [](const MeshPipelineOptions &o) {
+        return wse::checkMachineOptions(o.machine, o.mesh);
+      },
       [](OpPassManager &pm, const MeshPipelineOptions &o) {
         addMeshPasses(pm, o.machine, o.mesh);
       });
-  PassPipelineRegistration<TrainPipelineOptions>(
+  registerCheckedPipeline<TrainPipelineOptions>(
       "wse-train-pipeline",
       "Forward graph to per-PE programs: wse-make-train-step (every option) "
       "then wse-mesh-pipeline",
+      [](const TrainPipelineOptions &o) {
+        std::string e = wse::checkMakeTrainStepOptions(trainStepOptions(o));
+        return e.empty() ? wse::checkMachineOptions(o.machine, o.mesh) : e;
+      },
       [](OpPassManager &pm, const TrainPipelineOptions &o) {
-        MakeTrainStepOptions ts;
-        ts.loss = o.loss;
-        ts.reduction = o.reduction;
-        ts.ignoreIndex = o.ignoreIndex;
-        ts.labelSmoothing = o.labelSmoothing;
-        ts.optimizer = o.optimizer;
-        ts.lr = o.lr;
-        ts.lrInput = o.lrInput;
-        ts.momentum = o.momentum;
-        ts.dampening = o.dampening;
-        ts.nesterov = o.nesterov;
-        ts.weightDecay = o.weightDecay;
-        ts.beta1 = o.beta1;
-        ts.beta2 = o.beta2;
-        ts.eps = o.eps;
-        ts.clipNorm = o.clipNorm;
-        ts.freeze.assign(o.freeze.begin(), o.freeze.end());
-        ts.funcName = o.funcName;
-        pm.addPass(createMakeTrainStep(ts));
+        pm.addPass(createMakeTrainStep(trainStepOptions(o)));
         addMeshPasses(pm, o.machine, o.mesh);
       });
 }

@@ -351,32 +351,12 @@ std::string MeshSimulator::setInput(const std::string &name,
              HostTensor::floats(shape).shapeString() + ", got " +
              value.shapeString();
     std::vector<float> values;
-    if (value.isInt && b.range_size() >= 2) {
-      // The values the ops reading this input can take (labels, ids).
-      std::vector<int64_t> strides = rowMajorStrides(shape);
-      for (size_t e = 0; e < value.i.size(); ++e) {
-        int64_t v = value.i[e];
-        bool ignored = b.range_size() == 3 && v == b.range(2);
-        if (ignored || (v >= b.range(0) && v < b.range(1)))
-          continue;
-        std::string at;
-        int64_t rest = int64_t(e);
-        for (size_t d = 0; d < strides.size(); ++d) {
-          at += (d ? ", " : "") + std::to_string(rest / strides[d]);
-          rest %= strides[d];
-        }
-        std::string msg = "input '" + name + "' holds " + std::to_string(v) +
-                          " at [" + at + "], outside [" +
-                          std::to_string(b.range(0)) + ", " +
-                          std::to_string(b.range(1)) + ")";
-        if (b.range_size() == 3 && b.range(2) != INT64_MIN)
-          msg += " (and not the ignored " + std::to_string(b.range(2)) + ")";
-        else if (b.range_size() == 3 && v < 0)
-          msg += "; these are labels: if it marks positions to skip, compile "
-                 "with ignore-index=" + std::to_string(v);
-        return msg;
-      }
-    }
+    if (value.isInt)
+      if (std::string e = checkInputRange(
+              name, shape, value.i,
+              std::vector<int64_t>(b.range().begin(), b.range().end()));
+          !e.empty())
+        return e;
     if (value.isInt) {
       // Integers live on PEs as exact f32 values.
       for (int64_t v : value.i) {

@@ -122,4 +122,38 @@ std::string inputForStep(const HostTensor &array, const std::string &name,
          "step); the file has " + array.shapeString();
 }
 
+std::string checkInputRange(const std::string &name,
+                            const std::vector<int64_t> &shape,
+                            const std::vector<int64_t> &values,
+                            const std::vector<int64_t> &range) {
+  if (range.size() < 2)
+    return "";
+  bool hasIgnored = range.size() == 3;
+  for (size_t e = 0; e < values.size(); ++e) {
+    int64_t v = values[e];
+    if ((hasIgnored && v == range[2]) || (v >= range[0] && v < range[1]))
+      continue;
+    std::string at;
+    int64_t rest = int64_t(e);
+    for (size_t d = 0; d < shape.size(); ++d) {
+      int64_t stride = 1;
+      for (size_t k = d + 1; k < shape.size(); ++k)
+        stride *= shape[k];
+      at += (d ? ", " : "") + std::to_string(rest / stride);
+      rest %= stride;
+    }
+    std::string msg = "input '" + name + "' holds " + std::to_string(v) +
+                      " at [" + at + "], outside [" + std::to_string(range[0]) +
+                      ", " + std::to_string(range[1]) + ")";
+    if (hasIgnored && range[2] != INT64_MIN)
+      msg += " (and not the ignored " + std::to_string(range[2]) + ")";
+    else if (hasIgnored && v < 0)
+      msg += "; these are labels: if it marks positions to skip, train "
+             "with ignore-index=" +
+             std::to_string(v);
+    return msg;
+  }
+  return "";
+}
+
 } // namespace wsert

@@ -203,8 +203,8 @@ LogicalResult translate(ModuleOp module, llvm::raw_ostream &os, bool text) {
   if (text) {
     if (!google::protobuf::TextFormat::PrintToString(program, &bytes))
       return module.emitError("cannot print the wafer program as text");
-  } else if (!program.SerializeToString(&bytes)) {
-    return module.emitError("cannot serialize the wafer program");
+  } else {
+    bytes = ::wsert::encodeWaferProgram(program);
   }
   os << bytes;
   return success();

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "WaferProgram.pb.h"
+#include "wse/Support/Crc32c.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/PeIsa.h"
 #include "wse/Target/WaferLayout.h"
@@ -248,6 +249,79 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
   return "";
 }
 
+namespace {
+
+constexpr char kMagic[8] = {'\x89', 'W', 'S', 'E', '\r', '\n', '\x1a', '\n'};
+constexpr size_t kHeaderBytes = 24;
+
+void putLE(std::string &out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(char((v >> (8 * i)) & 0xff));
+}
+
+uint64_t getLE(const std::string &in, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i)
+    v |= uint64_t(uint8_t(in[at + i])) << (8 * i);
+  return v;
+}
+
+std::string hex(uint32_t v) {
+  char buf[16];
+  snprintf(buf, sizeof buf, "0x%08x", v);
+  return buf;
+}
+
+} // namespace
+
+std::string encodeWaferProgram(const wp::WaferProgram &program) {
+  std::string message = program.SerializeAsString();
+  std::string out(kMagic, sizeof kMagic);
+  putLE(out, mlir::wse::kWaferProgramVersion, 4);
+  putLE(out, crc32c(message), 4);
+  putLE(out, message.size(), 8);
+  return out + message;
+}
+
+std::string decodeWaferProgram(const std::string &bytes,
+                               wp::WaferProgram &program) {
+  program.Clear();
+  if (bytes.compare(0, sizeof kMagic, kMagic, sizeof kMagic) == 0) {
+    if (bytes.size() < kHeaderBytes)
+      return "truncated wafer program (the header is cut off)";
+    uint64_t version = getLE(bytes, 8, 4);
+    if (version != mlir::wse::kWaferProgramVersion)
+      return "wafer program format version " + std::to_string(version) +
+             "; this build reads version " +
+             std::to_string(mlir::wse::kWaferProgramVersion) +
+             " (recompile it with this build's wse-translate)";
+    uint64_t length = getLE(bytes, 16, 8);
+    if (length != bytes.size() - kHeaderBytes)
+      return "truncated or padded wafer program: the header gives " +
+             std::to_string(length) + " bytes of program, the file holds " +
+             std::to_string(bytes.size() - kHeaderBytes);
+    std::string message = bytes.substr(kHeaderBytes);
+    uint32_t expected = uint32_t(getLE(bytes, 12, 4));
+    uint32_t actual = crc32c(message);
+    if (actual != expected)
+      return "corrupted wafer program: CRC-32C " + hex(actual) +
+             " does not match the header's " + hex(expected);
+    if (!program.ParseFromString(message))
+      return "the wafer program message does not parse (written by a "
+             "different build?)";
+    return "";
+  }
+  // Without the header: the hand-editable text form.
+  google::protobuf::TextFormat::Parser parser;
+  QuietErrors errors;
+  parser.RecordErrorsTo(&errors);
+  parser.AllowPartialMessage(false);
+  if (!parser.ParseFromString(bytes, &program))
+    return "not a wafer program (no .wsebin header, and not the protobuf "
+           "text form)";
+  return "";
+}
+
 std::string loadWaferProgram(const std::string &path,
                              wp::WaferProgram &program) {
   std::ifstream f(path, std::ios::binary);
@@ -255,19 +329,8 @@ std::string loadWaferProgram(const std::string &path,
     return path + ": cannot open";
   std::stringstream ss;
   ss << f.rdbuf();
-  std::string bytes = ss.str();
-  bool parsed = program.ParseFromString(bytes);
-  if (!parsed) {
-    // Not a binary message: maybe the text form.
-    program.Clear();
-    google::protobuf::TextFormat::Parser parser;
-    QuietErrors errors;
-    parser.RecordErrorsTo(&errors);
-    parser.AllowPartialMessage(false);
-    parsed = parser.ParseFromString(bytes, &program);
-  }
-  if (!parsed)
-    return path + ": not a wafer program (neither binary nor text protobuf)";
+  if (std::string e = decodeWaferProgram(ss.str(), program); !e.empty())
+    return path + ": " + e;
   if (std::string e = validateWaferProgram(program); !e.empty())
     return path + ": " + e;
   return "";

@@ -86,26 +86,6 @@ struct Builder {
   }
 };
 
-/// Records on the function argument that `indices` come from (through
-/// reshapes) that its values must lie in [0, size), or equal `ignore`: the
-/// mesh compares and gathers with them, and the host checks them on entry.
-/// Labels without an ignore_index carry INT64_MIN there, so the error can
-/// point to the option.
-void noteRange(Value indices, int64_t size, std::optional<int64_t> ignore) {
-  while (auto r = indices.getDefiningOp<ReshapeOp>())
-    indices = r.getInput();
-  auto arg = dyn_cast<BlockArgument>(indices);
-  auto fn = arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp())
-                : func::FuncOp();
-  if (!fn)
-    return;
-  SmallVector<int64_t> range{0, size};
-  if (ignore)
-    range.push_back(*ignore);
-  mlir::Builder b(fn.getContext());
-  fn.setArgAttr(arg.getArgNumber(), kRangeAttr, b.getDenseI64ArrayAttr(range));
-}
-
 SmallVector<int64_t> trailing(int64_t axis, int64_t rank) {
   SmallVector<int64_t> axes;
   for (int64_t a = axis; a < rank; ++a)
@@ -158,7 +138,6 @@ FailureOr<Value> decompose(Operation *op) {
                 std::is_same_v<decltype(s), SoftmaxCrossEntropyGradOp>;
             Value x = s.getLogits();
             int64_t rows = g.type(x).getDimSize(0), cols = g.type(x).getDimSize(1);
-            noteRange(s.getLabels(), cols, INT64_MIN);
             auto [shifted, lse] = logSumExp(g, x, 1);
             if constexpr (isGrad) {
               Value p = g.exp(g.sub(shifted, lse));
@@ -180,10 +159,6 @@ FailureOr<Value> decompose(Operation *op) {
         Value x = n.getInput();
         int64_t classes = g.type(x).getDimSize(1);
         Value labels = n.getLabels();
-        std::optional<int64_t> ignored = INT64_MIN;
-        if (auto ig = n.getIgnoreIndex())
-          ignored = int64_t(*ig);
-        noteRange(labels, classes, ignored);
         Value hot = g.onehot(labels, 1, classes);
         // Counted positions: labels other than ignore_index.
         Value valid;
@@ -254,8 +229,6 @@ FailureOr<Value> decompose(Operation *op) {
       .Case<GatherOp>([&](GatherOp gth) -> FailureOr<Value> {
         auto data = g.type(gth.getData());
         auto idx = g.type(gth.getIndices());
-        noteRange(gth.getIndices(), data.getRank() ? data.getDimSize(0) : 0,
-                  std::nullopt);
         if (gth.getAxis() != 0)
           return gth.emitError("the mesh gathers rows (axis 0) only; this "
                                "gather is along axis ")
@@ -300,6 +273,10 @@ FailureOr<Value> decompose(Operation *op) {
 struct DecomposeForMeshPass
     : public mlir::wse::impl::DecomposeForMeshBase<DecomposeForMeshPass> {
   void runOnOperation() override {
+    // The mesh compares and gathers with integer inputs; the host checks
+    // their values on entry against these ranges.
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      annotateInputRanges(fn);
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (op->getDialect() &&

@@ -10,7 +10,13 @@
 #include "wse/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/Support/GlobPattern.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <climits>
+#include <cmath>
 
 namespace mlir::wse {
 #define GEN_PASS_DEF_MAKETRAINSTEP
@@ -19,6 +25,73 @@ namespace mlir::wse {
 
 using namespace mlir;
 using namespace mlir::wse;
+
+std::string mlir::wse::checkMakeTrainStepOptions(const MakeTrainStepOptions &o) {
+  auto fmt = [](double v) {
+    std::string s;
+    llvm::raw_string_ostream(s) << llvm::format("%g", v);
+    return s;
+  };
+  auto oneOf = [](const std::string &v, std::initializer_list<const char *> ok) {
+    return llvm::any_of(ok, [&](const char *k) { return v == k; });
+  };
+  if (!oneOf(o.loss, {"cross-entropy", "mse", "output"}))
+    return "loss='" + o.loss + "' is not one of cross-entropy, mse, output";
+  if (!oneOf(o.reduction, {"mean", "sum"}))
+    return "reduction='" + o.reduction + "' is not one of mean, sum";
+  if (!oneOf(o.optimizer, {"sgd", "adamw"}))
+    return "optimizer='" + o.optimizer + "' is not one of sgd, adamw";
+  // [lo, hi) or [lo, hi] bounds, NaN fails every comparison.
+  auto within = [&](const char *name, double v, double lo, double hi,
+                    bool hiIncluded, const char *range) -> std::string {
+    if (v >= lo && (hiIncluded ? v <= hi : v < hi))
+      return "";
+    return std::string(name) + "=" + fmt(v) + " must be in " + range;
+  };
+  if (!std::isfinite(o.lr) || o.lr <= 0)
+    return "lr=" + fmt(o.lr) + " must be a finite positive number";
+  for (std::string e :
+       {within("momentum", o.momentum, 0, 1, false, "[0, 1)"),
+        within("dampening", o.dampening, 0, 1, true, "[0, 1]"),
+        within("beta1", o.beta1, 0, 1, false, "[0, 1)"),
+        within("beta2", o.beta2, 0, 1, false, "[0, 1)"),
+        within("label-smoothing", o.labelSmoothing, 0, 1, false, "[0, 1)")})
+    if (!e.empty())
+      return e;
+  if (!std::isfinite(o.eps) || o.eps <= 0)
+    return "eps=" + fmt(o.eps) + " must be a finite positive number";
+  if (!std::isfinite(o.clipNorm) || o.clipNorm < 0)
+    return "clip-norm=" + fmt(o.clipNorm) +
+           " must be a finite number >= 0 (0: no clipping)";
+  // -1 is the default: torch's weight decay for the optimizer.
+  if (o.weightDecay != -1.0 &&
+      (!std::isfinite(o.weightDecay) || o.weightDecay < 0))
+    return "weight-decay=" + fmt(o.weightDecay) +
+           " must be a finite number >= 0";
+  // Options of the other optimizer or loss would be silently ignored.
+  bool sgd = o.optimizer == "sgd";
+  if (!sgd && (o.momentum != 0 || o.dampening != 0 || o.nesterov))
+    return "momentum, dampening and nesterov are options of optimizer=sgd, "
+           "not adamw";
+  if (sgd && (o.beta1 != 0.9 || o.beta2 != 0.999 || o.eps != 1e-8))
+    return "beta1, beta2 and eps are options of optimizer=adamw, not sgd";
+  if (o.nesterov && (o.momentum == 0 || o.dampening != 0))
+    return "nesterov needs momentum > 0 and dampening = 0 (as in torch)";
+  if (o.loss != "cross-entropy" &&
+      (o.labelSmoothing != 0 || o.ignoreIndex != INT64_MIN))
+    return "label-smoothing and ignore-index are options of "
+           "loss=cross-entropy, not " +
+           o.loss;
+  if (o.loss == "output" && o.reduction != "mean")
+    return "reduction applies to cross-entropy and mse; loss=output takes "
+           "the first result as it is";
+  for (const std::string &f : o.freeze)
+    if (auto p = llvm::GlobPattern::create(f); !p) {
+      llvm::consumeError(p.takeError());
+      return "freeze='" + f + "' is not a valid glob pattern";
+    }
+  return "";
+}
 
 namespace {
 
@@ -45,8 +118,50 @@ struct MakeTrainStepPass
     : public mlir::wse::impl::MakeTrainStepBase<MakeTrainStepPass> {
   using Base::Base;
 
+  LogicalResult initializeOptions(
+      StringRef options,
+      function_ref<LogicalResult(const Twine &)> errorHandler) override {
+    // llvm::cl has printed why a value does not parse; no empty error after.
+    auto nonEmpty = [&](const Twine &msg) {
+      return msg.isTriviallyEmpty() || msg.str().empty() ? failure()
+                                                         : errorHandler(msg);
+    };
+    if (failed(Base::initializeOptions(options, nonEmpty)))
+      return failure();
+    if (std::string e = checkMakeTrainStepOptions(current()); !e.empty())
+      return errorHandler("wse-make-train-step: " + e);
+    return success();
+  }
+
+  MakeTrainStepOptions current() const {
+    MakeTrainStepOptions o;
+    o.loss = loss;
+    o.reduction = reduction;
+    o.ignoreIndex = ignoreIndex;
+    o.labelSmoothing = labelSmoothing;
+    o.optimizer = optimizer;
+    o.lr = lr;
+    o.lrInput = lrInput;
+    o.momentum = momentum;
+    o.dampening = dampening;
+    o.nesterov = nesterov;
+    o.weightDecay = weightDecay;
+    o.beta1 = beta1;
+    o.beta2 = beta2;
+    o.eps = eps;
+    o.clipNorm = clipNorm;
+    o.freeze.assign(freeze.begin(), freeze.end());
+    o.funcName = funcName;
+    return o;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    // Options set from C++ have not been through initializeOptions.
+    if (std::string e = checkMakeTrainStepOptions(current()); !e.empty()) {
+      module.emitError() << "wse-make-train-step: " << e;
+      return signalPassFailure();
+    }
     func::FuncOp fn = findForward(module, funcName);
     if (!fn || failed(build(fn)))
       return signalPassFailure();
@@ -81,18 +196,38 @@ struct MakeTrainStepPass
       auto p = llvm::GlobPattern::create(f);
       if (!p) {
         llvm::consumeError(p.takeError());
-        return fn.emitError() << "bad freeze pattern '" << f << "'";
+        return getOperation().emitError()
+               << "wse-make-train-step: freeze='" << f
+               << "' is not a valid glob pattern";
       }
       patterns.push_back(*p);
     }
     SmallVector<BlockArgument> params;
+    llvm::SmallBitVector used(patterns.size());
+    std::string names;
     for (BlockArgument arg : fn.getBody().front().getArguments()) {
       auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamAttr);
-      if (name && llvm::none_of(patterns, [&](const llvm::GlobPattern &p) {
-            return p.match(name.getValue());
-          }))
+      if (!name)
+        continue;
+      names += (names.empty() ? "" : ", ") + name.str();
+      bool frozen = false;
+      for (auto [i, p] : llvm::enumerate(patterns))
+        if (p.match(name.getValue())) {
+          used.set(i);
+          frozen = true;
+        }
+      if (!frozen)
         params.push_back(arg);
     }
+    // A pattern that freezes nothing is a typo more often than not.
+    for (auto [i, f] : llvm::enumerate(freeze))
+      if (!used.test(i)) {
+        if (names.size() > 300)
+          names = names.substr(0, 300) + ", ...";
+        return getOperation().emitError()
+               << "wse-make-train-step: freeze='" << f
+               << "' matches no parameter (parameters: " << names << ")";
+      }
     return params;
   }
 

@@ -11,9 +11,9 @@
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-mesh-pipeline 2>&1 | FileCheck %s --check-prefix=NOSTEP
 // NOSTEP: error: wse-partition maps @train_step: run wse-make-train-step first
 // RUN: not wse-opt %s -split-input-file --wse-mesh-pipeline="mesh=4" 2>&1 | FileCheck %s --check-prefix=MESH
-// MESH: error: mesh='4' is not WxH with positive W and H (e.g. 16x16)
+// MESH: error: wse-mesh-pipeline: mesh='4' is not WxH with positive W and H (e.g. 16x16)
 // RUN: not wse-opt %s -split-input-file --wse-mesh-pipeline="machine=wse1" 2>&1 | FileCheck %s --check-prefix=MACHINE
-// MACHINE: error: unknown machine 'wse1' (presets: wse2, wse3)
+// MACHINE: error: wse-mesh-pipeline: unknown machine 'wse1' (presets: wse2, wse3)
 
 // The step of a linear classifier, as wse-make-train-step writes it: the
 // bias matmul and the softmax cross-entropy (and its gradient) are

@@ -17,13 +17,13 @@
 
 // Machine and mesh options.
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse9" 2>&1 | FileCheck %s --check-prefix=MACHINE
-// MACHINE: error: unknown machine 'wse9' (presets: wse2, wse3)
+// MACHINE: error: wse-partition: unknown machine 'wse9' (presets: wse2, wse3)
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="mesh=16by16" 2>&1 | FileCheck %s --check-prefix=MESH
-// MESH: error: mesh='16by16' is not WxH with positive W and H (e.g. 16x16)
+// MESH: error: wse-partition: mesh='16by16' is not WxH with positive W and H (e.g. 16x16)
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="mesh=0x4" 2>&1 | FileCheck %s --check-prefix=ZERO
-// ZERO: error: mesh='0x4' is not WxH with positive W and H (e.g. 16x16)
+// ZERO: error: wse-partition: mesh='0x4' is not WxH with positive W and H (e.g. 16x16)
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse2 mesh=1000x4" 2>&1 | FileCheck %s --check-prefix=LARGE
-// LARGE: error: mesh=1000x4 is larger than wse2's 750x994 PEs
+// LARGE: error: wse-partition: mesh=1000x4 is larger than wse2's 750x994 PEs
 
 // A forward graph is not a train step.
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-partition 2>&1 | FileCheck %s --check-prefix=NOSTEP

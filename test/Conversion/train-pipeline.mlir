@@ -75,5 +75,5 @@
 // LR-NOT: pe.instr "sgd"
 // LR: pe.bind "input" "lr" to @mesh::@[[LR]] : tensor<f32>
 
-// OPT: error: unknown optimizer 'adam' (expected sgd or adamw)
-// MESH: error: mesh='2x2x2' is not WxH with positive W and H (e.g. 16x16)
+// OPT: error: wse-train-pipeline: optimizer='adam' is not one of sgd, adamw
+// MESH: error: wse-train-pipeline: mesh='2x2x2' is not WxH with positive W and H (e.g. 16x16)

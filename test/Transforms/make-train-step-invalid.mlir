@@ -4,8 +4,8 @@
 // RUN: not wse-opt %s --wse-make-train-step 2>&1 | FileCheck %s --check-prefix=NOGRAD
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="func=nope" 2>&1 | FileCheck %s --check-prefix=FUNC
 
-// OPT: error: unknown optimizer 'adam' (expected sgd or adamw)
-// LOSS: error: unknown loss 'hinge' (expected cross-entropy, mse or output)
+// OPT: error: wse-make-train-step: optimizer='adam' is not one of sgd, adamw
+// LOSS: error: wse-make-train-step: loss='hinge' is not one of cross-entropy, mse, output
 // OUT: error: loss=output needs a scalar tensor<f32> first result, got 'tensor<4x4xf32>'
 // FUNC: error: no forward function named 'nope'
 
@@ -20,6 +20,6 @@ func.func @main(%w: tensor<4x4xf32> {wse.param = "w"}, %x: tensor<4x4xf32> {wse.
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="label-smoothing=1.5" 2>&1 | FileCheck %s --check-prefix=SMOOTH
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="reduction=max" 2>&1 | FileCheck %s --check-prefix=RED
 // DAMP: error: dampening is not supported yet
-// NEST: error: nesterov needs momentum > 0
-// SMOOTH: error: label-smoothing must be in [0, 1)
-// RED: error: unknown reduction 'max' (expected mean or sum)
+// NEST: error: wse-make-train-step: nesterov needs momentum > 0
+// SMOOTH: error: wse-make-train-step: label-smoothing=1.5 must be in [0, 1)
+// RED: error: wse-make-train-step: reduction='max' is not one of mean, sum

@@ -35,23 +35,34 @@ using ::wsert::HostTensor;
 
 namespace cl = llvm::cl;
 
+static cl::OptionCategory simCategory("wse-sim options");
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
-                                      cl::desc("<program.wsebin | module.mlir>"));
-static cl::opt<int64_t> steps("steps", cl::desc("Training steps to run"),
-                              cl::init(1));
-static cl::list<std::string> inputs("input",
-                                    cl::desc("NAME=FILE.npy (repeatable)"));
+                                      cl::desc("<program.wsebin | module.mlir>"),
+                                      cl::cat(simCategory));
+static cl::opt<int64_t> steps("steps",
+                              cl::desc("Training steps to run (default: 1)"),
+                              cl::init(1), cl::cat(simCategory));
+static cl::list<std::string>
+    inputs("input",
+           cl::desc("NAME=FILE.npy: an input of the program, or one slice "
+                    "per step with an extra leading dimension (repeatable)"),
+           cl::cat(simCategory));
 static cl::opt<std::string> reportFile("report",
-                                       cl::desc("Write a JSON report here"));
+                                       cl::desc("Write a JSON report here"),
+                                       cl::cat(simCategory));
 static cl::opt<std::string>
-    dumpParams("dump-params", cl::desc("Write <param>.npy here after the run"));
+    dumpParams("dump-params", cl::desc("Write <param>.npy here after the run"),
+               cl::cat(simCategory));
 static cl::opt<std::string>
     dumpOutputs("dump-outputs",
-                cl::desc("Write output_<i>.npy here after the run"));
-static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"));
+                cl::desc("Write output_<i>.npy here after the run"),
+                cl::cat(simCategory));
+static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"),
+                           cl::cat(simCategory));
 static cl::opt<std::string>
     traceFile("trace", cl::desc("Mesh engine: write a Chrome trace (Perfetto, "
-                                "chrome://tracing) of every PE's instructions"));
+                                "chrome://tracing) of every PE's instructions"),
+              cl::cat(simCategory));
 
 namespace {
 
@@ -67,6 +78,8 @@ std::string loadInputs(InputMap &out) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
       return "--input expects NAME=FILE.npy, got '" + spec + "'";
+    if (out.count(spec.substr(0, eq)))
+      return "input '" + spec.substr(0, eq) + "' is given twice";
     ::wsert::NpyArray arr;
     std::string err;
     if (!::wsert::readNpy(spec.substr(eq + 1), arr, err))
@@ -123,6 +136,61 @@ std::string checkUnused(const InputMap &given,
   return "";
 }
 
+/// Checks that `dir` exists or can be made and takes new files, before any
+/// work whose results would go there.
+std::string checkOutputDir(const std::string &option, const std::string &dir) {
+  if (dir.empty())
+    return "";
+  if (llvm::sys::fs::exists(dir) && !llvm::sys::fs::is_directory(dir))
+    return "--" + option + " " + dir + ": is a file, not a directory";
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir))
+    return "--" + option + " " + dir + ": " + ec.message();
+  llvm::SmallString<256> probe(dir);
+  llvm::sys::path::append(probe, ".wse-sim-write-test");
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream os(probe, ec);
+  }
+  if (ec)
+    return "--" + option + " " + dir + ": cannot write there (" +
+           ec.message() + ")";
+  llvm::sys::fs::remove(probe);
+  return "";
+}
+
+/// Checks that `file` can be written, without creating or truncating it.
+std::string checkOutputFile(const std::string &option,
+                            const std::string &file) {
+  if (file.empty())
+    return "";
+  namespace fs = llvm::sys::fs;
+  if (fs::is_directory(file))
+    return "--" + option + " " + file + ": is a directory";
+  llvm::StringRef parent = llvm::sys::path::parent_path(file);
+  std::string dir = parent.empty() ? "." : parent.str();
+  if (!fs::is_directory(dir))
+    return "--" + option + " " + file + ": no directory " + dir;
+  if (fs::access(dir, fs::AccessMode::Write) ||
+      (fs::exists(file) && fs::access(file, fs::AccessMode::Write)))
+    return "--" + option + " " + file + ": cannot write there";
+  return "";
+}
+
+/// Where the outputs of a forward-only run went: shapes and files.
+void printOutputs(const std::vector<std::string> &shapes) {
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    llvm::outs() << "output " << i << ": " << shapes[i];
+    if (!dumpOutputs.empty()) {
+      llvm::SmallString<256> path(dumpOutputs);
+      llvm::sys::path::append(path, "output_" + std::to_string(i) + ".npy");
+      llvm::outs() << " -> " << path;
+    }
+    llvm::outs() << "\n";
+  }
+  if (dumpOutputs.empty())
+    llvm::outs() << "(pass --dump-outputs DIR to write them as .npy)\n";
+}
+
 struct Report {
   llvm::json::Array steps;
   llvm::json::Object extra;
@@ -158,6 +226,7 @@ int runReference(InputMap &given) {
   registry.insert<mlir::wse::WseDialect, func::FuncDialect, fabric::FabricDialect,
                   pe::PeDialect>();
   MLIRContext ctx(registry);
+  ctx.printOpOnDiagnostic(false);
   llvm::SourceMgr sm;
   SourceMgrDiagnosticHandler handler(sm, &ctx);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(inputFile, sm, &ctx);
@@ -180,6 +249,9 @@ int runReference(InputMap &given) {
     return fail("@" + fn.getSymName().str() + " has no body");
 
   bool train = fn.getNumResults() > 0 && fn.getResultAttr(0, mlir::wse::kLossAttr);
+  // Token ids and labels: checked against the ops reading them, as torch
+  // does, rather than wrapped as ONNX Gather would.
+  mlir::wse::annotateInputRanges(fn);
   int64_t runs = train ? steps : 1;
   std::vector<HostTensor> args(fn.getNumArguments());
   // Parameters and optimizer state start from {wse.init} and take the
@@ -233,6 +305,15 @@ int runReference(InputMap &given) {
                                     runs, args[a], npyIntType(type));
           !e.empty())
         return fail(e);
+      if (auto range = fn.getArgAttrOfType<DenseI64ArrayAttr>(
+              a, mlir::wse::kRangeAttr);
+          range && args[a].isInt)
+        if (std::string e = ::wsert::checkInputRange(
+                name, shape, args[a].i,
+                std::vector<int64_t>(range.asArrayRef().begin(),
+                                     range.asArrayRef().end()));
+            !e.empty())
+          return fail("step " + std::to_string(step + 1) + ": " + e);
     }
     FailureOr<std::vector<HostTensor>> out = mlir::wse::interpret(fn, args);
     if (failed(out))
@@ -259,6 +340,12 @@ int runReference(InputMap &given) {
     }
   }
   report.extra["engine"] = "reference";
+  if (!train) {
+    std::vector<std::string> shapes;
+    for (const HostTensor &t : results)
+      shapes.push_back(t.shapeString());
+    printOutputs(shapes);
+  }
   if (!dumpParams.empty())
     for (auto &[name, a] : paramArg)
       if (std::string e = writeTensor(dumpParams, name, args[a],
@@ -355,7 +442,7 @@ int runMesh(InputMap &given) {
           !e.empty())
         return fail(e);
       if (std::string e = sim->setInput(b.name(), value); !e.empty())
-        return fail(e);
+        return fail("step " + std::to_string(step + 1) + ": " + e);
     }
     ::wsert::sim::StepStats stats;
     if (std::string e = sim->runStep(stats); !e.empty())
@@ -369,6 +456,12 @@ int runMesh(InputMap &given) {
     cyclesLastStep = stats.cycles;
   }
 
+  if (!train) {
+    std::vector<std::string> shapes;
+    for (const auto &b : program.outputs())
+      shapes.push_back(sim->read(b).shapeString());
+    printOutputs(shapes);
+  }
   const auto &m = program.machine();
   report.extra["engine"] = "mesh";
   report.extra["cycles"] = int64_t(sim->totalCycles());
@@ -421,12 +514,22 @@ int runMesh(InputMap &given) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(simCategory);
   cl::ParseCommandLineOptions(
       argc, argv,
       "wse-sim: train on the simulated wafer (.wsebin) or run the reference "
       "interpreter (.mlir)\n");
   if (steps < 1)
     return fail("--steps must be at least 1");
+  // Where results go is checked before the run, not after it.
+  for (auto [option, dir] : {std::pair{"dump-params", &dumpParams},
+                             std::pair{"dump-outputs", &dumpOutputs}})
+    if (std::string e = checkOutputDir(option, *dir); !e.empty())
+      return fail(e);
+  for (auto [option, file] : {std::pair{"report", &reportFile},
+                              std::pair{"trace", &traceFile}})
+    if (std::string e = checkOutputFile(option, *file); !e.empty())
+      return fail(e);
   InputMap given;
   if (std::string e = loadInputs(given); !e.empty())
     return fail(e);

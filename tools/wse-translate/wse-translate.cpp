@@ -7,7 +7,10 @@
 //   wse-translate --export-wafer-program lowered.mlir -o model.wsebin
 //
 //===----------------------------------------------------------------------===//
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Tools/mlir-translate/MlirTranslateMain.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
 #include "llvm/Support/CommandLine.h"
@@ -16,6 +19,7 @@
 
 #include "wse/Frontend/ImportOnnx.h"
 #include "wse/Target/WaferProgram.h"
+#include "wse/Tools/ToolOptions.h"
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -87,8 +91,49 @@ static void registerOnnxImport() {
       wse::registerOnnxImportDialects);
 }
 
+/// True when argv names a registered translation or asks for help or the
+/// version. Without one, LLVM's check of the translation option repeats
+/// its complaint once per translation name.
+static bool namesATranslation(int argc, char **argv) {
+  TranslationParser translations(f64AsF32); // lists the registry only
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg = llvm::StringRef(argv[i]).ltrim('-');
+    arg = arg.take_until([](char c) { return c == '='; });
+    if (arg.starts_with("help") || arg == "version")
+      return true;
+    for (unsigned t = 0; t < translations.getNumOptions(); ++t)
+      if (arg == translations.getOption(t))
+        return true;
+  }
+  std::vector<std::string> sorted;
+  for (unsigned t = 0; t < translations.getNumOptions(); ++t)
+    sorted.push_back(translations.getOption(t).str());
+  llvm::sort(sorted);
+  std::string names;
+  for (const std::string &t : sorted)
+    names += (names.empty() ? "--" : ", --") + t;
+  llvm::errs() << "wse-translate: error: say which translation to run: "
+               << names << " (see --help)\n";
+  return false;
+}
+
 int main(int argc, char **argv) {
+  wsetools::hidePreregisteredOptions({&onnxCategory});
   registerOnnxImport();
   wse::registerWaferProgramExport();
-  return failed(mlirTranslateMain(argc, argv, "wse translation driver\n"));
+  if (!namesATranslation(argc, argv))
+    return 1;
+  // MLIR's driver options, registered now so that all but the everyday
+  // ones can move to --help-hidden; mlirTranslateMain registers each once.
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerTranslationCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  wsetools::moveToHiddenHelp({"split-input-file", "verify-diagnostics",
+                              "mlir-print-op-on-diagnostic",
+                              "mlir-print-debuginfo",
+                              "mlir-elide-elementsattrs-if-larger"});
+  std::vector<char *> args = wsetools::withQuietDiagnostics(argc, argv);
+  return failed(mlirTranslateMain(int(args.size()), args.data(),
+                                  "wse translation driver\n"));
 }

@@ -13,6 +13,11 @@ namespace mlir::wse {
 #define GEN_PASS_DECL
 #include "wse/Conversion/Passes.h.inc"
 
+/// Checks `machine` (a preset name) and `mesh` (empty or a WxH corner of
+/// it). Returns an error naming the option, empty if both are fine.
+std::string checkMachineOptions(const std::string &machine,
+                                const std::string &mesh);
+
 #define GEN_PASS_REGISTRATION
 #include "wse/Conversion/Passes.h.inc"
 

@@ -20,7 +20,7 @@ def Partition : Pass<"wse-partition", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"machine", "machine", "std::string", "\"wse2\"",
-           "Machine preset: wse2, wse3">,
+           "Machine preset: wse2 or wse3 (default: wse2)">,
     Option<"mesh", "mesh", "std::string", "\"\"",
            "Use a WxH corner of the machine (default: the whole wafer)">,
   ];
@@ -35,7 +35,7 @@ def Place : Pass<"wse-place", "mlir::ModuleOp"> {
     between neighbours. Fails, naming the region, if the mesh is too small.
   }];
   let options = [
-    Option<"gap", "gap", "int64_t", "1", "Free PE columns between regions">,
+    Option<"gap", "gap", "int64_t", "1", "Free PE columns between regions (default: 1)">,
   ];
 }
 

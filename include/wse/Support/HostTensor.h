@@ -69,6 +69,16 @@ std::string inputForStep(const HostTensor &array, const std::string &name,
                          int64_t step, int64_t steps, HostTensor &out,
                          NpyDType intType = NpyDType::I64);
 
+/// Checks integer input `values` (row-major, `shape`) against a `wse.range`:
+/// [lo, hi) plus an optional ignored value, INT64_MIN for labels without an
+/// ignore index (`range` empty: anything goes). Returns an error naming the
+/// input, the first bad position and the range, with the ignore-index hint
+/// for labels; empty if every value is in range.
+std::string checkInputRange(const std::string &name,
+                            const std::vector<int64_t> &shape,
+                            const std::vector<int64_t> &values,
+                            const std::vector<int64_t> &range);
+
 } // namespace wsert
 
 #endif

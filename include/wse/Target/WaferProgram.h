@@ -12,8 +12,9 @@ class WaferProgram;
 
 namespace mlir::wse {
 
-/// Current format version written into every .wsebin.
-constexpr unsigned kWaferProgramVersion = 2;
+/// Current format version written into every .wsebin: in the binary
+/// header and in the message. 3 added the header with its checksum.
+constexpr unsigned kWaferProgramVersion = 3;
 
 /// Translates a pe-level module (after wse-lower-to-pe) into the message.
 LogicalResult exportWaferProgram(ModuleOp module,
@@ -29,6 +30,16 @@ void registerFloorplanSvgExport();
 } // namespace mlir::wse
 
 namespace wsert {
+/// The bytes of a binary .wsebin: an 24-byte header (8-byte magic, format
+/// version, CRC-32C of the message, message length; little endian) followed
+/// by the serialized message.
+std::string encodeWaferProgram(const wsebin::WaferProgram &program);
+/// Parses the bytes of a .wsebin: binary with its header (magic, version,
+/// length and checksum checked), or the protobuf text format, which has no
+/// header so that it can be edited by hand. Returns an error message, empty
+/// on success; does not validate the program.
+std::string decodeWaferProgram(const std::string &bytes,
+                               wsebin::WaferProgram &program);
 /// Reads a .wsebin (binary, or text format when the file starts with '#' or
 /// a field name) and checks that it is a consistent program. Returns an error
 /// message, empty on success.

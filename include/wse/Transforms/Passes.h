@@ -11,6 +11,13 @@ namespace mlir::wse {
 #define GEN_PASS_DECL
 #include "wse/Transforms/Passes.h.inc"
 
+/// Checks the values of wse-make-train-step's options (known names, finite
+/// positive lr, momentum and betas in [0, 1), eps > 0, options that apply to
+/// the chosen loss and optimizer only). Returns an error naming the option,
+/// empty if they are fine. The pass and wse-train-pipeline call it where
+/// they parse their options.
+std::string checkMakeTrainStepOptions(const MakeTrainStepOptions &options);
+
 #define GEN_PASS_REGISTRATION
 #include "wse/Transforms/Passes.h.inc"
 

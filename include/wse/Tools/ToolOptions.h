@@ -1,0 +1,61 @@
+//===- ToolOptions.h - what every wse tool does with its command line -*- C++ -*-===//
+//
+// The tools link the shared LLVM library, which registers hundreds of
+// options of its own (targets, Polly, debug counters) before main runs.
+// Each tool hides those so its --help shows its own options, and turns off
+// MLIR's printing of the failing operation after each diagnostic: for an
+// error on a module that prints the whole module, where one located line
+// says what is wrong. `--mlir-print-op-on-diagnostic` brings it back.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WSE_TOOLS_TOOLOPTIONS_H
+#define WSE_TOOLS_TOOLOPTIONS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
+
+#include <vector>
+
+namespace wsetools {
+
+/// Hides every option registered so far that is not in `keep` (help and
+/// version stay). Options a tool's driver registers later stay visible.
+inline void hidePreregisteredOptions(
+    llvm::ArrayRef<const llvm::cl::OptionCategory *> keep = {}) {
+  llvm::cl::HideUnrelatedOptions(keep);
+}
+
+/// Moves every visible option registered so far, except those named in
+/// `keep`, to --help-hidden: MLIR's drivers register dozens of tuning and
+/// debugging flags that would otherwise bury the tool's passes.
+inline void moveToHiddenHelp(llvm::ArrayRef<llvm::StringRef> keep) {
+  for (auto &entry : llvm::cl::getRegisteredOptions()) {
+    llvm::StringRef name = entry.first;
+    // Options without a name of their own list the tool's actions (passes,
+    // translations) under their values' names: those stay.
+    if (!entry.second->hasArgStr() ||
+        entry.second->getOptionHiddenFlag() != llvm::cl::NotHidden ||
+        llvm::is_contained(keep, name) || name == "help" ||
+        name == "help-list" || name == "version")
+      continue;
+    entry.second->setHiddenFlag(llvm::cl::Hidden);
+  }
+}
+
+/// `argv` with `--mlir-print-op-on-diagnostic=false` added unless the user
+/// set that option. The strings live as long as the process.
+inline std::vector<char *> withQuietDiagnostics(int argc, char **argv) {
+  static char quiet[] = "--mlir-print-op-on-diagnostic=false";
+  std::vector<char *> args(argv, argv + argc);
+  for (int i = 1; i < argc; ++i)
+    if (llvm::StringRef(argv[i]).contains("mlir-print-op-on-diagnostic"))
+      return args;
+  args.insert(args.begin() + 1, quiet);
+  return args;
+}
+
+} // namespace wsetools
+
+#endif
