@@ -8,6 +8,6 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
-    -DWSE_PYTHON=/usr/bin/python3
+    -DWSE_PYTHON=/usr/bin/python3 ${WSE_CMAKE_FLAGS:-}
 fi
 cmake --build "$BUILD" -- -j"$(nproc)"

@@ -2,7 +2,7 @@
 # Installs the Debian packages wse builds and tests with, if any is missing.
 set -euo pipefail
 PACKAGES=(
-  cmake ninja-build ccache git
+  cmake ninja-build ccache git libfuzzer-22-dev libclang-rt-22-dev
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
   googletest libgtest-dev libbenchmark-dev

@@ -98,7 +98,7 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   G e(b, getLoc());
   AttentionParts p = buildAttentionFromPrimitives(b, *this);
   auto mm = [&](Value x, Value y, bool ta, bool tb) -> Value {
-    return MatmulOp::create(b, getLoc(), x, y, Value(), b.getBoolAttr(ta),
+    return grad::build<MatmulOp>(b, getLoc(), x, y, Value(), b.getBoolAttr(ta),
                             b.getBoolAttr(tb), b.getF32FloatAttr(1.0f),
                             b.getF32FloatAttr(1.0f));
   };
@@ -120,7 +120,7 @@ LogicalResult AttentionOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
         {kt.getDimSize(0), hkv, heads / hkv, kt.getDimSize(2), kt.getDimSize(3)},
         b.getF32Type());
     Value x = e.reshape(full, five);
-    return ReduceSumOp::create(b, getLoc(), x, b.getDenseI64ArrayAttr({2}),
+    return grad::build<ReduceSumOp>(b, getLoc(), x, b.getDenseI64ArrayAttr({2}),
                                b.getBoolAttr(false));
   };
   og[0] = dq;

@@ -24,7 +24,14 @@ static Value reduceToType(OpBuilder &b, Location loc, Value grad, Type target) {
   return G(b, loc).reduceTo(grad, target);
 }
 
+bool &grad::ruleFailed() {
+  static thread_local bool failed = false;
+  return failed;
+}
+
 Value G::reduceTo(Value grad, Type target) {
+  if (!grad)
+    return Value();
   auto gt = cast<RankedTensorType>(grad.getType());
   auto tt = cast<RankedTensorType>(target);
   if (gt == tt)
@@ -70,18 +77,18 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads
   // dA = g op(B)^T, or its transpose when A was used transposed.
   // Batch dims that broadcast are summed back to each operand's shape.
   if (!ta)
-    operandGrads[0] = MatmulOp::create(b, loc, ga, getB(), Value(), f,
+    operandGrads[0] = grad::build<MatmulOp>(b, loc, ga, getB(), Value(), f,
                                        b.getBoolAttr(!tb), one, one);
   else
-    operandGrads[0] = MatmulOp::create(b, loc, getB(), ga, Value(),
+    operandGrads[0] = grad::build<MatmulOp>(b, loc, getB(), ga, Value(),
                                        b.getBoolAttr(tb), t, one, one);
   operandGrads[0] = reduceToType(b, loc, operandGrads[0], getA().getType());
   // dB = op(A)^T g, or its transpose when B was used transposed.
   if (!tb)
-    operandGrads[1] = MatmulOp::create(b, loc, getA(), ga, Value(),
+    operandGrads[1] = grad::build<MatmulOp>(b, loc, getA(), ga, Value(),
                                        b.getBoolAttr(!ta), f, one, one);
   else
-    operandGrads[1] = MatmulOp::create(b, loc, ga, getA(), Value(), t,
+    operandGrads[1] = grad::build<MatmulOp>(b, loc, ga, getA(), Value(), t,
                                        b.getBoolAttr(ta), one, one);
   operandGrads[1] = reduceToType(b, loc, operandGrads[1], getB().getType());
   if (getBias())
@@ -122,9 +129,9 @@ LogicalResult MulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
     return success();
   Location loc = getLoc();
   operandGrads[0] =
-      reduceToType(b, loc, MulOp::create(b, loc, g, getRhs()), getLhs().getType());
+      reduceToType(b, loc, grad::build<MulOp>(b, loc, g, getRhs()), getLhs().getType());
   operandGrads[1] =
-      reduceToType(b, loc, MulOp::create(b, loc, g, getLhs()), getRhs().getType());
+      reduceToType(b, loc, grad::build<MulOp>(b, loc, g, getLhs()), getRhs().getType());
   return success();
 }
 
@@ -132,7 +139,7 @@ LogicalResult ReluOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
                                      SmallVectorImpl<Value> &operandGrads) {
   operandGrads.assign(1, Value());
   if (resultGrads[0])
-    operandGrads[0] = ReluGradOp::create(b, getLoc(), resultGrads[0], getInput());
+    operandGrads[0] = grad::build<ReluGradOp>(b, getLoc(), resultGrads[0], getInput());
   return success();
 }
 
@@ -140,7 +147,7 @@ LogicalResult ReshapeOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrad
                                         SmallVectorImpl<Value> &operandGrads) {
   operandGrads.assign(1, Value());
   if (resultGrads[0] && isa<FloatType>(getInput().getType().getElementType()))
-    operandGrads[0] = ReshapeOp::create(b, getLoc(), getInput().getType(),
+    operandGrads[0] = grad::build<ReshapeOp>(b, getLoc(), getInput().getType(),
                                         resultGrads[0]);
   return success();
 }
@@ -160,8 +167,8 @@ LogicalResult ReduceSumOp::buildGradients(OpBuilder &b,
     kept[ax] = 1;
   auto keptType = RankedTensorType::get(kept, in.getElementType());
   if (g.getType() != keptType)
-    g = ReshapeOp::create(b, loc, keptType, g);
-  operandGrads[0] = BroadcastToOp::create(b, loc, in, g);
+    g = grad::build<ReshapeOp>(b, loc, keptType, g);
+  operandGrads[0] = grad::build<BroadcastToOp>(b, loc, in, g);
   return success();
 }
 
@@ -180,8 +187,7 @@ LogicalResult SoftmaxCrossEntropyOp::buildGradients(
     SmallVectorImpl<Value> &operandGrads) {
   operandGrads.assign(2, Value());
   if (resultGrads[0])
-    operandGrads[0] = SoftmaxCrossEntropyGradOp::create(
-        b, getLoc(), getLogits(), getLabels(), resultGrads[0]);
+    operandGrads[0] = grad::build<SoftmaxCrossEntropyGradOp>(b, getLoc(), getLogits(), getLabels(), resultGrads[0]);
   return success();
 }
 
@@ -195,8 +201,8 @@ LogicalResult MseOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads,
   // d/dp mean((p - t)^2) = 2 (p - t) / numel.
   auto type = getPrediction().getType();
   float k = 2.0f / static_cast<float>(type.getNumElements());
-  Value diff = SubOp::create(b, loc, getPrediction(), getTarget());
-  Value dp = MulOp::create(b, loc, scaled(b, loc, diff, k), g);
+  Value diff = grad::build<SubOp>(b, loc, getPrediction(), getTarget());
+  Value dp = grad::build<MulOp>(b, loc, scaled(b, loc, diff, k), g);
   operandGrads[0] = dp;
   operandGrads[1] = scaled(b, loc, dp, -1.0f);
   return success();

@@ -31,7 +31,7 @@ LogicalResult unary(OpTy op, OpBuilder &b, ArrayRef<Value> resultGrads,
   }
 
 WSE_UNARY_GRAD(NegOp, return e.neg(g);)
-WSE_UNARY_GRAD(AbsOp, return e.mul(g, SignOp::create(e.b, e.loc, x));)
+WSE_UNARY_GRAD(AbsOp, return e.mul(g, grad::build<SignOp>(e.b, e.loc, x));)
 WSE_UNARY_GRAD(ExpOp, return e.mul(g, y);)
 WSE_UNARY_GRAD(LogOp, return e.div(g, x);)
 WSE_UNARY_GRAD(SqrtOp, return e.div(e.mul(g, 0.5f), y);)
@@ -50,14 +50,14 @@ WSE_UNARY_GRAD(SiluOp, {
   Value s = e.sigmoid(x);
   return e.mul(g, e.add(s, e.mul(e.mul(x, s), e.sub(e.c(1.0f), s))));
 })
-WSE_UNARY_GRAD(SinOp, return e.mul(g, CosOp::create(e.b, e.loc, x));)
-WSE_UNARY_GRAD(CosOp, return e.neg(e.mul(g, SinOp::create(e.b, e.loc, x)));)
+WSE_UNARY_GRAD(SinOp, return e.mul(g, grad::build<CosOp>(e.b, e.loc, x));)
+WSE_UNARY_GRAD(CosOp, return e.neg(e.mul(g, grad::build<SinOp>(e.b, e.loc, x)));)
 WSE_UNARY_GRAD(LeakyReluOp, {
-  Value pos = GreaterOp::create(e.b, e.loc, x, e.zeros(x.getType()));
+  Value pos = grad::build<GreaterOp>(e.b, e.loc, x, e.zeros(x.getType()));
   return e.select(pos, g, e.mul(g, getAlpha().convertToFloat()));
 })
 WSE_UNARY_GRAD(EluOp, {
-  Value pos = GreaterOp::create(e.b, e.loc, x, e.zeros(x.getType()));
+  Value pos = grad::build<GreaterOp>(e.b, e.loc, x, e.zeros(x.getType()));
   return e.select(pos, g,
                   e.mul(e.mul(g, e.exp(x)), getAlpha().convertToFloat()));
 })
@@ -72,7 +72,7 @@ LogicalResult GeluOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
                         float(1.0 / std::sqrt(2.0 * M_PI)));
       Value cdf = e.mul(
           e.add(e.c(1.0f),
-                ErfOp::create(e.b, e.loc, e.mul(x, float(M_SQRT1_2)))),
+                grad::build<ErfOp>(e.b, e.loc, e.mul(x, float(M_SQRT1_2)))),
           0.5f);
       return e.mul(g, e.add(cdf, e.mul(x, phi)));
     }
@@ -97,11 +97,11 @@ LogicalResult ClampOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
     Value zero = e.zeros(x.getType());
     if (auto lo = getMin())
       out = e.select(
-          GreaterEqualOp::create(e.b, e.loc, x, e.c(float(lo->convertToDouble()))),
+          grad::build<GreaterEqualOp>(e.b, e.loc, x, e.c(float(lo->convertToDouble()))),
           out, zero);
     if (auto hi = getMax())
       out = e.select(
-          LessEqualOp::create(e.b, e.loc, x, e.c(float(hi->convertToDouble()))),
+          grad::build<LessEqualOp>(e.b, e.loc, x, e.c(float(hi->convertToDouble()))),
           out, zero);
     return out;
   });
@@ -128,7 +128,7 @@ LogicalResult PowOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
     return success();
   G e(b, getLoc());
   Value a = getLhs(), p = getRhs();
-  Value da = e.mul(e.mul(g, p), PowOp::create(b, getLoc(), a,
+  Value da = e.mul(e.mul(g, p), grad::build<PowOp>(b, getLoc(), a,
                                               e.sub(p, e.c(1.0f))));
   og[0] = e.reduceTo(da, a.getType());
   og[1] = e.reduceTo(e.mul(e.mul(g, getResult()), e.log(a)), p.getType());
@@ -148,9 +148,9 @@ static LogicalResult extremumGrad(OpTy op, OpBuilder &b, ArrayRef<Value> rg,
   Value l = op.getLhs(), r = op.getRhs();
   Value zero = e.zeros(g.getType());
   Value half = e.mul(g, 0.5f);
-  Value eq = EqualOp::create(b, op.getLoc(), l, r);
-  Value lWins = CmpOp::create(b, op.getLoc(), l, r);
-  Value rWins = CmpOp::create(b, op.getLoc(), r, l);
+  Value eq = grad::build<EqualOp>(b, op.getLoc(), l, r);
+  Value lWins = grad::build<CmpOp>(b, op.getLoc(), l, r);
+  Value rWins = grad::build<CmpOp>(b, op.getLoc(), r, l);
   og[0] = e.reduceTo(e.select(lWins, g, e.select(eq, half, zero)),
                      l.getType());
   og[1] = e.reduceTo(e.select(rWins, g, e.select(eq, half, zero)),

@@ -83,7 +83,7 @@ LogicalResult NllLossOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
                                         SmallVectorImpl<Value> &og) {
   og.assign(getNumOperands(), Value());
   if (Value g = rg[0])
-    og[0] = NllLossGradOp::create(b, getLoc(), getInput(), getLabels(),
+    og[0] = grad::build<NllLossGradOp>(b, getLoc(), getInput(), getLabels(),
                                   getWeight(), g, getReductionAttr(),
                                   getIgnoreIndexAttr());
   return success();

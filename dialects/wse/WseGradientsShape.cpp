@@ -14,7 +14,7 @@ LogicalResult TransposeOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   SmallVector<int64_t> inverse(perm.size());
   for (auto [i, p] : llvm::enumerate(perm))
     inverse[p] = int64_t(i);
-  og[0] = TransposeOp::create(b, getLoc(), rg[0],
+  og[0] = grad::build<TransposeOp>(b, getLoc(), rg[0],
                               b.getDenseI64ArrayAttr(inverse));
   return success();
 }
@@ -34,7 +34,7 @@ LogicalResult ConcatOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
     start[axis] = offset;
     limit[axis] = offset + t.getDimSize(axis);
     offset = limit[axis];
-    og[i] = SliceOp::create(b, getLoc(), g, b.getDenseI64ArrayAttr(start),
+    og[i] = grad::build<SliceOp>(b, getLoc(), g, b.getDenseI64ArrayAttr(start),
                             b.getDenseI64ArrayAttr(limit),
                             b.getDenseI64ArrayAttr(stride));
   }
@@ -47,7 +47,7 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   if (!rg[0] || !getType().getElementType().isF32())
     return success();
   G e(b, getLoc());
-  og[0] = InsertSliceOp::create(b, getLoc(), e.zeros(getInput().getType()),
+  og[0] = grad::build<InsertSliceOp>(b, getLoc(), e.zeros(getInput().getType()),
                                 rg[0], getStartAttr(), getStrideAttr());
   return success();
 }
@@ -59,13 +59,13 @@ LogicalResult InsertSliceOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   if (!g || !getType().getElementType().isF32())
     return success();
   G e(b, getLoc());
-  og[0] = InsertSliceOp::create(b, getLoc(), g, e.zeros(getSource().getType()),
+  og[0] = grad::build<InsertSliceOp>(b, getLoc(), g, e.zeros(getSource().getType()),
                                 getStartAttr(), getStrideAttr());
   auto src = cast<RankedTensorType>(getSource().getType());
   SmallVector<int64_t> limit;
   for (int64_t d = 0; d < src.getRank(); ++d)
     limit.push_back(getStart()[d] + src.getDimSize(d) * getStride()[d]);
-  og[1] = SliceOp::create(b, getLoc(), g, getStartAttr(),
+  og[1] = grad::build<SliceOp>(b, getLoc(), g, getStartAttr(),
                           b.getDenseI64ArrayAttr(limit), getStrideAttr());
   return success();
 }
@@ -77,7 +77,7 @@ LogicalResult GatherOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
     return success();
   // Rows looked up several times (tied embeddings) accumulate.
   G e(b, getLoc());
-  og[0] = ScatterAddOp::create(b, getLoc(), e.zeros(getData().getType()),
+  og[0] = grad::build<ScatterAddOp>(b, getLoc(), e.zeros(getData().getType()),
                                getIndices(), rg[0], getAxisAttr());
   return success();
 }
@@ -88,7 +88,7 @@ LogicalResult ScatterAddOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   if (!rg[0])
     return success();
   og[0] = rg[0];
-  og[2] = GatherOp::create(b, getLoc(), rg[0], getIndices(), getAxisAttr());
+  og[2] = grad::build<GatherOp>(b, getLoc(), rg[0], getIndices(), getAxisAttr());
   return success();
 }
 
@@ -97,7 +97,7 @@ LogicalResult CumsumOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   og.assign(1, Value());
   if (!rg[0] || !getType().getElementType().isF32())
     return success();
-  og[0] = CumsumOp::create(b, getLoc(), rg[0], getAxisAttr(),
+  og[0] = grad::build<CumsumOp>(b, getLoc(), rg[0], getAxisAttr(),
                            getExclusiveAttr(), b.getBoolAttr(!getReverse()));
   return success();
 }
@@ -120,7 +120,7 @@ LogicalResult ReduceMeanOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
   for (int64_t a : getAxes())
     count *= in.getDimSize(a);
   Value g = e.mul(keptGrad(*this, e, rg[0]), 1.0f / float(count));
-  og[0] = BroadcastToOp::create(b, getLoc(), in, g);
+  og[0] = grad::build<BroadcastToOp>(b, getLoc(), in, g);
   return success();
 }
 
@@ -135,9 +135,9 @@ static LogicalResult extremeReduceGrad(OpTy op, OpBuilder &b,
     return success();
   G e(b, op.getLoc());
   Value x = op.getInput();
-  Value m = OpTy::create(b, op.getLoc(), x, op.getAxesAttr(),
+  Value m = grad::build<OpTy>(b, op.getLoc(), x, op.getAxesAttr(),
                          b.getBoolAttr(true));
-  Value mask = e.toF32(EqualOp::create(b, op.getLoc(), x, m));
+  Value mask = e.toF32(grad::build<EqualOp>(b, op.getLoc(), x, m));
   Value count = e.sumKeep(mask, op.getAxes());
   og[0] = e.mul(mask, e.div(keptGrad(op, e, rg[0]), count));
   return success();

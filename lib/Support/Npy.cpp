@@ -418,6 +418,11 @@ bool wsert::readNpy(const std::string &path, NpyArray &out, std::string &error) 
   std::vector<uint8_t> bytes;
   if (!readFile(path, bytes, error))
     return false;
+  return parseNpy(bytes, path, out, error);
+}
+
+bool wsert::parseNpy(const std::vector<uint8_t> &bytes, const std::string &path,
+                     NpyArray &out, std::string &error) {
   size_t headerStart = 0, headerLen = 0;
   std::string msg;
   if (!parsePreamble(bytes, headerStart, headerLen, msg))

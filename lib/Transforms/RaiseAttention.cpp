@@ -89,17 +89,39 @@ bool isCausal(const std::vector<bool> &keep, ArrayRef<int64_t> shape,
   return true;
 }
 
-std::optional<Match> matchFrom(SoftmaxOp sm) {
+/// The attention around `sm`, or nullopt with `why` set to the reason.
+std::optional<Match> matchFrom(SoftmaxOp sm, std::string &why) {
+  auto fail = [&](const Twine &reason) -> std::optional<Match> {
+    why = reason.str();
+    return std::nullopt;
+  };
+  auto opName = [](Value v) -> std::string {
+    Operation *op = v.getDefiningOp();
+    return op ? "'" + op->getName().getStringRef().str() + "'"
+              : std::string("a function argument");
+  };
   Match m;
   auto st = sm.getType();
-  if (st.getRank() < 3 || sm.getAxisAttr().getInt() != st.getRank() - 1 ||
-      !sm->hasOneUse())
-    return std::nullopt;
-  auto out = dyn_cast<MatmulOp>(*sm->getUsers().begin());
-  if (!out || out.getA() != sm.getResult() || out.getBias() ||
-      out.getTransposeA() || out.getTransposeB() ||
+  if (st.getRank() < 3)
+    return fail("its input has rank " + Twine(st.getRank()) +
+                "; attention scores are [.., T, S] of rank 3 or 4");
+  if (sm.getAxisAttr().getInt() != st.getRank() - 1)
+    return fail("it normalizes axis " + Twine(sm.getAxisAttr().getInt()) +
+                ", not the last one");
+  if (!sm->hasOneUse())
+    return fail("its result has " +
+                Twine(std::distance(sm->use_begin(), sm->use_end())) +
+                " uses; attention only multiplies it by v (differential "
+                "attention combines two softmaxes first)");
+  Operation *user = *sm->getUsers().begin();
+  auto out = dyn_cast<MatmulOp>(user);
+  if (!out || out.getA() != sm.getResult())
+    return fail("its result feeds '" + user->getName().getStringRef() +
+                "', not the product with v");
+  if (out.getBias() || out.getTransposeA() || out.getTransposeB() ||
       out.getAlpha().convertToFloat() != 1.0f)
-    return std::nullopt;
+    return fail("the product with v carries a bias, a transpose or a "
+                "scale");
   m.output = out;
   m.v = out.getB();
   int64_t t = st.getDimSize(st.getRank() - 2), s = st.getShape().back();
@@ -122,7 +144,8 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
       std::optional<float> f = splatValue(fill);
       std::optional<std::vector<bool>> keep = keepMask(sel, scores);
       if (!f || !keep || *f > -1e4f)
-        return std::nullopt;
+        return fail("a select on the scores is not a constant mask with a "
+                    "large negative fill");
       auto condType = sel.getCond().getType();
       if (!m.causal && isCausal(*keep, condType.getShape(), t, s)) {
         m.causal = true;
@@ -146,7 +169,8 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
         lhsScores = add.getLhs().getType() == add.getType();
         rhsScores = !lhsScores && add.getRhs().getType() == add.getType();
         if (!lhsScores && !rhsScores)
-          return std::nullopt;
+          return fail("an add on the scores has no operand shaped like "
+                      "them");
       }
       Value bias = lhsScores ? add.getRhs() : add.getLhs();
       // Under a scale peeled already, softmax sees scale * bias.
@@ -166,14 +190,18 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
         other = mul.getRhs();
       }
       if (!c)
-        return std::nullopt;
+        return fail("the scores are multiplied by a value that is not a "
+                    "constant (a learned temperature?); wse.attention "
+                    "takes a constant scale");
       m.scale *= *c;
       x = other;
       progress = true;
     } else if (auto div = x.getDefiningOp<DivOp>()) {
       std::optional<float> c = splatValue(div.getRhs());
       if (!c || *c == 0.0f)
-        return std::nullopt;
+        return fail("the scores are divided by a value that is not a "
+                    "non-zero constant (a learned temperature?); "
+                    "wse.attention takes a constant scale");
       m.scale /= *c;
       x = div.getLhs();
       progress = true;
@@ -182,8 +210,11 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
   // Scores: q k^T, with k^T a transposed operand or any tensor whose last
   // two dims are [D, S] (k is then its transpose).
   auto qk = x.getDefiningOp<MatmulOp>();
-  if (!qk || qk.getBias() || qk.getTransposeA())
-    return std::nullopt;
+  if (!qk)
+    return fail("the scores come from " + opName(x) +
+                ", not a q k^T matmul");
+  if (qk.getBias() || qk.getTransposeA())
+    return fail("the q k^T matmul carries a bias or transposes q");
   m.scale *= qk.getAlpha().convertToFloat();
   m.q = qk.getA();
   if (qk.getTransposeB()) {
@@ -235,7 +266,7 @@ std::optional<Match> matchFrom(SoftmaxOp sm) {
   if (qt.getRank() != st.getRank() ||
       cast<RankedTensorType>(m.k.getType()).getRank() != qt.getRank() ||
       cast<RankedTensorType>(m.v.getType()).getRank() != qt.getRank())
-    return std::nullopt;
+    return fail("q, k, v and the scores do not all have the same rank");
   return m;
 }
 
@@ -255,12 +286,18 @@ struct RaiseAttentionPass
     SmallVector<SoftmaxOp> softmaxes;
     getOperation().walk([&](SoftmaxOp op) { softmaxes.push_back(op); });
     for (SoftmaxOp sm : softmaxes) {
-      std::optional<Match> m = matchFrom(sm);
-      if (!m)
+      std::string why;
+      std::optional<Match> m = matchFrom(sm, why);
+      auto qt = m ? cast<RankedTensorType>(m->q.getType()) : nullptr;
+      if (m && qt.getRank() != 4 && qt.getRank() != 3)
+        why = "q has rank " + std::to_string(qt.getRank()) +
+              "; wse.attention takes rank 3 or 4";
+      if (!why.empty()) {
+        // Say which softmax stays and why, so a new variant is not lost
+        // silently.
+        sm.emitRemark() << "softmax not raised to wse.attention: " << why;
         continue;
-      auto qt = cast<RankedTensorType>(m->q.getType());
-      if (qt.getRank() != 4 && qt.getRank() != 3)
-        continue;
+      }
       OpBuilder b(m->output);
       Location loc = m->output.getLoc();
       Value q = toRank4(b, loc, m->q), k = toRank4(b, loc, m->k),

@@ -1,6 +1,7 @@
 // The wafer program message and the simulator on small hand-built
 // programs: round trip, validation of corrupt input, a transfer that sums
 // partial tiles, bit-identical reruns, deadlock reports.
+#include "wse/Support/Crc32c.h"
 #include "WaferProgram.pb.h"
 #include "wse/Sim/MeshSimulator.h"
 #include "wse/Target/WaferProgram.h"
@@ -207,3 +208,39 @@ TEST(MeshSimulator, InputsOutsideTheirRangeAreErrors) {
   ids.i[5] = 7;
   EXPECT_EQ(s->setInput("x", ids), "");
 }
+
+TEST(WaferProgram, Crc32cMatchesTheCastagnoliCheckValue) {
+  // The check value of CRC-32C (RFC 3720, appendix B.4).
+  EXPECT_EQ(wsert::crc32c("123456789"), 0xE3069283u);
+  EXPECT_EQ(wsert::crc32c(""), 0u);
+  // Extending a checksum equals checksumming the concatenation.
+  EXPECT_EQ(wsert::crc32c("6789", wsert::crc32c("12345")),
+            wsert::crc32c("123456789"));
+}
+
+TEST(WaferProgram, HeaderCarriesVersionLengthAndChecksum) {
+  wp::WaferProgram w = partialSum();
+  std::string bytes = wsert::encodeWaferProgram(w);
+  wp::WaferProgram back;
+  ASSERT_EQ(wsert::decodeWaferProgram(bytes, back), "");
+  EXPECT_EQ(back.SerializeAsString(), w.SerializeAsString());
+
+  // Every single-bit flip in the message is caught by the checksum.
+  for (size_t i = 24; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] = char(flipped[i] ^ 0x10);
+    std::string e = wsert::decodeWaferProgram(flipped, back);
+    EXPECT_NE(e.find("corrupted wafer program: CRC-32C"), std::string::npos)
+        << "byte " << i << ": " << e;
+  }
+  std::string e = wsert::decodeWaferProgram(bytes.substr(0, bytes.size() - 1),
+                                            back);
+  EXPECT_NE(e.find("truncated or padded"), std::string::npos) << e;
+  std::string future = bytes;
+  future[8] = 7;
+  e = wsert::decodeWaferProgram(future, back);
+  EXPECT_NE(e.find("format version 7; this build reads version"),
+            std::string::npos)
+      << e;
+}
+

@@ -41,6 +41,9 @@ struct NpyArray {
 /// the file and the problem (missing file, bad magic, unsupported version or
 /// dtype, Fortran order, big-endian data, truncated data, ...).
 bool readNpy(const std::string &path, NpyArray &out, std::string &error);
+/// Parses the bytes of a .npy file; `path` names it in errors.
+bool parseNpy(const std::vector<uint8_t> &bytes, const std::string &path,
+              NpyArray &out, std::string &error);
 
 /// Writes `arr` to `path` in format 1.0. Returns false and sets `error` if the
 /// array is inconsistent (data size vs shape) or the file cannot be written.

@@ -606,6 +606,29 @@ LogicalResult OnnxImporter::importNode(int index) {
   return success();
 }
 
+/// torch.onnx.export with do_constant_folding=True (its default) computes
+/// weight transposes at export time and stores the results as new
+/// initializers named "onnx::<Op>_<n>": training them trains a transposed
+/// copy that maps back to no state-dict entry. Say so once, with the fix.
+void OnnxImporter::warnAboutFoldedParams(func::FuncOp fn) {
+  SmallVector<StringRef> folded;
+  for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+    if (auto name = fn.getArgAttrOfType<StringAttr>(i, kParamAttr))
+      if (name.getValue().starts_with("onnx::"))
+        folded.push_back(name.getValue());
+  if (folded.empty())
+    return;
+  emitWarning(fileLoc)
+      << folded.size()
+      << " parameter(s) carry names torch.onnx.export generates when it "
+         "folds constants (e.g. '"
+      << folded.front()
+      << "'): they may be transposed or merged copies of the module's "
+         "weights; export with do_constant_folding=False to train the "
+         "module's own parameters (docs/frontend-onnx.md, \"Exporting from "
+         "PyTorch for training\")";
+}
+
 OwningOpRef<ModuleOp> OnnxImporter::run() {
   const onnx::GraphProto &graph = model.graph();
   SmallVector<Type> argTypes;
@@ -694,6 +717,7 @@ OwningOpRef<ModuleOp> OnnxImporter::run() {
   }
   fn.setType(builder.getFunctionType(entry->getArgumentTypes(),
                                      ValueRange(results).getTypes()));
+  warnAboutFoldedParams(fn);
 
   if (failed(verify(*module)))
     return {};

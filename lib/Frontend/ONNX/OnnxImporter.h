@@ -139,6 +139,7 @@ public:
   OnnxImporter(MLIRContext *ctx, StringRef fileName,
                const onnx::ModelProto &model, const OnnxImportOptions &options);
 
+  void warnAboutFoldedParams(func::FuncOp fn);
   OwningOpRef<ModuleOp> run();
 
   // The op handlers. Each reads `node` and defines its outputs.

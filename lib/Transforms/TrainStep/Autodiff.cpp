@@ -8,6 +8,7 @@
 #include "TrainStep.h"
 
 #include "wse/WseDialect.h"
+#include "wse/WseGradientUtils.h"
 #include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
@@ -50,7 +51,15 @@ LogicalResult trainstep::backprop(func::FuncOp fn, OpBuilder &b, Value loss,
     for (Value r : op->getResults())
       resultGrads.push_back(grads.lookup(r));
     SmallVector<Value> operandGrads;
-    if (failed(diff.buildGradients(b, resultGrads, operandGrads)))
+    grad::ruleFailed() = false;
+    LogicalResult built = diff.buildGradients(b, resultGrads, operandGrads);
+    if (grad::ruleFailed()) {
+      grad::ruleFailed() = false;
+      return op->emitError() << "the gradient rule of '" << op->getName()
+                             << "' is wrong (see the error above); please "
+                                "report it";
+    }
+    if (failed(built))
       return failure();
     for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
       if (g && active.contains(operand))
