@@ -47,8 +47,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Seeds, made once per build directory from the repository's test inputs.
 SEEDS="$BUILD/fuzz/seeds"
 make_seeds() {
-  local tmp="$BUILD/fuzz/seeds.tmp"
-  rm -rf "$tmp" && mkdir -p "$tmp"/{onnx-import,wsebin,npy,wse-opt}
+  # Several runs (ctest -j) may race here: each builds its own copy and the
+  # first to finish wins.
+  mkdir -p "$BUILD/fuzz"
+  local tmp
+  tmp="$(mktemp -d "$BUILD/fuzz/seeds.XXXXXX")"
+  mkdir -p "$tmp"/{onnx-import,wsebin,npy,wse-opt}
   "$PY" - "$ROOT" "$tmp" <<'PYEOF'
 import glob, os, sys
 import numpy as np
@@ -82,7 +86,7 @@ PYEOF
   "$BIN/wse-translate" --export-wafer-program "$tmp/emb.mlir" -o "$tmp/wsebin/emb.wsebin"
   "$BIN/wse-translate" --export-wafer-program-text "$tmp/emb.mlir" -o "$tmp/wsebin/emb.txt"
   rm -f "$tmp"/*.mlir
-  rm -rf "$SEEDS" && mv "$tmp" "$SEEDS"
+  mv -T "$tmp" "$SEEDS" 2>/dev/null || rm -rf "$tmp"
 }
 [ -d "$SEEDS" ] || make_seeds
 

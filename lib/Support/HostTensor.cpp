@@ -29,7 +29,8 @@ HostTensor tensorFromNpy(const NpyArray &a) {
     t.i = npyAsInt64(a);
   } else if (a.dtype == NpyDType::F32) {
     t.f.resize(a.data.size() / 4);
-    std::memcpy(t.f.data(), a.data.data(), t.f.size() * 4);
+    if (!t.f.empty()) // an empty vector's data() may be null
+      std::memcpy(t.f.data(), a.data.data(), t.f.size() * 4);
   } else {
     for (double d : npyAsDoubles(a))
       t.f.push_back(static_cast<float>(d));
@@ -55,11 +56,13 @@ NpyArray tensorToNpy(const HostTensor &t, NpyDType intType) {
   } else if (t.isInt) {
     a.dtype = NpyDType::I64;
     a.data.resize(t.i.size() * 8);
-    std::memcpy(a.data.data(), t.i.data(), a.data.size());
+    if (!a.data.empty())
+      std::memcpy(a.data.data(), t.i.data(), a.data.size());
   } else {
     a.dtype = NpyDType::F32;
     a.data.resize(t.f.size() * 4);
-    std::memcpy(a.data.data(), t.f.data(), a.data.size());
+    if (!a.data.empty())
+      std::memcpy(a.data.data(), t.f.data(), a.data.size());
   }
   return a;
 }

@@ -29,7 +29,7 @@ std::string hue(int64_t color) {
 LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
   auto machine = fabric::getMachine(module);
   if (!machine)
-    return module.emitError("no fabric.machine: draw a module lowered by "
+    return emitError(module.getLoc(), "no fabric.machine: draw a module lowered by "
                             "wse-lower-to-pe (wse-train-pipeline)");
   // The used corner: programs and routes, plus a margin.
   int64_t maxX = 0, maxY = 0;
@@ -38,7 +38,7 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
     maxY = std::max(maxY, p.getAt()[1] + p.getSize()[1]);
   }
   if (maxX == 0)
-    return module.emitError("no pe.program to draw: run wse-lower-to-pe");
+    return emitError(module.getLoc(), "no pe.program to draw: run wse-lower-to-pe");
   int64_t w = std::min<int64_t>(maxX + 1, machine.getWidth());
   int64_t h = std::min<int64_t>(maxY + 1, machine.getHeight());
   double cell = std::max(6.0, std::min(48.0, 1000.0 / double(std::max(w, h))));

@@ -98,7 +98,7 @@ FailureOr<std::pair<int, int>> Exporter::target(Operation *op,
 LogicalResult Exporter::run(ModuleOp module) {
   auto m = fabric::getMachine(module);
   if (!m)
-    return module.emitError("no fabric.machine: export a module lowered by "
+    return emitError(module.getLoc(), "no fabric.machine: export a module lowered by "
                             "wse-lower-to-pe (wse-train-pipeline)");
   out.set_version(mlir::wse::kWaferProgramVersion);
   auto *mm = out.mutable_machine();
@@ -116,7 +116,7 @@ LogicalResult Exporter::run(ModuleOp module) {
     if (failed(program(prog)))
       return failure();
   if (out.programs_size() == 0)
-    return module.emitError("no pe.program to export: run wse-lower-to-pe");
+    return emitError(module.getLoc(), "no pe.program to export: run wse-lower-to-pe");
   for (auto t : module.getOps<pe::TransferOp>()) {
     auto *x = out.add_transfers();
     x->set_name(t.getSymName().str());
@@ -167,7 +167,7 @@ LogicalResult Exporter::run(ModuleOp module) {
       for (int64_t v : *range)
         b->add_range(v);
     if (kind == "param" && !bind.getInit())
-      return bind.emitError() << "parameter '" << bind.getName()
+      return emitError(bind.getLoc()) << "parameter '" << bind.getName()
                               << "' has no initial value (import it from "
                                  "ONNX or give its argument {wse.init})";
     if (auto init = bind.getInit()) {
@@ -179,7 +179,7 @@ LogicalResult Exporter::run(ModuleOp module) {
         for (int64_t e : v->i) {
           // PEs hold integers as exact f32 values.
           if (e < -(int64_t(1) << 24) || e > (int64_t(1) << 24))
-            return bind.emitError()
+            return emitError(bind.getLoc())
                    << "'" << bind.getName() << "' holds the integer " << e
                    << ", beyond what a PE holds exactly as f32 (|v| <= 2^24)";
           b->add_init(float(e));
@@ -191,7 +191,7 @@ LogicalResult Exporter::run(ModuleOp module) {
   }
   std::string err = ::wsert::validateWaferProgram(out);
   if (!err.empty())
-    return module.emitError() << "inconsistent wafer program: " << err;
+    return emitError(module.getLoc()) << "inconsistent wafer program: " << err;
   return success();
 }
 
@@ -202,7 +202,7 @@ LogicalResult translate(ModuleOp module, llvm::raw_ostream &os, bool text) {
   std::string bytes;
   if (text) {
     if (!google::protobuf::TextFormat::PrintToString(program, &bytes))
-      return module.emitError("cannot print the wafer program as text");
+      return emitError(module.getLoc(), "cannot print the wafer program as text");
   } else {
     bytes = ::wsert::encodeWaferProgram(program);
   }

@@ -1,5 +1,6 @@
 //===- NpyTest.cpp - Tests for the .npy reader/writer ---------------------===//
 
+#include "wse/Support/HostTensor.h"
 #include "wse/Support/Npy.h"
 
 #include <gtest/gtest.h>
@@ -227,3 +228,21 @@ TEST(NpyTest, WriteRejectsInconsistentArray) {
 }
 
 } // namespace
+
+// Found by fuzz-npy under UBSan: an empty float array reached memcpy with
+// the null data() of an empty vector.
+TEST(NpyTest, EmptyArraysConvertBothWays) {
+  std::vector<uint8_t> bytes;
+  std::ifstream f(WSE_SOURCE_DIR "/test/fuzz/regressions/npy/empty-f32.npy",
+                  std::ios::binary);
+  bytes.assign(std::istreambuf_iterator<char>(f), {});
+  ASSERT_FALSE(bytes.empty());
+  wsert::NpyArray arr;
+  std::string error;
+  ASSERT_TRUE(wsert::parseNpy(bytes, "empty-f32.npy", arr, error)) << error;
+  wsert::HostTensor t = wsert::tensorFromNpy(arr);
+  EXPECT_EQ(t.numElements(), 0);
+  EXPECT_TRUE(wsert::tensorToNpy(t, wsert::NpyDType::I64).data.empty());
+  wsert::HostTensor ints = wsert::HostTensor::ints({0, 3});
+  EXPECT_TRUE(wsert::tensorToNpy(ints, wsert::NpyDType::I64).data.empty());
+}

@@ -132,7 +132,8 @@ int main(int argc, char **argv) {
   wsetools::moveToHiddenHelp({"split-input-file", "verify-diagnostics",
                               "mlir-print-op-on-diagnostic",
                               "mlir-print-debuginfo",
-                              "mlir-elide-elementsattrs-if-larger"});
+                              "mlir-elide-elementsattrs-if-larger"},
+                             {&onnxCategory});
   std::vector<char *> args = wsetools::withQuietDiagnostics(argc, argv);
   return failed(mlirTranslateMain(int(args.size()), args.data(),
                                   "wse translation driver\n"));

@@ -28,11 +28,19 @@ inline void hidePreregisteredOptions(
 }
 
 /// Moves every visible option registered so far, except those named in
-/// `keep`, to --help-hidden: MLIR's drivers register dozens of tuning and
-/// debugging flags that would otherwise bury the tool's passes.
-inline void moveToHiddenHelp(llvm::ArrayRef<llvm::StringRef> keep) {
+/// `keep` or in `keepCategories`, to --help-hidden: MLIR's drivers register
+/// dozens of tuning and debugging flags that would otherwise bury the
+/// tool's passes.
+inline void moveToHiddenHelp(
+    llvm::ArrayRef<llvm::StringRef> keep,
+    llvm::ArrayRef<const llvm::cl::OptionCategory *> keepCategories = {}) {
   for (auto &entry : llvm::cl::getRegisteredOptions()) {
     llvm::StringRef name = entry.first;
+    if (llvm::any_of(entry.second->Categories,
+                     [&](const llvm::cl::OptionCategory *c) {
+                       return llvm::is_contained(keepCategories, c);
+                     }))
+      continue;
     // Options without a name of their own list the tool's actions (passes,
     // translations) under their values' names: those stay.
     if (!entry.second->hasArgStr() ||
