@@ -14,7 +14,10 @@ if [ "${1:-}" = "--sanitize" ]; then
   shift
   BUILD="${WSE_SANITIZE_BUILD_DIR:-$ROOT/build-sanitize}"
   export WSE_CMAKE_FLAGS="-DWSE_SANITIZE=ON -DWSE_FUZZ=ON"
-  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+  # allow_user_poisoning=0: LLVM's headers poison allocator slabs in our
+  # instrumented code while the prebuilt libMLIR (not instrumented) hands
+  # out pieces of them unpoisoned: false use-after-poison reports.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allow_user_poisoning=0}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 fi
 "$ROOT/scripts/install-deps.sh"

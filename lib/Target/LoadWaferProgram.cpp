@@ -77,8 +77,8 @@ std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
   return "";
 }
 
-std::string checkInstrMsg(const wp::WaferProgram &w, const wp::Program &p,
-                          int idx) {
+std::string checkInstrMsg(const wp::WaferProgram &w, int program, int idx) {
+  const wp::Program &p = w.programs(program);
   const wp::Instr &m = p.instrs(idx);
   isa::Instr in;
   in.op = isa::lookupInstr(m.op());
@@ -102,9 +102,20 @@ std::string checkInstrMsg(const wp::WaferProgram &w, const wp::Program &p,
   in.floats.assign(m.floats().begin(), m.floats().end());
   if (std::string e = isa::checkInstr(in, lengths); !e.empty())
     return where(p, idx) + ": " + e;
-  if (isa::instructionSet()[in.op].fabric &&
-      in.ints[0] >= w.transfers_size())
-    return where(p, idx) + ": transfer index out of range";
+  if (isa::instructionSet()[in.op].fabric) {
+    if (in.ints[0] >= w.transfers_size())
+      return where(p, idx) + ": transfer index out of range";
+    // A send reads the transfer's source tile, a recv writes its
+    // destination tile: the buffer it names must be the transfer's.
+    const wp::Transfer &t = w.transfers(int(in.ints[0]));
+    bool send = m.op() == "send";
+    int want = send ? t.src_buffer() : t.dst_buffer();
+    int wantProgram = send ? t.src_program() : t.dst_program();
+    if (in.buffers.empty() || program != wantProgram || in.buffers[0] != want)
+      return where(p, idx) + ": " + m.op() + " of transfer '" + t.name() +
+             "' names another buffer or program than the transfer's " +
+             (send ? "source" : "destination");
+  }
   return "";
 }
 
@@ -214,7 +225,8 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
       m.adds_per_cycle() < 1 || m.clock_mhz() < 1)
     return "bad machine description";
   int64_t dataBytes = m.sram_bytes() - m.reserved_sram_bytes();
-  for (const wp::Program &p : w.programs()) {
+  for (int pi = 0; pi < w.programs_size(); ++pi) {
+    const wp::Program &p = w.programs(pi);
     if (p.width() < 1 || p.height() < 1 || p.x() < 0 || p.y() < 0 ||
         p.x() + p.width() > m.width() || p.y() + p.height() > m.height())
       return "program '" + p.name() + "' lies outside the mesh";
@@ -225,7 +237,7 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
                "' lies outside the PE's " + std::to_string(dataBytes) +
                " bytes of data SRAM";
     for (int i = 0; i < p.instrs_size(); ++i)
-      if (std::string e = checkInstrMsg(w, p, i); !e.empty())
+      if (std::string e = checkInstrMsg(w, pi, i); !e.empty())
         return e;
   }
   for (const wp::Transfer &t : w.transfers())

@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "OnnxImporter.h"
 
+#include "llvm/Support/MathExtras.h"
+
 using namespace mlir;
 using namespace mlir::wse;
 using namespace mlir::wse::onnximport;
@@ -279,7 +281,8 @@ LogicalResult OnnxImporter::importReshape() {
       return fail() << "shape " << shapeStr(*shape) << " has invalid entry "
                     << d;
     }
-    known *= d;
+    if (llvm::MulOverflow(known, d, known))
+      return fail() << "shape " << shapeStr(*shape) << " is too large";
     out.push_back(d);
   }
   int64_t total = numElements(in);
