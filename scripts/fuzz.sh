@@ -105,10 +105,10 @@ for t in "${TARGETS[@]}"; do
       "$corpus" "$SEEDS/$t" "$ROOT/test/fuzz/regressions/$t" \
       > "$BUILD/fuzz/$t.log" 2>&1; then
     echo "fuzz.sh: $t FAILED; log: $BUILD/fuzz/$t.log, inputs: $artifacts" >&2
-    grep -E "ERROR|SUMMARY|runtime error" "$BUILD/fuzz/$t.log" | head -5 >&2 || true
+    grep -a -E "ERROR|SUMMARY|runtime error" "$BUILD/fuzz/$t.log" | head -5 >&2 || true
     status=1
   else
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$BUILD/fuzz/$t.log" |
+    grep -a -E "stat::number_of_executed_units|stat::peak_rss_mb" "$BUILD/fuzz/$t.log" |
       sed "s/^/fuzz.sh: $t: /"
   fi
 done

@@ -40,7 +40,8 @@ Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);
 
 /// Sets `wse.range` on every integer argument of `fn` that indexes a
 /// gather or scatter_add or gives the labels of a loss: [0, size) of the
-/// axis it indexes, plus the ignored label (INT64_MIN for labels of a loss
+/// axis it indexes ([-size, size) for a gather from a table that is not a
+/// parameter, as ONNX Gather wraps negative indices), plus the ignored label (INT64_MIN for labels of a loss
 /// without an ignore index, so errors can point to the option). Where
 /// several ops read it, the range all of them accept.
 void annotateInputRanges(func::FuncOp fn);

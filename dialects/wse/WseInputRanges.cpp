@@ -4,7 +4,9 @@
 // outside the table or the classes is a data error that torch reports
 // (nn.Embedding and cross_entropy raise), while ONNX Gather would wrap a
 // negative index and silently read another row. Both engines check each
-// integer input against the range the ops reading it need.
+// integer input against the range the ops reading it need: [0, rows) for
+// a lookup in a parameter table, [-rows, rows) (ONNX Gather) for other
+// gathers.
 //
 //===----------------------------------------------------------------------===//
 #include "wse/WseDialect.h"
@@ -32,8 +34,16 @@ std::optional<Range> rangeFromUse(Operation *op, Value indices) {
   auto dim = [](Value v, int64_t d) {
     return cast<RankedTensorType>(v.getType()).getDimSize(d);
   };
-  if (auto g = dyn_cast<GatherOp>(op); g && g.getIndices() == indices)
-    return Range{0, dim(g.getData(), g.getAxis()), std::nullopt};
+  if (auto g = dyn_cast<GatherOp>(op); g && g.getIndices() == indices) {
+    int64_t n = dim(g.getData(), g.getAxis());
+    // A lookup in a trained table is torch's Embedding, which rejects
+    // negative ids; any other gather keeps ONNX's wrap-around.
+    BlockArgument table = argumentOf(g.getData());
+    auto fn = table ? dyn_cast<func::FuncOp>(table.getOwner()->getParentOp())
+                    : func::FuncOp();
+    bool embedding = fn && fn.getArgAttr(table.getArgNumber(), kParamAttr);
+    return Range{embedding ? 0 : -n, n, std::nullopt};
+  }
   if (auto s = dyn_cast<ScatterAddOp>(op); s && s.getIndices() == indices)
     return Range{0, dim(s.getDest(), s.getAxis()), std::nullopt};
   if (auto s = dyn_cast<SoftmaxCrossEntropyOp>(op))
