@@ -50,6 +50,10 @@ std::string mlir::wse::checkMakeTrainStepOptions(const MakeTrainStepOptions &o) 
   };
   if (!std::isfinite(o.lr) || o.lr <= 0)
     return "lr=" + fmt(o.lr) + " must be a finite positive number";
+  if (o.lrInput && o.lr != 0.01)
+    return "lr=" + fmt(o.lr) +
+           " and lr-input exclude each other (lr-input reads the rate of "
+           "each step from the input 'lr')";
   for (std::string e :
        {within("momentum", o.momentum, 0, 1, false, "[0, 1)"),
         within("dampening", o.dampening, 0, 1, true, "[0, 1]"),

@@ -1,4 +1,4 @@
-// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="optimizer=adamw lr=0.001 clip-norm=1.0 freeze=fc1.* lr-input=true" | FileCheck %s --check-prefix=ADAMW
+// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="optimizer=adamw clip-norm=1.0 freeze=fc1.* lr-input=true" | FileCheck %s --check-prefix=ADAMW
 // RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="momentum=0.9 nesterov=true weight-decay=0.01 label-smoothing=0.1 ignore-index=-100" | FileCheck %s --check-prefix=SGD
 
 // Frozen fc1 is neither updated nor returned; AdamW state is explicit, with

@@ -44,7 +44,7 @@ CONFIGS = [
      dict(opt="sgd", lr=0.1, loss="mse")),
     ("freeze_fc1", "optimizer=sgd lr=0.1 freeze=fc1.*",
      dict(opt="sgd", lr=0.1, freeze=("fc1.weight", "fc1.bias"))),
-    ("lr_input", "optimizer=sgd lr=0.1 lr-input=true momentum=0.9",
+    ("lr_input", "optimizer=sgd lr-input=true momentum=0.9",
      dict(opt="sgd", lr=0.1, momentum=0.9, lr_schedule=[0.1, 0.05, 0.02, 0.01, 0.005])),
 ]
 
