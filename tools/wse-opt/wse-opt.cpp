@@ -42,6 +42,8 @@ int main(int argc, char **argv) {
        "mlir-print-op-on-diagnostic", "mlir-print-debuginfo",
        "mlir-elide-elementsattrs-if-larger", "mlir-timing",
        "mlir-disable-threading", "mlir-pass-pipeline-crash-reproducer"});
+  static llvm::cl::OptionCategory passes("Compiler passes and pipelines");
+  wsetools::moveToCategory("wse-train-pipeline", passes);
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(int(args.size()), args.data(),
                         "wse optimizer driver\n", registry));

@@ -35,7 +35,8 @@ using ::wsert::HostTensor;
 
 namespace cl = llvm::cl;
 
-static cl::OptionCategory simCategory("wse-sim options");
+// Named to sort before LLVM's "Generic Options" in --help.
+static cl::OptionCategory simCategory("Command-line options of wse-sim");
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<program.wsebin | module.mlir>"),
                                       cl::cat(simCategory));

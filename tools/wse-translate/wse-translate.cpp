@@ -25,7 +25,8 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 // Options of the ONNX import translations.
-static cl::OptionCategory onnxCategory("ONNX import options");
+// Named to sort before MLIR's "General options" in --help.
+static cl::OptionCategory onnxCategory("Conversions: ONNX import options");
 static cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("NAME=D0xD1x...: the static shape of ONNX graph input NAME "

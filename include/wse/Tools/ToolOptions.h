@@ -52,6 +52,20 @@ inline void moveToHiddenHelp(
   }
 }
 
+/// Moves the option registered under `anyValueName` (the list of a tool's
+/// passes or translations, registered under each value's name) into
+/// `category`, whose name should sort before "General options": --help
+/// prints categories alphabetically, and the tool's own actions go first.
+inline bool moveToCategory(llvm::StringRef anyValueName,
+                           llvm::cl::OptionCategory &category) {
+  auto &options = llvm::cl::getRegisteredOptions();
+  auto it = options.find(anyValueName);
+  if (it == options.end())
+    return false;
+  it->second->addCategory(category);
+  return true;
+}
+
 /// `argv` with `--mlir-print-op-on-diagnostic=false` added unless the user
 /// set that option. The strings live as long as the process.
 inline std::vector<char *> withQuietDiagnostics(int argc, char **argv) {
