@@ -6,7 +6,7 @@
 // RUN: wse-translate --export-wafer-program %t/missing-send.mlir -o %t/missing-send.wsebin
 // RUN: not wse-sim %t/missing-send.wsebin 2>&1 | FileCheck %s --check-prefix=MISSING
 // RUN: wse-translate --export-wafer-program %t/recv-first.mlir -o %t/recv-first.wsebin
-// RUN: not wse-sim %t/recv-first.wsebin --steps 3 2>&1 | FileCheck %s --check-prefix=ORDER
+// RUN: not wse-sim %t/recv-first.wsebin 2>&1 | FileCheck %s --check-prefix=ORDER
 // The same program with the send first runs.
 // RUN: wse-translate --export-wafer-program %t/send-first.mlir -o %t/send-first.wsebin
 // RUN: wse-sim %t/send-first.wsebin --report %t/ok.json --dump-outputs %t/out

@@ -253,6 +253,10 @@ int runReference(InputMap &given) {
   // Token ids and labels: checked against the ops reading them, as torch
   // does, rather than wrapped as ONNX Gather would.
   mlir::wse::annotateInputRanges(fn);
+  if (!train && steps.getNumOccurrences() && steps != 1)
+    return fail("--steps " + std::to_string(steps) +
+                ": the program trains nothing (no loss output), it computes "
+                "its outputs once");
   int64_t runs = train ? steps : 1;
   std::vector<HostTensor> args(fn.getNumArguments());
   // Parameters and optimizer state start from {wse.init} and take the
@@ -424,6 +428,10 @@ int runMesh(InputMap &given) {
     train |= b.loss();
   if (!traceFile.empty())
     sim->enableTrace();
+  if (!train && steps.getNumOccurrences() && steps != 1)
+    return fail("--steps " + std::to_string(steps) +
+                ": the program trains nothing (no loss output), it computes "
+                "its outputs once");
   int64_t runs = train ? steps : 1;
 
   Report report;
