@@ -98,6 +98,8 @@ static void registerOnnxImport() {
 static bool namesATranslation(int argc, char **argv) {
   TranslationParser translations(f64AsF32); // lists the registry only
   for (int i = 1; i < argc; ++i) {
+    if (!llvm::StringRef(argv[i]).starts_with("-"))
+      continue; // a file name, even one called "import-onnx"
     llvm::StringRef arg = llvm::StringRef(argv[i]).ltrim('-');
     arg = arg.take_until([](char c) { return c == '='; });
     if (arg.starts_with("help") || arg == "version")

@@ -1,4 +1,4 @@
-//===- ToolOptions.h - what every wse tool does with its command line -*- C++ -*-===//
+//===- ToolOptions.h - command-line setup shared by the tools --*- C++ -*-===//
 //
 // The tools link the shared LLVM library, which registers hundreds of
 // options of its own (targets, Polly, debug counters) before main runs.
