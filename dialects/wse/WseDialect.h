@@ -33,6 +33,9 @@ constexpr llvm::StringLiteral kStateAttr = "wse.state";
 /// On an integer input: the values it may hold, [lo, hi) plus an optional
 /// ignored value, as the ops reading it need (labels, token ids).
 constexpr llvm::StringLiteral kRangeAttr = "wse.range";
+/// On a parameter: its static sparsity mask, a dense i1 tensor of its shape
+/// (true: trained, false: fixed at zero). Set by wse-sparsify.
+constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
 
 /// A rank-0 f32 or i64 constant; it broadcasts against any shape.
 Value buildScalarConstant(OpBuilder &b, Location loc, float value);

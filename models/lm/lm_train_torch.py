@@ -70,6 +70,11 @@ def parse_args(argv=None):
                    help="write the untrained model's logits on input_ids[0]"
                         " (float32 .npy), to check the ONNX graph with")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--masks", default=None,
+                   help="directory of <initializer>.npy bool masks "
+                        "(wse-sim --dump-masks): masked weights start at "
+                        "zero, their gradients are dropped before step() "
+                        "and the weights masked after it")
     return p.parse_args(argv)
 
 
@@ -253,7 +258,29 @@ def check_data(ids, labels, steps, config):
             raise ValueError(f"{what} out of range [0, {v})")
 
 
-def train(model, ids, labels, args, vocab):
+def load_masks(mask_dir, tensors):
+    """{torch tensor: float mask} for every initializer with a mask file."""
+    masks = {}
+    if not mask_dir:
+        return masks
+    for init, t in tensors.items():
+        path = os.path.join(mask_dir, init + ".npy")
+        if os.path.isfile(path):
+            m = np.load(path)
+            if m.dtype != np.bool_ or m.shape != tuple(t.shape):
+                raise ValueError(f"mask {path}: {m.dtype} {m.shape}, expected "
+                                 f"bool {tuple(t.shape)}")
+            masks[t] = torch.from_numpy(m).to(t.dtype)
+    if not masks:
+        raise ValueError(f"no mask in {mask_dir} names an initializer")
+    with torch.no_grad():
+        for t, m in masks.items():
+            t.mul_(m)
+    return masks
+
+
+def train(model, ids, labels, args, vocab, masks=None):
+    masks = masks or {}
     opt = make_optimizer(model.parameters(), args.lr,
                          (args.beta1, args.beta2), args.eps,
                          args.weight_decay)
@@ -267,7 +294,12 @@ def train(model, ids, labels, args, vocab):
         logits = model(x)
         loss = loss_fn(logits.view(-1, vocab), y.view(-1))
         loss.backward()
+        for t, m in masks.items():
+            t.grad.mul_(m)
         opt.step()
+        with torch.no_grad():
+            for t, m in masks.items():
+                t.mul_(m)
         losses.append({"step": i + 1, "loss": float(loss.item())})
     return losses
 
@@ -302,11 +334,12 @@ def main(argv=None):
     ids = np.load(args.input_ids)
     labels = np.load(args.labels)
     check_data(ids, labels, args.steps, config)
+    masks = load_masks(args.masks, tensors)
     if args.logits_out:
         with torch.no_grad():
             logits = model(torch.from_numpy(ids[0].astype(np.int64)))
         np.save(args.logits_out, logits.numpy().astype(np.float32))
-    losses = train(model, ids, labels, args, config["vocab"])
+    losses = train(model, ids, labels, args, config["vocab"], masks)
     write_outputs(args.out_dir, losses, tensors, mapping)
     if not args.quiet:
         print("train_torch: losses " +

@@ -99,6 +99,10 @@ def parse_args(argv=None):
                         "(default 32x32)")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
+    p.add_argument("--sparsify", default=None,
+                   help="wse-sparsify options (e.g. 'density=0.1 "
+                        "method=random'): both engines and the torch oracle "
+                        "train with the mask wse-sim --dump-masks writes")
     p.add_argument("--timeout", type=float, default=600.0,
                    help="seconds per command (default 600)")
     args = p.parse_args(argv)
@@ -413,6 +417,20 @@ def load_params(d, names, stage):
     return out
 
 
+def check_masked_zero(d, params, engine, failures):
+    """Entries a mask drops are exactly 0.0 (bit pattern 0) after training."""
+    mask_dir = os.path.join(d, "masks")
+    names = sorted(f[:-4] for f in os.listdir(mask_dir) if f.endswith(".npy"))
+    if not names:
+        failures.append("sparsify: no masks were dumped")
+    for name in names:
+        mask = np.load(os.path.join(mask_dir, name + ".npy"))
+        off = params[name][~mask].astype(np.float32)
+        if not np.all(off.view(np.uint32) == 0):
+            failures.append(f"{engine} {name}: a masked entry is not 0.0")
+    return len(names)
+
+
 def param_tol(want):
     return PARAM_RTOL * float(np.max(np.abs(want), initial=0.0)) + PARAM_ATOL
 
@@ -444,7 +462,25 @@ def run_model(args, name):
             raise Failed("export", f"cannot read model.onnx: {e}")
         param_names = [n for n, ty in inits.items() if ty == "FLOAT"]
 
-        oracle = script(name, "train_torch.py") + [
+        translate, opt, sim = (tool(args.bin_dir, n) for n in
+                               ("wse-translate", "wse-opt", "wse-sim"))
+        module = "model.mlir"
+        ids = np.load(os.path.join(d, "input_ids.npy"))
+        np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
+        masks = []
+        if args.sparsify:
+            # The mask first: the oracle trains with the same one.
+            run("import", [translate, "--import-onnx", "model.onnx", "-o",
+                           "model.mlir"], d, t)
+            run("sparsify", [opt, "model.mlir",
+                             f"--wse-sparsify={args.sparsify}", "-o",
+                             "sparse.mlir"], d, t)
+            run("masks", [sim, "sparse.mlir", "--input",
+                          "input_ids=input_ids_0.npy", "--dump-masks",
+                          "masks"], d, t)
+            module = "sparse.mlir"
+            masks = ["--masks", "masks"]
+        oracle = script(name, "train_torch.py") + masks + [
             "--model", "model.onnx", "--input-ids", "input_ids.npy",
             "--labels", "labels.npy", "--steps", str(args.steps),
             "--lr", repr(ADAMW["lr"]), "--beta1", repr(ADAMW["beta1"]),
@@ -476,32 +512,32 @@ def run_model(args, name):
                                     if torch64_params else None)}
                          for n in param_names]
 
-        print(f"== onnx check: numpy evaluator on model.onnx vs torch",
-              flush=True)
-        ids = np.load(os.path.join(d, "input_ids.npy"))
         want = np.load(os.path.join(d, "torch_logits.npy"))
-        try:
-            (got,) = onnx_eval(os.path.join(d, "model.onnx"),
-                               {"input_ids": ids[0]})
-        except ValueError as e:
-            raise Failed("onnx check", str(e))
-        if got.shape != want.shape or not np.allclose(
-                got, want, rtol=ONNX_CHECK_RTOL, atol=ONNX_CHECK_ATOL):
-            err = (max_diff(got, want) if got.shape == want.shape
-                   else f"shape {got.shape} vs {want.shape}")
-            raise Failed("onnx check", f"ONNX graph (numpy) differs from "
-                         f"torch: max|d| {err}")
-        print(f"   logits max|onnx - torch| = {max_diff(got, want):.2e}")
+        # model.onnx holds the dense weights; with a mask only the wse
+        # forward below compares with torch's (masked) logits.
+        if not args.sparsify:
+            print(f"== onnx check: numpy evaluator on model.onnx vs torch",
+                  flush=True)
+            try:
+                (got,) = onnx_eval(os.path.join(d, "model.onnx"),
+                                   {"input_ids": ids[0]})
+            except ValueError as e:
+                raise Failed("onnx check", str(e))
+            if got.shape != want.shape or not np.allclose(
+                    got, want, rtol=ONNX_CHECK_RTOL, atol=ONNX_CHECK_ATOL):
+                err = (max_diff(got, want) if got.shape == want.shape
+                       else f"shape {got.shape} vs {want.shape}")
+                raise Failed("onnx check", f"ONNX graph (numpy) differs from "
+                             f"torch: max|d| {err}")
+            print(f"   logits max|onnx - torch| = {max_diff(got, want):.2e}")
 
-        translate, opt, sim = (tool(args.bin_dir, n) for n in
-                               ("wse-translate", "wse-opt", "wse-sim"))
-        run("import", [translate, "--import-onnx", "model.onnx", "-o",
-                       "model.mlir"], d, t)
+        if not args.sparsify:
+            run("import", [translate, "--import-onnx", "model.onnx", "-o",
+                           "model.mlir"], d, t)
         passes = (["--wse-raise-attention"] if args.raise_attention else [])
         if args.decompose_attention:
             passes.append("--wse-decompose-attention")
-        np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
-        run("forward sim", [sim, "model.mlir", "--input",
+        run("forward sim", [sim, module, "--input",
                             "input_ids=input_ids_0.npy", "--dump-outputs",
                             "forward"], d, t)
         path = os.path.join(d, "forward", "output_0.npy")
@@ -516,7 +552,7 @@ def run_model(args, name):
                          f"max|d| {err}")
         res["forward"] = max_diff(got, want)
         print(f"   logits max|wse - torch| = {res['forward']:.2e}")
-        run("train step", [opt, "model.mlir"] + passes +
+        run("train step", [opt, module] + passes +
             [f"--wse-make-train-step={train_opts()}", "-o", "train.mlir"],
             d, t)
         run("sim", [sim, "train.mlir", "--steps", str(args.steps),
@@ -529,7 +565,12 @@ def run_model(args, name):
                                  "sim")
         mesh_params = None
         if args.engine == "mesh":
-            mesh_params = run_mesh(args, d, passes, res, param_names)
+            mesh_params = run_mesh(args, d, passes, res, param_names, module)
+        if args.sparsify:
+            n = check_masked_zero(d, wse_params, "reference", res["failures"])
+            if mesh_params is not None:
+                check_masked_zero(d, mesh_params, "mesh", res["failures"])
+            print(f"   {n} masked parameters; masked entries checked for 0.0")
 
         fails = res["failures"]
         for step, (w, tl) in enumerate(zip(res["wse"], res["torch"]), 1):
@@ -569,14 +610,14 @@ MESH_REPORT_KEYS = ("cycles", "wavelets", "max_pe_sram_bytes", "pes",
                     "regions", "flops_per_step", "utilization")
 
 
-def run_mesh(args, d, passes, res, param_names):
+def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     """Maps the train step onto the mesh, trains it on the mesh engine;
     returns its parameters and fills res["mesh"], res["mesh_report"]."""
     t = args.timeout
     translate, opt, sim = (tool(args.bin_dir, n) for n in
                            ("wse-translate", "wse-opt", "wse-sim"))
     shutil.rmtree(os.path.join(d, "mesh_params"), ignore_errors=True)
-    run("mesh pipeline", [opt, "model.mlir"] + passes +
+    run("mesh pipeline", [opt, module] + passes +
         [f"--wse-train-pipeline={train_opts()} machine=wse2 "
          f"mesh={args.mesh}", "-o", "program.mlir"], d, t)
     run("export wafer program", [translate, "--export-wafer-program",

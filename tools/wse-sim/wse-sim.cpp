@@ -58,6 +58,11 @@ static cl::opt<std::string>
     dumpOutputs("dump-outputs",
                 cl::desc("Write output_<i>.npy here after the run"),
                 cl::cat(simCategory));
+static cl::opt<std::string> dumpMasks(
+    "dump-masks",
+    cl::desc("Write <param>.npy (bool) for each parameter wse-sparsify "
+             "masked (reference engine: a .mlir)"),
+    cl::cat(simCategory));
 static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"),
                            cl::cat(simCategory));
 static cl::opt<std::string>
@@ -357,6 +362,18 @@ int runReference(InputMap &given) {
                                       npyIntType(fn.getArgument(a).getType()));
           !e.empty())
         return fail(e);
+  if (!dumpMasks.empty())
+    for (auto &[name, a] : paramArg)
+      if (auto mask = fn.getArgAttrOfType<DenseElementsAttr>(
+              a, mlir::wse::kMaskAttr)) {
+        FailureOr<HostTensor> t = mlir::wse::tensorFromAttr(fn.getLoc(), mask);
+        if (failed(t))
+          return 1;
+        if (std::string e =
+                writeTensor(dumpMasks, name, *t, ::wsert::NpyDType::Bool);
+            !e.empty())
+          return fail(e);
+      }
   if (!dumpOutputs.empty())
     for (size_t r = 0; r < results.size(); ++r)
       if (std::string e =
@@ -411,6 +428,10 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
 }
 
 int runMesh(InputMap &given) {
+  if (!dumpMasks.empty())
+    return fail("--dump-masks reads the sparsity masks of a wse-level "
+                "module (.mlir, the reference engine); a .wsebin does not "
+                "carry them yet");
   ::wsebin::WaferProgram program;
   if (std::string e = ::wsert::loadWaferProgram(inputFile, program); !e.empty())
     return fail(e);
@@ -532,7 +553,8 @@ int main(int argc, char **argv) {
     return fail("--steps must be at least 1");
   // Where results go is checked before the run, not after it.
   for (auto [option, dir] : {std::pair{"dump-params", &dumpParams},
-                             std::pair{"dump-outputs", &dumpOutputs}})
+                             std::pair{"dump-outputs", &dumpOutputs},
+                             std::pair{"dump-masks", &dumpMasks}})
     if (std::string e = checkOutputDir(option, *dir); !e.empty())
       return fail(e);
   for (auto [option, file] : {std::pair{"report", &reportFile},

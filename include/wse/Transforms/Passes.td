@@ -58,6 +58,33 @@ def MakeTrainStep : Pass<"wse-make-train-step", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
 
+def Sparsify : Pass<"wse-sparsify", "mlir::ModuleOp"> {
+  let summary = "Fix a static unstructured sparsity mask on weight matrices";
+  let description = [{
+    For each selected parameter (rank 2), keeps round(density x numel)
+    entries and zeroes the rest of its initial value: `magnitude` keeps
+    the largest |w| (ties: the lower flat index), `random` a uniform random
+    subset drawn from `seed`. The mask is stored on the parameter as
+    `wse.mask` (a dense i1 tensor); `wse-make-train-step` then drops the
+    masked gradients before the optimizer and masks the updated weights,
+    so masked entries stay exactly zero and their optimizer state stays
+    zero (torch: mask the gradients before `step()`, the weights after).
+    A remark gives each parameter's density. Run it on the forward graph,
+    before `wse-make-train-step` or `wse-train-pipeline`.
+  }];
+  let options = [
+    Option<"density", "density", "double", /*default=*/"0.0",
+           "Fraction of each selected matrix that is kept, in (0, 1] (required)">,
+    ListOption<"params", "params", "std::string",
+               "Parameters to sparsify: glob patterns, each must match (default: every rank-2 parameter used as a matmul operand and not as a gather table)">,
+    Option<"method", "method", "std::string", /*default=*/"\"magnitude\"",
+           "Which entries stay: magnitude or random (default: magnitude)">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of method=random (default: 0)">,
+  ];
+  let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
+}
+
 #endif
 
 def DecomposeAttention : Pass<"wse-decompose-attention", "mlir::ModuleOp"> {

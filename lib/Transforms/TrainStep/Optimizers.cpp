@@ -64,6 +64,30 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
     return fn.emitError("nesterov needs momentum > 0 (as in torch)");
   if (c.clipNorm < 0)
     return fn.emitError("clip-norm must be >= 0");
+  // Entries a wse.mask fixes at zero (wse-sparsify) get no gradient, so
+  // clipping, optimizer state and updates see only the trained ones.
+  DenseMap<Value, Value> masks;
+  for (BlockArgument p : params) {
+    auto mask =
+        fn.getArgAttrOfType<DenseElementsAttr>(p.getArgNumber(), kMaskAttr);
+    if (!mask)
+      continue;
+    auto type = cast<RankedTensorType>(p.getType());
+    if (mask.getType().getShape() != type.getShape() ||
+        !mask.getElementType().isInteger(1))
+      return emitError(p.getLoc())
+             << "wse.mask of this parameter is " << mask.getType()
+             << ", not an i1 tensor of its shape " << type;
+    SmallVector<float> ones;
+    ones.reserve(size_t(type.getNumElements()));
+    for (bool keep : mask.getValues<bool>())
+      ones.push_back(keep ? 1.0f : 0.0f);
+    Value m = ConstantOp::create(b, p.getLoc(),
+                                 DenseElementsAttr::get(type, ArrayRef<float>(ones)));
+    masks[p] = m;
+    if (Value g = grads.lookup(p))
+      grads[p] = MulOp::create(b, p.getLoc(), g, m);
+  }
   if (c.clipNorm > 0)
     clipByGlobalNorm(b, loc, params, grads, c.clipNorm);
   Value lr = c.lrInput ? addInput(fn, b, RankedTensorType::get({}, b.getF32Type()),
@@ -111,6 +135,10 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
     } else {
       updated = SgdUpdateOp::create(b, ploc, p, g, lr, f32(c.lr));
     }
+    // ... and the masked weights stay exactly zero (weight decay of a zero
+    // is zero; the mask makes that hold whatever the optimizer does).
+    if (Value m = masks.lookup(p); m && g)
+      updated = MulOp::create(b, ploc, updated, m);
     results.push_back({updated, b.getNamedAttr(kParamAttr, name)});
   }
   return success();
