@@ -28,6 +28,7 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <map>
 
 using namespace mlir;
@@ -63,7 +64,9 @@ static cl::opt<std::string> dumpMasks(
     cl::desc("Write <param>.npy (bool) for each parameter wse-sparsify "
              "masked (reference engine: a .mlir)"),
     cl::cat(simCategory));
-static cl::opt<bool> quiet("quiet", cl::desc("Do not print the loss per step"),
+static cl::opt<bool> quiet("quiet",
+                           cl::desc("Do not print the loss per step (stdout) "
+                                    "nor the progress line (stderr)"),
                            cl::cat(simCategory));
 static cl::opt<std::string>
     traceFile("trace", cl::desc("Mesh engine: write a Chrome trace (Perfetto, "
@@ -211,6 +214,25 @@ struct Report {
       llvm::outs() << "step " << i << " loss " << llvm::format("%.6f", *loss)
                    << "\n";
   }
+  /// A progress line on stderr: the step's wall time and, on the mesh
+  /// engine, the simulated FLOPs it got through per wall second.
+  void progress(int64_t i, int64_t n,
+                std::chrono::steady_clock::time_point start,
+                std::optional<uint64_t> flops) {
+    if (quiet)
+      return;
+    llvm::outs().flush(); // the loss line first, where both go to a terminal
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    llvm::errs() << "wse-sim: step " << i << "/" << n << ": "
+                 << llvm::format("%.2f", seconds * 1e3) << " ms";
+    if (flops && seconds > 0)
+      llvm::errs() << ", "
+                   << llvm::format("%.3g", double(*flops) / seconds / 1e9)
+                   << " GFLOP/s simulated";
+    llvm::errs() << "\n";
+  }
   std::string write() {
     if (reportFile.empty())
       return "";
@@ -297,6 +319,7 @@ int runReference(InputMap &given) {
   Report report;
   std::vector<HostTensor> results;
   for (int64_t step = 0; step < runs; ++step) {
+    auto start = std::chrono::steady_clock::now();
     size_t k = 0;
     for (unsigned a = 0; a < fn.getNumArguments(); ++a) {
       if (carried(a))
@@ -337,6 +360,7 @@ int runReference(InputMap &given) {
       return fail("the {wse.loss} result of @" + fn.getSymName().str() +
                   " is not an f32 scalar");
     report.step(step + 1, results[0].f[0], std::nullopt);
+    report.progress(step + 1, runs, start, std::nullopt);
     for (unsigned r = 1; r < fn.getNumResults(); ++r) {
       auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr);
       auto st = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kStateAttr);
@@ -458,6 +482,7 @@ int runMesh(InputMap &given) {
   Report report;
   uint64_t flopsPerStep = 0, cyclesLastStep = 0;
   for (int64_t step = 0; step < runs; ++step) {
+    auto start = std::chrono::steady_clock::now();
     for (const auto &b : program.inputs()) {
       auto it = given.find(b.name());
       if (it == given.end())
@@ -482,6 +507,8 @@ int runMesh(InputMap &given) {
       if (b.loss())
         loss = sim->read(b).f[0];
     report.step(step + 1, loss, stats.cycles);
+    if (train)
+      report.progress(step + 1, runs, start, stats.flops);
     flopsPerStep = stats.flops;
     cyclesLastStep = stats.cycles;
   }
