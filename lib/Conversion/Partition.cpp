@@ -19,6 +19,7 @@
 #include "wse/Conversion/Passes.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/Machine.h"
+#include "wse/Transforms/CheckedOptions.h"
 #include "wse/WseDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -576,37 +577,22 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    // llvm::cl has printed why a value does not parse; no empty error after.
-    auto nonEmpty = [&](const Twine &msg) {
-      return msg.isTriviallyEmpty() || msg.str().empty() ? failure()
-                                                         : errorHandler(msg);
-    };
-    if (failed(Base::initializeOptions(options, nonEmpty)))
-      return failure();
-    if (std::string e = checkMachineOptions(machine, mesh); !e.empty())
-      return errorHandler("wse-partition: " + e);
-    return success();
+    return initializeCheckedOptions(
+        "wse-partition",
+        [&](auto handler) { return Base::initializeOptions(options, handler); },
+        [&] { return checkMachineOptions(machine, mesh); }, errorHandler);
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::optional<::wsert::MachineDesc> machineDesc =
-        ::wsert::lookupMachinePreset(machine);
-    if (!machineDesc) {
-      std::string names;
-      for (auto &n : ::wsert::machinePresetNames())
-        names += (names.empty() ? "" : ", ") + n;
-      module.emitError() << "unknown machine '" << machine << "' (presets: "
-                         << names << ")";
-      return signalPassFailure();
-    }
-    int64_t wafer[2] = {machineDesc->width, machineDesc->height};
-    if (std::string err = ::wsert::applyMeshOption(*machineDesc, mesh);
-        !err.empty()) {
+    // Options set from C++ have not been through initializeOptions.
+    if (std::string err = checkMachineOptions(machine, mesh); !err.empty()) {
       module.emitError() << err;
       return signalPassFailure();
     }
-    const ::wsert::MachineDesc &m = *machineDesc;
+    ::wsert::MachineDesc m = *::wsert::lookupMachinePreset(machine);
+    int64_t wafer[2] = {m.width, m.height};
+    (void)::wsert::applyMeshOption(m, mesh); // checked above
     module->setAttr(fabric::kMachineAttr,
                     fabric::MachineAttr::get(
                         &getContext(), m.name, m.width, m.height, m.sramBytes,

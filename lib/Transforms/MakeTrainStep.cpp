@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "TrainStep/TrainStep.h"
+#include "wse/Transforms/CheckedOptions.h"
 #include "wse/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -125,16 +126,10 @@ struct MakeTrainStepPass
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    // llvm::cl has printed why a value does not parse; no empty error after.
-    auto nonEmpty = [&](const Twine &msg) {
-      return msg.isTriviallyEmpty() || msg.str().empty() ? failure()
-                                                         : errorHandler(msg);
-    };
-    if (failed(Base::initializeOptions(options, nonEmpty)))
-      return failure();
-    if (std::string e = checkMakeTrainStepOptions(current()); !e.empty())
-      return errorHandler("wse-make-train-step: " + e);
-    return success();
+    return initializeCheckedOptions(
+        "wse-make-train-step",
+        [&](auto handler) { return Base::initializeOptions(options, handler); },
+        [&] { return checkMakeTrainStepOptions(current()); }, errorHandler);
   }
 
   MakeTrainStepOptions current() const {
@@ -196,16 +191,8 @@ struct MakeTrainStepPass
   /// Parameters not matched by a freeze pattern.
   FailureOr<SmallVector<BlockArgument>> trainedParams(func::FuncOp fn) {
     SmallVector<llvm::GlobPattern> patterns;
-    for (const std::string &f : freeze) {
-      auto p = llvm::GlobPattern::create(f);
-      if (!p) {
-        llvm::consumeError(p.takeError());
-        return getOperation().emitError()
-               << "wse-make-train-step: freeze='" << f
-               << "' is not a valid glob pattern";
-      }
-      patterns.push_back(*p);
-    }
+    for (const std::string &f : freeze) // checkMakeTrainStepOptions parsed them
+      patterns.push_back(cantFail(llvm::GlobPattern::create(f)));
     SmallVector<BlockArgument> params;
     llvm::SmallBitVector used(patterns.size());
     std::string names;
@@ -238,8 +225,6 @@ struct MakeTrainStepPass
   LogicalResult build(func::FuncOp fn) {
     if (fn.getBody().getBlocks().size() != 1)
       return fn.emitError("the forward function must have a single block");
-    if (labelSmoothing < 0 || labelSmoothing >= 1)
-      return fn.emitError("label-smoothing must be in [0, 1)");
     Block &body = fn.getBody().front();
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     if (ret.getNumOperands() == 0)

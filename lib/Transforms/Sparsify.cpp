@@ -7,6 +7,7 @@
 // later stage (the reference engine, the mesh) sees the same one.
 //
 //===----------------------------------------------------------------------===//
+#include "wse/Transforms/CheckedOptions.h"
 #include "wse/Transforms/Passes.h"
 
 #include "mlir/IR/AsmState.h"
@@ -56,8 +57,9 @@ std::optional<std::vector<float>> initValues(Attribute init, int64_t numel) {
 std::vector<int64_t> byMagnitude(const std::vector<float> &w, int64_t keep) {
   std::vector<int64_t> order(w.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return std::fabs(w[a]) > std::fabs(w[b]);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    float ma = std::fabs(w[a]), mb = std::fabs(w[b]);
+    return ma != mb ? ma > mb : a < b;
   });
   order.resize(size_t(keep));
   return order;
@@ -117,14 +119,10 @@ struct SparsifyPass : public mlir::wse::impl::SparsifyBase<SparsifyPass> {
   LogicalResult initializeOptions(
       StringRef options,
       function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    auto nonEmpty = [&](const Twine &msg) {
-      return msg.str().empty() ? failure() : errorHandler(msg);
-    };
-    if (failed(Base::initializeOptions(options, nonEmpty)))
-      return failure();
-    if (std::string e = checkOptions(); !e.empty())
-      return errorHandler("wse-sparsify: " + e);
-    return success();
+    return initializeCheckedOptions(
+        "wse-sparsify",
+        [&](auto handler) { return Base::initializeOptions(options, handler); },
+        [&] { return checkOptions(); }, errorHandler);
   }
 
   void runOnOperation() override {

@@ -468,10 +468,10 @@ def run_model(args, name):
         ids = np.load(os.path.join(d, "input_ids.npy"))
         np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
         masks = []
+        run("import", [translate, "--import-onnx", "model.onnx", "-o",
+                       "model.mlir"], d, t)
         if args.sparsify:
             # The mask first: the oracle trains with the same one.
-            run("import", [translate, "--import-onnx", "model.onnx", "-o",
-                           "model.mlir"], d, t)
             run("sparsify", [opt, "model.mlir",
                              f"--wse-sparsify={args.sparsify}", "-o",
                              "sparse.mlir"], d, t)
@@ -531,9 +531,6 @@ def run_model(args, name):
                              f"torch: max|d| {err}")
             print(f"   logits max|onnx - torch| = {max_diff(got, want):.2e}")
 
-        if not args.sparsify:
-            run("import", [translate, "--import-onnx", "model.onnx", "-o",
-                           "model.mlir"], d, t)
         passes = (["--wse-raise-attention"] if args.raise_attention else [])
         if args.decompose_attention:
             passes.append("--wse-decompose-attention")

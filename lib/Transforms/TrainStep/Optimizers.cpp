@@ -51,19 +51,12 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
                                         const Config &c,
                                         SmallVectorImpl<Result> &results) {
   Location loc = fn.getLoc();
-  if (c.optimizer != "sgd" && c.optimizer != "adamw")
-    return fn.emitError() << "unknown optimizer '" << c.optimizer
-                          << "' (expected sgd or adamw)";
   // torch starts the momentum buffer at the first gradient undamped; a
   // zero buffer matches that only without dampening.
   if (c.dampening != 0)
     return fn.emitError("dampening is not supported yet: torch.optim.SGD "
                         "does not damp the first step, a zero-initialized "
                         "buffer would");
-  if (c.nesterov && c.momentum == 0)
-    return fn.emitError("nesterov needs momentum > 0 (as in torch)");
-  if (c.clipNorm < 0)
-    return fn.emitError("clip-norm must be >= 0");
   // Entries a wse.mask fixes at zero (wse-sparsify) get no gradient, so
   // clipping, optimizer state and updates see only the trained ones.
   DenseMap<Value, Value> masks;

@@ -10,7 +10,8 @@
 
 namespace mlir::wse::trainstep {
 
-/// What the pass options say, resolved.
+/// What the pass options say, resolved; checkMakeTrainStepOptions has
+/// checked their values.
 struct Config {
   std::string loss = "cross-entropy", reduction = "mean";
   int64_t ignoreIndex = -100;
