@@ -50,6 +50,8 @@ void LayoutAttr::print(AsmPrinter &p) const {
   printAxis(p, getXKind(), getXDim(), getXBlock(), getXCount());
   p << ", y: ";
   printAxis(p, getYKind(), getYDim(), getYBlock(), getYCount());
+  if (getMask() >= 0)
+    p << ", sparse(" << getMask() << ")";
   p << ">";
 }
 
@@ -77,13 +79,22 @@ static ParseResult parseAxis(AsmParser &p, StringRef name, int64_t &kind,
 }
 
 Attribute LayoutAttr::parse(AsmParser &p, Type) {
-  int64_t v[8];
+  int64_t v[8], mask = -1;
   if (p.parseLess() || parseAxis(p, "x", v[0], v[1], v[2], v[3]) ||
-      p.parseComma() || parseAxis(p, "y", v[4], v[5], v[6], v[7]) ||
-      p.parseGreater())
+      p.parseComma() || parseAxis(p, "y", v[4], v[5], v[6], v[7]))
+    return {};
+  if (succeeded(p.parseOptionalComma())) {
+    SMLoc at = p.getCurrentLocation();
+    if (p.parseKeyword("sparse") || p.parseLParen() || p.parseInteger(mask) ||
+        p.parseRParen())
+      return {};
+    if (mask < 0)
+      return p.emitError(at, "a mask index is >= 0"), Attribute();
+  }
+  if (p.parseGreater())
     return {};
   return LayoutAttr::get(p.getContext(), v[0], v[1], v[2], v[3], v[4], v[5],
-                         v[6], v[7]);
+                         v[6], v[7], mask);
 }
 
 wsert::Layout mlir::fabric::toLayout(LayoutAttr a, ArrayRef<int64_t> shape) {
@@ -93,13 +104,14 @@ wsert::Layout mlir::fabric::toLayout(LayoutAttr a, ArrayRef<int64_t> shape) {
          a.getXCount()};
   l.y = {wsert::AxisSplit::Kind(a.getYKind()), a.getYDim(), a.getYBlock(),
          a.getYCount()};
+  l.mask = a.getMask();
   return l;
 }
 
 LayoutAttr mlir::fabric::getLayoutAttr(MLIRContext *ctx,
                                        const wsert::Layout &l) {
   return LayoutAttr::get(ctx, l.x.kind, l.x.dim, l.x.block, l.x.count,
-                         l.y.kind, l.y.dim, l.y.block, l.y.count);
+                         l.y.kind, l.y.dim, l.y.block, l.y.count, l.mask);
 }
 
 //===----------------------------------------------------------------------===//
@@ -115,6 +127,31 @@ static T lookupIn(Operation *from, FlatSymbolRefAttr ref) {
 }
 
 LogicalResult GraphOp::verify() { return success(); }
+
+/// The graph's or module's mask with `index`, checked against a tensor shape.
+template <typename MaskOpT>
+static LogicalResult verifyMaskRef(Operation *op, Operation *scope,
+                                   int64_t index, ArrayRef<int64_t> shape) {
+  if (index < 0)
+    return success();
+  for (Region &r : scope->getRegions())
+    for (Block &b : r)
+      for (auto m : b.getOps<MaskOpT>())
+        if (int64_t(m.getIndex()) == index) {
+          if (cast<ShapedType>(m.getKeep().getType()).getShape() != shape)
+            return op->emitOpError("is sparse(")
+                   << index << "), a mask of another shape";
+          return success();
+        }
+  return op->emitOpError("is sparse(") << index << "), which no mask defines";
+}
+
+LogicalResult MaskOp::verify() {
+  auto t = cast<ShapedType>(getKeep().getType());
+  if (!t.getElementType().isInteger(1) || !t.hasStaticShape())
+    return emitOpError("keep must be a static i1 tensor");
+  return success();
+}
 
 LogicalResult RegionOp::verify() {
   if (getGrid().size() != 2 || getGrid()[0] < 1 || getGrid()[1] < 1)
@@ -155,7 +192,10 @@ LogicalResult TensorOp::verify() {
   if (auto init = getInit())
     if (cast<ShapedType>(init->getType()).getShape() != type.getShape())
       return emitOpError("init shape differs from the tensor's");
-  return success();
+  if (l.mask >= 0 && type.getRank() != 2)
+    return emitOpError("only rank-2 tensors are sparse");
+  return verifyMaskRef<MaskOp>(*this, (*this)->getParentOp(), l.mask,
+                               type.getShape());
 }
 
 LogicalResult ComputeOp::verify() {
@@ -180,12 +220,20 @@ LogicalResult ComputeOp::verify() {
   if (kernel < 0 || wsert::isa::instructionSet()[kernel].fabric)
     return emitOpError("kernel '") << getKernel()
                                    << "' is not a local pe instruction";
-  if ((getKernel() == "map") != bool(getFn()) ||
+  bool spmap = getKernel() == "spmap";
+  if ((getKernel() == "map" || spmap) != bool(getFn()) ||
       (getFn() && !wsert::isa::lookupFn(getFn()->str())))
     return emitOpError("a map kernel needs a known fn, other kernels none");
+  if (spmap != bool(getPattern()))
+    return emitOpError("an spmap kernel names its pattern operand, other "
+                       "kernels none");
   size_t operands = getOuts().size() + getIns().size();
   if (getMaps().size() != operands)
     return emitOpError("needs one map per operand");
+  if (spmap && (*getPattern() < 0 || uint64_t(*getPattern()) >= operands))
+    return emitOpError("pattern ") << *getPattern() << " is not an operand";
+  std::optional<wsert::Layout> pattern;
+  DenseI64ArrayAttr patternMap;
   size_t i = 0;
   for (Attribute refs : {getOuts(), getIns()})
     for (Attribute ref : cast<ArrayAttr>(refs)) {
@@ -223,7 +271,30 @@ LogicalResult ComputeOp::verify() {
                                : wsert::AxisSplit::replicated(count);
       }
       wsert::Layout have = toLayout(t.getLayout(), type.getShape());
-      if (isOut && have.isPartial() && getKernel() == "map" && getAcc() == 0)
+      want.mask = have.mask;
+      if (have.mask >= 0) {
+        if (getKernel() == "map" || getKernel() == "gather" ||
+            getKernel() == "scatter_add")
+          return emitOpError("operand ")
+                 << ref << " is sparse; a " << getKernel()
+                 << " kernel reads dense tiles";
+        if (!pattern) {
+          pattern = have;
+          patternMap = map;
+        } else if (have != *pattern || map != patternMap) {
+          return emitOpError("sparse operand ")
+                 << ref << " differs from the kernel's first sparse operand "
+                 << "in layout or map";
+        }
+        if (spmap && (map.size() != 2 || map[0] < 0 || map[1] < 0))
+          return emitOpError("sparse operand ")
+                 << ref << " maps to box dims " << map
+                 << "; an spmap iterates two box dims";
+      } else if (spmap && int64_t(i - 1) == *getPattern()) {
+        return emitOpError("pattern operand ") << ref << " is not sparse";
+      }
+      if (isOut && have.isPartial() && (getKernel() == "map" || spmap) &&
+          getAcc() == 0)
         return emitOpError("leaves partial sums in ")
                << ref << " but overwrites instead of accumulating (acc 0)";
       if (have != want)

@@ -47,14 +47,21 @@ def Fabric_LayoutAttr : AttrDef<Fabric_Dialect, "Layout"> {
     `partial(count)` (each of `count` PEs holds a partial sum; the tensor
     is their sum, or their maximum for a max reduction).
 
+    A sparse tensor (wse-sparsify) adds `sparse(k)`: each PE stores only
+    the entries mask `k` keeps (the graph's `fabric.mask` with index k, or
+    the module's `pe.mask` after wse-lower-to-pe), in its tile's row-major
+    order.
+
     ```mlir
     #fabric.layout<x: split(1, 16, 8), y: replicated(4)>
+    #fabric.layout<x: replicated(16), y: split(0, 8, 16), sparse(0)>
     ```
   }];
   let parameters = (ins "int64_t":$x_kind, "int64_t":$x_dim,
                     "int64_t":$x_block, "int64_t":$x_count,
                     "int64_t":$y_kind, "int64_t":$y_dim,
-                    "int64_t":$y_block, "int64_t":$y_count);
+                    "int64_t":$y_block, "int64_t":$y_count,
+                    "int64_t":$mask);
   let hasCustomAssemblyFormat = 1;
 }
 
@@ -79,6 +86,17 @@ def Fabric_RegionOp : Fabric_Op<"region", [Symbol, HasParent<"GraphOp">]> {
   let arguments = (ins SymbolNameAttr:$sym_name, DenseI64ArrayAttr:$grid,
                    OptionalAttr<DenseI64ArrayAttr>:$at);
   let assemblyFormat = "$sym_name `grid` $grid (`at` $at^)? attr-dict";
+  let hasVerifier = 1;
+}
+
+def Fabric_MaskOp : Fabric_Op<"mask", [HasParent<"GraphOp">]> {
+  let summary = "A static sparsity mask that sparse layouts refer to by index";
+  let description = [{
+    `keep` is the mask of a sparsified parameter (`wse.mask`); tensors laid
+    out `sparse(index)` hold only the entries it keeps.
+  }];
+  let arguments = (ins I64Attr:$index, ElementsAttr:$keep);
+  let assemblyFormat = "$index $keep attr-dict";
   let hasVerifier = 1;
 }
 
@@ -112,7 +130,10 @@ def Fabric_ComputeOp : Fabric_Op<"compute", [HasParent<"GraphOp">]> {
     `axes` says which dim is split over x (1) or y (2) and `blocks` the
     block sizes. `maps` gives, per operand (outs then ins), the iteration
     dim of each of its dims (-1: a broadcast dim of size 1). Each operand's
-    layout is the one these induce.
+    layout is the one these induce. An `spmap` kernel iterates the kept
+    entries of operand `pattern` (sparse, rank 2) instead of its two box
+    dims; its other sparse operands share that operand's layout and map.
+    An optimizer update whose tensors are sparse runs over their slots.
   }];
   let arguments = (ins StrAttr:$kernel, OptionalAttr<StrAttr>:$fn,
                    FlatSymbolRefAttr:$region,
@@ -121,7 +142,8 @@ def Fabric_ComputeOp : Fabric_Op<"compute", [HasParent<"GraphOp">]> {
                    DenseI64ArrayAttr:$blocks, ArrayAttr:$maps,
                    DefaultValuedAttr<I64Attr, "0">:$acc,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$ints,
-                   DefaultValuedAttr<DenseF32ArrayAttr, "{}">:$floats);
+                   DefaultValuedAttr<DenseF32ArrayAttr, "{}">:$floats,
+                   OptionalAttr<I64Attr>:$pattern);
   let assemblyFormat = [{
     $kernel ($fn^)? `in` $region `outs` $outs `ins` $ins `iter` $iter `axes` $axes
     `blocks` $blocks `maps` $maps attr-dict

@@ -117,6 +117,18 @@ static LogicalResult verifyLaidOut(Operation *op, SymbolRefAttr ref,
   if (std::string e = l.check(program.getSize()[0], program.getSize()[1]);
       !e.empty())
     return op->emitOpError("layout: ") << e;
+  if (l.mask >= 0) {
+    // A sparse buffer holds the most slots a PE has (the loader checks).
+    auto module = op->getParentOfType<ModuleOp>();
+    for (auto m : module.getOps<MaskOp>())
+      if (int64_t(m.getIndex()) == l.mask) {
+        if (cast<ShapedType>(m.getKeep().getType()).getShape() != shape)
+          return op->emitOpError("is sparse(")
+                 << l.mask << "), a mask of another shape";
+        return success();
+      }
+    return op->emitOpError("is sparse(") << l.mask << "), which no pe.mask defines";
+  }
   if (l.tileElements() > int64_t(buf.getLength()))
     return op->emitOpError("a tile of ")
            << l.tileElements() << " elements does not fit " << ref;
@@ -143,11 +155,24 @@ LogicalResult TransferOp::verify() {
   return success();
 }
 
+LogicalResult MaskOp::verify() {
+  auto t = cast<ShapedType>(getKeep().getType());
+  if (!t.getElementType().isInteger(1) || !t.hasStaticShape() ||
+      t.getRank() != 2)
+    return emitOpError("keep must be a static rank-2 i1 tensor");
+  return success();
+}
+
 LogicalResult BindOp::verify() {
   StringRef k = getKind();
   if (k != "input" && k != "output" && k != "param" && k != "state" &&
-      k != "const")
-    return emitOpError("kind must be input, output, param, state or const");
+      k != "const" && k != "index")
+    return emitOpError(
+        "kind must be input, output, param, state, const or index");
+  if (k == "index" &&
+      fabric::toLayout(getLayout(), cast<ShapedType>(getType()).getShape())
+              .mask < 0)
+    return emitOpError("an index binding needs a sparse layout");
   auto type = dyn_cast<RankedTensorType>(getType());
   if (!type || !type.hasStaticShape())
     return emitOpError("needs a static tensor type");

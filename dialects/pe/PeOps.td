@@ -67,6 +67,19 @@ def Pe_InstrOp : Pe_Op<"instr", [HasParent<"ProgramOp">]> {
   let hasVerifier = 1;
 }
 
+def Pe_MaskOp : Pe_Op<"mask"> {
+  let summary = "A static sparsity mask that sparse layouts refer to by index";
+  let description = [{
+    The module's masks, indices 0, 1, ... in order. A buffer laid out
+    `sparse(index)` holds the entries `keep` retains in its tile; the
+    buffers bound with kind `index` hold, per PE, their count and 16-bit
+    tile offsets (written at load from the mask and the layout).
+  }];
+  let arguments = (ins I64Attr:$index, ElementsAttr:$keep);
+  let assemblyFormat = "$index $keep attr-dict";
+  let hasVerifier = 1;
+}
+
 def Pe_TransferOp : Pe_Op<"transfer", [Symbol]> {
   let summary = "A laid-out tensor moved from one buffer to another";
   let description = [{
@@ -91,7 +104,9 @@ def Pe_BindOp : Pe_Op<"bind"> {
   let description = [{
     `kind` is `input` (written before each step), `output` (read after it;
     `loss` marks the loss), `param` and `state` (written at load from
-    `init`, read back by --dump-params) or `const` (written at load).
+    `init`, read back by --dump-params), `const` (written at load) or
+    `index` (a sparse layout's slot offsets, written at load from its mask;
+    `type` is the mask's).
   }];
   let arguments = (ins StrAttr:$kind, StrAttr:$name, SymbolRefAttr:$target,
                    TypeAttr:$type,

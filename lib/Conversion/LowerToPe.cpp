@@ -69,7 +69,33 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
   if (!region.getAt())
     return region.emitError("is not placed: run wse-place first");
 
-  // Tensors, their tiles and lifetimes.
+  // Masks of sparse layouts, and where their kept entries fall per layout.
+  std::map<int64_t, fabric::MaskOp> masks;
+  std::map<int64_t, std::vector<uint8_t>> maskBits;
+  for (auto mk : graph.getBody().front().getOps<fabric::MaskOp>()) {
+    masks[int64_t(mk.getIndex())] = mk;
+    auto keep = cast<DenseElementsAttr>(mk.getKeep());
+    std::vector<uint8_t> &bits = maskBits[int64_t(mk.getIndex())];
+    for (bool k : keep.getValues<bool>())
+      bits.push_back(k);
+  }
+  std::map<std::string, int64_t> keptOf; // layout -> most slots on a PE
+  int64_t gridW = region.getGrid()[0], gridH = region.getGrid()[1];
+  auto maxKept = [&](const Layout &l) {
+    std::string key = l.str();
+    for (int64_t d : l.shape)
+      key += " " + std::to_string(d);
+    auto it = keptOf.find(key);
+    if (it == keptOf.end())
+      it = keptOf
+               .emplace(key, ::wsert::sparseTiles(l, maskBits[l.mask], gridW,
+                                                  gridH)
+                                 .maxKept)
+               .first;
+    return it->second;
+  };
+
+  // Tensors, their tiles (or slots) and lifetimes.
   std::map<std::string, TensorInfo> tensors;
   std::vector<std::string> order;
   for (auto t : graph.getBody().front().getOps<fabric::TensorOp>()) {
@@ -77,10 +103,49 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     info.op = t;
     info.layout = fabric::toLayout(
         t.getLayout(), cast<RankedTensorType>(t.getType()).getShape());
-    info.tile = std::max<int64_t>(1, info.layout.tileElements());
+    info.tile = std::max<int64_t>(1, info.layout.mask >= 0
+                                         ? maxKept(info.layout)
+                                         : info.layout.tileElements());
     tensors[t.getSymName().str()] = info;
     order.push_back(t.getSymName().str());
   }
+  // One index buffer per sparse layout a kernel iterates: its slots' tile
+  // offsets on each PE, written at load, alive for the whole step.
+  std::map<std::string, std::string> indexOf; // layout key -> buffer
+  std::vector<std::pair<std::string, Layout>> indexBuffers;
+  auto indexFor = [&](Layout l) {
+    // Partial sums along an axis hold the same entries as a replica.
+    for (int a = 0; a < 2; ++a)
+      if (l.axis(a).kind == ::wsert::AxisSplit::Partial)
+        l.axis(a).kind = ::wsert::AxisSplit::Replicated;
+    std::string key = l.str();
+    for (int64_t d : l.shape)
+      key += " " + std::to_string(d);
+    auto it = indexOf.find(key);
+    if (it != indexOf.end())
+      return it->second;
+    std::string name = "index" + std::to_string(indexBuffers.size());
+    indexBuffers.push_back({name, l});
+    TensorInfo info;
+    info.layout = l;
+    info.tile = ::wsert::indexWords(maxKept(l));
+    tensors[name] = info;
+    order.push_back(name);
+    indexOf[key] = name;
+    return name;
+  };
+  auto sparseOperand = [&](fabric::ComputeOp c) -> std::optional<Layout> {
+    for (Attribute refs : {c.getOuts(), c.getIns()})
+      for (Attribute r : cast<ArrayAttr>(refs)) {
+        const TensorInfo &t = tensors[cast<FlatSymbolRefAttr>(r).getValue().str()];
+        if (t.layout.mask >= 0)
+          return t.layout;
+      }
+    return std::nullopt;
+  };
+  for (auto c : graph.getBody().front().getOps<fabric::ComputeOp>())
+    if (std::optional<Layout> l = sparseOperand(c))
+      indexFor(*l);
   int64_t step = 0, steps = 0;
   std::vector<Operation *> program;
   auto mention = [&](Attribute ref) {
@@ -112,7 +177,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     t.last = steps;
   }
   for (auto &[name, t] : tensors)
-    if (t.op.getKind() != "temp" || t.first < 0) {
+    if (!t.op || t.op.getKind() != "temp" || t.first < 0) {
       t.first = 0;
       t.last = steps;
     }
@@ -159,11 +224,12 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         largest = name;
       }
     const TensorInfo &l = tensors[largest];
-    return p.op.emitError("does not fit: the step needs ")
+    Location at = p.op ? p.op.getLoc() : graph.getLoc();
+    return emitError(at, "does not fit: the step needs ")
            << peak << " bytes of SRAM per PE when @" << peakTensor
            << " is allocated, and a PE has " << budget
            << " bytes for data; the largest buffer is @" << largest << " ("
-           << l.op.getType() << ", " << largestBytes
+           << (l.op ? l.op.getType() : Type()) << ", " << largestBytes
            << " bytes per PE). "
            << (smallerThanWafer(m)
                    ? "A larger mesh (mesh=WxH) or a smaller batch"
@@ -181,7 +247,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
   OpBuilder pb = OpBuilder::atBlockEnd(&prog.getBody().front());
   for (const std::string &name : order) {
     const TensorInfo &t = tensors[name];
-    pe::BufferOp::create(pb, t.op.getLoc(), pb.getStringAttr(name),
+    pe::BufferOp::create(pb, t.op ? t.op.getLoc() : graph.getLoc(),
+                         pb.getStringAttr(name),
                          pb.getI64IntegerAttr(t.tile),
                          pb.getI64IntegerAttr(t.offset));
   }
@@ -218,7 +285,35 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       }
       SmallVector<int64_t> ints;
       StringRef kernel = c.getKernel();
-      if (kernel == "map") {
+      std::optional<Layout> sparse = sparseOperand(c);
+      if (kernel == "spmap") {
+        auto pmap =
+            cast<DenseI64ArrayAttr>(c.getMaps()[*c.getPattern()]).asArrayRef();
+        int64_t bits = 0;
+        for (size_t i = 0; i < names.size(); ++i)
+          if (tensors[names[i]].layout.mask >= 0)
+            bits |= int64_t(1) << i;
+        ints = {rank, int64_t(c.getAcc()), pmap[0], pmap[1], bits};
+        ints.append(box);
+        for (size_t i = 0; i < names.size(); ++i) {
+          const TensorInfo &t = tensors[names[i]];
+          std::vector<int64_t> tileStrides = rowMajor(t.layout.tileShape());
+          auto map = cast<DenseI64ArrayAttr>(c.getMaps()[i]).asArrayRef();
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t stride = 0;
+            for (size_t j = 0; j < map.size(); ++j)
+              if (map[j] == d && t.layout.mask < 0)
+                stride += tileStrides[j];
+            ints.push_back(stride);
+          }
+        }
+        if (c.getAcc() == 1)
+          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
+                              StringAttr(), pb.getArrayAttr({bufs[0]}),
+                              pb.getDenseI64ArrayAttr({}),
+                              pb.getDenseF32ArrayAttr({0.0f}));
+        bufs.push_back(bufRef(indexFor(*sparse)));
+      } else if (kernel == "map") {
         ints = {rank, int64_t(c.getAcc())};
         ints.append(box);
         for (size_t i = 0; i < names.size(); ++i) {
@@ -250,6 +345,11 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         ints.append(c.getInts().begin(), c.getInts().end());
         ints.push_back(rank);
         ints.append(box);
+        // An update of sparse tensors runs over their slots.
+        if (sparse) {
+          ints.push_back(1);
+          bufs.push_back(bufRef(indexFor(*sparse)));
+        }
       }
       pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr(kernel),
                           c.getFnAttr(), pb.getArrayAttr(bufs),
@@ -282,9 +382,21 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       ++transferIndex;
     }
   }
-  // Host bindings.
+  // Masks, index buffers and host bindings.
+  for (auto &[index, mk] : masks)
+    pe::MaskOp::create(mb, mk.getLoc(), mk.getIndexAttr(), mk.getKeep());
+  for (auto &[name, l] : indexBuffers) {
+    fabric::MaskOp mk = masks[l.mask];
+    pe::BindOp::create(mb, mk.getLoc(), mb.getStringAttr("index"),
+                       mb.getStringAttr(name), fullRef(name),
+                       TypeAttr::get(mk.getKeep().getType()),
+                       fabric::getLayoutAttr(b.getContext(), l), ElementsAttr(),
+                       UnitAttr(), DenseI64ArrayAttr());
+  }
   for (const std::string &name : order) {
     const TensorInfo &t = tensors[name];
+    if (!t.op)
+      continue;
     StringRef kind = t.op.getKind();
     if (kind == "temp")
       continue;

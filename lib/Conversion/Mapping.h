@@ -17,6 +17,7 @@
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <functional>
 #include <string>
 
 namespace mlir::wse::mesh {
@@ -34,6 +35,14 @@ struct Kernel {
   SmallVector<float> floats;
   /// How partial results along a split reduction dim combine: 1 add, 2 max.
   int64_t combine = 1;
+  /// Sparse kernels (set by the partitioner, not by mappings): the mask
+  /// whose kept entries the kernel runs over, and for each operand (outs
+  /// then ins) whether it is stored as that mask's slots. An `spmap`
+  /// iterates the slots of operand `pattern`; a sparse update runs over
+  /// the slots of all its tensors.
+  int64_t mask = -1;
+  int64_t pattern = -1;
+  SmallVector<bool> slots;
 };
 
 /// One transfer that writes (part of) a data movement's result.
@@ -61,6 +70,19 @@ FailureOr<OpMapping> mapOp(Operation *op);
 std::optional<OpMapping> mapElementwise(Operation *op);
 std::optional<OpMapping> mapStructured(Operation *op);
 std::optional<OpMapping> mapMovement(Operation *op);
+
+/// What the partitioner knows of values zero outside a static mask.
+struct SparseFacts {
+  /// The mask `v` is zero outside (and stored sparse for), or -1.
+  std::function<int64_t(Value)> patternOf;
+  /// The mask `v` is, as a 0/1 f32 constant, or -1.
+  std::function<int64_t(Value)> maskConstOf;
+};
+
+/// Turns `k` (the mapping of `op`) into a kernel over a mask's kept
+/// entries where that gives the same result (MappingSparse.cpp); false
+/// leaves it dense.
+bool sparsifyKernel(Operation *op, Kernel &k, const SparseFacts &f);
 
 /// The mapping of an op the mesh cannot honour, after `diag` was emitted.
 inline OpMapping failedMapping(InFlightDiagnostic &&diag) {

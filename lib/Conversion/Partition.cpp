@@ -36,6 +36,7 @@ using namespace mlir;
 using namespace mlir::wse;
 using namespace mlir::wse::mesh;
 using ::wsert::AxisSplit;
+using ::wsert::ceilDiv;
 using ::wsert::Layout;
 
 namespace {
@@ -93,6 +94,32 @@ private:
   DenseMap<Value, SmallVector<Movement, 2>> pending;
   std::map<std::pair<void *, std::string>, std::string> relayouts;
   int64_t tensors = 0, transfers = 0;
+
+  // Sparsity (wse-sparsify): the masks of the step, which values are zero
+  // outside one of them (and stored as its slots where a kernel allows),
+  // which constants are a mask, and results that are their operand
+  // multiplied by a mask it is already zero outside.
+  SmallVector<DenseElementsAttr> masks;
+  std::vector<std::vector<uint8_t>> maskBits;
+  DenseMap<Attribute, int64_t> maskOfConstant; // the mask as 0/1 f32
+  DenseMap<Value, int64_t> patterns, maskConsts;
+  DenseMap<Value, Value> aliases;
+  std::map<std::string, int64_t> keptCache;
+  int64_t addMask(DenseElementsAttr keep);
+  int64_t maxKept(const Layout &l);
+  int64_t storedElements(const Layout &l) {
+    return l.mask >= 0 ? std::max<int64_t>(1, maxKept(l)) : l.tileElements();
+  }
+  Value resolve(Value v) const {
+    while (aliases.count(v))
+      v = aliases.lookup(v);
+    return v;
+  }
+  bool aliasMaskedProduct(Operation &op);
+  SparseFacts facts() {
+    return {[this](Value v) { return patterns.lookup_or(v, -1); },
+            [this](Value v) { return maskConsts.lookup_or(v, -1); }};
+  }
 
   FlatSymbolRefAttr sym(StringRef s) {
     return FlatSymbolRefAttr::get(b.getContext(), s);
@@ -239,6 +266,8 @@ Layout Partitioner::operandLayout(const Kernel &k, size_t operand,
     else
       ax = AxisSplit::replicated(c.count[a]);
   }
+  if (!k.slots.empty() && k.slots[operand])
+    l.mask = k.mask;
   return l;
 }
 
@@ -268,8 +297,24 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
           c.block[a] = s.block;
           c.count[a] = s.count;
         }
-      for (int64_t d = 0; d < rank; ++d)
-        work *= d == dx ? c.block[0] : d == dy ? c.block[1] : k.iter[d];
+      auto local = [&](int64_t d) {
+        return d == dx ? c.block[0] : d == dy ? c.block[1] : k.iter[d];
+      };
+      if (k.mask >= 0) {
+        // A sparse kernel works per slot: the pattern's two box dims
+        // become the most slots a PE holds.
+        int64_t pat = k.pattern >= 0 ? k.pattern : 0;
+        Layout pl = operandLayout(k, size_t(pat), c, size_t(pat) < k.outs.size());
+        work = double(maxKept(pl));
+        const SmallVector<int64_t> &pm = k.maps[pat];
+        if (k.pattern >= 0)
+          for (int64_t d = 0; d < rank; ++d)
+            if (!llvm::is_contained(pm, d))
+              work *= local(d);
+      } else {
+        for (int64_t d = 0; d < rank; ++d)
+          work *= local(d);
+      }
       double comm = 0;
       int64_t bytes = 0;
       Value big;
@@ -279,7 +324,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
         bool isOut = i < k.outs.size();
         Value v = isOut ? k.outs[i] : k.ins[i - k.outs.size()];
         Layout l = operandLayout(k, i, c, isOut);
-        int64_t tile = l.tileElements();
+        int64_t tile = storedElements(l);
         bytes += 4 * tile;
         if (4 * tile > bigBytes) {
           bigBytes = 4 * tile;
@@ -330,6 +375,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
 }
 
 LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
+  sparsifyKernel(op, k, facts());
   FailureOr<Choice> c = choose(op, k);
   if (failed(c))
     return failure();
@@ -347,6 +393,8 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
     if (s.empty())
       s = newTensor(k.outs[i], l, op->getLoc());
     homes[k.outs[i]] = Home{s, l, k.combine};
+    if (l.mask >= 0)
+      patterns[k.outs[i]] = l.mask;
     outs.push_back(sym(s));
   }
   for (auto &m : k.maps)
@@ -364,9 +412,78 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       b.getDenseI64ArrayAttr(k.iter), b.getDenseI64ArrayAttr(axes),
       b.getDenseI64ArrayAttr(blocks), b.getArrayAttr(maps),
       b.getI64IntegerAttr(k.acc), b.getDenseI64ArrayAttr(k.ints),
-      b.getDenseF32ArrayAttr(k.floats));
+      b.getDenseF32ArrayAttr(k.floats),
+      k.kernel == "spmap" ? b.getI64IntegerAttr(k.pattern) : IntegerAttr());
   compute->setAttr("source", b.getStringAttr(op->getName().getStringRef()));
   return success();
+}
+
+int64_t Partitioner::addMask(DenseElementsAttr keep) {
+  for (int64_t i = 0; i < int64_t(masks.size()); ++i)
+    if (masks[i] == keep)
+      return i;
+  std::vector<uint8_t> bits;
+  SmallVector<float> ones;
+  for (bool k : keep.getValues<bool>()) {
+    bits.push_back(k);
+    ones.push_back(k ? 1.0f : 0.0f);
+  }
+  auto f32 = RankedTensorType::get(keep.getType().getShape(), b.getF32Type());
+  maskOfConstant[DenseElementsAttr::get(f32, ArrayRef<float>(ones))] =
+      int64_t(masks.size());
+  masks.push_back(keep);
+  maskBits.push_back(std::move(bits));
+  return int64_t(masks.size()) - 1;
+}
+
+/// The most kept entries of `l`'s mask one PE's tile holds.
+int64_t Partitioner::maxKept(const Layout &l) {
+  std::string key = l.str();
+  for (int64_t d : l.shape)
+    key += " " + std::to_string(d);
+  if (auto it = keptCache.find(key); it != keptCache.end())
+    return it->second;
+  // Count per (block along dim 0, block along dim 1); replicated and
+  // partial axes repeat a tile.
+  int64_t rows = l.shape[0], cols = l.shape[1];
+  int64_t rb = rows, cb = cols;
+  for (int a = 0; a < 2; ++a)
+    if (l.axis(a).kind == AxisSplit::Split)
+      (l.axis(a).dim == 0 ? rb : cb) = l.axis(a).block;
+  int64_t nr = ceilDiv(rows, rb), nc = ceilDiv(cols, cb);
+  std::vector<int64_t> count(size_t(nr * nc), 0);
+  const std::vector<uint8_t> &bits = maskBits[size_t(l.mask)];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      if (bits[size_t(r * cols + c)])
+        ++count[size_t((r / rb) * nc + c / cb)];
+  int64_t most = 0;
+  for (int64_t n : count)
+    most = std::max(most, n);
+  keptCache[key] = most;
+  return most;
+}
+
+/// `x * mask` where x is already zero outside that mask and stored as its
+/// slots: the result is x itself.
+bool Partitioner::aliasMaskedProduct(Operation &op) {
+  auto mul = dyn_cast<MulOp>(op);
+  if (!mul)
+    return false;
+  for (int side = 0; side < 2; ++side) {
+    int64_t mask = maskConsts.lookup_or(mul->getOperand(side), -1);
+    Value x = mul->getOperand(1 - side);
+    auto home = homes.find(x);
+    if (mask < 0 || x.getType() != mul.getType() ||
+        patterns.lookup_or(x, -1) != mask || home == homes.end() ||
+        home->second.layout.mask != mask)
+      continue;
+    homes[mul.getResult()] = home->second;
+    patterns[mul.getResult()] = mask;
+    aliases[mul.getResult()] = x;
+    return true;
+  }
+  return false;
 }
 
 /// Whether `v`, or a shape op's result built from it, is read after `op`.
@@ -394,7 +511,7 @@ std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
     return "";
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
-    if (ret.getOperand(i) != out)
+    if (resolve(ret.getOperand(i)) != out)
       continue;
     for (StringRef attr : {kParamAttr, kStateAttr}) {
       auto name = dyn_cast_or_null<StringAttr>(fn.getResultAttr(i, attr));
@@ -526,8 +643,24 @@ LogicalResult Partitioner::run() {
       s.range = fn.getArgAttrOfType<DenseI64ArrayAttr>(n, kRangeAttr);
     }
     sources[arg] = s;
+    // A parameter (and its optimizer state) that wse-sparsify masked.
+    if (s.kind != "input")
+      if (auto keep = fn.getArgAttrOfType<DenseElementsAttr>(n, kMaskAttr);
+          keep && keep.getType().getShape() == typeOf(arg).getShape() &&
+          typeOf(arg).getRank() == 2 && keep.getElementType().isInteger(1))
+        patterns[arg] = addMask(keep);
   }
+  // Constants that are a mask, wherever they sit in the step (a result's
+  // users may come before the constant they multiply by).
+  for (auto c : fn.getBody().front().getOps<ConstantOp>())
+    if (auto it = maskOfConstant.find(c.getValue()); it != maskOfConstant.end())
+      maskConsts[c.getResult()] = it->second;
+  for (int64_t i = 0; i < int64_t(masks.size()); ++i)
+    fabric::MaskOp::create(b, fn.getLoc(), b.getI64IntegerAttr(i),
+                           cast<ElementsAttr>(masks[i]));
   for (Operation &op : fn.getBody().front().without_terminator()) {
+    if (aliasMaskedProduct(op))
+      continue;
     FailureOr<OpMapping> m = mapOp(&op);
     if (failed(m))
       return failure();

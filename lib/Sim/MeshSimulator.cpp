@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cmath>
 #include <cstdlib>
 #include <deque>
@@ -99,6 +100,16 @@ struct Piece {
 struct TransferPlan {
   std::vector<Piece> pieces;
   std::map<int, std::vector<int>> bySrc, byDst; // PE -> piece indices
+  // Entries of a dense destination that a sparse source does not keep:
+  // the receiver writes zeros there (no wavelet carries them).
+  std::map<int, std::vector<int32_t>> zeros;
+};
+
+/// How a sparse layout is stored on a program's PEs: each PE's slots
+/// (tile offsets of kept entries) and, per tile offset, its slot or -1.
+struct Storage {
+  SparseTiles tiles;
+  std::vector<std::vector<int32_t>> slotOf;
 };
 
 std::string pos(int64_t x, int64_t y) {
@@ -115,6 +126,7 @@ struct MeshSimulator::Impl {
   std::vector<std::vector<isa::Instr>> code; // per program
   std::vector<std::vector<int64_t>> lengths; // per program, per buffer
   std::vector<TransferPlan> plans;
+  std::map<std::string, Storage> storages;
   uint64_t cycles = 0, wavelets = 0, flops = 0;
   int64_t maxSram = 0;
   bool tracing = false;
@@ -128,10 +140,48 @@ struct MeshSimulator::Impl {
     return "PE " + pos(pe.x, pe.y) + " of @" + program.programs(pe.prog).name();
   }
   std::string plan(const wp::Transfer &t, TransferPlan &out);
+  const Storage &storage(const Layout &l, int prog);
+  /// forEachTileElement over what the PE stores: a sparse layout's kept
+  /// entries, `off` being their slot.
+  template <typename F>
+  void forEachStored(const Layout &l, int prog, int64_t px, int64_t py, F f) {
+    if (l.mask < 0)
+      return forEachTileElement(l, px, py, f);
+    const Storage &s = storage(l, prog);
+    const std::vector<int32_t> &slotOf =
+        s.slotOf[size_t(py * s.tiles.gridW + px)];
+    forEachTileElement(l, px, py,
+                       [&](const std::vector<int64_t> &g, int64_t off) {
+                         if (int32_t slot = slotOf[size_t(off)]; slot >= 0)
+                           f(g, slot);
+                       });
+  }
   std::string execute(int peIdx, bool &blocked, StepStats &stats,
                       std::deque<int> &ready);
   void writeTensor(const wp::Binding &b, const std::vector<float> &values);
 };
+
+const Storage &MeshSimulator::Impl::storage(const Layout &l, int prog) {
+  const wp::Program &p = program.programs(prog);
+  std::string key = std::to_string(p.width()) + "x" +
+                    std::to_string(p.height()) + " " + l.str();
+  for (int64_t d : l.shape)
+    key += " " + std::to_string(d);
+  auto it = storages.find(key);
+  if (it != storages.end())
+    return it->second;
+  Storage s;
+  s.tiles = sparseTiles(l, maskBits(program.masks(int(l.mask))), p.width(),
+                        p.height());
+  int64_t tile = l.tileElements();
+  for (const std::vector<int32_t> &offsets : s.tiles.offsets) {
+    std::vector<int32_t> inv(size_t(tile), -1);
+    for (size_t k = 0; k < offsets.size(); ++k)
+      inv[size_t(offsets[k])] = int32_t(k);
+    s.slotOf.push_back(std::move(inv));
+  }
+  return storages.emplace(key, std::move(s)).first->second;
+}
 
 std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                                       TransferPlan &out) {
@@ -147,12 +197,15 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> s(srcRank);
   std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
   bool sameProgram = t.src_program() == t.dst_program();
+  const Storage *srcSparse =
+      src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
+  int64_t srcWidth = program.programs(t.src_program()).width();
   for (int64_t py = 0; py < dp.height(); ++py)
     for (int64_t px = 0; px < dp.width(); ++px) {
       int dstPe = peAt(t.dst_program(), px, py);
       pieceOf.clear();
-      forEachTileElement(dst, px, py, [&](const std::vector<int64_t> &g,
-                                          int64_t dstOff) {
+      forEachStored(dst, t.dst_program(), px, py,
+                    [&](const std::vector<int64_t> &g, int64_t dstOff) {
         // Inside the window?
         for (int64_t k = 0; k < dstRank; ++k)
           if (g[k] < lo[k] || g[k] >= lo[k] + wsize[k])
@@ -191,6 +244,22 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
             coord[a] = sameProgram && mine < ax.count ? mine : mine % ax.count;
           else
             counts[a] = ax.count;
+        }
+        if (srcSparse) {
+          // A sparse source sends its slots; an entry it does not keep is
+          // zero (partial sums along an axis hold the same entries).
+          int64_t sx = counts[0] > 1 ? 0 : coord[0];
+          int64_t sy = counts[1] > 1 ? 0 : coord[1];
+          const std::vector<int32_t> &slotOf =
+              srcSparse->slotOf[size_t(sy * srcWidth + sx)];
+          int32_t slot = srcOff < int64_t(slotOf.size())
+                             ? slotOf[size_t(srcOff)]
+                             : -1;
+          if (slot < 0) {
+            out.zeros[dstPe].push_back(int32_t(dstOff));
+            return;
+          }
+          srcOff = slot;
         }
         for (int64_t cy = 0; cy < counts[1]; ++cy)
           for (int64_t cx = 0; cx < counts[0]; ++cx) {
@@ -262,13 +331,13 @@ void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
     for (int64_t px = 0; px < p.width(); ++px) {
       PE &pe = pes[peAt(b.program(), px, py)];
       float *base = pe.buffers[b.buffer()];
-      forEachTileElement(l, px, py,
-                         [&](const std::vector<int64_t> &g, int64_t off) {
-                           int64_t lin = 0;
-                           for (size_t d = 0; d < g.size(); ++d)
-                             lin += g[d] * strides[d];
-                           base[off] = values[lin];
-                         });
+      forEachStored(l, b.program(), px, py,
+                    [&](const std::vector<int64_t> &g, int64_t off) {
+                      int64_t lin = 0;
+                      for (size_t d = 0; d < g.size(); ++d)
+                        lin += g[d] * strides[d];
+                      base[off] = values[lin];
+                    });
     }
 }
 
@@ -332,9 +401,40 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     im.plans.push_back(std::move(plan));
   }
   for (auto *list : {&program.params(), &program.state(), &program.constants()})
-    for (const wp::Binding &b : *list)
-      if (b.init_size())
-        im.writeTensor(b, std::vector<float>(b.init().begin(), b.init().end()));
+    for (const wp::Binding &b : *list) {
+      if (!b.init_size())
+        continue;
+      // A sparse tensor stores its kept entries; the rest must be zero.
+      if (int mask = b.layout().mask(); mask > 0) {
+        const std::string &keep = program.masks(mask - 1).keep();
+        for (int i = 0; i < b.init_size(); ++i)
+          if (!keep[size_t(i)] && b.init(i) != 0.0f)
+            return "'" + b.name() + "' is " + std::to_string(b.init(i)) +
+                   " at entry " + std::to_string(i) +
+                   ", which its sparsity mask drops (masked entries are 0)";
+      }
+      im.writeTensor(b, std::vector<float>(b.init().begin(), b.init().end()));
+    }
+  // Index buffers: each PE's slot count, then two 16-bit offsets a word.
+  for (const wp::Binding &b : program.indices()) {
+    Layout l = layoutFromProto(b.layout());
+    const Storage &st = im.storage(l, b.program());
+    const wp::Program &p = program.programs(b.program());
+    for (int64_t py = 0; py < p.height(); ++py)
+      for (int64_t px = 0; px < p.width(); ++px) {
+        const std::vector<int32_t> &offs =
+            st.tiles.offsets[size_t(py * p.width() + px)];
+        float *words = im.pes[im.peAt(b.program(), px, py)].buffers[b.buffer()];
+        words[0] = float(offs.size());
+        for (size_t k = 0; k < offs.size(); ++k) {
+          if (offs[k] > 65535)
+            return "index '" + b.name() + "': a tile offset beyond 16 bits";
+          uint16_t v = uint16_t(offs[k]);
+          std::memcpy(reinterpret_cast<char *>(words + 1 + k / 2) + 2 * (k % 2),
+                      &v, sizeof v);
+        }
+      }
+  }
   out = std::move(sim);
   return "";
 }
@@ -431,6 +531,19 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
       auto it = plan.byDst.find(peIdx);
+      if (it != plan.byDst.end())
+        for (int pi : it->second)
+          if (!plan.pieces[pi].ready) {
+            blocked = true;
+            return "";
+          }
+      if (auto z = plan.zeros.find(peIdx); z != plan.zeros.end()) {
+        float *base = pe.buffers[in.buffers[0]];
+        for (int32_t off : z->second)
+          base[off] = 0.0f;
+        pe.clock += (z->second.size() + uint64_t(rates.addsPerCycle) - 1) /
+                    uint64_t(rates.addsPerCycle);
+      }
       if (it != plan.byDst.end()) {
         for (int pi : it->second)
           if (!plan.pieces[pi].ready) {
@@ -562,7 +675,7 @@ HostTensor MeshSimulator::read(const wp::Binding &b) const {
     for (int64_t px = 0; px < wx; ++px) {
       const PE &pe = impl->pes[impl->peAt(b.program(), px, py)];
       const float *base = pe.buffers[b.buffer()];
-      forEachTileElement(l, px, py,
+      impl->forEachStored(l, b.program(), px, py,
                          [&](const std::vector<int64_t> &g, int64_t off) {
                            int64_t lin = 0;
                            for (size_t d = 0; d < g.size(); ++d)

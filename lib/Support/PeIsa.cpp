@@ -277,6 +277,191 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
 }
 
 //===----------------------------------------------------------------------===//
+// spmap: map over the kept entries of a sparse operand (wse-sparsify)
+//===----------------------------------------------------------------------===//
+
+/// The slot count and 16-bit tile offsets of an index buffer.
+struct IndexView {
+  const float *words = nullptr;
+  int64_t count() const { return int64_t(words[0]); }
+  int64_t at(int64_t s) const {
+    uint16_t v[2];
+    std::memcpy(v, words + 1 + s / 2, sizeof(v));
+    return v[s % 2];
+  }
+};
+
+/// ints = [rank, acc, a, b, sparse, box, strides per buffer but the index].
+std::string checkSpmap(const Instr &in, const std::vector<int64_t> &lengths) {
+  if (in.fn < 0 || in.fn >= numFns())
+    return "needs a function (fn)";
+  const FnDef &f = kFns[in.fn];
+  size_t views = in.buffers.size() - 1;
+  if (int(views) != 1 + f.arity)
+    return std::string("with fn ") + f.name + " takes " + num(2 + f.arity) +
+           " buffers (the last the index), not " + num(in.buffers.size());
+  if (int(in.floats.size()) != f.immediates)
+    return std::string("with fn ") + f.name + " takes " + num(f.immediates) +
+           " immediates, not " + num(in.floats.size());
+  if (in.ints.size() < 5)
+    return "needs rank, accumulate, pattern dims and sparse fields";
+  int64_t rank = in.ints[0];
+  if (rank < 2 || rank > kMaxRank)
+    return "has rank " + num(rank) + " (2 to " + num(kMaxRank) + ")";
+  size_t want = 5 + 3 * rank + views * rank;
+  if (in.ints.size() != want)
+    return "of rank " + num(rank) + " needs " + num(want) + " ints, not " +
+           num(in.ints.size());
+  if (in.ints[1] != 0 && in.ints[1] != 1)
+    return "accumulates with mode " + num(in.ints[1]) + " (0 or 1)";
+  int64_t a = in.ints[2], b = in.ints[3], sparse = in.ints[4];
+  if (a < 0 || a >= rank || b < 0 || b >= rank || a == b)
+    return "has pattern dims " + num(a) + ", " + num(b);
+  if (sparse <= 0 || sparse >= (int64_t(1) << views))
+    return "has sparse operand set " + num(sparse);
+  std::vector<BoxDim> box = readBox(in, 5, rank);
+  if (std::string e = checkBox(box); !e.empty())
+    return e;
+  if (box[a].block * box[b].block > 65536)
+    return "has a pattern tile of " + num(box[a].block * box[b].block) +
+           " entries; 16-bit indices address 65536";
+  int64_t slots = box[a].block * box[b].block;
+  for (size_t v = 0; v < views; ++v) {
+    const int64_t *st = in.ints.data() + 5 + 3 * rank + v * rank;
+    for (int64_t d = 0; d < rank; ++d)
+      if (st[d] < 0)
+        return "view " + num(v) + " has a negative stride";
+    if ((sparse >> v) & 1) {
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != a && d != b && st[d] != 0 && box[d].block > 1)
+          return "sparse view " + num(v) + " strides box dim " + num(d) +
+                 ", which is not a pattern dim";
+      continue;
+    }
+    int64_t span = viewSpan(box, st);
+    if (span > lengths[v])
+      return "view " + num(v) + " reaches element " + num(span - 1) +
+             " of a buffer of " + num(lengths[v]);
+  }
+  (void)slots;
+  if (lengths.back() < 1)
+    return "has an empty index buffer";
+  return "";
+}
+
+std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
+                      Work &work) {
+  const FnDef &f = kFns[in.fn];
+  int64_t rank = in.ints[0];
+  Acc acc = Acc(in.ints[1]);
+  int64_t pa = in.ints[2], pb = in.ints[3], sparse = in.ints[4];
+  std::vector<BoxDim> box = readBox(in, 5, rank);
+  if (!active(box, pe))
+    return "";
+  size_t views = in.buffers.size() - 1;
+  int64_t ext[kMaxRank];
+  for (int64_t d = 0; d < rank; ++d) {
+    ext[d] = localExtent(box[d], pe.px, pe.py);
+    if (ext[d] == 0)
+      return "";
+  }
+  IndexView idx{pe.buffers[in.buffers.back()]};
+  int64_t slots = idx.count();
+  int64_t lengthOf[4];
+  for (size_t v = 0; v < views; ++v)
+    lengthOf[v] = pe.lengths[in.buffers[v]];
+  if (slots < 0 || slots > 2 * (pe.lengths[in.buffers.back()] - 1))
+    return "the index buffer holds " + num(slots) + " slots";
+  for (size_t v = 0; v < views; ++v)
+    if (((sparse >> v) & 1) && slots > lengthOf[v])
+      return "sparse view " + num(v) + " holds " + num(lengthOf[v]) +
+             " slots of " + num(slots);
+  // The other box dims, walked row-major with the last one as a run.
+  int64_t rest[kMaxRank], nrest = 0;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != pa && d != pb)
+      rest[nrest++] = d;
+  int64_t st[4][kMaxRank] = {};
+  for (size_t v = 0; v < views; ++v)
+    for (int64_t d = 0; d < rank; ++d)
+      st[v][d] = ((sparse >> v) & 1) ? 0
+                                     : in.ints[5 + 3 * rank + v * rank + d];
+  int64_t cols = box[pb].block;
+  int64_t inner = nrest ? ext[rest[nrest - 1]] : 1;
+  int64_t runs = 1;
+  for (int64_t r = 0; r + 1 < nrest; ++r)
+    runs *= ext[rest[r]];
+  float *out = pe.buffers[in.buffers[0]];
+  const float *ins[3] = {nullptr, nullptr, nullptr};
+  for (size_t v = 1; v < views; ++v)
+    ins[v - 1] = pe.buffers[in.buffers[v]];
+  float i0 = in.floats.size() > 0 ? in.floats[0] : 0.0f;
+  float i1 = in.floats.size() > 1 ? in.floats[1] : 0.0f;
+  (void)i0;
+  (void)i1;
+  int64_t ridx[kMaxRank] = {};
+  for (int64_t s = 0; s < slots; ++s) {
+    int64_t off = idx.at(s), i = off / cols, j = off % cols;
+    if (i >= ext[pa] || j >= ext[pb])
+      return "slot " + num(s) + " is at tile offset " + num(off) +
+             ", outside this PE's " + num(ext[pa]) + " x " + num(ext[pb]) +
+             " block";
+    int64_t base[4];
+    for (size_t v = 0; v < views; ++v)
+      base[v] = ((sparse >> v) & 1) ? s : i * st[v][pa] + j * st[v][pb];
+    std::fill(ridx, ridx + nrest, 0);
+    for (int64_t r = 0; r < runs; ++r) {
+      int64_t o[4];
+      for (size_t v = 0; v < views; ++v) {
+        o[v] = base[v];
+        for (int64_t k = 0; k + 1 < nrest; ++k)
+          o[v] += ridx[k] * st[v][rest[k]];
+      }
+      int64_t last = nrest ? rest[nrest - 1] : 0;
+      int64_t so = nrest ? st[0][last] : 0, sa = nrest ? st[1][last] : 0,
+              sb = nrest ? st[2][last] : 0, sc = nrest ? st[3][last] : 0;
+      float *po = out + o[0];
+      const float *a = ins[0] ? ins[0] + o[1] : nullptr;
+      const float *b = ins[1] ? ins[1] + o[2] : nullptr;
+      const float *c = ins[2] ? ins[2] + o[3] : nullptr;
+      switch (Fn(in.fn)) {
+#define WSE_FN_CASE(name, arity, imms, cycles, expr)                           \
+  case Fn::name##_:                                                            \
+    runMap(acc, po, so, a, sa, b, sb, c, sc, inner,                            \
+           [&](float a, float b, float c) -> float {                           \
+             (void)a;                                                          \
+             (void)b;                                                          \
+             (void)c;                                                          \
+             return expr;                                                      \
+           });                                                                 \
+    break;
+        WSE_PE_FNS(WSE_FN_CASE)
+#undef WSE_FN_CASE
+      }
+      for (int64_t k = nrest - 2; k >= 0; --k) {
+        if (++ridx[k] < ext[rest[k]])
+          break;
+        ridx[k] = 0;
+      }
+    }
+  }
+  // As map, plus one cycle per slot to read its index.
+  uint64_t e = uint64_t(slots) * uint64_t(runs * inner);
+  bool fmac = Fn(in.fn) == Fn::mul_ && acc == Acc::Add;
+  if (fmac) {
+    work.cycles = cyclesFor(e, rates.fmacsPerCycle);
+    work.flops = 2 * e;
+  } else {
+    uint64_t perElement = (Fn(in.fn) == Fn::copy_ ? 0 : 1) +
+                          (acc != Acc::Assign ? 1 : 0);
+    work.cycles = cyclesFor(e * uint64_t(f.cycles), rates.addsPerCycle);
+    work.flops = e * perElement;
+  }
+  work.cycles += uint64_t(slots);
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
 // fill
 //===----------------------------------------------------------------------===//
 
@@ -421,16 +606,25 @@ std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
     return "needs its rank";
   int64_t rank = in.ints[lead];
   if (rank < 0 || rank > kMaxRank ||
-      in.ints.size() != lead + 1 + 3 * size_t(rank))
+      (in.ints.size() != lead + 1 + 3 * size_t(rank) &&
+       in.ints.size() != lead + 2 + 3 * size_t(rank)))
     return "has a malformed box";
+  bool sparse = in.ints.size() == lead + 2 + 3 * size_t(rank);
+  if (sparse && in.ints.back() != 1)
+    return "has sparse flag " + num(in.ints.back()) + " (1: the last buffer "
+           "is an index)";
   std::vector<BoxDim> box = readBox(in, lead + 1, rank);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   int64_t tile = 1;
   for (const BoxDim &d : box)
     tile *= d.block;
-  for (size_t b = 0; b < lengths.size(); ++b) {
-    bool scalar = b >= lengths.size() - scalars;
+  // A sparse update runs over slots, at most one per tile entry.
+  size_t tensors = lengths.size() - (sparse ? 1 : 0);
+  for (size_t b = 0; b < tensors; ++b) {
+    bool scalar = b >= tensors - scalars;
+    if (sparse && !scalar)
+      continue;
     if (lengths[b] < (scalar ? 1 : tile))
       return "buffer " + num(b) + " holds " + num(lengths[b]) +
              " elements, fewer than the tile's " + num(scalar ? 1 : tile);
@@ -438,11 +632,35 @@ std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
   return "";
 }
 
-/// Runs f(offset, n) over the contiguous runs of the tile on this PE.
+/// Whether an update runs over slots (its last buffer is an index).
+bool sparseUpdate(const Instr &in, size_t lead) {
+  return in.ints.size() == lead + 2 + 3 * size_t(in.ints[lead]);
+}
+
+/// Runs f(offset, n) over the contiguous runs of the tile on this PE, or
+/// over its slots as one run for a sparse update.
 template <typename F>
-int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe, F f) {
+int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe,
+                       size_t tensors, std::string &err, F f) {
   int64_t rank = in.ints[lead];
   std::vector<BoxDim> box = readBox(in, lead + 1, rank);
+  if (sparseUpdate(in, lead)) {
+    if (!active(box, pe))
+      return 0;
+    for (const BoxDim &d : box)
+      if (localExtent(d, pe.px, pe.py) == 0)
+        return 0;
+    int64_t n = IndexView{pe.buffers[in.buffers.back()]}.count();
+    for (size_t b = 0; b < tensors; ++b)
+      if (n < 0 || n > pe.lengths[in.buffers[b]]) {
+        err = "the index holds " + num(n) + " slots, buffer " + num(b) +
+              " " + num(pe.lengths[in.buffers[b]]);
+        return 0;
+      }
+    if (n > 0)
+      f(0, n);
+    return n;
+  }
   std::vector<int64_t> s = tileStrides(box);
   int64_t strides[1][8] = {};
   for (int64_t d = 0; d < rank; ++d)
@@ -451,9 +669,9 @@ int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe, F f) {
                        [&](int64_t *off, int64_t n) { f(off[0], n); });
 }
 
-float lrOf(const Instr &in, const PeState &pe, size_t lrBuffer) {
-  return in.buffers.size() > lrBuffer ? pe.buffers[in.buffers[lrBuffer]][0]
-                                      : in.floats[0];
+float lrOf(const Instr &in, const PeState &pe, size_t lrBuffer, size_t lead) {
+  size_t n = in.buffers.size() - (sparseUpdate(in, lead) ? 1 : 0);
+  return n > lrBuffer ? pe.buffers[in.buffers[lrBuffer]][0] : in.floats[0];
 }
 
 std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
@@ -461,11 +679,14 @@ std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
   float *p = pe.buffers[in.buffers[0]];
   const float *p0 = pe.buffers[in.buffers[1]];
   const float *g = pe.buffers[in.buffers[2]];
-  float lr = lrOf(in, pe, 3);
-  int64_t n = forEachTileRun(in, 0, pe, [&](int64_t off, int64_t len) {
+  float lr = lrOf(in, pe, 3, 0);
+  std::string err;
+  int64_t n = forEachTileRun(in, 0, pe, 3, err, [&](int64_t off, int64_t len) {
     for (int64_t e = off; e < off + len; ++e)
       p[e] = p0[e] - lr * g[e];
   });
+  if (!err.empty())
+    return err;
   work.cycles = cyclesFor(uint64_t(n), rates.fmacsPerCycle);
   work.flops = 2 * uint64_t(n);
   return "";
@@ -478,14 +699,17 @@ std::string execSgdMomentum(const Instr &in, const PeState &pe,
   const float *p0 = pe.buffers[in.buffers[2]];
   const float *g = pe.buffers[in.buffers[3]];
   const float *buf0 = pe.buffers[in.buffers[4]];
-  float lr = lrOf(in, pe, 5);
-  int64_t n = forEachTileRun(in, 1, pe, [&](int64_t off, int64_t len) {
+  float lr = lrOf(in, pe, 5, 1);
+  std::string err;
+  int64_t n = forEachTileRun(in, 1, pe, 5, err, [&](int64_t off, int64_t len) {
     std::memmove(p + off, p0 + off, size_t(len) * 4);
     std::memmove(buf + off, buf0 + off, size_t(len) * 4);
     math::sgdMomentumUpdate<float>(p + off, g + off, buf + off, len, lr,
                                    in.floats[1], in.floats[2], in.floats[3],
                                    in.ints[0] != 0);
   });
+  if (!err.empty())
+    return err;
   work.cycles = cyclesFor(3 * uint64_t(n), rates.fmacsPerCycle);
   work.flops = 6 * uint64_t(n);
   return "";
@@ -501,8 +725,9 @@ std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
   const float *m0 = pe.buffers[in.buffers[5]];
   const float *v0 = pe.buffers[in.buffers[6]];
   double t = double(pe.buffers[in.buffers[7]][0]);
-  float lr = lrOf(in, pe, 8);
-  int64_t n = forEachTileRun(in, 0, pe, [&](int64_t off, int64_t len) {
+  float lr = lrOf(in, pe, 8, 0);
+  std::string err;
+  int64_t n = forEachTileRun(in, 0, pe, 7, err, [&](int64_t off, int64_t len) {
     std::memmove(p + off, p0 + off, size_t(len) * 4);
     std::memmove(m + off, m0 + off, size_t(len) * 4);
     std::memmove(v + off, v0 + off, size_t(len) * 4);
@@ -510,9 +735,24 @@ std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
                              in.floats[1], in.floats[2], in.floats[3],
                              in.floats[4]);
   });
+  if (!err.empty())
+    return err;
   work.cycles = cyclesFor(8 * uint64_t(n), rates.fmacsPerCycle);
   work.flops = 16 * uint64_t(n);
   return "";
+}
+
+/// The scalar buffers (step, lr) of an update whose tensors and required
+/// scalars are its first `required` buffers.
+size_t updateScalars(const Instr &in, size_t lead, size_t tensors) {
+  if (in.ints.size() <= lead)
+    return 0;
+  size_t n = in.buffers.size() -
+             (in.ints.size() == lead + 2 + 3 * size_t(std::max<int64_t>(
+                                                   0, in.ints[lead]))
+                  ? 1
+                  : 0);
+  return n > tensors ? n - tensors : 0;
 }
 
 std::vector<InstrDef> makeInstructionSet() {
@@ -523,6 +763,15 @@ std::vector<InstrDef> makeInstructionSet() {
        "ints [rank, acc (0 assign, 1 add, 2 max), (block, axis, global) per "
        "dim, strides per buffer per dim]; floats: fn's immediates",
        2, 4, false, checkMap, execMap});
+  set.push_back(
+      {"spmap",
+       "map over the kept entries of a sparse operand: each slot's two "
+       "pattern coordinates, times the other box dims",
+       "out, in0[, in1[, in2]], index",
+       "ints [rank, acc (0 assign, 1 add), pattern box dims a and b, sparse "
+       "views (bit per buffer), (block, axis, global) per dim, strides per "
+       "buffer but the index per dim]; floats: fn's immediates",
+       3, 5, false, checkSpmap, execSpmap});
   set.push_back({"fill", "set every element of a buffer", "buffer",
                  "floats [value], or ints [-1] for -infinity (the start of a max)", 1, 1,
                  false, checkFill, execFill});
@@ -547,28 +796,30 @@ std::vector<InstrDef> makeInstructionSet() {
                  checkRows, execScatterAdd});
   set.push_back(
       {"sgd", "param_out = param - lr * grad", "param_out, param, grad[, lr]",
-       "ints [rank, box]; floats [lr]", 3, 4, false,
+       "ints [rank, box(, 1: sparse, the last buffer an index)]; floats [lr]",
+       3, 5, false,
        [](const Instr &in, const std::vector<int64_t> &l) {
-         return checkUpdate(in, l, 0, 1, in.buffers.size() == 4 ? 1 : 0);
+         return checkUpdate(in, l, 0, 1, updateScalars(in, 0, 3));
        },
        execSgd});
   set.push_back(
       {"sgd_momentum", "torch's SGD with momentum (wse.sgd_momentum_update)",
        "param_out, buf_out, param, grad, buf[, lr]",
-       "ints [nesterov, rank, box]; floats [lr, momentum, dampening, "
-       "weight_decay]",
-       5, 6, false,
+       "ints [nesterov, rank, box(, 1: sparse)]; floats [lr, momentum, "
+       "dampening, weight_decay]",
+       5, 7, false,
        [](const Instr &in, const std::vector<int64_t> &l) {
-         return checkUpdate(in, l, 1, 4, in.buffers.size() == 6 ? 1 : 0);
+         return checkUpdate(in, l, 1, 4, updateScalars(in, 1, 5));
        },
        execSgdMomentum});
   set.push_back(
       {"adamw", "torch's AdamW at the step held in `step` (wse.adamw_update)",
        "param_out, m_out, v_out, param, grad, m, v, step[, lr]",
-       "ints [rank, box]; floats [lr, beta1, beta2, eps, weight_decay]", 8, 9,
-       false,
+       "ints [rank, box(, 1: sparse)]; floats [lr, beta1, beta2, eps, "
+       "weight_decay]",
+       8, 10, false,
        [](const Instr &in, const std::vector<int64_t> &l) {
-         return checkUpdate(in, l, 0, 5, in.buffers.size() == 9 ? 2 : 1);
+         return checkUpdate(in, l, 0, 5, updateScalars(in, 0, 7));
        },
        execAdamW});
   return set;
@@ -620,7 +871,8 @@ std::string checkInstr(const Instr &in, const std::vector<int64_t> &lengths) {
                                              : std::string()) +
            (def.maxBuffers == 1 ? " buffer (" : " buffers (") + def.operands +
            "), not " + num(nb);
-  if (in.fn >= 0 && std::string(def.name) != "map")
+  if (in.fn >= 0 && std::string(def.name) != "map" &&
+      std::string(def.name) != "spmap")
     return prefix + "takes no function";
   if (lengths.size() != in.buffers.size())
     return prefix + "is checked without its buffers' lengths";

@@ -44,6 +44,7 @@ void Exporter::layout(fabric::LayoutAttr l, ArrayRef<int64_t> shape,
     ax->set_block(s.axis(a).block);
     ax->set_count(s.axis(a).count);
   }
+  m.set_mask(int32_t(s.mask + 1));
 }
 
 LogicalResult Exporter::program(pe::ProgramOp prog) {
@@ -112,6 +113,19 @@ LogicalResult Exporter::run(ModuleOp module) {
   mm->set_fmacs_per_cycle(m.getFmacsPerCycle());
   mm->set_adds_per_cycle(m.getAddsPerCycle());
 
+  for (auto mask : module.getOps<pe::MaskOp>()) {
+    if (int64_t(mask.getIndex()) != out.masks_size())
+      return mask.emitOpError("has index ")
+             << mask.getIndex() << "; masks are numbered 0, 1, ... in order";
+    auto keep = cast<DenseElementsAttr>(mask.getKeep());
+    auto *mm = out.add_masks();
+    for (int64_t d : keep.getType().getShape())
+      mm->add_shape(d);
+    std::string bits;
+    for (bool k : keep.getValues<bool>())
+      bits.push_back(k ? 1 : 0);
+    mm->set_keep(bits);
+  }
   for (auto prog : module.getOps<pe::ProgramOp>())
     if (failed(program(prog)))
       return failure();
@@ -148,6 +162,7 @@ LogicalResult Exporter::run(ModuleOp module) {
                      : kind == "output" ? out.add_outputs()
                      : kind == "param"  ? out.add_params()
                      : kind == "state"  ? out.add_state()
+                     : kind == "index"  ? out.add_indices()
                                         : out.add_constants();
     b->set_name(bind.getName().str());
     FailureOr<std::pair<int, int>> t = target(bind, bind.getTarget());

@@ -35,7 +35,12 @@ Layout layoutFromProto(const wp::Layout &l) {
     s.block = m.block();
     s.count = m.count();
   }
+  out.mask = int64_t(l.mask()) - 1;
   return out;
+}
+
+std::vector<uint8_t> maskBits(const wp::Mask &m) {
+  return std::vector<uint8_t>(m.keep().begin(), m.keep().end());
 }
 
 namespace {
@@ -46,9 +51,11 @@ std::string where(const wp::Program &p, int i) {
 
 constexpr int64_t kMaxElements = int64_t(1) << 31;
 
-/// Checks a layout against a program's grid and a buffer's length.
+/// Checks a layout against a program's grid and a buffer's length (for
+/// an index buffer: the words of its sparse layout's index).
 std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
-                        int program, int buffer, const std::string &what) {
+                        int program, int buffer, const std::string &what,
+                        bool index = false) {
   if (program < 0 || program >= w.programs_size())
     return what + ": program index out of range";
   const wp::Program &p = w.programs(program);
@@ -71,6 +78,22 @@ std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
   Layout l = layoutFromProto(m);
   if (std::string e = l.check(p.width(), p.height()); !e.empty())
     return what + ": " + e;
+  if (index && l.mask < 0)
+    return what + ": an index binding needs a sparse layout";
+  if (l.mask >= 0) {
+    if (l.mask >= w.masks_size())
+      return what + ": mask " + std::to_string(l.mask) + " out of range";
+    const wp::Mask &mk = w.masks(int(l.mask));
+    if (!std::equal(mk.shape().begin(), mk.shape().end(), l.shape.begin(),
+                    l.shape.end()))
+      return what + ": its mask has another shape";
+    SparseTiles tiles = sparseTiles(l, maskBits(mk), p.width(), p.height());
+    int64_t need = index ? indexWords(tiles.maxKept) : tiles.maxKept;
+    if (need > p.buffers(buffer).length())
+      return what + ": " + std::to_string(need) + (index ? " index words" : " slots") +
+             " do not fit buffer '" + p.buffers(buffer).name() + "'";
+    return "";
+  }
   if (l.tileElements() > p.buffers(buffer).length())
     return what + ": its tile of " + std::to_string(l.tileElements()) +
            " elements does not fit buffer '" + p.buffers(buffer).name() + "'";
@@ -186,7 +209,8 @@ std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
 std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
                          const std::string &kind) {
   std::string what = kind + " '" + b.name() + "'";
-  if (std::string e = checkLayout(w, b.layout(), b.program(), b.buffer(), what);
+  if (std::string e = checkLayout(w, b.layout(), b.program(), b.buffer(), what,
+                                  kind == "index");
       !e.empty())
     return e;
   if (!std::equal(b.type().shape().begin(), b.type().shape().end(),
@@ -224,6 +248,19 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
       m.reserved_sram_bytes() >= m.sram_bytes() || m.fmacs_per_cycle() < 1 ||
       m.adds_per_cycle() < 1 || m.clock_mhz() < 1)
     return "bad machine description";
+  for (int i = 0; i < w.masks_size(); ++i) {
+    const wp::Mask &mk = w.masks(i);
+    int64_t n = 1;
+    for (int64_t d : mk.shape()) {
+      if (d < 1 || d > kMaxElements || (n *= d) > kMaxElements)
+        return "mask " + std::to_string(i) + " has a bad shape";
+    }
+    if (mk.shape_size() != 2 || n != int64_t(mk.keep().size()))
+      return "mask " + std::to_string(i) + " is not a rank-2 mask of its shape";
+    for (char c : mk.keep())
+      if (c != 0 && c != 1)
+        return "mask " + std::to_string(i) + " holds a byte other than 0 or 1";
+  }
   int64_t dataBytes = m.sram_bytes() - m.reserved_sram_bytes();
   for (int pi = 0; pi < w.programs_size(); ++pi) {
     const wp::Program &p = w.programs(pi);
@@ -258,6 +295,12 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
   for (const wp::Binding &b : w.constants())
     if (std::string e = checkBinding(w, b, "constant"); !e.empty())
       return e;
+  for (const wp::Binding &b : w.indices())
+    if (std::string e = checkBinding(w, b, "index"); !e.empty())
+      return e;
+  for (const wp::Binding &b : w.inputs())
+    if (b.layout().mask() != 0)
+      return "input '" + b.name() + "' has a sparse layout";
   return "";
 }
 

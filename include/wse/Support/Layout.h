@@ -42,9 +42,13 @@ struct AxisSplit {
 struct Layout {
   std::vector<int64_t> shape;
   AxisSplit x, y;
+  /// A sparse tensor (wse-sparsify) stores, on each PE, only the entries
+  /// its mask keeps, in the tile's row-major order ("slots"); `mask` is
+  /// the mask's index in the program's mask table, -1 for dense storage.
+  int64_t mask = -1;
 
   bool operator==(const Layout &o) const {
-    return shape == o.shape && x == o.x && y == o.y;
+    return shape == o.shape && x == o.x && y == o.y && mask == o.mask;
   }
   bool operator!=(const Layout &o) const { return !(*this == o); }
   const AxisSplit &axis(int a) const { return a == 0 ? x : y; }
@@ -71,6 +75,26 @@ struct Layout {
 };
 
 int64_t ceilDiv(int64_t a, int64_t b);
+
+/// Where a mask's kept entries fall in a layout's tiles: for each PE of a
+/// gridW x gridH grid (index py * gridW + px), the tile offsets of the
+/// kept entries it holds, in row-major order of the tile. Slot s of a
+/// sparse tensor on that PE is the entry at offsets[pe][s]. `keep` is the
+/// row-major mask over the whole tensor.
+struct SparseTiles {
+  int64_t gridW = 1, gridH = 1;
+  std::vector<std::vector<int32_t>> offsets;
+  int64_t maxKept = 0; // the most slots any PE holds
+  int64_t slots(int64_t px, int64_t py) const {
+    return int64_t(offsets[size_t(py * gridW + px)].size());
+  }
+};
+SparseTiles sparseTiles(const Layout &l, const std::vector<uint8_t> &keep,
+                        int64_t gridW, int64_t gridH);
+
+/// The words a PE's index buffer of `slots` entries takes: the count, then
+/// two 16-bit tile offsets per word.
+inline int64_t indexWords(int64_t slots) { return 1 + (slots + 1) / 2; }
 
 } // namespace wsert
 

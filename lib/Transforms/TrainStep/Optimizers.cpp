@@ -106,11 +106,21 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
       g.getDefiningOp()->setLoc(
           NameLoc::get(b.getStringAttr(name.getValue() + ".grad"), g.getLoc()));
     Value updated = p;
+    // Optimizer state of a masked parameter is zero where the mask is (its
+    // gradient is), and says so, so the mesh stores it sparse too.
+    auto maskAttr = fn.getArgAttr(p.getArgNumber(), kMaskAttr);
+    auto addMaskedState = [&](StringRef suffix) {
+      Value s = addState(fn, b, p.getType(), (name.getValue() + suffix).str());
+      if (maskAttr && g)
+        fn.setArgAttr(cast<BlockArgument>(s).getArgNumber(), kMaskAttr,
+                      maskAttr);
+      return s;
+    };
     if (!g) {
       // A parameter the loss does not depend on keeps its value.
     } else if (c.optimizer == "adamw") {
-      Value m = addState(fn, b, p.getType(), (name.getValue() + ".exp_avg").str());
-      Value v = addState(fn, b, p.getType(), (name.getValue() + ".exp_avg_sq").str());
+      Value m = addMaskedState(".exp_avg");
+      Value v = addMaskedState(".exp_avg_sq");
       auto op = AdamWUpdateOp::create(b, ploc, p, g, m, v, step, lr, f32(c.lr),
                                       f32(c.beta1), f32(c.beta2), f32(c.eps),
                                       f32(c.weightDecay));
@@ -118,8 +128,7 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
       results.push_back({op.getNewM(), mark(".exp_avg")});
       results.push_back({op.getNewV(), mark(".exp_avg_sq")});
     } else if (c.momentum != 0 || c.weightDecay != 0) {
-      Value buf = addState(fn, b, p.getType(),
-                           (name.getValue() + ".momentum_buffer").str());
+      Value buf = addMaskedState(".momentum_buffer");
       auto op = SgdMomentumUpdateOp::create(
           b, ploc, p, g, buf, lr, f32(c.lr), f32(c.momentum), f32(c.dampening),
           f32(c.weightDecay), b.getBoolAttr(c.nesterov));

@@ -40,7 +40,7 @@ pe.program @p at [0, 0] size [1, 1] {
 
 pe.program @p at [0, 0] size [1, 1] {
   pe.buffer @a[4] at 0
-  // expected-error @+1 {{adamw takes 8 to 9 buffers (param_out, m_out, v_out, param, grad, m, v, step[, lr]), not 3}}
+  // expected-error @+1 {{adamw takes 8 to 10 buffers (param_out, m_out, v_out, param, grad, m, v, step[, lr]), not 3}}
   pe.instr "adamw" [@a, @a, @a] ints [1, 4, 0, 4] floats [0.1, 0.9, 0.999, 1.0e-8, 0.0]
 }
 
@@ -366,7 +366,7 @@ pe.program @p at [0, 0] size [4, 1] {
   pe.buffer @a[2] at 0
   pe.buffer @b[2] at 8
 }
-// expected-error @+1 {{kind must be input, output, param, state or const}}
+// expected-error @+1 {{kind must be input, output, param, state, const or index}}
 pe.bind "weights" "w" to @p::@a : tensor<8xf32> {layout = #fabric.layout<x: split(0, 2, 4), y: replicated(1)>}
 
 // -----
