@@ -83,8 +83,25 @@ LogicalResult MatmulOp::buildGradients(OpBuilder &b, ArrayRef<Value> resultGrads
     operandGrads[0] = grad::build<MatmulOp>(b, loc, getB(), ga, Value(),
                                        b.getBoolAttr(tb), t, one, one);
   operandGrads[0] = reduceToType(b, loc, operandGrads[0], getA().getType());
-  // dB = op(A)^T g, or its transpose when B was used transposed.
-  if (!tb)
+  // dB = op(A)^T g, or its transpose when B was used transposed. A matrix
+  // B used at every batch index of a batched A (a linear layer on [B, T,
+  // D] activations) gets one contraction over all rows, as torch computes
+  // it, rather than a product per batch index summed afterwards.
+  auto at = cast<RankedTensorType>(getA().getType());
+  auto bt = cast<RankedTensorType>(getB().getType());
+  if (bt.getRank() == 2 && at.getRank() > 2 && !ta) {
+    int64_t k = at.getDimSize(at.getRank() - 1);
+    int64_t n = cast<RankedTensorType>(ga.getType()).getShape().back();
+    int64_t rows = at.getNumElements() / std::max<int64_t>(k, 1);
+    G gb(b, loc);
+    Value a2 = gb.reshape(getA(), RankedTensorType::get({rows, k},
+                                                         at.getElementType()));
+    Value g2 = gb.reshape(ga, RankedTensorType::get({rows, n},
+                                                     at.getElementType()));
+    operandGrads[1] =
+        tb ? grad::build<MatmulOp>(b, loc, g2, a2, Value(), t, f, one, one)
+           : grad::build<MatmulOp>(b, loc, a2, g2, Value(), t, f, one, one);
+  } else if (!tb)
     operandGrads[1] = grad::build<MatmulOp>(b, loc, getA(), ga, Value(),
                                        b.getBoolAttr(!ta), f, one, one);
   else

@@ -26,6 +26,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <map>
+#include <set>
 
 namespace mlir::wse {
 #define GEN_PASS_DEF_PARTITION
@@ -94,6 +95,10 @@ private:
   DenseMap<Value, SmallVector<Movement, 2>> pending;
   std::map<std::pair<void *, std::string>, std::string> relayouts;
   int64_t tensors = 0, transfers = 0;
+  // Bytes per PE that tensors alive for the whole step (parameters, state,
+  // inputs, constants) already hold: later kernels fit in the rest.
+  int64_t persistentBytes = 0;
+  std::set<std::string> persistent;
 
   // Sparsity (wse-sparsify): the masks of the step, which values are zero
   // outside one of them (and stored as its slots where a kernel allows),
@@ -145,6 +150,10 @@ std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
                                    StringRef kind, StringRef name,
                                    Attribute init, DenseI64ArrayAttr range) {
   std::string s = "t" + std::to_string(tensors++);
+  if (kind != "temp") {
+    persistent.insert(s);
+    persistentBytes += 4 * storedElements(l);
+  }
   fabric::TensorOp::create(
       b, loc, b.getStringAttr(s), TypeAttr::get(v.getType()),
       fabric::getLayoutAttr(b.getContext(), l), sym(region),
@@ -183,10 +192,11 @@ Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape) const {
   for (int64_t d = 0; d < rank; ++d)
     if (d != xd && shape[d] > 1 && (yd < 0 || shape[d] > shape[yd]))
       yd = d;
-  l.x = xd < 0 ? AxisSplit::replicated(1)
-               : AxisSplit::split(xd, shape[xd], grid[0]);
-  l.y = yd < 0 ? AxisSplit::replicated(1)
-               : AxisSplit::split(yd, shape[yd], grid[1]);
+  // A grid axis of one PE splits nothing.
+  l.x = xd < 0 || grid[0] == 1 ? AxisSplit::replicated(1)
+                               : AxisSplit::split(xd, shape[xd], grid[0]);
+  l.y = yd < 0 || grid[1] == 1 ? AxisSplit::replicated(1)
+                               : AxisSplit::split(yd, shape[yd], grid[1]);
   return l;
 }
 
@@ -277,7 +287,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
   for (int64_t d = 0; d < rank; ++d)
     if (k.iter[d] > 1)
       dims.push_back(d);
-  int64_t budget = machine.dataSramBytes();
+  int64_t budget = machine.dataSramBytes() - persistentBytes;
   std::optional<Choice> best;
   double bestCost = 0;
   int64_t leastBytes = -1;
@@ -285,7 +295,8 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
   int64_t largestBytes = 0;
   for (int64_t dx : dims)
     for (int64_t dy : dims) {
-      if (dx == dy && dx >= 0)
+      if ((dx == dy && dx >= 0) || (dx >= 0 && grid[0] == 1) ||
+          (dy >= 0 && grid[1] == 1))
         continue;
       Choice c;
       c.dim[0] = dx;
@@ -305,12 +316,15 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
         // become the most slots a PE holds.
         int64_t pat = k.pattern >= 0 ? k.pattern : 0;
         Layout pl = operandLayout(k, size_t(pat), c, size_t(pat) < k.outs.size());
-        work = double(maxKept(pl));
+        int64_t kept = maxKept(pl);
+        work = double(kept);
         const SmallVector<int64_t> &pm = k.maps[pat];
-        if (k.pattern >= 0)
+        if (k.pattern >= 0) {
           for (int64_t d = 0; d < rank; ++d)
             if (!llvm::is_contained(pm, d))
               work *= local(d);
+          work += double(kept); // reading each slot's index
+        }
       } else {
         for (int64_t d = 0; d < rank; ++d)
           work *= local(d);
@@ -325,7 +339,11 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
         Value v = isOut ? k.outs[i] : k.ins[i - k.outs.size()];
         Layout l = operandLayout(k, i, c, isOut);
         int64_t tile = storedElements(l);
-        bytes += 4 * tile;
+        auto h = homes.find(v);
+        bool placed = h != homes.end() && h->second.layout == l;
+        // A placed parameter (or state, input) is in the budget already.
+        if (!(placed && persistent.count(h->second.sym)))
+          bytes += 4 * tile;
         if (4 * tile > bigBytes) {
           bigBytes = 4 * tile;
           big = v;
@@ -335,9 +353,14 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
             comm += double(tile);
           continue;
         }
-        auto h = homes.find(v);
-        bool placed = h != homes.end() && h->second.layout == l;
         if (!placed && !sources.count(v))
+          comm += double(tile);
+        // An update away from its parameter's (or state's) home also
+        // writes the new value back there.
+        if (!placed && h != homes.end() && persistent.count(h->second.sym) &&
+            isa<BlockArgument>(v) &&
+            (k.kernel == "sgd" || k.kernel == "sgd_momentum" ||
+             k.kernel == "adamw"))
           comm += double(tile);
       }
       if (leastBytes < 0 || bytes < leastBytes) {
@@ -357,8 +380,12 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
     InFlightDiagnostic d = op->emitError("does not fit: '")
                            << op->getName() << "' needs at least "
                            << leastBytes << " bytes per PE for its operand "
-                           << "tiles, and a PE has " << budget
+                           << "tiles, and a PE has "
+                           << machine.dataSramBytes()
                            << " bytes of SRAM for data";
+    if (persistentBytes > 0)
+      d << ", " << persistentBytes << " of them held by the parameters, "
+        << "state and inputs placed before it";
     if (largest)
       d << "; its largest tile is " << largestBytes << " bytes of a "
         << largest.getType();
@@ -478,7 +505,8 @@ bool Partitioner::aliasMaskedProduct(Operation &op) {
         patterns.lookup_or(x, -1) != mask || home == homes.end() ||
         home->second.layout.mask != mask)
       continue;
-    homes[mul.getResult()] = home->second;
+    Home h = home->second; // homes[] below may rehash
+    homes[mul.getResult()] = h;
     patterns[mul.getResult()] = mask;
     aliases[mul.getResult()] = x;
     return true;
@@ -658,6 +686,24 @@ LogicalResult Partitioner::run() {
   for (int64_t i = 0; i < int64_t(masks.size()); ++i)
     fabric::MaskOp::create(b, fn.getLoc(), b.getI64IntegerAttr(i),
                            cast<ElementsAttr>(masks[i]));
+  // Parameters and optimizer state live where they are updated: spread
+  // over the whole region (no replicas, which every update would have to
+  // rebroadcast and which SRAM pays for once per replica). Kernels that
+  // want another layout read a relayout, which the cost model charges.
+  // Frozen parameters take the layout of their first use.
+  for (Operation &op : fn.getBody().front().without_terminator()) {
+    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
+      continue;
+    for (Value v : op.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      if (!arg || typeOf(arg).getRank() == 0 || !sources.count(arg))
+        continue;
+      Layout l = defaultLayout(shapeOf(arg));
+      l.mask = patterns.lookup_or(arg, -1);
+      if (failed(ensure(arg, l, arg.getLoc())))
+        return failure();
+    }
+  }
   for (Operation &op : fn.getBody().front().without_terminator()) {
     if (aliasMaskedProduct(op))
       continue;

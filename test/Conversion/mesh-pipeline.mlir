@@ -20,14 +20,16 @@
 // composites, decomposed on the way.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
-// CHECK: pe.instr "fill" [@t2] floats [0.000000e+00]
-// CHECK-NEXT: pe.instr "map" "mul" [@t2, @t0, @t1] ints [3, 1,
-// CHECK-NEXT: pe.instr "map" "add" [@t4, @t2, @t3]
+// CHECK: pe.instr "fill" [@t3] floats [0.000000e+00]
+// CHECK-NEXT: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 1,
+// CHECK-NEXT: pe.instr "send" [@t3] ints [0]
+// CHECK-NEXT: pe.instr "recv" [@t4] ints [0]
+// CHECK: pe.instr "map" "add" [@t6, @t4, @t5]
 // Log-sum-exp: a row max over y, combined by a transfer, then exp and a sum.
-// CHECK-NEXT: pe.instr "fill" [@t5] ints [-1]
-// CHECK-NEXT: pe.instr "map" "copy" [@t5, @t4] ints [2, 2,
-// CHECK-NEXT: pe.instr "send" [@t5] ints [0]
-// CHECK-NEXT: pe.instr "recv" [@t6] ints [0]
+// CHECK-NEXT: pe.instr "fill" [@t7] ints [-1]
+// CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 2,
+// CHECK-NEXT: pe.instr "send" [@t7] ints [2]
+// CHECK-NEXT: pe.instr "recv" [@t8] ints [2]
 // CHECK: pe.instr "map" "exp"
 // CHECK: pe.instr "map" "log" [@[[LSE:t[0-9]+]],
 // The labels' one-hot.
@@ -39,21 +41,18 @@
 // CHECK: pe.instr "send" [@[[LSE]]]
 // CHECK-NOT: pe.instr "map" "log"
 // CHECK-NOT: pe.instr "fill" [@{{t[0-9]+}}] ints [-1]
-// CHECK: pe.instr "sgd" [{{.*}}] ints [2, {{.*}}] floats [5.000000e-01]
-// CHECK: pe.instr "sgd" [{{.*}}] ints [1, {{.*}}] floats [5.000000e-01]
-// The updated parameters go back into their own buffers.
-// CHECK: pe.instr "recv" [@t1] ints [[[N:[0-9]+]]]
-// CHECK: pe.instr "recv" [@t3]
+// The parameters live where their updates run, which write them in place.
+// CHECK: pe.instr "sgd" [@t0, @t0, {{.*}}] ints [2, {{.*}}] floats [5.000000e-01]
+// CHECK: pe.instr "sgd" [@t1, @t1, {{.*}}] ints [1, {{.*}}] floats [5.000000e-01]
 // CHECK-NEXT: }
-// CHECK: pe.transfer @x0 @mesh::@t5 -> @mesh::@t6 {{{.*}}combine = 2 : i64
-// CHECK: pe.transfer @x[[N]] @mesh::@{{t[0-9]+}} -> @mesh::@t1
-// CHECK: pe.bind "input" "x" to @mesh::@t0 : tensor<2x4xf32>
-// CHECK-NEXT: pe.bind "param" "fc.weight" to @mesh::@t1 : tensor<3x4xf32>
-// CHECK-NEXT: pe.bind "param" "fc.bias" to @mesh::@t3 : tensor<3xf32>
+// CHECK: pe.transfer @x2 @mesh::@t7 -> @mesh::@t8 {{{.*}}combine = 2 : i64
+// CHECK: pe.bind "param" "fc.weight" to @mesh::@t0 : tensor<3x4xf32>
+// CHECK-NEXT: pe.bind "param" "fc.bias" to @mesh::@t1 : tensor<3xf32>
+// CHECK-NEXT: pe.bind "input" "x" to @mesh::@t2 : tensor<2x4xf32>
 // CHECK-NEXT: pe.bind "input" "labels" to @mesh::@{{t[0-9]+}} : tensor<2xi64>
 // CHECK: pe.bind "output" "loss" to @mesh::@{{t[0-9]+}} : tensor<f32> {layout = #fabric.layout<x: replicated(1), y: replicated(1)>, loss}
-// CHECK-NEXT: pe.bind "output" "fc.weight" to @mesh::@t1 : tensor<3x4xf32>
-// CHECK-NEXT: pe.bind "output" "fc.bias" to @mesh::@t3 : tensor<3xf32>
+// CHECK-NEXT: pe.bind "output" "fc.weight" to @mesh::@t0 : tensor<3x4xf32>
+// CHECK-NEXT: pe.bind "output" "fc.bias" to @mesh::@t1 : tensor<3xf32>
 // CHECK-NOT: func.func
 // CHECK-NOT: fabric.graph
 // CHECK-NOT: wse.

@@ -7,36 +7,30 @@
 // the size of the mesh: kernels over iteration boxes split over x and y,
 // tensors with explicit layouts, transfers wherever a layout changes.
 
-// A linear layer's step: K = 256 is split over y (blocks of 64), so the
-// product leaves partial sums (y: partial(4)) that one transfer adds
-// (combine = 1) into the layout the bias add wants. The weight gradient
-// splits the other way; the weight is relaid for the update and the
-// updated value written back into the parameter's own tensor, which the
-// host reads as output "w".
+// A linear layer's step: the weight lives where its update runs, spread
+// over the region (K = 256 over x in blocks of 64, its 2 rows over y). The
+// product splits the same way and leaves partial sums (x: partial(4))
+// that one transfer adds (combine = 1) into the layout the bias add wants.
+// The weight gradient comes out in the weight's layout, so the update
+// writes the weight in place, which the host reads as output "w".
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
-// CHECK-NEXT: fabric.tensor @t0 : tensor<2x256xf32> "input" name "x" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.tensor @t1 : tensor<2x256xf32> "param" name "w" in @mesh layout <x: replicated(2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.tensor @t2 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: partial(4)>
-// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [1, 0, 2] blocks [1, 2, 64] maps [array<i64: 0, 1>, array<i64: 0, 2>, array<i64: 1, 2>] {acc = 1 : i64, source = "wse.matmul"}
+// CHECK-NEXT: fabric.tensor @t0 : tensor<2x256xf32> "param" name "w" in @mesh layout <x: split(1, 64, 4), y: split(0, 1, 2)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<2x256xf32> "input" name "x" in @mesh layout <x: split(1, 64, 4), y: replicated(2)>
+// CHECK-NEXT: fabric.tensor @t2 : tensor<2x2xf32> "temp" in @mesh layout <x: partial(4), y: split(1, 1, 2)>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t1, @t0] iter [2, 2, 256] axes [0, 2, 1] blocks [2, 1, 64] maps [array<i64: 0, 1>, array<i64: 0, 2>, array<i64: 1, 2>] {acc = 1 : i64, source = "wse.matmul"}
 // CHECK-NEXT: fabric.tensor @t3 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 2)>
 // CHECK-NEXT: fabric.transfer @x0 @t2 -> @t3 "linear" {combine = 1 : i64}
 // CHECK-NEXT: fabric.tensor @t4 : tensor<2xf32> "param" name "b" in @mesh layout <x: replicated(2), y: split(0, 1, 2)>
 // CHECK-NEXT: fabric.tensor @t5 : tensor<2x2xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 1, 2)>
 // CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t5] ins [@t3, @t4] iter [2, 2] axes [1, 2] blocks [1, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 1>] {source = "wse.add"}
-// CHECK-NEXT: fabric.tensor @t6 : tensor<2x2xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 2), y: replicated(4)>
-// CHECK-NEXT: fabric.tensor @t7 : tensor<2x256xf32> "temp" in @mesh layout <x: replicated(2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.transfer @x1 @t0 -> @t7 "linear"
-// CHECK-NEXT: fabric.tensor @t8 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t8] ins [@t6, @t7] iter [2, 256, 2] axes [1, 2, 0] blocks [1, 64, 2] maps [array<i64: 0, 1>, array<i64: 2, 0>, array<i64: 2, 1>] {acc = 1 : i64, source = "wse.matmul"}
-// CHECK-NEXT: fabric.tensor @t9 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.transfer @x2 @t1 -> @t9 "linear"
-// CHECK-NEXT: fabric.tensor @t10 : tensor<2x256xf32> "temp" in @mesh layout <x: split(0, 1, 2), y: split(1, 64, 4)>
-// CHECK-NEXT: fabric.compute "sgd" in @mesh outs [@t10] ins [@t9, @t8] iter [2, 256] axes [1, 2] blocks [1, 64] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>] {floats = array<f32: 1.000000e-01>, source = "wse.sgd_update"}
-// CHECK-NEXT: fabric.transfer @x3 @t10 -> @t1 "linear"
+// CHECK-NEXT: fabric.tensor @t6 : tensor<2x2xf32> "input" name "dy" in @mesh layout <x: replicated(4), y: split(1, 1, 2)>
+// CHECK-NEXT: fabric.tensor @t7 : tensor<2x256xf32> "temp" in @mesh layout <x: split(1, 64, 4), y: split(0, 1, 2)>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t7] ins [@t6, @t1] iter [2, 256, 2] axes [2, 1, 0] blocks [1, 64, 2] maps [array<i64: 0, 1>, array<i64: 2, 0>, array<i64: 2, 1>] {acc = 1 : i64, source = "wse.matmul"}
+// CHECK-NEXT: fabric.compute "sgd" in @mesh outs [@t0] ins [@t0, @t7] iter [2, 256] axes [2, 1] blocks [1, 64] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>] {floats = array<f32: 1.000000e-01>, source = "wse.sgd_update"}
 // CHECK-NEXT: fabric.output "result0" from @t5
-// CHECK-NEXT: fabric.output "w" from @t1
+// CHECK-NEXT: fabric.output "w" from @t0
 // CHECK-NEXT: }
 func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32> {wse.param = "b"}, %x: tensor<2x256xf32> {wse.input = "x"}, %dy: tensor<2x2xf32> {wse.input = "dy"}) -> (tensor<2x2xf32>, tensor<2x256xf32> {wse.param = "w"}) {
   %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x256xf32>, tensor<2x256xf32>
@@ -99,41 +93,36 @@ func.func @train_step(%a: tensor<4x6xf32> {wse.input = "a"}, %b: tensor<2x6xf32>
 // Embedding rows: a gather from a [V, D] table, a scatter-add of the
 // gradient into zeros (the zeros are not materialized), AdamW over the
 // table's tiles with its moments laid out like the table and the step
-// replicated. The moments have the update's layout and nothing reads them
-// after it, so AdamW writes them in place; the table was relaid for the
-// update and is written back, as is the step. A scalar constant becomes a
-// "const" tensor.
+// replicated. Table and moments live where the update runs and nothing
+// reads them after it, so AdamW writes all three in place; only the step
+// is written back. A scalar constant becomes a "const" tensor.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
-// CHECK-NEXT: fabric.tensor @t0 : tensor<10x4xf32> "param" name "emb" in @mesh layout <x: replicated(3), y: split(1, 1, 4)>
-// CHECK-NEXT: fabric.tensor @t1 : tensor<3xi64> "input" name "tokens" in @mesh layout <x: split(0, 1, 3), y: replicated(4)>
-// CHECK-NEXT: fabric.tensor @t2 : tensor<3x4xf32> "temp" in @mesh layout <x: split(0, 1, 3), y: split(1, 1, 4)>
-// CHECK-NEXT: fabric.compute "gather" in @mesh outs [@t2] ins [@t0, @t1] iter [3, 4, 10] axes [1, 2, 0] blocks [1, 1, 10] maps [array<i64: 0, 1>, array<i64: 2, 1>, array<i64: 0>] {source = "wse.gather"}
-// CHECK-NEXT: fabric.tensor @t3 : tensor<3x4xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 4), y: replicated(4)>
-// CHECK-NEXT: fabric.tensor @t4 : tensor<3xi64> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
-// CHECK-NEXT: fabric.transfer @x0 @t1 -> @t4 "linear"
-// CHECK-NEXT: fabric.tensor @t5 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.compute "scatter_add" in @mesh outs [@t5] ins [@t3, @t4] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 2, 1>, array<i64: 0, 1>, array<i64: 0>] {source = "wse.scatter_add"}
-// CHECK-NEXT: fabric.tensor @t6 : tensor<f32> "state" name "step" in @mesh layout <x: replicated(1), y: replicated(1)>
-// CHECK-NEXT: fabric.tensor @t7 : tensor<f32> "const" in @mesh layout <x: replicated(1), y: replicated(1)> init dense<1.000000e+00> : tensor<f32>
-// CHECK-NEXT: fabric.tensor @t8 : tensor<f32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
-// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t8] ins [@t6, @t7] iter [] axes [] blocks [] maps [array<i64>, array<i64>, array<i64>] {source = "wse.add"}
-// CHECK-NEXT: fabric.tensor @t9 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.transfer @x1 @t0 -> @t9 "linear"
-// CHECK-NEXT: fabric.tensor @t10 : tensor<10x4xf32> "state" name "emb.m" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.tensor @t11 : tensor<10x4xf32> "state" name "emb.v" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.tensor @t12 : tensor<f32> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
-// CHECK-NEXT: fabric.transfer @x2 @t8 -> @t12 "linear"
-// CHECK-NEXT: fabric.tensor @t13 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t13, @t10, @t11] ins [@t9, @t5, @t10, @t11, @t12] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
-// CHECK-NEXT: fabric.transfer @x3 @t13 -> @t0 "linear"
-// CHECK-NEXT: fabric.transfer @x4 @t8 -> @t6 "linear"
-// CHECK-NEXT: fabric.output "result0" from @t2
+// CHECK-NEXT: fabric.tensor @t0 : tensor<10x4xf32> "param" name "emb" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<10x4xf32> "state" name "emb.m" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t2 : tensor<10x4xf32> "state" name "emb.v" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.tensor @t3 : tensor<3xi64> "input" name "tokens" in @mesh layout <x: replicated(4), y: replicated(4)>
+// CHECK-NEXT: fabric.tensor @t4 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: partial(4)>
+// CHECK-NEXT: fabric.compute "gather" in @mesh outs [@t4] ins [@t0, @t3] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 0, 1>, array<i64: 2, 1>, array<i64: 0>] {source = "wse.gather"}
+// CHECK-NEXT: fabric.tensor @t5 : tensor<3x4xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 4), y: replicated(4)>
+// CHECK-NEXT: fabric.tensor @t6 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.compute "scatter_add" in @mesh outs [@t6] ins [@t5, @t3] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 2, 1>, array<i64: 0, 1>, array<i64: 0>] {source = "wse.scatter_add"}
+// CHECK-NEXT: fabric.tensor @t7 : tensor<f32> "state" name "step" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.tensor @t8 : tensor<f32> "const" in @mesh layout <x: replicated(1), y: replicated(1)> init dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT: fabric.tensor @t9 : tensor<f32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t9] ins [@t7, @t8] iter [] axes [] blocks [] maps [array<i64>, array<i64>, array<i64>] {source = "wse.add"}
+// CHECK-NEXT: fabric.tensor @t10 : tensor<f32> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
+// CHECK-NEXT: fabric.transfer @x0 @t9 -> @t10 "linear"
+// CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t0, @t1, @t2] ins [@t0, @t6, @t1, @t2, @t10] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
+// CHECK-NEXT: fabric.tensor @t11 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: replicated(1)>
+// CHECK-NEXT: fabric.transfer @x1 @t4 -> @t11 "linear" {combine = 1 : i64}
+// CHECK-NEXT: fabric.transfer @x2 @t9 -> @t7 "linear"
+// CHECK-NEXT: fabric.output "result0" from @t11
 // CHECK-NEXT: fabric.output "emb" from @t0
-// CHECK-NEXT: fabric.output "emb.m" from @t10
-// CHECK-NEXT: fabric.output "emb.v" from @t11
-// CHECK-NEXT: fabric.output "step" from @t6
+// CHECK-NEXT: fabric.output "emb.m" from @t1
+// CHECK-NEXT: fabric.output "emb.v" from @t2
+// CHECK-NEXT: fabric.output "step" from @t7
 // CHECK-NEXT: }
 func.func @train_step(%emb: tensor<10x4xf32> {wse.param = "emb"}, %m: tensor<10x4xf32> {wse.state = "emb.m"}, %v: tensor<10x4xf32> {wse.state = "emb.v"}, %step: tensor<f32> {wse.state = "step"}, %tok: tensor<3xi64> {wse.input = "tokens"}, %dy: tensor<3x4xf32> {wse.input = "dy"}) -> (tensor<3x4xf32>, tensor<10x4xf32> {wse.param = "emb"}, tensor<10x4xf32> {wse.state = "emb.m"}, tensor<10x4xf32> {wse.state = "emb.v"}, tensor<f32> {wse.state = "step"}) {
   %h = wse.gather %emb, %tok {axis = 0 : i64} : tensor<10x4xf32>, tensor<3xi64>
@@ -179,15 +168,15 @@ func.func @train_step(%w: tensor<8xf32> {wse.param = "frozen"}, %x: tensor<4x8xf
 // ONE-LABEL: fabric.graph @train_step
 // ONE: fabric.region @mesh grid [1, 1]
 // ONE-NOT: fabric.transfer
-// ONE: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [0, 0, 0] blocks [2, 2, 256]
+// ONE: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t1, @t0] iter [2, 2, 256] axes [0, 0, 0] blocks [2, 2, 256]
 // ONE-NOT: fabric.transfer
-// ONE: fabric.compute "sgd" in @mesh outs [@t1] ins [@t1, @t6]
+// ONE: fabric.compute "sgd" in @mesh outs [@t0] ins [@t0, @t6]
 // ONE-NEXT: fabric.output "result0"
 
 // Without mesh=, the region is the whole wafer, and K = 256 goes over 256
-// PEs of y.
+// PEs of x, the weight's two rows over two of y.
 // WAFER: #fabric.machine<name = "wse2", width = 750, height = 994,
 // WAFER: fabric.region @mesh grid [750, 994]
-// WAFER: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t0, @t1] iter [2, 2, 256] axes [1, 0, 2] blocks [1, 2, 1]
+// WAFER: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t1, @t0] iter [2, 2, 256] axes [0, 2, 1] blocks [2, 1, 1]
 // WSE3: #fabric.machine<name = "wse3", width = 755, height = 1174, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 2, adds_per_cycle = 4>
 // WSE3: fabric.region @mesh grid [755, 1174]

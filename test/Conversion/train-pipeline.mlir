@@ -23,30 +23,33 @@
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-train-pipeline="optimizer=adam mesh=16x16" 2>&1 | FileCheck %s --check-prefix=OPT
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-train-pipeline="lr=0.1 mesh=2x2x2" 2>&1 | FileCheck %s --check-prefix=MESH
 
-// The 8-16-4 MLP: one program over the 16x16 corner. The first layer's
-// product splits the batch (4) over x and the 16 outputs over y.
+// The 8-16-4 MLP: one program over the 16x16 corner. Parameters live
+// spread over the region, where their update runs: fc1.weight's 8 inputs
+// over x and its 16 outputs over y. The first layer's product splits the
+// same way, leaving partial sums over x that a transfer adds.
 // CHECK: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 16, height = 16, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [16, 16] {
-// CHECK: pe.instr "fill" [@t2] floats [0.000000e+00]
-// CHECK-NEXT: pe.instr "map" "mul" [@t2, @t0, @t1] ints [3, 1, 1, 1, 4, 1, 2, 16, 8, 0, 8, 1, 1, 0, 8, 0, 1, 0, 8, 1]
-// CHECK-NEXT: pe.instr "map" "add" [@t4, @t2, @t3]
-// CHECK-NEXT: pe.instr "map" "relu" [@t5, @t4]
-// CHECK: pe.instr "map" "relu_grad" [{{.*}}, @t4]
+// CHECK: pe.instr "fill" [@t5] floats [0.000000e+00]
+// CHECK-NEXT: pe.instr "map" "mul" [@t5, @t4, @t0] ints [3, 1, 4, 0, 4, 1, 2, 16, 1, 1, 8, 1, 1, 0, 1, 0, 1, 0, 1, 1]
+// CHECK-NEXT: pe.instr "send" [@t5]
+// CHECK-NEXT: pe.instr "recv" [@t6]
+// CHECK: pe.instr "map" "add" [@t8, @t6, @t7]
+// CHECK-NEXT: pe.instr "map" "relu" [@t9, @t8]
+// CHECK: pe.instr "map" "relu_grad" [{{.*}}, @t8]
 // CHECK-COUNT-4: pe.instr "sgd" {{.*}} floats [1.000000e-01]
-// CHECK: pe.instr "recv" [@t9]
 // CHECK-NEXT: }
 // CHECK-NOT: pe.program
-// CHECK: pe.bind "input" "x" to @mesh::@t0 : tensor<4x8xf32> {layout = #fabric.layout<x: split(0, 1, 4), y: replicated(16)>}
-// CHECK-NEXT: pe.bind "param" "fc1.weight" to @mesh::@t1 : tensor<16x8xf32> {layout = #fabric.layout<x: replicated(4), y: split(0, 1, 16)>}
-// CHECK-NEXT: pe.bind "param" "fc1.bias" to @mesh::@t3 : tensor<16xf32>
-// CHECK-NEXT: pe.bind "param" "fc2.weight" to @mesh::@t6 : tensor<4x16xf32>
-// CHECK-NEXT: pe.bind "param" "fc2.bias" to @mesh::@t9 : tensor<4xf32>
+// CHECK: pe.bind "param" "fc1.weight" to @mesh::@t0 : tensor<16x8xf32> {layout = #fabric.layout<x: split(1, 1, 8), y: split(0, 1, 16)>}
+// CHECK-NEXT: pe.bind "param" "fc1.bias" to @mesh::@t1 : tensor<16xf32>
+// CHECK-NEXT: pe.bind "param" "fc2.weight" to @mesh::@t2 : tensor<4x16xf32>
+// CHECK-NEXT: pe.bind "param" "fc2.bias" to @mesh::@t3 : tensor<4xf32>
+// CHECK-NEXT: pe.bind "input" "x" to @mesh::@t4 : tensor<4x8xf32> {layout = #fabric.layout<x: split(1, 1, 8), y: replicated(16)>}
 // CHECK-NEXT: pe.bind "input" "labels" to @mesh::@{{t[0-9]+}} : tensor<4xi64>
 // CHECK: pe.bind "output" "loss" to @mesh::@{{t[0-9]+}} : tensor<f32> {layout = #fabric.layout<x: replicated(1), y: replicated(1)>, loss}
-// CHECK-NEXT: pe.bind "output" "fc1.weight" to @mesh::@t1 : tensor<16x8xf32>
-// CHECK-NEXT: pe.bind "output" "fc1.bias" to @mesh::@t3 : tensor<16xf32>
-// CHECK-NEXT: pe.bind "output" "fc2.weight" to @mesh::@t6 : tensor<4x16xf32>
-// CHECK-NEXT: pe.bind "output" "fc2.bias" to @mesh::@t9 : tensor<4xf32>
+// CHECK-NEXT: pe.bind "output" "fc1.weight" to @mesh::@t0 : tensor<16x8xf32>
+// CHECK-NEXT: pe.bind "output" "fc1.bias" to @mesh::@t1 : tensor<16xf32>
+// CHECK-NEXT: pe.bind "output" "fc2.weight" to @mesh::@t2 : tensor<4x16xf32>
+// CHECK-NEXT: pe.bind "output" "fc2.bias" to @mesh::@t3 : tensor<4xf32>
 // CHECK-NEXT: {{^}}}{{$}}
 
 // WAFER: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 750, height = 994,
@@ -55,9 +58,9 @@
 
 // AdamW: the moments and the step are state the host binds (zero at load).
 // ADAMW-COUNT-4: pe.instr "adamw" {{.*}} floats [1.000000e-02, 9.000000e-01, 9.990000e-01, 1.000000e-08, 1.000000e-01]
-// ADAMW: pe.bind "state" "step" to @mesh::@{{t[0-9]+}} : tensor<f32> {init = dense<0.000000e+00> : tensor<f32>
-// ADAMW: pe.bind "state" "fc1.weight.exp_avg" to @mesh::@{{t[0-9]+}} : tensor<16x8xf32> {init = dense<0.000000e+00> : tensor<16x8xf32>
-// ADAMW: pe.bind "state" "fc1.weight.exp_avg_sq"
+// ADAMW-DAG: pe.bind "state" "step" to @mesh::@{{t[0-9]+}} : tensor<f32> {init = dense<0.000000e+00> : tensor<f32>
+// ADAMW-DAG: pe.bind "state" "fc1.weight.exp_avg" to @mesh::@{{t[0-9]+}} : tensor<16x8xf32> {init = dense<0.000000e+00> : tensor<16x8xf32>
+// ADAMW-DAG: pe.bind "state" "fc1.weight.exp_avg_sq"
 // ADAMW: pe.bind "output" "step"
 
 // Nesterov momentum: the leading int is 1.
@@ -68,7 +71,7 @@
 // (relaid where an update wants it elsewhere); frozen parameters (fc1) are
 // not updated.
 // LR-NOT: pe.instr "sgd"
-// LR: pe.instr "sgd" [@{{t[0-9]+}}, @{{t[0-9]+}}, @{{t[0-9]+}}, @[[LR:t[0-9]+]]] ints [2, 1, 1, 4, 1, 2, 16]
+// LR: pe.instr "sgd" [@{{t[0-9]+}}, @{{t[0-9]+}}, @{{t[0-9]+}}, @[[LR:t[0-9]+]]] ints [2, 1, 2, 4, 1, 1, 16]
 // LR: pe.instr "send" [@[[LR]]] ints [[[N:[0-9]+]]]
 // LR-NEXT: pe.instr "recv" [@[[LR2:t[0-9]+]]] ints [[[N]]]
 // LR-NEXT: pe.instr "sgd" [@{{t[0-9]+}}, @{{t[0-9]+}}, @{{t[0-9]+}}, @[[LR2]]] ints [1,
