@@ -102,22 +102,28 @@ private:
 
   // Sparsity (wse-sparsify): the masks of the step, which values are zero
   // outside one of them (and stored as its slots where a kernel allows),
-  // which constants are a mask, and results that are their operand
-  // multiplied by a mask it is already zero outside.
+  // and which constants are a mask.
   SmallVector<DenseElementsAttr> masks;
   std::vector<std::vector<uint8_t>> maskBits;
   DenseMap<Attribute, int64_t> maskOfConstant; // the mask as 0/1 f32
   DenseMap<Value, int64_t> patterns, maskConsts;
-  DenseMap<Value, Value> aliases;
   std::map<std::string, int64_t> keptCache;
   int64_t addMask(DenseElementsAttr keep);
   int64_t maxKept(const Layout &l);
   int64_t storedElements(const Layout &l) {
     return l.mask >= 0 ? std::max<int64_t>(1, maxKept(l)) : l.tileElements();
   }
-  Value resolve(Value v) const {
-    while (aliases.count(v))
-      v = aliases.lookup(v);
+  /// `v` with multiplications by a mask stripped (the train step masks
+  /// an updated parameter; on the mesh that is the update's own result).
+  Value unmasked(Value v) const {
+    while (auto mul = v.getDefiningOp<MulOp>()) {
+      if (maskConsts.count(mul.getRhs()))
+        v = mul.getLhs();
+      else if (maskConsts.count(mul.getLhs()))
+        v = mul.getRhs();
+      else
+        break;
+    }
     return v;
   }
   bool aliasMaskedProduct(Operation &op);
@@ -508,7 +514,6 @@ bool Partitioner::aliasMaskedProduct(Operation &op) {
     Home h = home->second; // homes[] below may rehash
     homes[mul.getResult()] = h;
     patterns[mul.getResult()] = mask;
-    aliases[mul.getResult()] = x;
     return true;
   }
   return false;
@@ -539,7 +544,7 @@ std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
     return "";
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
-    if (resolve(ret.getOperand(i)) != out)
+    if (unmasked(ret.getOperand(i)) != out)
       continue;
     for (StringRef attr : {kParamAttr, kStateAttr}) {
       auto name = dyn_cast_or_null<StringAttr>(fn.getResultAttr(i, attr));

@@ -70,6 +70,10 @@ def parse_args(argv=None):
                    help="write the untrained model's logits on input_ids[0]"
                         " (float32 .npy), to check the ONNX graph with")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
+                   help="sgd: torch.optim.SGD with --lr, --momentum and "
+                        "--weight-decay (the AdamW flags but --lr unused)")
+    p.add_argument("--momentum", type=float, default=0.0)
     p.add_argument("--masks", default=None,
                    help="directory of <initializer>.npy bool masks "
                         "(wse-sim --dump-masks): masked weights start at "
@@ -281,9 +285,14 @@ def load_masks(mask_dir, tensors):
 
 def train(model, ids, labels, args, vocab, masks=None):
     masks = masks or {}
-    opt = make_optimizer(model.parameters(), args.lr,
-                         (args.beta1, args.beta2), args.eps,
-                         args.weight_decay)
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=args.lr,
+                              momentum=args.momentum,
+                              weight_decay=args.weight_decay, foreach=False)
+    else:
+        opt = make_optimizer(model.parameters(), args.lr,
+                             (args.beta1, args.beta2), args.eps,
+                             args.weight_decay)
     loss_fn = nn.CrossEntropyLoss()
     losses = []
     model.train()

@@ -8,7 +8,8 @@ with SGD (momentum) and with AdamW three ways:
              before step(), weights masked after it
   reference  wse-opt --wse-sparsify, --wse-make-train-step, wse-sim (.mlir)
   mesh       wse-opt --wse-sparsify, --wse-train-pipeline, wse-sim (.wsebin)
-The mask comes from the reference run's --dump-masks. Losses must agree with
+The mask comes from the reference run's --dump-masks (the mesh run's must
+be the same). Losses must agree with
 torch to 1e-5 relative at every step, parameters to max|wse - torch| <=
 1e-5 * max|torch| + 1e-7, masked entries must be exactly 0.0 in every dump,
 and each mask must keep round(density x numel) entries (the largest |w| for
@@ -131,8 +132,12 @@ def main():
                      "--report", "ref.json", "--dump-params", "ref", "--dump-masks", "masks"]
                     + inputs, d)
                 run([os.path.join(b, "wse-sim"), "program.wsebin", "--steps", str(STEPS), "--quiet",
-                     "--report", "mesh.json", "--dump-params", "mesh"] + inputs, d)
+                     "--report", "mesh.json", "--dump-params", "mesh", "--dump-masks",
+                     "mesh-masks"] + inputs, d)
                 masks = {n: np.load(os.path.join(d, "masks", n + ".npy")) for n in WEIGHTS}
+                for n, m in masks.items():
+                    if not np.array_equal(np.load(os.path.join(d, "mesh-masks", n + ".npy")), m):
+                        raise RuntimeError(f"mask {n}: the mesh engine dumps another mask")
                 for n, m in masks.items():
                     if m.dtype != np.bool_ or m.shape != inits[n].shape:
                         raise RuntimeError(f"mask {n}: {m.dtype} {m.shape}")

@@ -68,6 +68,8 @@ MESH_VS_REF_LOSS_RTOL = 1e-5
 PARAM_RTOL, PARAM_ATOL = 1e-4, 1e-6
 ONNX_CHECK_RTOL, ONNX_CHECK_ATOL = 1e-4, 1e-5
 ADAMW = dict(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01)
+SGD = dict(lr=0.05, momentum=0.9, weight_decay=0.0)
+OPTIMIZER = "adamw"  # --optimizer
 
 
 def parse_args(argv=None):
@@ -103,9 +105,14 @@ def parse_args(argv=None):
                    help="wse-sparsify options (e.g. 'density=0.1 "
                         "method=random'): both engines and the torch oracle "
                         "train with the mask wse-sim --dump-masks writes")
+    p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
+                   help="sgd: SGD with momentum (lr 0.05, momentum 0.9) on "
+                        "both sides instead of AdamW")
     p.add_argument("--timeout", type=float, default=600.0,
                    help="seconds per command (default 600)")
     args = p.parse_args(argv)
+    global OPTIMIZER
+    OPTIMIZER = args.optimizer
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in args.models if m not in MODEL_NAMES]
     if bad or not args.models:
@@ -394,10 +401,22 @@ def onnx_summary(path):
 # --- one model --------------------------------------------------------------
 
 def train_opts():
+    if OPTIMIZER == "sgd":
+        return (f"loss=cross-entropy optimizer=sgd lr={SGD['lr']} "
+                f"momentum={SGD['momentum']} weight-decay={SGD['weight_decay']}")
     return ("loss=cross-entropy optimizer=adamw "
             f"lr={ADAMW['lr']} beta1={ADAMW['beta1']} "
             f"beta2={ADAMW['beta2']} eps={ADAMW['eps']} "
             f"weight-decay={ADAMW['weight_decay']}")
+
+
+def oracle_opts():
+    if OPTIMIZER == "sgd":
+        return ["--optimizer", "sgd", "--lr", repr(SGD["lr"]), "--momentum",
+                repr(SGD["momentum"]), "--weight-decay", repr(SGD["weight_decay"])]
+    return ["--lr", repr(ADAMW["lr"]), "--beta1", repr(ADAMW["beta1"]),
+            "--beta2", repr(ADAMW["beta2"]), "--eps", repr(ADAMW["eps"]),
+            "--weight-decay", repr(ADAMW["weight_decay"])]
 
 
 def script(model, name):
@@ -482,10 +501,7 @@ def run_model(args, name):
             masks = ["--masks", "masks"]
         oracle = script(name, "train_torch.py") + masks + [
             "--model", "model.onnx", "--input-ids", "input_ids.npy",
-            "--labels", "labels.npy", "--steps", str(args.steps),
-            "--lr", repr(ADAMW["lr"]), "--beta1", repr(ADAMW["beta1"]),
-            "--beta2", repr(ADAMW["beta2"]), "--eps", repr(ADAMW["eps"]),
-            "--weight-decay", repr(ADAMW["weight_decay"])]
+            "--labels", "labels.npy", "--steps", str(args.steps)] + oracle_opts()
         run("torch oracle", oracle + ["--out-dir", "torch",
                                       "--logits-out", "torch_logits.npy"],
             d, t)
@@ -757,7 +773,7 @@ def main(argv=None):
           f"max|wse - torch| <= {PARAM_RTOL:g} max|torch| + {PARAM_ATOL:g} "
           f"(tol). f32 floor: the same distance between the float32 and "
           f"float64 torch oracles (rounding alone; informational). "
-          f"AdamW {train_opts()}, {args.steps} steps" +
+          f"{train_opts()}, {args.steps} steps" +
           (", --wse-raise-attention" if args.raise_attention else "") +
           (", --wse-decompose-attention" if args.decompose_attention else "")
           + (f"; mesh engine (machine=wse2 mesh={args.mesh}): the same "

@@ -62,7 +62,7 @@ static cl::opt<std::string>
 static cl::opt<std::string> dumpMasks(
     "dump-masks",
     cl::desc("Write <param>.npy (bool) for each parameter wse-sparsify "
-             "masked (reference engine: a .mlir)"),
+             "masked"),
     cl::cat(simCategory));
 static cl::opt<bool> quiet("quiet",
                            cl::desc("Do not print the loss per step (stdout) "
@@ -452,10 +452,6 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
 }
 
 int runMesh(InputMap &given) {
-  if (!dumpMasks.empty())
-    return fail("--dump-masks reads the sparsity masks of a wse-level "
-                "module (.mlir, the reference engine); a .wsebin does not "
-                "carry them yet");
   ::wsebin::WaferProgram program;
   if (std::string e = ::wsert::loadWaferProgram(inputFile, program); !e.empty())
     return fail(e);
@@ -550,6 +546,21 @@ int runMesh(InputMap &given) {
       if (std::string e = writeTensor(dumpParams, b.name(), sim->read(b));
           !e.empty())
         return fail(e);
+  // A sparse parameter's layout names its mask.
+  if (!dumpMasks.empty())
+    for (const auto &b : program.params()) {
+      if (b.layout().mask() == 0)
+        continue;
+      const ::wsebin::Mask &m = program.masks(b.layout().mask() - 1);
+      std::vector<int64_t> shape(m.shape().begin(), m.shape().end());
+      HostTensor t = HostTensor::ints(shape);
+      for (size_t i = 0; i < t.i.size(); ++i)
+        t.i[i] = m.keep()[i] ? 1 : 0;
+      if (std::string e =
+              writeTensor(dumpMasks, b.name(), t, ::wsert::NpyDType::Bool);
+          !e.empty())
+        return fail(e);
+    }
   // The results of the train step it was compiled from, in its order: the
   // loss, then updated parameters and optimizer state.
   if (!dumpOutputs.empty())
