@@ -16,9 +16,15 @@ the same run, so the ratio columns mean something on any machine:
   LMs (AdamW, attention raised, 32x32 mesh): wse-opt --wse-train-pipeline
   wall time (compile), and from the mesh engine's report cycles per step,
   flops_per_step and utilization; ratios against the MLP (baseline).
+- sparsity: a 1024-1024-1024-10 MLP (batch 64, AdamW, 48x48 mesh, the
+  smallest square mesh its dense step fits) and the GPT-2-style LM (AdamW,
+  32x32) dense, then through --wse-sparsify (method=random) at densities 1,
+  0.5, 0.25 and 0.1 on their weight matrices: cycles and wavelets per step,
+  SRAM per PE and simulator wall time per step, each against dense
+  (baseline).
 
 Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
-                [--model-steps 2] [--work-dir DIR]
+                [--model-steps 2] [--work-dir DIR] [--skip-sparsity]
 """
 import argparse
 import json
@@ -86,6 +92,53 @@ def compile_row(what, label, tools, work, src, tag, opts, repeat, base, passes=(
             (t, ir, binsz), t_opt)
 
 
+def export_mlp(sizes, batch, steps, work):
+    """An MLP of nn.Linear layers with ReLU between, exported to ONNX, and
+    `steps` batches of synthetic data."""
+    import numpy as np
+    import torch
+    torch.manual_seed(0)
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    torch.onnx.export(torch.nn.Sequential(*layers), torch.zeros(batch, sizes[0]),
+                      os.path.join(work, "model.onnx"), input_names=["x"],
+                      output_names=["logits"], opset_version=13,
+                      do_constant_folding=False)
+    rng = np.random.default_rng(1)
+    np.save(os.path.join(work, "x.npy"),
+            rng.standard_normal((steps, batch, sizes[0])).astype(np.float32))
+    np.save(os.path.join(work, "labels.npy"),
+            rng.integers(0, sizes[-1], (steps, batch)).astype(np.int64))
+
+
+def sparsity_rows(tools, d, src, passes, opts, mesh, feeds, steps, label):
+    """Dense, then --wse-sparsify at each density: mesh-engine cycles and
+    wavelets per step, SRAM per PE and simulator wall time per step."""
+    opt, translate, sim = tools
+    rows, base = [], None
+    for density in (None, 1, 0.5, 0.25, 0.1):
+        sparsify = [] if density is None else [
+            f"--wse-sparsify=density={density} method=random seed=1"]
+        run([opt, src, *passes, *sparsify,
+             f"--wse-train-pipeline={opts} machine=wse2 mesh={mesh}", "-o", "sp.mlir"], d)
+        run([translate, "--export-wafer-program", "sp.mlir", "-o", "sp.wsebin"], d)
+        t0 = time.perf_counter()
+        run([sim, "sp.wsebin", "--steps", str(steps), "--quiet", "--report", "sp.json"]
+            + feeds, d)
+        wall = (time.perf_counter() - t0) / steps
+        rep = json.load(open(os.path.join(d, "sp.json")))
+        m = (rep["steps"][0]["cycles"], rep["wavelets"] / steps, rep["max_pe_sram_bytes"], wall)
+        base = base or m
+        rows.append((label, "dense" if density is None else f"{density:g}",
+                     str(m[0]), ratio(m[0], base[0]), f"{m[1]:.0f}", ratio(m[1], base[1]),
+                     f"{m[2]} B", ratio(m[2], base[2]), f"{m[3] * 1e3:.0f} ms",
+                     ratio(m[3], base[3])))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -96,6 +149,8 @@ def main():
                     help="steps simulated per model for the models table "
                          "(cycles per step do not depend on it)")
     ap.add_argument("--work-dir", default=None)
+    ap.add_argument("--skip-sparsity", action="store_true",
+                    help="leave out the sparsity table (about a minute)")
     args = ap.parse_args()
     b = os.path.abspath(args.bin_dir)
     opt, translate, sim = (os.path.join(b, t) for t in ("wse-opt", "wse-translate", "wse-sim"))
@@ -182,6 +237,28 @@ def main():
           f"flops/step, utilization: the mesh engine's report; sim wall/step: one run of "
           f"{lm_steps} steps ({args.steps} for the MLP) divided by the steps; baseline: the MLP; "
           f"work dir {work})")
+    if args.skip_sparsity:
+        return
+
+    # --- static weight sparsity ----------------------------------------------
+    sd = os.path.join(work, "sparse-mlp")
+    os.makedirs(sd, exist_ok=True)
+    export_mlp([1024, 1024, 1024, 10], 64, 2, sd)
+    run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], sd)
+    tools = (opt, translate, sim)
+    rows = sparsity_rows(tools, sd, "model.mlir", (), ADAMW, "48x48",
+                         ["--input", "x=x.npy", "--input", "labels=labels.npy"], 2,
+                         "mlp 1024-1024-1024-10, 48x48")
+    rows += sparsity_rows(tools, os.path.join(work, "gpt2"), "model.mlir",
+                          ("--wse-raise-attention",), ADAMW, LM_MESH,
+                          ["--input", "input_ids=input_ids.npy", "--input",
+                           "labels=labels.npy"], lm_steps, f"gpt2, {LM_MESH}")
+    print()
+    print_table(("model", "density", "cycles/step", "ratio", "wavelets/step", "ratio",
+                 "SRAM/PE", "ratio", "sim wall/step", "ratio"), rows)
+    print("\n(--wse-sparsify method=random on every weight matrix, AdamW; a density-1 mask "
+          "keeps every entry and compiles to the dense step; SRAM/PE: the highest buffer end "
+          "on any PE; baseline: each model dense)")
 
 
 if __name__ == "__main__":

@@ -483,3 +483,73 @@ fabric.graph @g {
   // expected-error @+1 {{reads a tensor of partial sums}}
   fabric.output "loss" from @p {loss}
 }
+
+// -----
+
+// Sparse layouts name a mask of the graph, of their tensor's shape.
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  // expected-error @+1 {{is sparse(3), which no mask defines}}
+  fabric.tensor @w : tensor<2x4xf32> "temp" in @r layout <x: split(1, 2, 2), y: replicated(1), sparse(3)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.mask 0 dense<true> : tensor<4x2xi1>
+  // expected-error @+1 {{is sparse(0), a mask of another shape}}
+  fabric.tensor @w : tensor<2x4xf32> "temp" in @r layout <x: split(1, 2, 2), y: replicated(1), sparse(0)>
+}
+
+// -----
+
+fabric.graph @g {
+  // expected-error @+1 {{keep must be a static i1 tensor}}
+  fabric.mask 0 dense<1.0> : tensor<2x2xf32>
+}
+
+// -----
+
+// A map reads dense tiles; an spmap names its sparse pattern operand.
+fabric.graph @g {
+  fabric.region @r grid [1, 1]
+  fabric.mask 0 dense<[[true, false], [false, true]]> : tensor<2x2xi1>
+  fabric.tensor @w : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1), sparse(0)>
+  fabric.tensor @o : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1)>
+  // expected-error @+1 {{operand @w is sparse; a map kernel reads dense tiles}}
+  fabric.compute "map" "copy" in @r outs [@o] ins [@w] iter [2, 2] axes [0, 0] blocks [2, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>]
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [1, 1]
+  fabric.mask 0 dense<[[true, false], [false, true]]> : tensor<2x2xi1>
+  fabric.tensor @w : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1), sparse(0)>
+  fabric.tensor @o : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1)>
+  // expected-error @+1 {{an spmap kernel names its pattern operand, other kernels none}}
+  fabric.compute "spmap" "copy" in @r outs [@o] ins [@w] iter [2, 2] axes [0, 0] blocks [2, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>]
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [1, 1]
+  fabric.mask 0 dense<[[true, false], [false, true]]> : tensor<2x2xi1>
+  fabric.tensor @w : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1), sparse(0)>
+  fabric.tensor @o : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1)>
+  // expected-error @+1 {{pattern operand @o is not sparse}}
+  fabric.compute "spmap" "copy" in @r outs [@o] ins [@w] iter [2, 2] axes [0, 0] blocks [2, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>] {pattern = 0 : i64}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [1, 1]
+  fabric.mask 0 dense<[[true, false], [false, true]]> : tensor<2x2xi1>
+  fabric.tensor @w : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1), sparse(0)>
+  fabric.tensor @o : tensor<2x2xf32> "temp" in @r layout <x: replicated(1), y: replicated(1), sparse(0)>
+  // expected-error @+1 {{sparse operand @w differs from the kernel's first sparse operand in layout or map}}
+  fabric.compute "spmap" "copy" in @r outs [@o] ins [@w] iter [2, 2] axes [0, 0] blocks [2, 2] maps [array<i64: 0, 1>, array<i64: 1, 0>] {pattern = 0 : i64}
+}
