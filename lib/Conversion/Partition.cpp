@@ -680,7 +680,8 @@ LogicalResult Partitioner::run() {
     if (s.kind != "input")
       if (auto keep = fn.getArgAttrOfType<DenseElementsAttr>(n, kMaskAttr);
           keep && keep.getType().getShape() == typeOf(arg).getShape() &&
-          typeOf(arg).getRank() == 2 && keep.getElementType().isInteger(1))
+          typeOf(arg).getRank() == 2 && keep.getElementType().isInteger(1) &&
+          !(keep.isSplat() && keep.getSplatValue<bool>()))
         patterns[arg] = addMask(keep);
   }
   // Constants that are a mask, wherever they sit in the step (a result's

@@ -71,6 +71,9 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
       return emitError(p.getLoc())
              << "wse.mask of this parameter is " << mask.getType()
              << ", not an i1 tensor of its shape " << type;
+    // A mask that keeps every entry (density 1) drops nothing.
+    if (mask.isSplat() && mask.getSplatValue<bool>())
+      continue;
     SmallVector<float> ones;
     ones.reserve(size_t(type.getNumElements()));
     for (bool keep : mask.getValues<bool>())
@@ -111,7 +114,7 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
     auto maskAttr = fn.getArgAttr(p.getArgNumber(), kMaskAttr);
     auto addMaskedState = [&](StringRef suffix) {
       Value s = addState(fn, b, p.getType(), (name.getValue() + suffix).str());
-      if (maskAttr && g)
+      if (maskAttr && g && masks.count(p))
         fn.setArgAttr(cast<BlockArgument>(s).getArgNumber(), kMaskAttr,
                       maskAttr);
       return s;
