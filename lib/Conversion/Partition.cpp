@@ -390,8 +390,8 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
                            << machine.dataSramBytes()
                            << " bytes of SRAM for data";
     if (persistentBytes > 0)
-      d << ", " << persistentBytes << " of them held by the parameters, "
-        << "state and inputs placed before it";
+      d << ", of which the parameters, state and inputs placed before it "
+        << "hold " << persistentBytes;
     if (largest)
       d << "; its largest tile is " << largestBytes << " bytes of a "
         << largest.getType();
@@ -702,13 +702,29 @@ LogicalResult Partitioner::run() {
       continue;
     for (Value v : op.getOperands()) {
       auto arg = dyn_cast<BlockArgument>(v);
-      if (!arg || typeOf(arg).getRank() == 0 || !sources.count(arg))
+      auto src = arg ? sources.find(arg) : sources.end();
+      if (!arg || typeOf(arg).getRank() == 0 || src == sources.end() ||
+          (src->second.kind != "param" && src->second.kind != "state"))
         continue;
       Layout l = defaultLayout(shapeOf(arg));
       l.mask = patterns.lookup_or(arg, -1);
       if (failed(ensure(arg, l, arg.getLoc())))
         return failure();
     }
+  }
+  if (persistentBytes > machine.dataSramBytes()) {
+    InFlightDiagnostic d =
+        emitError(fn.getLoc(), "does not fit: the parameters and optimizer "
+                               "state need ")
+        << persistentBytes << " bytes per PE spread over the whole "
+        << grid[0] << "x" << grid[1] << " mesh, and a PE has "
+        << machine.dataSramBytes() << " bytes of SRAM for data. ";
+    if (machine.width < wafer[0] || machine.height < wafer[1])
+      d << "A larger mesh (mesh=WxH, up to " << machine.name << "'s "
+        << wafer[0] << "x" << wafer[1] << ") would make them fit";
+    else
+      d << "The model's weights do not fit this wafer";
+    return failure();
   }
   for (Operation &op : fn.getBody().front().without_terminator()) {
     if (aliasMaskedProduct(op))

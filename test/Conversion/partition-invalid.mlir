@@ -15,6 +15,11 @@
 // RUN: not wse-opt %S/Inputs/wafer-too-small.mlir --wse-partition="mesh=750x994" 2>&1 | FileCheck %s --check-prefix=WAFER
 // WAFER: wafer-too-small.mlir:5:8: error: does not fit: 'wse.exp' needs at least 321936 bytes per PE for its operand tiles, and a PE has 40960 bytes of SRAM for data; its largest tile is 160968 bytes of a 'tensor<40000000xf32>'. A smaller batch would make it fit{{$}}
 
+// Parameters and optimizer state live spread over the whole mesh for the
+// whole step: when they alone exceed it, that is the error.
+// RUN: not wse-opt %S/Inputs/big-params.mlir --wse-partition="mesh=4x4" 2>&1 | FileCheck %s --check-prefix=PARAMS
+// PARAMS: big-params.mlir:3:1: error: does not fit: the parameters and optimizer state need 262144 bytes per PE spread over the whole 4x4 mesh, and a PE has 40960 bytes of SRAM for data. A larger mesh (mesh=WxH, up to wse2's 750x994) would make them fit{{$}}
+
 // Machine and mesh options.
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse9" 2>&1 | FileCheck %s --check-prefix=MACHINE
 // MACHINE: error: wse-partition: unknown machine 'wse9' (presets: wse2, wse3)
