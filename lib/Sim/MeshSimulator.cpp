@@ -82,7 +82,13 @@ struct PE {
   bool queued = false;
 };
 
-/// The elements one PE sends another for one transfer.
+/// A stretch of a piece's elements contiguous in both tiles.
+struct Run {
+  int32_t src, dst, len;
+};
+
+/// The elements one PE sends another for one transfer: runs and data live
+/// in the plan's flat arrays (a step moves millions of small pieces).
 struct Piece {
   int src, dst; // PE indices
   int64_t hops;
@@ -91,18 +97,37 @@ struct Piece {
   // ramp and the links of the tree; the others ride along.
   int leader = -1;     // -1: this piece leads its group
   int64_t links = 0;   // leader: links of the group's x-then-y tree
-  std::vector<int32_t> srcOff, dstOff;
-  std::vector<float> data; // filled by the send
-  uint64_t arrival = 0;    // when the last wavelet is in
+  int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
+  int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
+  int dstSlot = -1; // the receiver's entry in the plan's `missing`
+  uint64_t arrival = 0; // when the last wavelet is in
   bool ready = false;
 };
 
+/// Appends (src, dst) to runs, extending the last run when contiguous.
+void addElement(std::vector<Run> &runs, int32_t src, int32_t dst) {
+  if (!runs.empty()) {
+    Run &r = runs.back();
+    if (r.src + r.len == src && r.dst + r.len == dst) {
+      ++r.len;
+      return;
+    }
+  }
+  runs.push_back({src, dst, 1});
+}
+
 struct TransferPlan {
   std::vector<Piece> pieces;
-  std::map<int, std::vector<int>> bySrc, byDst; // PE -> piece indices
+  std::vector<Run> runs;
+  std::vector<float> data; // every piece's elements, filled by the sends
+  std::unordered_map<int, std::vector<int>> bySrc, byDst; // PE -> pieces
+  // Per receiver (`slotOf` its PE), the pieces not yet sent this step: a
+  // receive is ready when its count is 0, and the last send wakes it.
+  std::unordered_map<int, int> slotOf;
+  std::vector<int> missing, expected;
   // Entries of a dense destination that a sparse source does not keep:
   // the receiver writes zeros there (no wavelet carries them).
-  std::map<int, std::vector<int32_t>> zeros;
+  std::unordered_map<int, std::vector<int32_t>> zeros;
 };
 
 /// How a sparse layout is stored on a program's PEs: each PE's slots
@@ -196,6 +221,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
   std::vector<int64_t> s(srcRank);
   std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
+  std::vector<std::vector<Run>> pending; // runs of this receiver's pieces
   bool sameProgram = t.src_program() == t.dst_program();
   const Storage *srcSparse =
       src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
@@ -204,6 +230,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     for (int64_t px = 0; px < dp.width(); ++px) {
       int dstPe = peAt(t.dst_program(), px, py);
       pieceOf.clear();
+      size_t firstPiece = out.pieces.size();
       forEachStored(dst, t.dst_program(), px, py,
                     [&](const std::vector<int64_t> &g, int64_t dstOff) {
         // Inside the window?
@@ -274,19 +301,50 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
               p.dst = dstPe;
               p.hops = std::abs(pes[srcPe].x - pes[dstPe].x) +
                        std::abs(pes[srcPe].y - pes[dstPe].y);
-              out.pieces.push_back(std::move(p));
+              out.pieces.push_back(p);
+              if (pending.size() < out.pieces.size() - firstPiece)
+                pending.emplace_back();
             }
-            Piece &p = out.pieces[it->second];
-            p.srcOff.push_back(int32_t(srcOff));
-            p.dstOff.push_back(int32_t(dstOff));
+            Piece &p = out.pieces[size_t(it->second)];
+            ++p.count;
+            addElement(pending[size_t(it->second) - firstPiece],
+                       int32_t(srcOff), int32_t(dstOff));
           }
       });
+      // This receiver's pieces are complete: into the flat arrays.
+      for (size_t i = firstPiece; i < out.pieces.size(); ++i) {
+        std::vector<Run> &runs = pending[i - firstPiece];
+        Piece &p = out.pieces[i];
+        p.runBegin = int64_t(out.runs.size());
+        out.runs.insert(out.runs.end(), runs.begin(), runs.end());
+        p.runEnd = int64_t(out.runs.size());
+        p.dataBegin = int64_t(out.data.size());
+        out.data.resize(out.data.size() + size_t(p.count));
+        runs.clear();
+      }
     }
+  out.runs.shrink_to_fit();
+  // The source offsets of a piece as (start, length) ranges: what a
+  // multicast group's members share.
+  auto sourceRanges = [&](const Piece &p) {
+    std::vector<std::pair<int32_t, int32_t>> r;
+    for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
+      const Run &run = out.runs[size_t(k)];
+      if (!r.empty() && r.back().first + r.back().second == run.src)
+        r.back().second += run.len;
+      else
+        r.push_back({run.src, run.len});
+    }
+    return r;
+  };
   // Multicast groups: same sender, same source elements.
-  std::map<std::pair<int, std::vector<int32_t>>, std::vector<int>> groups;
+  std::map<std::pair<int, std::vector<std::pair<int32_t, int32_t>>>,
+           std::vector<int>>
+      groups;
   for (size_t i = 0; i < out.pieces.size(); ++i)
     if (out.pieces[i].src != out.pieces[i].dst)
-      groups[{out.pieces[i].src, out.pieces[i].srcOff}].push_back(int(i));
+      groups[{out.pieces[i].src, sourceRanges(out.pieces[i])}].push_back(
+          int(i));
   for (auto &[key, members] : groups) {
     const PE &s = pes[key.first];
     // x along the sender's row to each receiver's column, then y.
@@ -312,10 +370,17 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     out.byDst[out.pieces[i].dst].push_back(int(i));
   }
   // Partial sums are combined in sender order, whatever order they arrive.
-  for (auto &[pe, list] : out.byDst)
+  for (auto &[pe, list] : out.byDst) {
     std::sort(list.begin(), list.end(), [&](int a, int b) {
       return out.pieces[a].src < out.pieces[b].src;
     });
+    int slot = int(out.missing.size());
+    out.slotOf[pe] = slot;
+    out.missing.push_back(int(list.size()));
+    out.expected.push_back(int(list.size()));
+    for (int i : list)
+      out.pieces[i].dstSlot = slot;
+  }
   return "";
 }
 
@@ -485,7 +550,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
   isa::PeState st;
   st.px = pe.px;
   st.py = pe.py;
-  st.buffers = pe.buffers;
+  st.buffers = pe.buffers.data();
   st.lengths = lengths[pe.prog].data();
   while (pe.pc < int(prog.size())) {
     const isa::Instr &in = prog[pe.pc];
@@ -504,10 +569,16 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         for (int pi : it->second) {
           Piece &p = plan.pieces[pi];
           const float *base = pe.buffers[in.buffers[0]];
-          p.data.resize(p.srcOff.size());
-          for (size_t e = 0; e < p.srcOff.size(); ++e)
-            p.data[e] = base[p.srcOff[e]];
-          uint64_t len = p.data.size();
+          float *to = plan.data.data() + p.dataBegin;
+          for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
+            const Run &r = plan.runs[size_t(k)];
+            if (r.len == 1)
+              *to = base[r.src];
+            else
+              std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
+            to += r.len;
+          }
+          uint64_t len = uint64_t(p.count);
           // One wavelet a cycle leaves the ramp (once per multicast group);
           // the first needs `hops` cycles to arrive, the rest stream behind
           // it. Wavelet-hops count each link of the tree once.
@@ -522,7 +593,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           p.arrival = sent + uint64_t(p.hops);
           p.ready = true;
           PE &dst = pes[p.dst];
-          if (!dst.queued && p.dst != peIdx) {
+          if (--plan.missing[size_t(p.dstSlot)] == 0 && !dst.queued &&
+              p.dst != peIdx) {
             dst.queued = true;
             ready.push_back(p.dst);
           }
@@ -531,12 +603,11 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
       auto it = plan.byDst.find(peIdx);
-      if (it != plan.byDst.end())
-        for (int pi : it->second)
-          if (!plan.pieces[pi].ready) {
-            blocked = true;
-            return "";
-          }
+      int slot = it == plan.byDst.end() ? -1 : plan.slotOf.at(peIdx);
+      if (slot >= 0 && plan.missing[size_t(slot)] != 0) {
+        blocked = true;
+        return "";
+      }
       if (auto z = plan.zeros.find(peIdx); z != plan.zeros.end()) {
         float *base = pe.buffers[in.buffers[0]];
         for (int32_t off : z->second)
@@ -545,11 +616,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                     uint64_t(rates.addsPerCycle);
       }
       if (it != plan.byDst.end()) {
-        for (int pi : it->second)
-          if (!plan.pieces[pi].ready) {
-            blocked = true;
-            return "";
-          }
+        plan.missing[size_t(slot)] = plan.expected[size_t(slot)];
         float *base = pe.buffers[in.buffers[0]];
         uint64_t inbound = 0, last = pe.clock;
         if (t.combine() != 0) {
@@ -557,29 +624,36 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                            ? 0.0f
                            : -std::numeric_limits<float>::infinity();
           for (int pi : it->second)
-            for (int32_t off : plan.pieces[pi].dstOff)
-              base[off] = init;
+            for (int64_t k = plan.pieces[pi].runBegin;
+                 k < plan.pieces[pi].runEnd; ++k) {
+              const Run &r = plan.runs[size_t(k)];
+              std::fill(base + r.dst, base + r.dst + r.len, init);
+            }
         }
         for (int pi : it->second) {
           Piece &p = plan.pieces[pi];
-          if (t.combine() == 0)
-            for (size_t e = 0; e < p.data.size(); ++e)
-              base[p.dstOff[e]] = p.data[e];
-          else if (t.combine() == 1)
-            for (size_t e = 0; e < p.data.size(); ++e)
-              base[p.dstOff[e]] += p.data[e];
-          else
-            for (size_t e = 0; e < p.data.size(); ++e) {
-              float &d = base[p.dstOff[e]];
-              float v = p.data[e];
-              d = (std::isnan(d) || std::isnan(v))
-                      ? std::numeric_limits<float>::quiet_NaN()
-                      : std::max(d, v);
-            }
+          const float *from = plan.data.data() + p.dataBegin;
+          for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
+            const Run &r = plan.runs[size_t(k)];
+            float *d = base + r.dst;
+            if (t.combine() == 0 && r.len == 1)
+              *d = *from;
+            else if (t.combine() == 0)
+              std::memcpy(d, from, size_t(r.len) * sizeof(float));
+            else if (t.combine() == 1)
+              for (int32_t e = 0; e < r.len; ++e)
+                d[e] += from[e];
+            else
+              for (int32_t e = 0; e < r.len; ++e)
+                d[e] = (std::isnan(d[e]) || std::isnan(from[e]))
+                           ? std::numeric_limits<float>::quiet_NaN()
+                           : std::max(d[e], from[e]);
+            from += r.len;
+          }
           if (t.combine() != 0)
-            stats.flops += p.data.size();
+            stats.flops += uint64_t(p.count);
           if (p.src != peIdx)
-            inbound += p.data.size();
+            inbound += uint64_t(p.count);
           last = std::max(last, p.arrival);
           p.ready = false;
         }
@@ -653,7 +727,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
       if (p.ready)
         return "transfer '" + im.program.transfers(int(t)).name() + "': " +
                im.name(im.pes[p.src]) + " sent " +
-               std::to_string(p.data.size()) + " elements to " +
+               std::to_string(p.count) + " elements to " +
                im.name(im.pes[p.dst]) + ", which never received them";
   im.cycles += stats.cycles;
   im.wavelets += stats.wavelets;

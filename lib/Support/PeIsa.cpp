@@ -44,16 +44,28 @@ const FnDef kFns[] = {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-/// Reads `rank` box dims starting at ints[at].
-std::vector<BoxDim> readBox(const Instr &in, size_t at, int64_t rank) {
-  std::vector<BoxDim> box(rank);
-  for (int64_t d = 0; d < rank; ++d)
-    box[d] = {in.ints[at + 3 * d], in.ints[at + 3 * d + 1],
-              in.ints[at + 3 * d + 2]};
+/// An iteration box of at most 8 dims, without a heap allocation (an
+/// instruction reads its box every time it runs on a PE).
+struct Box {
+  BoxDim dims[8];
+  size_t n = 0;
+  size_t size() const { return n; }
+  const BoxDim &operator[](size_t d) const { return dims[d]; }
+  const BoxDim *begin() const { return dims; }
+  const BoxDim *end() const { return dims + n; }
+};
+
+/// Reads `rank` (at most 8, checked before) box dims starting at ints[at].
+Box readBox(const Instr &in, size_t at, int64_t rank) {
+  Box box;
+  box.n = size_t(std::clamp<int64_t>(rank, 0, 8));
+  for (size_t d = 0; d < box.n; ++d)
+    box.dims[d] = {in.ints[at + 3 * d], in.ints[at + 3 * d + 1],
+                   in.ints[at + 3 * d + 2]};
   return box;
 }
 
-std::string checkBox(const std::vector<BoxDim> &box) {
+std::string checkBox(const Box &box) {
   bool x = false, y = false;
   for (const BoxDim &d : box) {
     if (d.block < 0 || d.global < 0 || d.axis < 0 || d.axis > 2)
@@ -71,7 +83,7 @@ std::string checkBox(const std::vector<BoxDim> &box) {
 }
 
 /// The highest element a view of `box` with `strides` touches, plus one.
-int64_t viewSpan(const std::vector<BoxDim> &box, const int64_t *strides) {
+int64_t viewSpan(const Box &box, const int64_t *strides) {
   int64_t span = 1;
   for (size_t d = 0; d < box.size(); ++d) {
     if (box[d].block == 0)
@@ -83,7 +95,7 @@ int64_t viewSpan(const std::vector<BoxDim> &box, const int64_t *strides) {
 
 /// Whether the PE at (px, py) works on the box at all: along an axis no
 /// box dim is split over, only the first PE does.
-bool active(const std::vector<BoxDim> &box, const PeState &pe) {
+bool active(const Box &box, const PeState &pe) {
   bool x = false, y = false;
   for (const BoxDim &d : box) {
     x |= d.axis == 1;
@@ -93,7 +105,7 @@ bool active(const std::vector<BoxDim> &box, const PeState &pe) {
 }
 
 /// Row-major strides of a tile whose dims are the box's blocks.
-std::vector<int64_t> tileStrides(const std::vector<BoxDim> &box) {
+std::vector<int64_t> tileStrides(const Box &box) {
   std::vector<int64_t> s(box.size(), 1);
   for (int64_t d = int64_t(box.size()) - 2; d >= 0; --d)
     s[d] = s[d + 1] * box[d + 1].block;
@@ -104,7 +116,7 @@ std::vector<int64_t> tileStrides(const std::vector<BoxDim> &box) {
 /// offsets[b] is the element offset of view b at the run's start and the
 /// run advances view b by strides[b][rank-1] per element.
 template <int NB, typename F>
-int64_t forEachRun(const std::vector<BoxDim> &box, const PeState &pe,
+int64_t forEachRun(const Box &box, const PeState &pe,
                    const int64_t (&strides)[NB][8], F f) {
   if (!active(box, pe))
     return 0;
@@ -176,7 +188,7 @@ std::string checkMap(const Instr &in, const std::vector<int64_t> &lengths) {
            num(in.ints.size());
   if (in.ints[1] < 0 || in.ints[1] > 2)
     return "has accumulate mode " + num(in.ints[1]);
-  std::vector<BoxDim> box = readBox(in, 2, rank);
+  Box box = readBox(in, 2, rank);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   for (size_t b = 0; b < in.buffers.size(); ++b) {
@@ -219,7 +231,7 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
   const FnDef &f = kFns[in.fn];
   int64_t rank = in.ints[0];
   Acc acc = Acc(in.ints[1]);
-  std::vector<BoxDim> box = readBox(in, 2, rank);
+  Box box = readBox(in, 2, rank);
   int64_t strides[4][8] = {};
   size_t nb = in.buffers.size();
   for (size_t b = 0; b < nb; ++b)
@@ -319,7 +331,7 @@ std::string checkSpmap(const Instr &in, const std::vector<int64_t> &lengths) {
     return "has pattern dims " + num(a) + ", " + num(b);
   if (sparse <= 0 || sparse >= (int64_t(1) << views))
     return "has sparse operand set " + num(sparse);
-  std::vector<BoxDim> box = readBox(in, 5, rank);
+  Box box = readBox(in, 5, rank);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   if (box[a].block * box[b].block > 65536)
@@ -355,7 +367,7 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
   int64_t rank = in.ints[0];
   Acc acc = Acc(in.ints[1]);
   int64_t pa = in.ints[2], pb = in.ints[3], sparse = in.ints[4];
-  std::vector<BoxDim> box = readBox(in, 5, rank);
+  Box box = readBox(in, 5, rank);
   if (!active(box, pe))
     return "";
   size_t views = in.buffers.size() - 1;
@@ -500,7 +512,7 @@ std::string checkTransferInstr(const Instr &in, const std::vector<int64_t> &) {
 std::string checkRows(const Instr &in, const std::vector<int64_t> &lengths) {
   if (in.ints.size() != 9 || !in.floats.empty())
     return "takes 9 ints (boxes of n, d, v) and no floats";
-  std::vector<BoxDim> box = readBox(in, 0, 3);
+  Box box = readBox(in, 0, 3);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   int64_t nb = box[0].block, db = box[1].block, vb = box[2].block;
@@ -528,7 +540,7 @@ std::string rowIndex(float v, int64_t rows, int64_t &out) {
 
 std::string execGather(const Instr &in, const PeState &pe, const Rates &rates,
                        Work &work) {
-  std::vector<BoxDim> box = readBox(in, 0, 3);
+  Box box = readBox(in, 0, 3);
   if (!active(box, pe))
     return "";
   int64_t ne = localExtent(box[0], pe.px, pe.py);
@@ -559,7 +571,7 @@ std::string execGather(const Instr &in, const PeState &pe, const Rates &rates,
 
 std::string execScatterAdd(const Instr &in, const PeState &pe,
                            const Rates &rates, Work &work) {
-  std::vector<BoxDim> box = readBox(in, 0, 3);
+  Box box = readBox(in, 0, 3);
   if (!active(box, pe))
     return "";
   int64_t ne = localExtent(box[0], pe.px, pe.py);
@@ -613,7 +625,7 @@ std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
   if (sparse && in.ints.back() != 1)
     return "has sparse flag " + num(in.ints.back()) + " (1: the last buffer "
            "is an index)";
-  std::vector<BoxDim> box = readBox(in, lead + 1, rank);
+  Box box = readBox(in, lead + 1, rank);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   int64_t tile = 1;
@@ -643,7 +655,7 @@ template <typename F>
 int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe,
                        size_t tensors, std::string &err, F f) {
   int64_t rank = in.ints[lead];
-  std::vector<BoxDim> box = readBox(in, lead + 1, rank);
+  Box box = readBox(in, lead + 1, rank);
   if (sparseUpdate(in, lead)) {
     if (!active(box, pe))
       return 0;

@@ -26,12 +26,15 @@ Instr map(const char *fn, std::vector<int32_t> buffers,
 struct Pe {
   std::vector<std::vector<float>> bufs;
   std::vector<int64_t> lengths;
+  std::vector<float *> ptrs;
   PeState state(int64_t px = 0, int64_t py = 0) {
     PeState s;
+    ptrs.clear();
     s.px = px;
     s.py = py;
     for (auto &b : bufs)
-      s.buffers.push_back(b.data());
+      ptrs.push_back(b.data());
+    s.buffers = ptrs.data();
     s.lengths = lengths.data();
     return s;
   }

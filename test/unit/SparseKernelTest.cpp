@@ -19,6 +19,7 @@ namespace {
 struct Pe {
   std::vector<std::vector<float>> bufs;
   std::vector<int64_t> lengths;
+  std::vector<float *> ptrs;
   int add(std::vector<float> b) {
     lengths.push_back(int64_t(b.size()));
     bufs.push_back(std::move(b));
@@ -26,8 +27,10 @@ struct Pe {
   }
   PeState state() {
     PeState s;
+    ptrs.clear();
     for (auto &b : bufs)
-      s.buffers.push_back(b.data());
+      ptrs.push_back(b.data());
+    s.buffers = ptrs.data();
     s.lengths = lengths.data();
     return s;
   }

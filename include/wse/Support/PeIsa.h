@@ -116,7 +116,7 @@ struct Work {
 /// One PE's view of its SRAM while it executes an instruction.
 struct PeState {
   int64_t px = 0, py = 0;       // position in the region
-  std::vector<float *> buffers; // base of each of the program's buffers
+  float *const *buffers = nullptr;  // base of each of the program's buffers
   const int64_t *lengths = nullptr; // each buffer's length in elements
 };
 
