@@ -231,6 +231,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       int dstPe = peAt(t.dst_program(), px, py);
       pieceOf.clear();
       size_t firstPiece = out.pieces.size();
+      int lastSrc = -1, lastPiece = -1;
       forEachStored(dst, t.dst_program(), px, py,
                     [&](const std::vector<int64_t> &g, int64_t dstOff) {
         // Inside the window?
@@ -293,6 +294,14 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
             int64_t sx = counts[0] > 1 ? cx : coord[0];
             int64_t sy = counts[1] > 1 ? cy : coord[1];
             int srcPe = peAt(t.src_program(), sx, sy);
+            // Consecutive elements mostly come from one sender.
+            if (srcPe == lastSrc) {
+              Piece &p = out.pieces[size_t(lastPiece)];
+              ++p.count;
+              addElement(pending[size_t(lastPiece) - firstPiece],
+                         int32_t(srcOff), int32_t(dstOff));
+              continue;
+            }
             auto [it, added] = pieceOf.try_emplace(srcPe, 0);
             if (added) {
               it->second = int(out.pieces.size());
@@ -305,6 +314,8 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
               if (pending.size() < out.pieces.size() - firstPiece)
                 pending.emplace_back();
             }
+            lastSrc = srcPe;
+            lastPiece = it->second;
             Piece &p = out.pieces[size_t(it->second)];
             ++p.count;
             addElement(pending[size_t(it->second) - firstPiece],
@@ -324,29 +335,35 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       }
     }
   out.runs.shrink_to_fit();
-  // The source offsets of a piece as (start, length) ranges: what a
-  // multicast group's members share.
-  auto sourceRanges = [&](const Piece &p) {
-    std::vector<std::pair<int32_t, int32_t>> r;
+  // A piece's sender and source offsets as (start, length) ranges, in
+  // bytes: what a multicast group's members share.
+  auto groupKey = [&](const Piece &p) {
+    std::vector<int32_t> r = {p.src};
     for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
       const Run &run = out.runs[size_t(k)];
-      if (!r.empty() && r.back().first + r.back().second == run.src)
-        r.back().second += run.len;
-      else
-        r.push_back({run.src, run.len});
+      if (r.size() > 1 && r[r.size() - 2] + r.back() == run.src) {
+        r.back() += run.len;
+      } else {
+        r.push_back(run.src);
+        r.push_back(run.len);
+      }
     }
-    return r;
+    return std::string(reinterpret_cast<const char *>(r.data()),
+                       r.size() * sizeof(int32_t));
   };
   // Multicast groups: same sender, same source elements.
-  std::map<std::pair<int, std::vector<std::pair<int32_t, int32_t>>>,
-           std::vector<int>>
-      groups;
+  std::unordered_map<std::string, std::vector<int>> groups;
+  std::vector<const std::vector<int> *> order; // first-seen order
   for (size_t i = 0; i < out.pieces.size(); ++i)
-    if (out.pieces[i].src != out.pieces[i].dst)
-      groups[{out.pieces[i].src, sourceRanges(out.pieces[i])}].push_back(
-          int(i));
-  for (auto &[key, members] : groups) {
-    const PE &s = pes[key.first];
+    if (out.pieces[i].src != out.pieces[i].dst) {
+      auto [it, added] = groups.try_emplace(groupKey(out.pieces[i]));
+      if (added)
+        order.push_back(&it->second);
+      it->second.push_back(int(i));
+    }
+  for (const std::vector<int> *group : order) {
+    const std::vector<int> &members = *group;
+    const PE &s = pes[out.pieces[members[0]].src];
     // x along the sender's row to each receiver's column, then y.
     int64_t minX = s.x, maxX = s.x;
     std::map<int64_t, std::pair<int64_t, int64_t>> columns; // x -> y range
