@@ -20,7 +20,8 @@
 #include <cstring>
 #include <cmath>
 #include <cstdlib>
-#include <deque>
+#include <thread>
+#include <tuple>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -79,7 +80,7 @@ struct PE {
   uint64_t clock = 0;
   int pc = 0;
   bool done = false;
-  bool queued = false;
+  bool faulted = false; // stopped by a run-time fault this step
 };
 
 /// A stretch of a piece's elements contiguous in both tiles.
@@ -182,7 +183,8 @@ struct MeshSimulator::Impl {
                        });
   }
   std::string execute(int peIdx, bool &blocked, StepStats &stats,
-                      std::deque<int> &ready);
+                      std::vector<int> &woken, std::vector<TraceEvent> &events);
+  int threads = 1;
   void writeTensor(const wp::Binding &b, const std::vector<float> &values);
 };
 
@@ -558,8 +560,11 @@ std::string MeshSimulator::setInput(const std::string &name,
 
 std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                                          StepStats &stats,
-                                         std::deque<int> &ready) {
+                                         std::vector<int> &woken,
+                                         std::vector<TraceEvent> &events) {
   PE &pe = pes[peIdx];
+  if (pe.faulted)
+    return "";
   const std::vector<isa::Instr> &prog = code[pe.prog];
   const std::vector<isa::InstrDef> &set = isa::instructionSet();
   static const int kSend = isa::lookupInstr("send");
@@ -609,19 +614,21 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                                     uint64_t(plan.pieces[p.leader].hops);
           p.arrival = sent + uint64_t(p.hops);
           p.ready = true;
-          PE &dst = pes[p.dst];
-          if (--plan.missing[size_t(p.dstSlot)] == 0 && !dst.queued &&
-              p.dst != peIdx) {
-            dst.queued = true;
-            ready.push_back(p.dst);
-          }
+          // The last piece a receiver waits for wakes it. PEs of one wave
+          // run on several threads: the count is atomic, and its release
+          // publishes the piece's data to the receiver's acquire.
+          if (__atomic_sub_fetch(&plan.missing[size_t(p.dstSlot)], 1,
+                                 __ATOMIC_ACQ_REL) == 0 &&
+              p.dst != peIdx)
+            woken.push_back(p.dst);
         }
     } else { // recv
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
       auto it = plan.byDst.find(peIdx);
       int slot = it == plan.byDst.end() ? -1 : plan.slotOf.at(peIdx);
-      if (slot >= 0 && plan.missing[size_t(slot)] != 0) {
+      if (slot >= 0 &&
+          __atomic_load_n(&plan.missing[size_t(slot)], __ATOMIC_ACQUIRE) != 0) {
         blocked = true;
         return "";
       }
@@ -633,7 +640,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                     uint64_t(rates.addsPerCycle);
       }
       if (it != plan.byDst.end()) {
-        plan.missing[size_t(slot)] = plan.expected[size_t(slot)];
+        __atomic_store_n(&plan.missing[size_t(slot)],
+                         plan.expected[size_t(slot)], __ATOMIC_RELAXED);
         float *base = pe.buffers[in.buffers[0]];
         uint64_t inbound = 0, last = pe.clock;
         if (t.combine() != 0) {
@@ -679,7 +687,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
     }
     if (tracing && pe.clock > start)
-      trace.push_back({peIdx, pe.pc, cycles + start, cycles + pe.clock});
+      events.push_back({peIdx, pe.pc, cycles + start, cycles + pe.clock});
     ++pe.pc;
   }
   pe.done = true;
@@ -689,23 +697,93 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
 std::string MeshSimulator::runStep(StepStats &stats) {
   Impl &im = *impl;
   stats = StepStats();
-  std::deque<int> ready;
+  // Kahn semantics: a PE's results depend only on what it receives, so
+  // the ready PEs of a wave may run in any order, on any thread. A wave
+  // is split in contiguous chunks, one per thread; whatever the split,
+  // values, clocks, counts and the trace (chunks concatenated in order)
+  // are those of one thread running the wave in order.
+  std::vector<int> wave(im.pes.size());
   for (size_t i = 0; i < im.pes.size(); ++i) {
     PE &pe = im.pes[i];
     pe.pc = 0;
     pe.done = false;
     pe.clock = 0;
-    pe.queued = true;
-    ready.push_back(int(i));
+    wave[i] = int(i);
   }
-  while (!ready.empty()) {
-    int i = ready.front();
-    ready.pop_front();
-    im.pes[i].queued = false;
-    bool blocked;
-    if (std::string e = im.execute(i, blocked, stats, ready); !e.empty())
-      return e;
+  struct Lane {
+    std::vector<int> woken;
+    StepStats stats;
+    std::vector<TraceEvent> trace;
+    std::vector<std::pair<int, std::string>> faults;
+  };
+  // A PE that faults stops; the others run on, and the step reports the
+  // fault of the lowest PE, which does not depend on the wave it ran in.
+  std::map<int, std::string> faults;
+  size_t traceBegin = im.trace.size();
+  std::vector<Lane> lanes(size_t(std::max(1, im.threads)));
+  std::vector<uint8_t> inNext(im.pes.size(), 0);
+  while (!wave.empty()) {
+    // Below a few PEs per thread, starting threads costs more than it saves.
+    size_t used = std::min(lanes.size(), std::max<size_t>(1, wave.size() / 64));
+    auto run = [&](size_t l) {
+      Lane &lane = lanes[l];
+      size_t begin = wave.size() * l / used, end = wave.size() * (l + 1) / used;
+      for (size_t k = begin; k < end; ++k) {
+        bool blocked;
+        if (std::string e = im.execute(wave[k], blocked, lane.stats,
+                                       lane.woken, lane.trace);
+            !e.empty()) {
+          im.pes[size_t(wave[k])].faulted = true;
+          lane.faults.push_back({wave[k], e});
+        }
+      }
+    };
+    if (used == 1) {
+      run(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (size_t l = 1; l < used; ++l)
+        pool.emplace_back(run, l);
+      run(0);
+      for (std::thread &t : pool)
+        t.join();
+    }
+    std::vector<int> next;
+    for (size_t l = 0; l < used; ++l) {
+      Lane &lane = lanes[l];
+      for (auto &[pe, e] : lane.faults)
+        faults.emplace(pe, e);
+      lane.faults.clear();
+      for (int pe : lane.woken)
+        if (!inNext[size_t(pe)]) {
+          inNext[size_t(pe)] = 1;
+          next.push_back(pe);
+        }
+      lane.woken.clear();
+      if (im.tracing) {
+        im.trace.insert(im.trace.end(), lane.trace.begin(), lane.trace.end());
+        lane.trace.clear();
+      }
+    }
+    std::sort(next.begin(), next.end());
+    for (int pe : next)
+      inNext[size_t(pe)] = 0;
+    wave = std::move(next);
   }
+  for (PE &pe : im.pes)
+    pe.faulted = false;
+  if (!faults.empty())
+    return faults.begin()->second;
+  for (Lane &lane : lanes) {
+    stats.wavelets += lane.stats.wavelets;
+    stats.flops += lane.stats.flops;
+  }
+  // The same events in the same order for every thread count.
+  std::sort(im.trace.begin() + std::ptrdiff_t(traceBegin), im.trace.end(),
+            [](const TraceEvent &a, const TraceEvent &b) {
+              return std::tie(a.pe, a.start, a.instr) <
+                     std::tie(b.pe, b.start, b.instr);
+            });
   std::string waiting;
   int stuck = 0;
   for (const PE &pe : im.pes) {
@@ -789,6 +867,9 @@ uint64_t MeshSimulator::totalFlops() const { return impl->flops; }
 int64_t MeshSimulator::maxPeSramBytes() const { return impl->maxSram; }
 int64_t MeshSimulator::numPes() const { return int64_t(impl->pes.size()); }
 void MeshSimulator::enableTrace() { impl->tracing = true; }
+void MeshSimulator::setThreads(int threads) {
+  impl->threads = std::max(1, threads);
+}
 const std::vector<TraceEvent> &MeshSimulator::trace() const {
   return impl->trace;
 }

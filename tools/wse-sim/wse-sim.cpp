@@ -30,6 +30,7 @@
 
 #include <chrono>
 #include <map>
+#include <thread>
 
 using namespace mlir;
 using ::wsert::HostTensor;
@@ -64,6 +65,10 @@ static cl::opt<std::string> dumpMasks(
     cl::desc("Write <param>.npy (bool) for each parameter wse-sparsify "
              "masked"),
     cl::cat(simCategory));
+// --threads: libLLVM registers a hidden option of that name for its own
+// thread pools, which wse-sim does not use; main() replaces it with this
+// one before parsing.
+static cl::opt<int> *threads = nullptr;
 static cl::opt<bool> quiet("quiet",
                            cl::desc("Do not print the loss per step (stdout) "
                                     "nor the progress line (stderr)"),
@@ -250,6 +255,10 @@ struct Report {
 int runReference(InputMap &given) {
   if (!traceFile.empty())
     return fail("--trace records the mesh engine; give it a .wsebin");
+  if (threads->getNumOccurrences() && *threads != 1)
+    return fail("--threads " + std::to_string(*threads) +
+                ": the reference engine runs on one thread; --threads "
+                "applies to the mesh engine (a .wsebin)");
   DialectRegistry registry;
   registry.insert<mlir::wse::WseDialect, func::FuncDialect, fabric::FabricDialect,
                   pe::PeDialect>();
@@ -469,6 +478,12 @@ int runMesh(InputMap &given) {
     train |= b.loss();
   if (!traceFile.empty())
     sim->enableTrace();
+  if (*threads < 0)
+    return fail("--threads " + std::to_string(*threads) +
+                " must be 0 (every core) or a positive count");
+  sim->setThreads(*threads == 0
+                      ? int(std::max(1u, std::thread::hardware_concurrency()))
+                      : int(*threads));
   if (!train && steps.getNumOccurrences() && steps != 1)
     return fail("--steps " + std::to_string(steps) +
                 ": the program trains nothing (no loss output), it computes "
@@ -582,6 +597,15 @@ int runMesh(InputMap &given) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  if (auto it = cl::getRegisteredOptions().find("threads");
+      it != cl::getRegisteredOptions().end())
+    it->second->removeArgument();
+  static cl::opt<int> threadsOption(
+      "threads",
+      cl::desc("Mesh engine: threads that run the PEs (default 0: every "
+               "core); the results are the same for every count"),
+      cl::init(0), cl::cat(simCategory));
+  threads = &threadsOption;
   cl::HideUnrelatedOptions(simCategory);
   cl::ParseCommandLineOptions(
       argc, argv,

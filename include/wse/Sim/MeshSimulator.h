@@ -67,6 +67,9 @@ public:
 
   /// Records every instruction that takes time from now on.
   void enableTrace();
+  /// Runs the ready PEs of a step on up to `threads` threads; results,
+  /// reports and traces are the same for every count.
+  void setThreads(int threads);
   const std::vector<TraceEvent> &trace() const;
   /// Program index, position in its region, and mesh x and y of PE `pe`.
   struct PeInfo {
