@@ -24,8 +24,17 @@ the same run, so the ratio columns mean something on any machine:
   SRAM per PE and simulator wall time per step, each against dense
   (baseline).
 
+- speed against PyTorch: one training step of torch eager (OpenBLAS, 1
+  thread and every core) against the reference engine (one thread) and the
+  mesh engine (1 thread and every core), for the 64-128-10 MLP (SGD), two
+  GPT-2-style LMs (d128 2 layers T64 batch 4 vocab 512; d256 4 layers T128
+  batch 4 vocab 2048) and the repo's GPT-2 and Llama (AdamW): wall ms per
+  step (the engines' own per-step progress lines, the first step left out)
+  and each against torch at the same thread count.
+
 Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
                 [--model-steps 2] [--work-dir DIR] [--skip-sparsity]
+                [--skip-torch]
 """
 import argparse
 import json
@@ -140,6 +149,72 @@ def sparsity_rows(tools, d, src, passes, opts, mesh, feeds, steps, label):
     return rows
 
 
+def step_ms(cmd, cwd):
+    """Median wall ms of a wse-sim run's steps after the first, from its
+    progress lines on stderr."""
+    r = run(cmd, cwd)
+    ms = [float(line.split(": ")[2].split(" ms")[0])
+          for line in r.stderr.splitlines() if line.startswith("wse-sim: step ")]
+    ms = ms[1:] or ms
+    ms.sort()
+    return ms[len(ms) // 2]
+
+
+def torch_ms(args, threads, cwd):
+    r = run([sys.executable, os.path.join(ROOT, "bench", "torch_step.py"), *args,
+             "--threads", str(threads)], cwd)
+    return float(r.stdout.strip())
+
+
+def speed_rows(tools, work, cores):
+    """Per model: torch eager vs the reference and mesh engines."""
+    opt, translate, sim = tools
+    lm_small = ["d_model=128", "n_layer=2", "seq=64", "batch=4", "vocab=512"]
+    lm_large = ["d_model=256", "n_layer=4", "seq=128", "batch=4", "vocab=2048"]
+    models = [
+        # name, torch args, export dir/setup, train options, mesh, feeds, steps
+        ("mlp 64-128-10, sgd, batch 32", ["mlp", "64-128-10", "--batch", "32",
+                                          "--optimizer", "sgd", "--steps", "20"],
+         "mlp", SGD, "16x16", ["--input", "x=x.npy", "--input", "labels=labels.npy"], 20),
+        ("lm d128 L2 T64 b4 v512, adamw", ["lm", "gpt2", *sum((["--set", k] for k in lm_small), [])],
+         ("gpt2", lm_small), ADAMW, None, None, 3),
+        ("lm d256 L4 T128 b4 v2048, adamw", ["lm", "gpt2", *sum((["--set", k] for k in lm_large), [])],
+         ("gpt2", lm_large), ADAMW, None, None, 2),
+        ("gpt2 (repo config), adamw", ["lm", "gpt2"], ("gpt2", []), ADAMW, LM_MESH, None, 3),
+        ("llama (repo config), adamw", ["lm", "llama"], ("llama", []), ADAMW, LM_MESH, None, 3),
+    ]
+    rows = []
+    for name, targs, setup, opts, mesh, feeds, steps in models:
+        if setup == "mlp":
+            d, src, passes = work, "mlp.mlir", ()
+        else:
+            lm, sets = setup
+            d = os.path.join(work, "speed-" + lm + "-" + "-".join(s.split("=")[1] for s in sets))
+            os.makedirs(d, exist_ok=True)
+            run([sys.executable, os.path.join(ROOT, "models", lm, "export.py"), "--out",
+                 "model.onnx", "--data-dir", ".", "--steps", str(steps),
+                 *sum((["--set", s] for s in sets), [])], d)
+            run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], d)
+            src, passes = "model.mlir", ("--wse-raise-attention",)
+            feeds = ["--input", "input_ids=input_ids.npy", "--input", "labels=labels.npy"]
+        run([opt, src, *passes, f"--wse-make-train-step={opts}", "-o", "speed-train.mlir"], d)
+        t1 = torch_ms(targs, 1, d)
+        tn = torch_ms(targs, cores, d)
+        ref = step_ms([sim, "speed-train.mlir", "--steps", str(steps)] + feeds, d)
+        mesh_cols = ("-",) * 4
+        if mesh:
+            run([opt, src, *passes, f"--wse-train-pipeline={opts} machine=wse2 mesh={mesh}",
+                 "-o", "speed-mesh.mlir"], d)
+            run([translate, "--export-wafer-program", "speed-mesh.mlir", "-o", "speed.wsebin"], d)
+            m1 = step_ms([sim, "speed.wsebin", "--steps", str(steps), "--threads", "1"] + feeds, d)
+            mn = step_ms([sim, "speed.wsebin", "--steps", str(steps), "--threads", str(cores)]
+                         + feeds, d)
+            mesh_cols = (f"{m1:.1f}", f"{m1 / t1:.1f}", f"{mn:.1f}", f"{mn / tn:.1f}")
+        rows.append((name, mesh or "-", f"{t1:.1f}", f"{tn:.1f}", f"{ref:.1f}",
+                     f"{ref / t1:.1f}", f"{ref / tn:.1f}", *mesh_cols))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -152,6 +227,8 @@ def main():
     ap.add_argument("--work-dir", default=None)
     ap.add_argument("--skip-sparsity", action="store_true",
                     help="leave out the sparsity table (about a minute)")
+    ap.add_argument("--skip-torch", action="store_true",
+                    help="leave out the speed table against PyTorch (minutes)")
     args = ap.parse_args()
     b = os.path.abspath(args.bin_dir)
     opt, translate, sim = (os.path.join(b, t) for t in ("wse-opt", "wse-translate", "wse-sim"))
@@ -241,6 +318,19 @@ def main():
           f"flops/step, utilization: the mesh engine's report; sim wall/step: one run of "
           f"{lm_steps} steps ({args.steps} for the MLP) divided by the steps; baseline: the MLP; "
           f"work dir {work})")
+    if not args.skip_torch:
+        cores = os.cpu_count() or 1
+        rows = speed_rows((opt, translate, sim), work, cores)
+        print()
+        print_table(("model", "mesh", "torch 1t ms", f"torch {cores}t ms", "ref ms",
+                     "ref/torch 1t", f"ref/torch {cores}t", "mesh 1t ms", "mesh/torch 1t",
+                     f"mesh {cores}t ms", f"mesh/torch {cores}t"), rows)
+        print(f"\n(one training step, wall ms: torch eager with OpenBLAS (median of its steps "
+              f"after a warm-up), the reference engine (one thread) and the mesh engine at 1 "
+              f"and {cores} threads (median of their steps after the first); ratios against "
+              f"torch at the same thread count, the reference engine's against both; the two "
+              f"LMs of issue 11 fit no mesh below 128x128 (16,384 PEs), where the mesh engine "
+              f"takes minutes to plan and about 18 GB, so it is not run on them)")
     if args.skip_sparsity:
         return
 

@@ -61,6 +61,9 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--data-seed", type=int, default=1)
     p.add_argument("--verbose", action="store_true")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=INT",
+                   help="override a field of model.py's CONFIG (d_model, "
+                        "n_layer, n_head, seq, batch, vocab, ...)")
     return p.parse_args(argv)
 
 
@@ -161,7 +164,14 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(1)
     config = dict(CONFIG)
-    model = make_model(args.seed, plain_norms=args.plain_norms)
+    for kv in args.set:
+        key, _, value = kv.partition("=")
+        if key not in CONFIG or not value.isdigit():
+            sys.exit(f"export: --set {kv}: expected KEY=INT with KEY one of "
+                     f"{', '.join(k for k, v in CONFIG.items() if isinstance(v, int))}")
+        config[key] = int(value)
+    overrides = {k: v for k, v in config.items() if v != CONFIG[k]}
+    model = make_model(args.seed, plain_norms=args.plain_norms, **overrides)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, config, args.out, args.opset)
