@@ -160,9 +160,21 @@ def step_ms(cmd, cwd):
     return ms[len(ms) // 2]
 
 
+OPENBLAS_DIR = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+
+
 def torch_ms(args, threads, cwd):
-    r = run([sys.executable, os.path.join(ROOT, "bench", "torch_step.py"), *args,
-             "--threads", str(threads)], cwd)
+    """torch_step.py's step time, on OpenBLAS whichever BLAS the machine
+    selected (scripts/bench.sh installs it)."""
+    if not os.path.isfile(os.path.join(OPENBLAS_DIR, "libblas.so.3")):
+        sys.exit(f"bench: no OpenBLAS in {OPENBLAS_DIR}: install libopenblas0-pthread "
+                 "(scripts/bench.sh does)")
+    env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_DIR)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "torch_step.py"), *args,
+                        "--threads", str(threads)], cwd=cwd, capture_output=True, text=True,
+                       env=env)
+    if r.returncode != 0:
+        sys.exit(f"bench: torch_step.py {' '.join(args)} failed:\n{r.stderr}")
     return float(r.stdout.strip())
 
 

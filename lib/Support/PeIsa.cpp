@@ -295,7 +295,11 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
 /// The slot count and 16-bit tile offsets of an index buffer.
 struct IndexView {
   const float *words = nullptr;
-  int64_t count() const { return int64_t(words[0]); }
+  /// -1 for a word that is no slot count (a data buffer named as index).
+  int64_t count() const {
+    float c = words[0];
+    return c >= 0.0f && c <= 1e9f && c == std::trunc(c) ? int64_t(c) : -1;
+  }
   int64_t at(int64_t s) const {
     uint16_t v[2];
     std::memcpy(v, words + 1 + s / 2, sizeof(v));

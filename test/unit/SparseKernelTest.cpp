@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -210,6 +211,11 @@ TEST(Spmap, ChecksItsFieldsAndTheIndexAtRunTime) {
   pe.lengths[idx] = int64_t(pe.bufs[idx].size());
   EXPECT_NE(run(instr("spmap", "copy", {o, a, idx}, ints), pe, w)
                 .find("holds 4 slots of 6"),
+            std::string::npos);
+  // A data buffer named as the index: its first word is no count.
+  pe.bufs[idx][0] = std::nanf("");
+  EXPECT_NE(run(instr("spmap", "copy", {o, a, idx}, ints), pe, w)
+                .find("the index buffer holds -1 slots"),
             std::string::npos);
 }
 
