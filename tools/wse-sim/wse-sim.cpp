@@ -424,39 +424,58 @@ int runReference(InputMap &given) {
 std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
   const auto &prog = sim.program();
   double usPerCycle = 1.0 / double(prog.machine().clock_mhz());
-  llvm::json::Array events;
-  for (int p = 0; p < prog.programs_size(); ++p)
-    events.push_back(llvm::json::Object{
-        {"name", "process_name"}, {"ph", "M"}, {"pid", p},
-        {"args", llvm::json::Object{{"name", "@" + prog.programs(p).name()}}}});
-  for (int64_t pe = 0; pe < sim.numPes(); ++pe) {
-    auto info = sim.peInfo(pe);
-    events.push_back(llvm::json::Object{
-        {"name", "thread_name"}, {"ph", "M"}, {"pid", info.program},
-        {"tid", info.py * prog.programs(info.program).width() + info.px},
-        {"args", llvm::json::Object{
-                     {"name", "PE (" + std::to_string(info.x) + ", " +
-                                  std::to_string(info.y) + ")"}}}});
-  }
-  for (const auto &e : sim.trace()) {
-    auto info = sim.peInfo(e.pe);
-    const auto &in = prog.programs(info.program).instrs(e.instr);
-    events.push_back(llvm::json::Object{
-        {"name", in.fn().empty() ? in.op() : in.op() + " " + in.fn()},
-        {"ph", "X"},
-        {"pid", info.program},
-        {"tid", info.py * prog.programs(info.program).width() + info.px},
-        {"ts", double(e.start) * usPerCycle},
-        {"dur", double(e.end - e.start) * usPerCycle},
-        {"args", llvm::json::Object{{"instruction", e.instr},
-                                    {"cycles", int64_t(e.end - e.start)}}}});
-  }
   std::error_code ec;
   llvm::raw_fd_ostream os(traceFile, ec);
   if (ec)
     return traceFile + ": " + ec.message();
-  os << llvm::json::Value(llvm::json::Object{
-      {"traceEvents", std::move(events)}, {"displayTimeUnit", "ns"}});
+  // Streamed, not built as one JSON value: a long run has millions of
+  // slices. Keys in sorted order, as a JSON value would print them.
+  llvm::json::OStream j(os);
+  j.object([&] {
+    j.attribute("displayTimeUnit", "ns");
+    j.attributeArray("traceEvents", [&] {
+      for (int p = 0; p < prog.programs_size(); ++p)
+        j.object([&] {
+          j.attributeObject("args", [&] {
+            j.attribute("name", "@" + prog.programs(p).name());
+          });
+          j.attribute("name", "process_name");
+          j.attribute("ph", "M");
+          j.attribute("pid", p);
+        });
+      for (int64_t pe = 0; pe < sim.numPes(); ++pe) {
+        auto info = sim.peInfo(pe);
+        j.object([&] {
+          j.attributeObject("args", [&] {
+            j.attribute("name", "PE (" + std::to_string(info.x) + ", " +
+                                    std::to_string(info.y) + ")");
+          });
+          j.attribute("name", "thread_name");
+          j.attribute("ph", "M");
+          j.attribute("pid", info.program);
+          j.attribute("tid",
+                      info.py * prog.programs(info.program).width() + info.px);
+        });
+      }
+      for (const auto &e : sim.trace()) {
+        auto info = sim.peInfo(e.pe);
+        const auto &in = prog.programs(info.program).instrs(e.instr);
+        j.object([&] {
+          j.attributeObject("args", [&] {
+            j.attribute("cycles", int64_t(e.end - e.start));
+            j.attribute("instruction", e.instr);
+          });
+          j.attribute("dur", double(e.end - e.start) * usPerCycle);
+          j.attribute("name", in.fn().empty() ? in.op() : in.op() + " " + in.fn());
+          j.attribute("ph", "X");
+          j.attribute("pid", info.program);
+          j.attribute("tid",
+                      info.py * prog.programs(info.program).width() + info.px);
+          j.attribute("ts", double(e.start) * usPerCycle);
+        });
+      }
+    });
+  });
   return "";
 }
 
