@@ -1,6 +1,7 @@
 //===- Math.cpp - numeric kernels shared by both engines ------------------===//
 #include "wse/Support/Math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -9,27 +10,36 @@ namespace wsert::math {
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate) {
-  // Gather op(B) into row-major [n][k] once, so the inner loop is a dot
-  // product over contiguous memory for every layout.
-  std::vector<T> bt(static_cast<size_t>(n * k));
-  for (int64_t p = 0; p < k; ++p)
+  // Each output sums its products in k order from zero, as a dot product
+  // would; the loops run k outside n so that a row of outputs accumulates
+  // as contiguous vectors (the outputs are independent lanes, no sum is
+  // reassociated: the results are those of the dot-product form).
+  // op(B) is gathered into row-major [k][n] when it is stored transposed.
+  const T *bk = b;
+  std::vector<T> bt;
+  if (transB) {
+    bt.resize(static_cast<size_t>(n * k));
     for (int64_t j = 0; j < n; ++j)
-      bt[j * k + p] = transB ? b[j * k + p] : b[p * n + j];
-  std::vector<T> row(static_cast<size_t>(k));
+      for (int64_t p = 0; p < k; ++p)
+        bt[p * n + j] = b[j * k + p];
+    bk = bt.data();
+  }
+  std::vector<T> row(static_cast<size_t>(n));
   for (int64_t i = 0; i < m; ++i) {
-    const T *ai = a + i * k;
-    if (transA) {
-      for (int64_t p = 0; p < k; ++p)
-        row[p] = a[p * m + i];
-      ai = row.data();
+    T *acc = row.data();
+    std::fill(acc, acc + n, T(0));
+    for (int64_t p = 0; p < k; ++p) {
+      T aip = transA ? a[p * m + i] : a[i * k + p];
+      const T *bp = bk + p * n;
+      for (int64_t j = 0; j < n; ++j)
+        acc[j] += aip * bp[j];
     }
-    for (int64_t j = 0; j < n; ++j) {
-      const T *bj = bt.data() + j * k;
-      T acc = 0;
-      for (int64_t p = 0; p < k; ++p)
-        acc += ai[p] * bj[p];
-      c[i * n + j] = accumulate ? c[i * n + j] + acc : acc;
-    }
+    T *ci = c + i * n;
+    if (accumulate)
+      for (int64_t j = 0; j < n; ++j)
+        ci[j] = ci[j] + acc[j];
+    else
+      std::copy(acc, acc + n, ci);
   }
 }
 
