@@ -232,21 +232,36 @@ LogicalResult attention(Interp &in, AttentionOp op) {
   HostTensor out = HostTensor::floats(q.shape);
   std::vector<Real> scores(static_cast<size_t>(s));
   std::vector<Real> probs(static_cast<size_t>(s));
+  std::vector<Real> dots(static_cast<size_t>(s));
+  std::vector<double> exps(static_cast<size_t>(s));
+  // Keys transposed to [d][s], so that the scores of one query accumulate
+  // as contiguous vectors; each still sums its d products in order from
+  // zero (the same bits as a dot product per key).
+  std::vector<Real> kt(static_cast<size_t>(s * d));
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       int64_t kh = h / group;
       const Real *kb = k.f.data() + (b * hkv + kh) * s * d;
       const Real *vb = v.f.data() + (b * hkv + kh) * s * d;
+      if (h % group == 0)
+        for (int64_t j = 0; j < s; ++j)
+          for (int64_t p = 0; p < d; ++p)
+            kt[size_t(p * s + j)] = kb[j * d + p];
       Real slope = alibi ? std::pow(2.0f, -8.0f * Real(h + 1) / Real(heads))
                           : 0.0f;
       for (int64_t i = 0; i < t; ++i) {
         const Real *qi = q.f.data() + ((b * heads + h) * t + i) * d;
         int64_t pos = i + offset;
         double mx = -std::numeric_limits<double>::infinity();
+        std::fill(dots.begin(), dots.end(), Real(0));
+        for (int64_t p = 0; p < d; ++p) {
+          Real qp = qi[p];
+          const Real *kp = kt.data() + p * s;
+          for (int64_t j = 0; j < s; ++j)
+            dots[size_t(j)] += qp * kp[j];
+        }
         for (int64_t j = 0; j < s; ++j) {
-          Real acc = 0.0f;
-          for (int64_t p = 0; p < d; ++p)
-            acc += qi[p] * kb[j * d + p];
+          Real acc = dots[size_t(j)];
           Real sc = acc * scale;
           if (causal || alibi || window) {
             Real bias = 0.0f;
@@ -263,16 +278,21 @@ LogicalResult attention(Interp &in, AttentionOp op) {
           mx = std::max(mx, double(sc));
         }
         double sum = 0.0;
+        for (int64_t j = 0; j < s; ++j) {
+          exps[size_t(j)] = std::exp(double(scores[j]) - mx);
+          sum += exps[size_t(j)];
+        }
         for (int64_t j = 0; j < s; ++j)
-          sum += std::exp(double(scores[j]) - mx);
-        for (int64_t j = 0; j < s; ++j)
-          probs[j] = Real(std::exp(double(scores[j]) - mx) / sum);
+          probs[j] = Real(exps[size_t(j)] / sum);
+        // Each output sums over the keys in order from zero, a row of
+        // outputs at a time.
         Real *oi = out.f.data() + ((b * heads + h) * t + i) * d;
-        for (int64_t p = 0; p < d; ++p) {
-          Real acc = 0.0f;
-          for (int64_t j = 0; j < s; ++j)
-            acc += probs[j] * vb[j * d + p];
-          oi[p] = acc;
+        std::fill(oi, oi + d, Real(0));
+        for (int64_t j = 0; j < s; ++j) {
+          Real pj = probs[j];
+          const Real *vj = vb + j * d;
+          for (int64_t p = 0; p < d; ++p)
+            oi[p] += pj * vj[p];
         }
       }
     }
