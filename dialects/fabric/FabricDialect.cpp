@@ -290,7 +290,7 @@ LogicalResult ComputeOp::verify() {
           return emitOpError("sparse operand ")
                  << ref << " maps to box dims " << map
                  << "; an spmap iterates two box dims";
-      } else if (spmap && int64_t(i - 1) == *getPattern()) {
+      } else if (spmap && int64_t(i - 1) == int64_t(*getPattern())) {
         return emitOpError("pattern operand ") << ref << " is not sparse";
       }
       if (isOut && have.isPartial() && (getKernel() == "map" || spmap) &&

@@ -286,15 +286,20 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       SmallVector<int64_t> ints;
       StringRef kernel = c.getKernel();
       std::optional<Layout> sparse = sparseOperand(c);
-      if (kernel == "spmap") {
-        auto pmap =
-            cast<DenseI64ArrayAttr>(c.getMaps()[*c.getPattern()]).asArrayRef();
-        int64_t bits = 0;
-        for (size_t i = 0; i < names.size(); ++i)
-          if (tensors[names[i]].layout.mask >= 0)
-            bits |= int64_t(1) << i;
-        ints = {rank, int64_t(c.getAcc()), pmap[0], pmap[1], bits};
+      if (kernel == "map" || kernel == "spmap") {
+        ints = {rank, int64_t(c.getAcc())};
+        if (kernel == "spmap") {
+          // The pattern's two box dims, and which views are slots.
+          auto pmap = cast<DenseI64ArrayAttr>(c.getMaps()[*c.getPattern()])
+                          .asArrayRef();
+          int64_t bits = 0;
+          for (size_t i = 0; i < names.size(); ++i)
+            if (tensors[names[i]].layout.mask >= 0)
+              bits |= int64_t(1) << i;
+          ints.append({pmap[0], pmap[1], bits});
+        }
         ints.append(box);
+        // Per view, its stride along each box dim (none for slots).
         for (size_t i = 0; i < names.size(); ++i) {
           const TensorInfo &t = tensors[names[i]];
           std::vector<int64_t> tileStrides = rowMajor(t.layout.tileShape());
@@ -303,27 +308,6 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
             int64_t stride = 0;
             for (size_t j = 0; j < map.size(); ++j)
               if (map[j] == d && t.layout.mask < 0)
-                stride += tileStrides[j];
-            ints.push_back(stride);
-          }
-        }
-        if (c.getAcc() == 1)
-          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
-                              StringAttr(), pb.getArrayAttr({bufs[0]}),
-                              pb.getDenseI64ArrayAttr({}),
-                              pb.getDenseF32ArrayAttr({0.0f}));
-        bufs.push_back(bufRef(indexFor(*sparse)));
-      } else if (kernel == "map") {
-        ints = {rank, int64_t(c.getAcc())};
-        ints.append(box);
-        for (size_t i = 0; i < names.size(); ++i) {
-          const TensorInfo &t = tensors[names[i]];
-          std::vector<int64_t> tileStrides = rowMajor(t.layout.tileShape());
-          auto map = cast<DenseI64ArrayAttr>(c.getMaps()[i]).asArrayRef();
-          for (int64_t d = 0; d < rank; ++d) {
-            int64_t stride = 0;
-            for (size_t j = 0; j < map.size(); ++j)
-              if (map[j] == d)
                 stride += tileStrides[j];
             ints.push_back(stride);
           }
@@ -339,6 +323,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                               StringAttr(), pb.getArrayAttr({bufs[0]}),
                               pb.getDenseI64ArrayAttr({-1}),
                               pb.getDenseF32ArrayAttr({}));
+        if (kernel == "spmap")
+          bufs.push_back(bufRef(indexFor(*sparse)));
       } else if (kernel == "gather" || kernel == "scatter_add") {
         ints.append(box);
       } else {

@@ -39,39 +39,6 @@ std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
   return s;
 }
 
-/// Calls f(global index, local offset) for every element of the tile the
-/// PE at (px, py) holds, in row-major order of the tile.
-template <typename F>
-void forEachTileElement(const Layout &l, int64_t px, int64_t py, F f) {
-  if (!l.holds(px, py))
-    return;
-  int64_t rank = int64_t(l.shape.size());
-  std::vector<int64_t> begin(rank), size(rank);
-  for (int64_t d = 0; d < rank; ++d) {
-    l.range(d, px, py, begin[d], size[d]);
-    if (size[d] == 0)
-      return;
-  }
-  std::vector<int64_t> tileStrides = rowMajorStrides(l.tileShape());
-  std::vector<int64_t> idx(rank, 0), global(rank);
-  while (true) {
-    int64_t off = 0;
-    for (int64_t d = 0; d < rank; ++d) {
-      global[d] = begin[d] + idx[d];
-      off += idx[d] * tileStrides[d];
-    }
-    f(global, off);
-    int64_t d = rank - 1;
-    for (; d >= 0; --d) {
-      if (++idx[d] < size[d])
-        break;
-      idx[d] = 0;
-    }
-    if (d < 0)
-      break;
-  }
-}
-
 struct PE {
   int prog;
   int64_t px, py, x, y;

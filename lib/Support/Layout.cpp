@@ -86,42 +86,20 @@ SparseTiles sparseTiles(const Layout &l, const std::vector<uint8_t> &keep,
   t.gridH = gridH;
   t.offsets.resize(size_t(gridW * gridH));
   int64_t rank = int64_t(l.shape.size());
-  std::vector<int64_t> tile = l.tileShape(), strides(rank, 1),
-                       tileStrides(rank, 1);
-  for (int64_t d = rank - 2; d >= 0; --d) {
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * l.shape[d + 1];
-    tileStrides[d] = tileStrides[d + 1] * tile[d + 1];
-  }
   for (int64_t py = 0; py < gridH; ++py)
     for (int64_t px = 0; px < gridW; ++px) {
-      if (!l.holds(px, py))
-        continue;
-      std::vector<int64_t> begin(rank), size(rank), idx(rank, 0);
-      bool empty = false;
-      for (int64_t d = 0; d < rank; ++d) {
-        l.range(d, px, py, begin[d], size[d]);
-        empty |= size[d] == 0;
-      }
-      if (empty)
-        continue;
       std::vector<int32_t> &out = t.offsets[size_t(py * gridW + px)];
-      while (true) {
-        int64_t g = 0, off = 0;
-        for (int64_t d = 0; d < rank; ++d) {
-          g += (begin[d] + idx[d]) * strides[d];
-          off += idx[d] * tileStrides[d];
-        }
-        if (keep[size_t(g)])
-          out.push_back(int32_t(off));
-        int64_t d = rank - 1;
-        for (; d >= 0; --d) {
-          if (++idx[d] < size[d])
-            break;
-          idx[d] = 0;
-        }
-        if (d < 0)
-          break;
-      }
+      forEachTileElement(l, px, py,
+                         [&](const std::vector<int64_t> &g, int64_t off) {
+                           int64_t lin = 0;
+                           for (int64_t d = 0; d < rank; ++d)
+                             lin += g[d] * strides[d];
+                           if (keep[size_t(lin)])
+                             out.push_back(int32_t(off));
+                         });
       t.maxKept = std::max<int64_t>(t.maxKept, int64_t(out.size()));
     }
   return t;

@@ -226,9 +226,50 @@ void runMap(Acc acc, float *o, int64_t so, const float *a, int64_t sa,
   }
 }
 
+/// One run of n elements of `fn`: out (acc)= fn(a, b, c) with strides.
+void runFn(const Instr &in, Acc acc, float *o, int64_t so, const float *a,
+           int64_t sa, const float *b, int64_t sb, const float *c, int64_t sc,
+           int64_t n) {
+  float i0 = in.floats.size() > 0 ? in.floats[0] : 0.0f;
+  float i1 = in.floats.size() > 1 ? in.floats[1] : 0.0f;
+  (void)i0;
+  (void)i1;
+  switch (Fn(in.fn)) {
+#define WSE_FN_CASE(name, arity, imms, cycles, expr)                           \
+  case Fn::name##_:                                                            \
+    runMap(acc, o, so, a, sa, b, sb, c, sc, n,                                 \
+           [&](float a, float b, float c) -> float {                           \
+             (void)a;                                                          \
+             (void)b;                                                          \
+             (void)c;                                                          \
+             return expr;                                                      \
+           });                                                                 \
+    break;
+    WSE_PE_FNS(WSE_FN_CASE)
+#undef WSE_FN_CASE
+  }
+}
+
+/// The cost of `elements` computations of `fn`: a multiply accumulated into
+/// its output is one FMAC (2 FLOPs) on the multiply-add pipes; everything
+/// else is vector work at the add rate, a copy computing nothing and an
+/// accumulation adding one add (or max).
+void chargeMap(const Instr &in, Acc acc, uint64_t elements, const Rates &rates,
+               Work &work) {
+  if (Fn(in.fn) == Fn::mul_ && acc == Acc::Add) {
+    work.cycles = cyclesFor(elements, rates.fmacsPerCycle);
+    work.flops = 2 * elements;
+    return;
+  }
+  uint64_t perElement =
+      (Fn(in.fn) == Fn::copy_ ? 0 : 1) + (acc != Acc::Assign ? 1 : 0);
+  work.cycles = cyclesFor(elements * uint64_t(kFns[in.fn].cycles),
+                          rates.addsPerCycle);
+  work.flops = elements * perElement;
+}
+
 std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
                     Work &work) {
-  const FnDef &f = kFns[in.fn];
   int64_t rank = in.ints[0];
   Acc acc = Acc(in.ints[1]);
   Box box = readBox(in, 2, rank);
@@ -242,49 +283,14 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
   for (size_t b = 1; b < nb; ++b)
     ins[b - 1] = pe.buffers[in.buffers[b]];
   int64_t last = rank - 1;
-  float i0 = in.floats.size() > 0 ? in.floats[0] : 0.0f;
-  float i1 = in.floats.size() > 1 ? in.floats[1] : 0.0f;
-  (void)i0;
-  (void)i1;
   int64_t elements = forEachRun<4>(box, pe, strides, [&](int64_t *off,
                                                          int64_t n) {
-    int64_t so = rank ? strides[0][last] : 0;
-    int64_t sa = rank ? strides[1][last] : 0;
-    int64_t sb = rank ? strides[2][last] : 0;
-    int64_t sc = rank ? strides[3][last] : 0;
-    float *o = out + off[0];
-    const float *a = ins[0] ? ins[0] + off[1] : nullptr;
-    const float *b = ins[1] ? ins[1] + off[2] : nullptr;
-    const float *c = ins[2] ? ins[2] + off[3] : nullptr;
-    switch (Fn(in.fn)) {
-#define WSE_FN_CASE(name, arity, imms, cycles, expr)                           \
-  case Fn::name##_:                                                            \
-    runMap(acc, o, so, a, sa, b, sb, c, sc, n,                                 \
-           [&](float a, float b, float c) -> float {                           \
-             (void)a;                                                          \
-             (void)b;                                                          \
-             (void)c;                                                          \
-             return expr;                                                      \
-           });                                                                 \
-    break;
-      WSE_PE_FNS(WSE_FN_CASE)
-#undef WSE_FN_CASE
-    }
+    runFn(in, acc, out + off[0], rank ? strides[0][last] : 0,
+          ins[0] ? ins[0] + off[1] : nullptr, rank ? strides[1][last] : 0,
+          ins[1] ? ins[1] + off[2] : nullptr, rank ? strides[2][last] : 0,
+          ins[2] ? ins[2] + off[3] : nullptr, rank ? strides[3][last] : 0, n);
   });
-  // A multiply accumulated into its output is one FMAC (2 FLOPs) on the
-  // multiply-add pipes; everything else is vector work at the add rate.
-  bool fmac = Fn(in.fn) == Fn::mul_ && acc == Acc::Add;
-  uint64_t e = uint64_t(elements);
-  if (fmac) {
-    work.cycles = cyclesFor(e, rates.fmacsPerCycle);
-    work.flops = 2 * e;
-  } else {
-    // A copy computes nothing; accumulating it is one add (or max).
-    uint64_t perElement = (Fn(in.fn) == Fn::copy_ ? 0 : 1) +
-                          (acc != Acc::Assign ? 1 : 0);
-    work.cycles = cyclesFor(e * uint64_t(f.cycles), rates.addsPerCycle);
-    work.flops = e * perElement;
-  }
+  chargeMap(in, acc, uint64_t(elements), rates, work);
   return "";
 }
 
@@ -367,7 +373,6 @@ std::string checkSpmap(const Instr &in, const std::vector<int64_t> &lengths) {
 
 std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
                       Work &work) {
-  const FnDef &f = kFns[in.fn];
   int64_t rank = in.ints[0];
   Acc acc = Acc(in.ints[1]);
   int64_t pa = in.ints[2], pb = in.ints[3], sparse = in.ints[4];
@@ -411,10 +416,6 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
   const float *ins[3] = {nullptr, nullptr, nullptr};
   for (size_t v = 1; v < views; ++v)
     ins[v - 1] = pe.buffers[in.buffers[v]];
-  float i0 = in.floats.size() > 0 ? in.floats[0] : 0.0f;
-  float i1 = in.floats.size() > 1 ? in.floats[1] : 0.0f;
-  (void)i0;
-  (void)i1;
   int64_t ridx[kMaxRank] = {};
   for (int64_t s = 0; s < slots; ++s) {
     int64_t off = idx.at(s), i = off / cols, j = off % cols;
@@ -434,26 +435,10 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
           o[v] += ridx[k] * st[v][rest[k]];
       }
       int64_t last = nrest ? rest[nrest - 1] : 0;
-      int64_t so = nrest ? st[0][last] : 0, sa = nrest ? st[1][last] : 0,
-              sb = nrest ? st[2][last] : 0, sc = nrest ? st[3][last] : 0;
-      float *po = out + o[0];
-      const float *a = ins[0] ? ins[0] + o[1] : nullptr;
-      const float *b = ins[1] ? ins[1] + o[2] : nullptr;
-      const float *c = ins[2] ? ins[2] + o[3] : nullptr;
-      switch (Fn(in.fn)) {
-#define WSE_FN_CASE(name, arity, imms, cycles, expr)                           \
-  case Fn::name##_:                                                            \
-    runMap(acc, po, so, a, sa, b, sb, c, sc, inner,                            \
-           [&](float a, float b, float c) -> float {                           \
-             (void)a;                                                          \
-             (void)b;                                                          \
-             (void)c;                                                          \
-             return expr;                                                      \
-           });                                                                 \
-    break;
-        WSE_PE_FNS(WSE_FN_CASE)
-#undef WSE_FN_CASE
-      }
+      runFn(in, acc, out + o[0], nrest ? st[0][last] : 0,
+            ins[0] ? ins[0] + o[1] : nullptr, nrest ? st[1][last] : 0,
+            ins[1] ? ins[1] + o[2] : nullptr, nrest ? st[2][last] : 0,
+            ins[2] ? ins[2] + o[3] : nullptr, nrest ? st[3][last] : 0, inner);
       for (int64_t k = nrest - 2; k >= 0; --k) {
         if (++ridx[k] < ext[rest[k]])
           break;
@@ -462,17 +447,7 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
     }
   }
   // As map, plus one cycle per slot to read its index.
-  uint64_t e = uint64_t(slots) * uint64_t(runs * inner);
-  bool fmac = Fn(in.fn) == Fn::mul_ && acc == Acc::Add;
-  if (fmac) {
-    work.cycles = cyclesFor(e, rates.fmacsPerCycle);
-    work.flops = 2 * e;
-  } else {
-    uint64_t perElement = (Fn(in.fn) == Fn::copy_ ? 0 : 1) +
-                          (acc != Acc::Assign ? 1 : 0);
-    work.cycles = cyclesFor(e * uint64_t(f.cycles), rates.addsPerCycle);
-    work.flops = e * perElement;
-  }
+  chargeMap(in, acc, uint64_t(slots) * uint64_t(runs * inner), rates, work);
   work.cycles += uint64_t(slots);
   return "";
 }

@@ -76,6 +76,41 @@ struct Layout {
 
 int64_t ceilDiv(int64_t a, int64_t b);
 
+/// Calls f(global index, tile offset) for every element of the tile the
+/// PE at (px, py) holds, in row-major order of the tile.
+template <typename F>
+void forEachTileElement(const Layout &l, int64_t px, int64_t py, F f) {
+  if (!l.holds(px, py))
+    return;
+  int64_t rank = int64_t(l.shape.size());
+  std::vector<int64_t> begin(rank), size(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    l.range(d, px, py, begin[d], size[d]);
+    if (size[d] == 0)
+      return;
+  }
+  std::vector<int64_t> tile = l.tileShape(), tileStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    tileStrides[d] = tileStrides[d + 1] * tile[d + 1];
+  std::vector<int64_t> idx(rank, 0), global(rank);
+  while (true) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      global[d] = begin[d] + idx[d];
+      off += idx[d] * tileStrides[d];
+    }
+    f(global, off);
+    int64_t d = rank - 1;
+    for (; d >= 0; --d) {
+      if (++idx[d] < size[d])
+        break;
+      idx[d] = 0;
+    }
+    if (d < 0)
+      break;
+  }
+}
+
 /// Where a mask's kept entries fall in a layout's tiles: for each PE of a
 /// gridW x gridH grid (index py * gridW + px), the tile offsets of the
 /// kept entries it holds, in row-major order of the tile. Slot s of a
