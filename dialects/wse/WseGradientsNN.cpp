@@ -88,3 +88,33 @@ LogicalResult NllLossOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
                                   getIgnoreIndexAttr());
   return success();
 }
+
+LogicalResult TopKOp::buildGradients(OpBuilder &b, ArrayRef<Value> rg,
+                                     SmallVectorImpl<Value> &og) {
+  og.assign(1, Value());
+  Value g = rg[0];
+  if (!g || !getValues().getType().getElementType().isF32())
+    return success();
+  // dx[.., i, ..] = sum_j (indices[.., j, ..] == i) * g[.., j, ..]: the
+  // choices get a new axis after `axis` that runs over the input's entries.
+  G e(b, getLoc());
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto sel = cast<RankedTensorType>(getIndices().getType());
+  int64_t axis = getAxis(), n = in.getDimSize(axis);
+  SmallVector<int64_t> choices(sel.getShape()), iotaShape(in.getRank() + 1, 1);
+  choices.insert(choices.begin() + axis + 1, 1);
+  iotaShape[axis + 1] = n;
+  SmallVector<int64_t> iota(n);
+  for (int64_t i = 0; i < n; ++i)
+    iota[i] = i;
+  auto iotaType = RankedTensorType::get(iotaShape, b.getI64Type());
+  Value iotaC = grad::build<ConstantOp>(
+      b, getLoc(), DenseElementsAttr::get(iotaType, ArrayRef<int64_t>(iota)));
+  Value idx = e.reshape(getIndices(),
+                        RankedTensorType::get(choices, b.getI64Type()));
+  Value hit = e.toF32(grad::build<EqualOp>(b, getLoc(), idx, iotaC));
+  Value gx = e.mul(hit, e.reshape(g, RankedTensorType::get(choices, b.getF32Type())));
+  og[0] = grad::build<ReduceSumOp>(b, getLoc(), gx, b.getDenseI64ArrayAttr({axis}),
+                                   b.getBoolAttr(false));
+  return success();
+}

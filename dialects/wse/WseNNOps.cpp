@@ -115,6 +115,30 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
   return inferArg(ctx, loc, adaptor, "argmax", inferred);
 }
 
+LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
+                                       std::optional<Location> loc,
+                                       TopKOp::Adaptor adaptor,
+                                       SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto axisAttr = attrOf(adaptor, adaptor.getAxisAttr(), "axis");
+  auto kAttr = attrOf(adaptor, adaptor.getKAttr(), "k");
+  if (!axisAttr || !kAttr)
+    return emitOptionalError(loc, "wse.top_k needs k and axis");
+  int64_t axis = axisAttr.getInt(), k = kAttr.getInt();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOptionalError(loc, "wse.top_k axis ", axis,
+                             " is out of range for rank ", in.getRank());
+  if (k < 1 || k > in.getDimSize(axis))
+    return emitOptionalError(loc, "wse.top_k k = ", k, " is not in [1, ",
+                             in.getDimSize(axis), "] (the size of axis ",
+                             axis, ")");
+  SmallVector<int64_t> shape(in.getShape());
+  shape[axis] = k;
+  inferred.push_back(RankedTensorType::get(shape, in.getElementType()));
+  inferred.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}
+
 LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx,
                                          std::optional<Location> loc,
                                          ArgMinOp::Adaptor adaptor,

@@ -59,6 +59,22 @@ class Wse_ArgReduceOp<string mnemonic, string desc>
 def Wse_ArgMaxOp : Wse_ArgReduceOp<"argmax", "largest element">;
 def Wse_ArgMinOp : Wse_ArgReduceOp<"argmin", "smallest element">;
 
+def Wse_TopKOp : Wse_Op<"top_k", [Pure, InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
+  let summary = "The k largest (or smallest) elements along an axis, and their indices";
+  let description = [{
+    `values` and `indices` (i64) have the input's shape with `axis` of size
+    `k`, sorted: largest first (smallest first without `largest`). Equal
+    elements come in index order, lower first (ONNX TopK); NaN counts as
+    larger than every number, as in torch.topk. The gradient of `values`
+    goes back to the positions in `indices`.
+  }];
+  let arguments = (ins Wse_NumericTensor:$input, I64Attr:$k, I64Attr:$axis,
+                   DefaultValuedAttr<BoolAttr, "true">:$largest);
+  let results = (outs Wse_NumericTensor:$values, RankedTensorOf<[I64]>:$indices);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($values) `,` type($indices)";
+}
+
 def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "Negative log-likelihood of log-probabilities [N, C, d...] at labels [N, d...]";

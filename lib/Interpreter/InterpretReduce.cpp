@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::wse;
@@ -150,6 +151,41 @@ LogicalResult argReduce(Interp &in, OpT op, bool isMax) {
   return success();
 }
 
+/// The k best of each row along the axis, best first; ties keep index
+/// order (a stable sort by `better`, which ranks NaN first as torch does).
+LogicalResult topK(Interp &in, TopKOp op) {
+  const HostTensor &x = in.get(op.getInput());
+  int64_t axis = op.getAxis(), k = op.getK();
+  bool isMax = op.getLargest();
+  AxisView v = axisView(x.shape, axis);
+  Shape shape = shapeOf(op.getValues().getType());
+  HostTensor vals = x.isInt ? HostTensor::ints(shape) : HostTensor::floats(shape);
+  HostTensor idx = HostTensor::ints(shape);
+  std::vector<int64_t> order(v.len);
+  for (int64_t o = 0; o < v.outer; ++o)
+    for (int64_t i = 0; i < v.inner; ++i) {
+      int64_t base = o * v.len * v.inner + i;
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        int64_t at = base + a * v.inner, bt = base + b * v.inner;
+        return x.isInt ? better(x.i[at], x.i[bt], isMax, false)
+                       : better(x.f[at], x.f[bt], isMax, false);
+      });
+      for (int64_t j = 0; j < k; ++j) {
+        int64_t from = base + order[j] * v.inner;
+        int64_t to = o * k * v.inner + j * v.inner + i;
+        idx.i[to] = order[j];
+        if (x.isInt)
+          vals.i[to] = x.i[from];
+        else
+          vals.f[to] = x.f[from];
+      }
+    }
+  in.set(op.getValues(), std::move(vals));
+  in.set(op.getIndices(), std::move(idx));
+  return success();
+}
+
 } // namespace
 
 Handled interp::interpretReduceOp(Interp &in, Operation *op) {
@@ -171,5 +207,6 @@ Handled interp::interpretReduceOp(Interp &in, Operation *op) {
       })
       .Case<ArgMaxOp>([&](auto o) { return argReduce(in, o, true); })
       .Case<ArgMinOp>([&](auto o) { return argReduce(in, o, false); })
+      .Case<TopKOp>([&](TopKOp o) { return topK(in, o); })
       .Default([](Operation *) -> Handled { return std::nullopt; });
 }

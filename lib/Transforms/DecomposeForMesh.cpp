@@ -17,6 +17,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <climits>
+#include <cmath>
 #include <numeric>
 
 namespace mlir::wse {
@@ -75,6 +76,14 @@ struct Builder {
     auto t = RankedTensorType::get(shape, elem);
     return ConstantOp::create(b, loc, DenseElementsAttr::get(t, ArrayRef(values)));
   }
+  Value bnot(Value x) { return NotOp::create(b, loc, x); }
+  Value band(Value x, Value y) { return AndOp::create(b, loc, x, y); }
+  Value eq(Value x, Value y) { return EqualOp::create(b, loc, x, y); }
+  Value select(Value c, Value x, Value y) {
+    return SelectOp::create(b, loc, c, x, y);
+  }
+  /// The smallest element along `axis`, kept: -max(-x).
+  Value min(Value x, int64_t axis) { return neg(max(neg(x), {axis})); }
   /// 1.0 where labels [N, d...] equals the class along `axis` of [N, C, d...].
   Value onehot(Value labels, int64_t axis, int64_t classes) {
     SmallVector<int64_t> shape(type(labels).getShape());
@@ -97,6 +106,111 @@ SmallVector<int64_t> trailing(int64_t axis, int64_t rank) {
 std::pair<Value, Value> logSumExp(Builder &g, Value x, int64_t axis) {
   Value shifted = g.sub(x, g.max(x, {axis}));
   return {shifted, g.log(g.sum(g.exp(shifted), {axis}, true))};
+}
+
+/// The mesh ranks f32 only: integers travel as f32 and would round above
+/// 2^24.
+LogicalResult checkF32(Operation *op, Value x, StringRef what) {
+  if (cast<RankedTensorType>(x.getType()).getElementType().isF32())
+    return success();
+  return op->emitError("the mesh ") << what << " f32 tensors only, not "
+                                    << x.getType();
+}
+
+/// Top-k along `axis` as k rounds of: the extreme m among the entries not yet
+/// taken, the lowest index holding it, then that index marked taken. The
+/// index order of ties and the sorted output are wse.top_k's. NaN is not
+/// ranked as torch ranks it (reduce_max ignores its order).
+FailureOr<std::pair<Value, Value>>
+rankAlongAxis(Builder &g, Operation *op, Value input, int64_t axis, int64_t k,
+              bool largest) {
+  if (failed(checkF32(op, input, "ranks")))
+    return failure();
+  auto t = g.type(input);
+  int64_t n = t.getDimSize(axis);
+  Value x = largest ? input : g.neg(input);
+  Value iota = g.toF32(g.iota(g.b.getI64Type(), t.getRank(), axis, n));
+  Value none = g.c(float(n)), lowest = g.c(-INFINITY);
+  Value free; // entries not taken yet (all before the first round)
+  SmallVector<Value> vals, idxs;
+  for (int64_t j = 0; j < k; ++j) {
+    Value m = g.max(x, {axis});
+    Value hit = g.eq(x, m);
+    if (free)
+      hit = g.band(hit, free);
+    Value first = g.min(g.select(hit, iota, none), axis);
+    vals.push_back(largest ? m : g.neg(m));
+    idxs.push_back(CastOp::create(g.b, g.loc, g.type(first).clone(g.b.getI64Type()),
+                                  first));
+    if (j + 1 == k)
+      break;
+    Value taken = g.eq(iota, first);
+    free = free ? g.band(free, g.bnot(taken)) : g.bnot(taken);
+    x = g.select(taken, lowest, x);
+  }
+  if (k == 1)
+    return std::make_pair(vals[0], idxs[0]);
+  return std::make_pair(
+      Value(ConcatOp::create(g.b, g.loc, vals, g.b.getI64IntegerAttr(axis))),
+      Value(ConcatOp::create(g.b, g.loc, idxs, g.b.getI64IntegerAttr(axis))));
+}
+
+/// A running sum as a product with a triangular matrix of ones: the mesh's
+/// contractions do the summing. Exact for the small integer counts a
+/// router's cumsum makes; other sums round as the contraction's split
+/// orders them.
+FailureOr<Value> cumsumAsMatmul(Builder &g, CumsumOp c) {
+  if (failed(checkF32(c, c.getInput(), "sums running totals of")))
+    return failure();
+  auto t = g.type(c.getInput());
+  int64_t axis = c.getAxis(), n = t.getDimSize(axis), rank = t.getRank();
+  SmallVector<int64_t> perm{axis}, back(rank), moved{n};
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis) {
+      perm.push_back(d);
+      moved.push_back(t.getDimSize(d));
+    }
+  for (int64_t d = 0; d < rank; ++d)
+    back[perm[d]] = d;
+  Value x = c.getInput();
+  if (axis != 0)
+    x = TransposeOp::create(g.b, g.loc, x, g.b.getDenseI64ArrayAttr(perm));
+  int64_t rest = n ? t.getNumElements() / n : 0;
+  x = g.reshape(x, {n, rest});
+  std::vector<float> tri(n * n, 0.0f);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool in = c.getReverse() ? j >= i : j <= i;
+      tri[i * n + j] = (in && !(c.getExclusive() && i == j)) ? 1.0f : 0.0f;
+    }
+  auto triType = RankedTensorType::get({n, n}, g.b.getF32Type());
+  Value l = ConstantOp::create(g.b, g.loc,
+                               DenseElementsAttr::get(triType, ArrayRef(tri)));
+  Value y = MatmulOp::create(g.b, g.loc, l, x, Value(), g.b.getBoolAttr(false),
+                             g.b.getBoolAttr(false), g.b.getF32FloatAttr(1.0f),
+                             g.b.getF32FloatAttr(1.0f));
+  y = g.reshape(y, moved);
+  if (axis != 0)
+    y = TransposeOp::create(g.b, g.loc, y, g.b.getDenseI64ArrayAttr(back));
+  return y;
+}
+
+/// argmax/argmin: the first round of rankAlongAxis (the last index on
+/// select_last_index: the first of the reversed axis).
+FailureOr<Value> argExtreme(Builder &g, Operation *op, Value input,
+                            int64_t axis, bool keep, bool largest, bool last) {
+  if (last)
+    return op->emitError("the mesh takes the first index of an extreme; "
+                         "select_last_index is not mapped");
+  FailureOr<std::pair<Value, Value>> r =
+      rankAlongAxis(g, op, input, axis, 1, largest);
+  if (failed(r))
+    return failure();
+  if (keep)
+    return r->second;
+  SmallVector<int64_t> shape(g.type(r->second).getShape());
+  shape.erase(shape.begin() + axis);
+  return g.reshape(r->second, shape);
 }
 
 FailureOr<Value> decompose(Operation *op) {
@@ -267,6 +381,12 @@ FailureOr<Value> decompose(Operation *op) {
         Value scattered = g.reshape(rowsOut, dest.getShape());
         return zeroDest ? scattered : g.add(s.getDest(), scattered);
       })
+      .Case<CumsumOp>([&](CumsumOp c) { return cumsumAsMatmul(g, c); })
+      .Case<ArgMaxOp, ArgMinOp>([&](auto a) -> FailureOr<Value> {
+        return argExtreme(g, a, a.getInput(), a.getAxis(), a.getKeepDims(),
+                          isa<ArgMaxOp>(a.getOperation()),
+                          a.getSelectLastIndex());
+      })
       .Default([](Operation *) -> FailureOr<Value> { return Value(); });
 }
 
@@ -284,6 +404,18 @@ struct DecomposeForMeshPass
         ops.push_back(op);
     });
     for (Operation *op : ops) {
+      if (auto topK = dyn_cast<TopKOp>(op)) {
+        OpBuilder b(op);
+        Builder g{b, op->getLoc()};
+        auto r = rankAlongAxis(g, op, topK.getInput(), topK.getAxis(),
+                               topK.getK(), topK.getLargest());
+        if (failed(r))
+          return signalPassFailure();
+        topK.getValues().replaceAllUsesWith(r->first);
+        topK.getIndices().replaceAllUsesWith(r->second);
+        op->erase();
+        continue;
+      }
       FailureOr<Value> v = decompose(op);
       if (failed(v))
         return signalPassFailure();

@@ -5,7 +5,9 @@
             [--data-dir DIR --steps 10 --data-seed 1] [--verbose]
 
 The graph has one input `input_ids` [batch, seq] int64 and one output
-`logits` [batch, seq, vocab] float32. Export uses do_constant_folding=False
+`logits` [batch, seq, vocab] float32; a model whose CONFIG sets
+returns_loss (models/moe) takes `labels` [batch, seq] int64 too and returns
+its whole training loss, `loss` (a float32 scalar). Export uses do_constant_folding=False
 (and eval mode), so every parameter is an initializer named after its torch
 parameter. The model config (model.py's CONFIG) is stored in the model's
 metadata_props under "wse.model_config" so train_torch.py rebuilds the same
@@ -61,20 +63,29 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--data-seed", type=int, default=1)
     p.add_argument("--verbose", action="store_true")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=INT",
-                   help="override a field of model.py's CONFIG (d_model, "
-                        "n_layer, n_head, seq, batch, vocab, ...)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=NUM",
+                   help="override a numeric field of model.py's CONFIG "
+                        "(d_model, n_layer, n_head, seq, batch, vocab, ...)")
     return p.parse_args(argv)
+
+
+def interface(config):
+    """(input names, output names) of the exported graph."""
+    if config.get("returns_loss"):
+        return ["input_ids", "labels"], ["loss"]
+    return ["input_ids"], ["logits"]
 
 
 def export_onnx(model, config, out, opset):
     model.eval()
-    example = torch.zeros(config["batch"], config["seq"], dtype=torch.int64)
+    ins, outs = interface(config)
+    example = tuple(torch.zeros(config["batch"], config["seq"],
+                                dtype=torch.int64) for _ in ins)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings on shape -> int
         torch.onnx.export(
-            model, (example,), out,
-            input_names=["input_ids"], output_names=["logits"],
+            model, example, out,
+            input_names=ins, output_names=outs,
             opset_version=opset, do_constant_folding=False,
             training=torch.onnx.TrainingMode.EVAL)
     m = onnx.load(out)
@@ -118,17 +129,20 @@ def check_graph(path, model, config, verbose):
     init_names = {t.name for t in g.initializer}
     inputs = [i for i in g.input if i.name not in init_names]
     b, t, v = config["batch"], config["seq"], config["vocab"]
-    if [i.name for i in inputs] != ["input_ids"]:
+    ins, outs = interface(config)
+    if [i.name for i in inputs] != ins:
         raise ValueError(f"{path}: graph inputs are {[i.name for i in inputs]}"
-                         f", expected ['input_ids']")
-    if (inputs[0].type.tensor_type.elem_type != onnx.TensorProto.INT64
-            or tensor_shape(inputs[0]) != [b, t]):
-        raise ValueError(f"{path}: input_ids is not int64 [{b}, {t}]")
-    if [o.name for o in g.output] != ["logits"]:
-        raise ValueError(f"{path}: graph outputs are not exactly ['logits']")
-    if tensor_shape(g.output[0]) != [b, t, v]:
-        raise ValueError(f"{path}: logits shape {tensor_shape(g.output[0])}"
-                         f", expected [{b}, {t}, {v}]")
+                         f", expected {ins}")
+    for i in inputs:
+        if (i.type.tensor_type.elem_type != onnx.TensorProto.INT64
+                or tensor_shape(i) != [b, t]):
+            raise ValueError(f"{path}: {i.name} is not int64 [{b}, {t}]")
+    if [o.name for o in g.output] != outs:
+        raise ValueError(f"{path}: graph outputs are not exactly {outs}")
+    want = [] if config.get("returns_loss") else [b, t, v]
+    if tensor_shape(g.output[0]) != want:
+        raise ValueError(f"{path}: {outs[0]} shape "
+                         f"{tensor_shape(g.output[0])}, expected {want}")
     tied, folded = export_quirks(model, g)
     if verbose:
         ops = {}
@@ -164,12 +178,16 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(1)
     config = dict(CONFIG)
+    numeric = [k for k, v in CONFIG.items() if isinstance(v, (int, float))]
     for kv in args.set:
         key, _, value = kv.partition("=")
-        if key not in CONFIG or not value.isdigit():
-            sys.exit(f"export: --set {kv}: expected KEY=INT with KEY one of "
-                     f"{', '.join(k for k, v in CONFIG.items() if isinstance(v, int))}")
-        config[key] = int(value)
+        try:
+            config[key] = type(CONFIG[key])(value) if key in numeric else None
+        except ValueError:
+            config[key] = None
+        if config[key] is None:
+            sys.exit(f"export: --set {kv}: expected KEY=NUM with KEY one of "
+                     f"{', '.join(numeric)}")
     overrides = {k: v for k, v in config.items() if v != CONFIG[k]}
     model = make_model(args.seed, plain_norms=args.plain_norms, **overrides)
     out_dir = os.path.dirname(os.path.abspath(args.out))

@@ -21,8 +21,9 @@ wse imports. The initializer -> torch name map:
 The map is printed and written to param_map.json.
 
 Trains --steps steps of torch.optim.AdamW (foreach=False) with
-nn.CrossEntropyLoss on logits.view(-1, V), step i on input_ids[i] and
-labels[i]. Writes DIR/losses.json ({"steps": [{"step", "loss"}]}, the loss
+nn.CrossEntropyLoss on logits.view(-1, V) (or the model's own loss,
+model(input_ids, labels), if its CONFIG sets returns_loss), step i on
+input_ids[i] and labels[i]. Writes DIR/losses.json ({"steps": [{"step", "loss"}]}, the loss
 of each step before its update) and DIR/params/<initializer>.npy for every
 ONNX initializer after the last step (bool buffers unchanged).
 
@@ -67,8 +68,9 @@ def parse_args(argv=None):
     p.add_argument("--float64", action="store_true",
                    help="train in float64 (rounding-noise estimate)")
     p.add_argument("--logits-out", default=None,
-                   help="write the untrained model's logits on input_ids[0]"
-                        " (float32 .npy), to check the ONNX graph with")
+                   help="write the untrained model's output on input_ids[0]"
+                        " (float32 .npy: the logits, or the loss of a "
+                        "model that returns it), to check the ONNX graph with")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--optimizer", choices=("adamw", "sgd"), default="adamw",
                    help="sgd: torch.optim.SGD with --lr, --momentum and "
@@ -283,7 +285,7 @@ def load_masks(mask_dir, tensors):
     return masks
 
 
-def train(model, ids, labels, args, vocab, masks=None):
+def train(model, ids, labels, args, config, masks=None):
     masks = masks or {}
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=args.lr,
@@ -300,8 +302,10 @@ def train(model, ids, labels, args, vocab, masks=None):
         x = torch.from_numpy(np.ascontiguousarray(ids[i], dtype=np.int64))
         y = torch.from_numpy(np.ascontiguousarray(labels[i], dtype=np.int64))
         opt.zero_grad(set_to_none=True)
-        logits = model(x)
-        loss = loss_fn(logits.view(-1, vocab), y.view(-1))
+        if config.get("returns_loss"):
+            loss = model(x, y)  # the model's own training loss
+        else:
+            loss = loss_fn(model(x).view(-1, config["vocab"]), y.view(-1))
         loss.backward()
         for t, m in masks.items():
             t.grad.mul_(m)
@@ -345,10 +349,11 @@ def main(argv=None):
     check_data(ids, labels, args.steps, config)
     masks = load_masks(args.masks, tensors)
     if args.logits_out:
+        feeds = [ids[0]] + ([labels[0]] if config.get("returns_loss") else [])
         with torch.no_grad():
-            logits = model(torch.from_numpy(ids[0].astype(np.int64)))
-        np.save(args.logits_out, logits.numpy().astype(np.float32))
-    losses = train(model, ids, labels, args, config["vocab"], masks)
+            out = model(*(torch.from_numpy(f.astype(np.int64)) for f in feeds))
+        np.save(args.logits_out, out.numpy().astype(np.float32))
+    losses = train(model, ids, labels, args, config, masks)
     write_outputs(args.out_dir, losses, tensors, mapping)
     if not args.quiet:
         print("train_torch: losses " +

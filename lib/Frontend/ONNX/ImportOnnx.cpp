@@ -157,6 +157,7 @@ const SupportedOp kSupportedOps[] = {
     {"ArgMax", 1, &I::importArgReduce},
     {"ArgMin", 1, &I::importArgReduce},
     {"CumSum", 11, &I::importCumSum},
+    {"TopK", 1, &I::importTopK},
     // Neural-network ops.
     {"Softmax", 1, &I::importSoftmax},
     {"LogSoftmax", 1, &I::importSoftmax},
@@ -236,6 +237,13 @@ LogicalResult checkSupportedOps(const onnx::ModelProto &model,
                                     ? findSupported(node.op_type())
                                     : nullptr)
       diag << "; wse imports " << op->type << " from opset " << op->minOpset;
+    else if (type == "NonZero")
+      // The usual source: a mixture of experts that gathers each expert's
+      // tokens by position (torch.nonzero / torch.where(mask)).
+      diag << "; its result's shape depends on the data, and wse compiles "
+              "static shapes only: route with a fixed capacity per expert "
+              "(one-hot dispatch and combine tensors, as GShard and Switch "
+              "Transformer do; docs/moe.md)";
   }
   std::string types;
   for (auto [i, entry] : llvm::enumerate(unsupported))

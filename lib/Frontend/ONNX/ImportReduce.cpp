@@ -258,3 +258,37 @@ LogicalResult OnnxImporter::importCumSum() {
              .getResult());
   return success();
 }
+
+LogicalResult OnnxImporter::importTopK() {
+  FailureOr<Value> x = inputValue(0);
+  if (failed(x))
+    return failure();
+  auto t = cast<RankedTensorType>(x->getType());
+  if (t.getElementType().isInteger(1))
+    return fail() << "cannot rank bool tensors";
+  int64_t k;
+  if (opset < 10) {
+    k = intAttr("k", -1);
+  } else {
+    FailureOr<SmallVector<int64_t>> kv = intsInput(1, "K");
+    if (failed(kv))
+      return failure();
+    if (kv->size() != 1)
+      return fail() << "K must hold one value, got " << kv->size();
+    k = (*kv)[0];
+  }
+  int64_t axis = intAttr("axis", -1);
+  if (failed(normalizeAxis(axis, t.getRank())))
+    return failure();
+  if (k < 1 || k > t.getDimSize(axis))
+    return fail() << "K = " << k << " is not in [1, " << t.getDimSize(axis)
+                  << "], the size of axis " << axis;
+  // sorted=0 leaves the order to the implementation: sorted is one.
+  auto op = TopKOp::create(builder, loc, *x, builder.getI64IntegerAttr(k),
+                           builder.getI64IntegerAttr(axis),
+                           builder.getBoolAttr(intAttr("largest", 1) != 0));
+  define(0, op.getValues());
+  if (node->output_size() > 1)
+    define(1, op.getIndices());
+  return success();
+}

@@ -179,6 +179,7 @@ public:
   LogicalResult importGlobalPool();
   LogicalResult importArgReduce();
   LogicalResult importCumSum();
+  LogicalResult importTopK();
 
   LogicalResult importSoftmax();
   LogicalResult importLayerNorm();

@@ -1,0 +1,198 @@
+"""Decoder LM with a mixture-of-experts FFN in every block (GShard-style
+capacity routing), for the wse MoE training parity test.
+
+  vocab 128, context 32, d_model 64, 4 heads, 2 pre-LayerNorm blocks as in
+  models/gpt2 (learned positions, causal attention), but each block's MLP is
+  an MoE FFN:
+    gate      logits = x W_g (no bias), probs = softmax(logits)
+    top-k     (vals, idx) = topk(probs, k); with k > 1 the k gate values are
+              renormalised to sum to 1 (GShard)
+    capacity  C = ceil(k * N * capacity_factor / E) slots per expert for the
+              N = batch * seq tokens; slots are given in priority order, every
+              token's first choice before any second choice, tokens in order
+              within a choice (cumsum over the one-hot choices). A choice past
+              its expert's capacity is dropped: that token gets nothing from
+              that expert (a token with every choice dropped passes through on
+              the residual alone)
+    dispatch  D[n, e, c] = 1 where token n holds slot c of expert e, and the
+              combine weights G[n, e, c] = its gate value there
+    experts   in = einsum(nec,nd->ecd, D, x); h = gelu(in W1[e] + b1[e]);
+              out = h W2[e] + b2[e]; y = einsum(nec,ecd->nd, G, out)
+    aux loss  E * sum_e(mean_n probs[n, e] * fraction of tokens whose first
+              choice is e) (Switch Transformer), summed over blocks
+  The model returns the training loss itself: cross-entropy of the next
+  token plus aux_weight * aux (train with loss=output).
+
+Experts are batched parameters (w1 [E, d, d_ff] ...) by default, or with
+expert_linears=1 a ModuleList of nn.Linear pairs (each expert applied to
+its slice of the dispatched tokens, then stacked): the two forms torch
+code uses and the importer must both accept.
+
+Weights are deterministic for a seed, initialised as models/gpt2 does (and
+norms away from 1 so the export folds nothing).
+"""
+
+import math
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+CONFIG = dict(vocab=128, seq=32, d_model=64, n_head=4, n_layer=2, experts=4,
+              top_k=2, d_ff=128, capacity_factor=1.25, aux_weight=0.01,
+              expert_linears=0, init_std=0.02, batch=2, returns_loss=1)
+
+SEED = 5
+
+
+def capacity(tokens, experts, top_k, factor):
+    return int(math.ceil(top_k * tokens * factor / experts))
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model, n_head, seq):
+        super().__init__()
+        self.n_head = n_head
+        self.scale = 1.0 / math.sqrt(d_model // n_head)
+        self.c_attn = nn.Linear(d_model, 3 * d_model, bias=False)
+        self.c_proj = nn.Linear(d_model, d_model)
+        mask = torch.tril(torch.ones(seq, seq, dtype=torch.bool))
+        self.register_buffer("mask", mask.view(1, 1, seq, seq))
+
+    def forward(self, x):
+        b, t, c = x.shape
+        h = self.n_head
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        q = q.view(b, t, h, c // h).transpose(1, 2)
+        k = k.view(b, t, h, c // h).transpose(1, 2)
+        v = v.view(b, t, h, c // h).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * self.scale
+        att = att.masked_fill(~self.mask[:, :, :t, :t], float("-inf"))
+        att = torch.softmax(att, dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(b, t, c)
+        return self.c_proj(y)
+
+
+class Expert(nn.Module):
+    def __init__(self, d_model, d_ff):
+        super().__init__()
+        self.fc = nn.Linear(d_model, d_ff)
+        self.proj = nn.Linear(d_ff, d_model)
+
+    def forward(self, x):
+        return self.proj(F.gelu(self.fc(x), approximate="tanh"))
+
+
+class MoE(nn.Module):
+    def __init__(self, d_model, d_ff, experts, top_k, capacity_factor,
+                 expert_linears):
+        super().__init__()
+        self.experts, self.top_k, self.factor = experts, top_k, capacity_factor
+        self.gate = nn.Linear(d_model, experts, bias=False)
+        if expert_linears:
+            self.expert = nn.ModuleList(Expert(d_model, d_ff)
+                                        for _ in range(experts))
+        else:
+            self.w1 = nn.Parameter(torch.empty(experts, d_model, d_ff))
+            self.b1 = nn.Parameter(torch.empty(experts, d_ff))
+            self.w2 = nn.Parameter(torch.empty(experts, d_ff, d_model))
+            self.b2 = nn.Parameter(torch.empty(experts, d_model))
+
+    def run_experts(self, xin):  # [E, C, d] -> [E, C, d]
+        if hasattr(self, "expert"):
+            return torch.stack([f(xin[e]) for e, f in enumerate(self.expert)])
+        h = torch.einsum("ecd,edf->ecf", xin, self.w1) + self.b1.unsqueeze(1)
+        h = F.gelu(h, approximate="tanh")
+        return torch.einsum("ecf,efd->ecd", h, self.w2) + self.b2.unsqueeze(1)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        n, e, k = b * t, self.experts, self.top_k
+        cap = capacity(n, e, k, self.factor)
+        xt = x.reshape(n, d)
+        probs = torch.softmax(self.gate(xt), dim=-1)          # [N, E]
+        vals, idx = torch.topk(probs, k, dim=-1)              # [N, k]
+        if k > 1:
+            vals = vals / vals.sum(dim=-1, keepdim=True)
+        choice = F.one_hot(idx, e).to(x.dtype)                # [N, k, E]
+        # Slots in priority order: all first choices, then all second ones.
+        flat = choice.transpose(0, 1).reshape(k * n, e)       # [kN, E]
+        pos = (torch.cumsum(flat, dim=0) - 1.0) * flat        # slot index
+        kept = flat * (pos < cap).to(x.dtype)
+        slots = torch.arange(cap, dtype=x.dtype)
+        onehot = (pos.unsqueeze(-1) == slots).to(x.dtype) * kept.unsqueeze(-1)
+        onehot = onehot.reshape(k, n, e, cap)
+        dispatch = onehot.sum(dim=0)                          # [N, E, C]
+        combine = (onehot * vals.t().reshape(k, n, 1, 1)).sum(dim=0)
+        xin = torch.einsum("nec,nd->ecd", dispatch, xt)
+        out = self.run_experts(xin)
+        y = torch.einsum("nec,ecd->nd", combine, out)
+        aux = e * (probs.mean(dim=0) * choice[:, 0, :].mean(dim=0)).sum()
+        return y.reshape(b, t, d), aux
+
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg["d_model"]
+        self.ln_1 = nn.LayerNorm(d)
+        self.attn = CausalSelfAttention(d, cfg["n_head"], cfg["seq"])
+        self.ln_2 = nn.LayerNorm(d)
+        self.moe = MoE(d, cfg["d_ff"], cfg["experts"], cfg["top_k"],
+                       cfg["capacity_factor"], cfg["expert_linears"])
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        y, aux = self.moe(self.ln_2(x))
+        return x + y, aux
+
+
+class MoeLM(nn.Module):
+    def __init__(self, **cfg):
+        super().__init__()
+        self.vocab, self.aux_weight = cfg["vocab"], cfg["aux_weight"]
+        self.wte = nn.Embedding(cfg["vocab"], cfg["d_model"])
+        self.wpe = nn.Embedding(cfg["seq"], cfg["d_model"])
+        self.h = nn.ModuleList(Block(cfg) for _ in range(cfg["n_layer"]))
+        self.ln_f = nn.LayerNorm(cfg["d_model"])
+        self.lm_head = nn.Linear(cfg["d_model"], cfg["vocab"], bias=False)
+
+    def forward(self, input_ids, labels):
+        t = input_ids.shape[1]
+        x = self.wte(input_ids) + self.wpe(torch.arange(t))
+        aux = 0.0
+        for block in self.h:
+            x, a = block(x)
+            aux = aux + a
+        logits = self.lm_head(self.ln_f(x))
+        loss = F.cross_entropy(logits.reshape(-1, self.vocab),
+                               labels.reshape(-1))
+        return loss + self.aux_weight * aux
+
+
+def init_weights(model, std, plain_norms=False):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            leaf = name.rpartition(".")[2]
+            if ".ln_" in name or name.startswith("ln_f"):
+                if plain_norms:
+                    p.fill_(1.0 if leaf == "weight" else 0.0)
+                elif leaf == "weight":
+                    p.uniform_(0.8, 1.2)
+                else:
+                    p.uniform_(-0.1, 0.1)
+            elif p.dim() == 1 or leaf in ("b1", "b2"):
+                p.uniform_(-std, std)
+            else:
+                p.normal_(0.0, std)
+        # A wider gate spreads the first steps' routing over the experts.
+        for block in model.h:
+            block.moe.gate.weight.normal_(0.0, 0.5)
+
+
+def make_model(seed=SEED, plain_norms=False, **config):
+    cfg = dict(CONFIG, **config)
+    torch.manual_seed(seed)
+    model = MoeLM(**cfg)
+    init_weights(model, cfg["init_std"], plain_norms)
+    return model
