@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Transformer training parity: PyTorch AdamW vs wse, 10 steps.
 
-For each model (models/gpt2, models/llama, models/btlm):
+For each model (models/gpt2, models/llama, models/btlm, and the mixtures of
+experts models/moe and models/switch, which return their own training loss
+and train with loss=output):
   1. export.py --out model.onnx --opset 17 --data-dir . --steps N
      (torch.onnx.export, do_constant_folding=False; input_ids.npy and
      labels.npy [N, B, T] int64: next-token targets of a permutation chain)
@@ -61,7 +63,7 @@ from toolrun import StageFailed, first_error, tool  # noqa: E402
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 MODELS_DIR = os.path.join(REPO_ROOT, "models")
-MODEL_NAMES = ("gpt2", "llama", "btlm")
+MODEL_NAMES = ("gpt2", "llama", "btlm", "moe", "switch")
 
 LOSS_RTOL = 1e-4
 MESH_VS_REF_LOSS_RTOL = 1e-5
@@ -389,22 +391,27 @@ def onnx_eval(path, feeds):
 
 
 def onnx_summary(path):
-    """(node count, sorted op types, {initializer: dtype name})."""
+    """(node count, sorted op types, {initializer: dtype name}, loss): loss
+    is "output" for a model that returns its own training loss (its config
+    sets returns_loss, models/moe), else "cross-entropy" on its logits."""
     import onnx
-    g = onnx.load(path).graph
+    m = onnx.load(path)
+    g = m.graph
     ops = sorted({n.op_type for n in g.node})
     inits = {t.name: onnx.TensorProto.DataType.Name(t.data_type)
              for t in g.initializer}
-    return len(g.node), ops, inits
+    config = {p.key: p.value for p in m.metadata_props}.get("wse.model_config")
+    own = config and json.loads(config).get("returns_loss")
+    return len(g.node), ops, inits, "output" if own else "cross-entropy"
 
 
 # --- one model --------------------------------------------------------------
 
-def train_opts():
+def train_opts(loss="cross-entropy"):
     if OPTIMIZER == "sgd":
-        return (f"loss=cross-entropy optimizer=sgd lr={SGD['lr']} "
+        return (f"loss={loss} optimizer=sgd lr={SGD['lr']} "
                 f"momentum={SGD['momentum']} weight-decay={SGD['weight_decay']}")
-    return ("loss=cross-entropy optimizer=adamw "
+    return (f"loss={loss} optimizer=adamw "
             f"lr={ADAMW['lr']} beta1={ADAMW['beta1']} "
             f"beta2={ADAMW['beta2']} eps={ADAMW['eps']} "
             f"weight-decay={ADAMW['weight_decay']}")
@@ -464,7 +471,7 @@ def run_model(args, name):
     res = {"name": name, "status": "FAIL", "stage": "", "detail": "",
            "torch": None, "torch64": None, "wse": None, "params": [],
            "nodes": 0, "ops": [], "failures": [], "forward": None,
-           "mesh": None, "mesh_report": None}
+           "mesh": None, "mesh_report": None, "loss": "cross-entropy"}
     d = os.path.join(args.work_dir, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -475,7 +482,7 @@ def run_model(args, name):
             "--data-dir", ".", "--steps", str(args.steps)]
             + (["--plain-norms"] if args.plain_norms else []), d, t)
         try:
-            res["nodes"], res["ops"], inits = onnx_summary(
+            res["nodes"], res["ops"], inits, res["loss"] = onnx_summary(
                 os.path.join(d, "model.onnx"))
         except Exception as e:
             raise Failed("export", f"cannot read model.onnx: {e}")
@@ -486,6 +493,12 @@ def run_model(args, name):
         module = "model.mlir"
         ids = np.load(os.path.join(d, "input_ids.npy"))
         np.save(os.path.join(d, "input_ids_0.npy"), ids[0])
+        # A model that returns its loss reads the labels in its forward.
+        feeds0 = ["--input", "input_ids=input_ids_0.npy"]
+        if res["loss"] == "output":
+            np.save(os.path.join(d, "labels_0.npy"),
+                    np.load(os.path.join(d, "labels.npy"))[0])
+            feeds0 += ["--input", "labels=labels_0.npy"]
         masks = []
         run("import", [translate, "--import-onnx", "model.onnx", "-o",
                        "model.mlir"], d, t)
@@ -494,8 +507,7 @@ def run_model(args, name):
             run("sparsify", [opt, "model.mlir",
                              f"--wse-sparsify={args.sparsify}", "-o",
                              "sparse.mlir"], d, t)
-            run("masks", [sim, "sparse.mlir", "--input",
-                          "input_ids=input_ids_0.npy", "--dump-masks",
+            run("masks", [sim, "sparse.mlir", *feeds0, "--dump-masks",
                           "masks"], d, t)
             module = "sparse.mlir"
             masks = ["--masks", "masks"]
@@ -531,7 +543,10 @@ def run_model(args, name):
         want = np.load(os.path.join(d, "torch_logits.npy"))
         # model.onnx holds the dense weights; with a mask only the wse
         # forward below compares with torch's (masked) logits.
-        if not args.sparsify:
+        if res["loss"] == "output":
+            print("== onnx check: skipped (the numpy evaluator has the dense "
+                  "LMs' ops, not the router's)", flush=True)
+        elif not args.sparsify:
             print(f"== onnx check: numpy evaluator on model.onnx vs torch",
                   flush=True)
             try:
@@ -550,8 +565,7 @@ def run_model(args, name):
         passes = (["--wse-raise-attention"] if args.raise_attention else [])
         if args.decompose_attention:
             passes.append("--wse-decompose-attention")
-        run("forward sim", [sim, module, "--input",
-                            "input_ids=input_ids_0.npy", "--dump-outputs",
+        run("forward sim", [sim, module, *feeds0, "--dump-outputs",
                             "forward"], d, t)
         path = os.path.join(d, "forward", "output_0.npy")
         if not os.path.isfile(path):
@@ -561,12 +575,13 @@ def run_model(args, name):
                 got, want, rtol=ONNX_CHECK_RTOL, atol=ONNX_CHECK_ATOL):
             err = (max_diff(got, want) if got.shape == want.shape
                    else f"shape {got.shape} vs {want.shape}")
-            raise Failed("forward sim", f"logits differ from torch: "
+            raise Failed("forward sim", f"forward output differs from torch: "
                          f"max|d| {err}")
         res["forward"] = max_diff(got, want)
         print(f"   logits max|wse - torch| = {res['forward']:.2e}")
         run("train step", [opt, module] + passes +
-            [f"--wse-make-train-step={train_opts()}", "-o", "train.mlir"],
+            [f"--wse-make-train-step={train_opts(res['loss'])}", "-o",
+             "train.mlir"],
             d, t)
         run("sim", [sim, "train.mlir", "--steps", str(args.steps),
                     "--input", "input_ids=input_ids.npy",
@@ -631,7 +646,7 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
                            ("wse-translate", "wse-opt", "wse-sim"))
     shutil.rmtree(os.path.join(d, "mesh_params"), ignore_errors=True)
     run("mesh pipeline", [opt, module] + passes +
-        [f"--wse-train-pipeline={train_opts()} machine=wse2 "
+        [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
          f"mesh={args.mesh}", "-o", "program.mlir"], d, t)
     run("export wafer program", [translate, "--export-wafer-program",
                                  "program.mlir", "-o", "program.wsebin"],
@@ -773,7 +788,8 @@ def main(argv=None):
           f"max|wse - torch| <= {PARAM_RTOL:g} max|torch| + {PARAM_ATOL:g} "
           f"(tol). f32 floor: the same distance between the float32 and "
           f"float64 torch oracles (rounding alone; informational). "
-          f"{train_opts()}, {args.steps} steps" +
+          f"{train_opts()} (loss=output for models returning their loss), "
+          f"{args.steps} steps" +
           (", --wse-raise-attention" if args.raise_attention else "") +
           (", --wse-decompose-attention" if args.decompose_attention else "")
           + (f"; mesh engine (machine=wse2 mesh={args.mesh}): the same "
