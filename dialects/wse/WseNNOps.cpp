@@ -115,6 +115,27 @@ LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
   return inferArg(ctx, loc, adaptor, "argmax", inferred);
 }
 
+LogicalResult MoeRouteOp::inferReturnTypes(MLIRContext *ctx,
+                                           std::optional<Location> loc,
+                                           MoeRouteOp::Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  auto in = cast<RankedTensorType>(adaptor.getChoices().getType());
+  auto eAttr = attrOf(adaptor, adaptor.getExpertsAttr(), "experts");
+  auto cAttr = attrOf(adaptor, adaptor.getCapacityAttr(), "capacity");
+  if (!eAttr || !cAttr)
+    return emitOptionalError(loc, "wse.moe_route needs experts and capacity");
+  if (in.getRank() != 2)
+    return emitOptionalError(loc, "wse.moe_route takes choices [N, k], not ",
+                             in);
+  int64_t e = eAttr.getInt(), c = cAttr.getInt();
+  if (e < 1 || c < 1)
+    return emitOptionalError(loc, "wse.moe_route needs experts >= 1 and "
+                                  "capacity >= 1, got ", e, " and ", c);
+  inferred.push_back(in);
+  inferred.push_back(RankedTensorType::get({e * c}, IntegerType::get(ctx, 64)));
+  return success();
+}
+
 LogicalResult TopKOp::inferReturnTypes(MLIRContext *ctx,
                                        std::optional<Location> loc,
                                        TopKOp::Adaptor adaptor,

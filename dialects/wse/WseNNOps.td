@@ -59,6 +59,29 @@ class Wse_ArgReduceOp<string mnemonic, string desc>
 def Wse_ArgMaxOp : Wse_ArgReduceOp<"argmax", "largest element">;
 def Wse_ArgMinOp : Wse_ArgReduceOp<"argmin", "smallest element">;
 
+def Wse_MoeRouteOp : Wse_Op<"moe_route", [Pure, InferTypeOpAdaptor]> {
+  let summary = "Capacity routing of a mixture of experts: each choice's slot and each slot's token";
+  let description = [{
+    `choices` [N, k] holds the experts (in [0, experts)) token n picked, best
+    first. Each expert has `capacity` slots, handed out in priority order:
+    with `choice_major` every token's first choice before any second choice
+    (GShard), else token by token; in token order within that. A choice
+    whose expert is full is dropped.
+
+    Slot p is `e * capacity + c` (`expert_major`) or `c * experts + e`.
+    `slot` [N, k] gives each choice's slot, `experts * capacity` when
+    dropped; `src` [experts * capacity] gives each slot's token, N when the
+    slot stays empty. Both index one padding row past the end, so a gather
+    from a table with a zero row appended reads zeros there.
+  }];
+  let arguments = (ins RankedTensorOf<[I64]>:$choices, I64Attr:$experts,
+                   I64Attr:$capacity,
+                   DefaultValuedAttr<BoolAttr, "true">:$choice_major,
+                   DefaultValuedAttr<BoolAttr, "true">:$expert_major);
+  let results = (outs RankedTensorOf<[I64]>:$slot, RankedTensorOf<[I64]>:$src);
+  let assemblyFormat = "$choices attr-dict `:` type($choices) `->` type($slot) `,` type($src)";
+}
+
 def Wse_TopKOp : Wse_Op<"top_k", [Pure, InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<Wse_DifferentiableOpInterface>]> {
   let summary = "The k largest (or smallest) elements along an axis, and their indices";

@@ -213,6 +213,35 @@ LogicalResult nllLossGrad(Interp &in, NllLossGradOp op) {
 /// Scaled dot-product attention with the same arithmetic as its
 /// decomposition (wse-decompose-attention): f32 products accumulated in
 /// order like wsert::math::matmul, then scale, bias and mask, softmax.
+/// Slots in priority order; out-of-range experts are an error (the mesh
+/// checks them too).
+LogicalResult moeRoute(Interp &in, MoeRouteOp op) {
+  const HostTensor &choices = in.get(op.getChoices());
+  int64_t n = choices.shape[0], k = choices.shape[1];
+  int64_t experts = op.getExperts(), cap = op.getCapacity();
+  HostTensor slot = HostTensor::ints({n, k}, experts * cap);
+  HostTensor src = HostTensor::ints({experts * cap}, n);
+  std::vector<int64_t> used(experts, 0);
+  for (int64_t outer = 0; outer < (op.getChoiceMajor() ? k : n); ++outer)
+    for (int64_t inner = 0; inner < (op.getChoiceMajor() ? n : k); ++inner) {
+      int64_t t = op.getChoiceMajor() ? inner : outer;
+      int64_t j = op.getChoiceMajor() ? outer : inner;
+      int64_t e = choices.i[t * k + j];
+      if (e < 0 || e >= experts)
+        return op.emitError("expert index ")
+               << e << " of token " << t << " is not in [0, " << experts << ")";
+      if (used[e] == cap)
+        continue;
+      int64_t c = used[e]++;
+      int64_t p = op.getExpertMajor() ? e * cap + c : c * experts + e;
+      slot.i[t * k + j] = p;
+      src.i[p] = t;
+    }
+  in.set(op.getSlot(), std::move(slot));
+  in.set(op.getSrc(), std::move(src));
+  return success();
+}
+
 LogicalResult attention(Interp &in, AttentionOp op) {
   const HostTensor &q = in.get(op.getQuery());
   const HostTensor &k = in.get(op.getKey());
@@ -349,6 +378,7 @@ Handled interp::interpretNNOp(Interp &in, Operation *op) {
       .Case<NllLossOp>([&](NllLossOp o) { return nllLoss(in, o); })
       .Case<NllLossGradOp>([&](NllLossGradOp o) { return nllLossGrad(in, o); })
       .Case<AttentionOp>([&](AttentionOp o) { return attention(in, o); })
+      .Case<MoeRouteOp>([&](MoeRouteOp o) { return moeRoute(in, o); })
       .Case<RopeOp>([&](RopeOp o) { return rope(in, o); })
       .Case<SoftmaxCrossEntropyOp, SoftmaxCrossEntropyGradOp>(
           [&](auto o) -> LogicalResult {

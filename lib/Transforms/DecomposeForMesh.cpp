@@ -195,6 +195,58 @@ FailureOr<Value> cumsumAsMatmul(Builder &g, CumsumOp c) {
   return y;
 }
 
+/// moe_route from primitives: each choice's position among its expert's
+/// choices is a running count (cumsum of one-hot choices in priority
+/// order), kept below the capacity; each slot's token is a scatter-add of
+/// (token - N) onto N, dropped choices landing on a padding row.
+std::pair<Value, Value> routeFromPrimitives(Builder &g, MoeRouteOp r) {
+  OpBuilder &b = g.b;
+  auto ct = g.type(r.getChoices());
+  int64_t n = ct.getDimSize(0), k = ct.getDimSize(1), len = n * k;
+  int64_t experts = r.getExperts(), cap = r.getCapacity();
+  bool choiceMajor = r.getChoiceMajor();
+  Value ordered = r.getChoices();
+  if (choiceMajor)
+    ordered = TransposeOp::create(b, g.loc, ordered,
+                                  b.getDenseI64ArrayAttr({1, 0}));
+  Value flat = g.reshape(ordered, {len});
+  Value onehot = g.onehot(flat, 1, experts); // [len, E]
+  auto cum = CumsumOp::create(b, g.loc, onehot, b.getI64IntegerAttr(0),
+                              b.getBoolAttr(false), b.getBoolAttr(false));
+  Value counted = *cumsumAsMatmul(g, cum); // f32 by construction
+  cum.erase();
+  Value pos = g.sum(g.mul(onehot, g.sub(counted, g.c(1.0f))), {1}, false);
+  Value expert = g.toF32(flat);
+  Value kept = LessOp::create(b, g.loc, pos, g.c(float(cap)));
+  Value p = r.getExpertMajor()
+                ? g.add(g.mul(expert, g.c(float(cap))), pos)
+                : g.add(g.mul(pos, g.c(float(experts))), expert);
+  Value slotF = g.select(kept, p, g.c(float(experts * cap)));
+  auto i64 = [&](Value v) {
+    return Value(CastOp::create(b, g.loc, g.type(v).clone(b.getI64Type()), v));
+  };
+  Value slot = choiceMajor ? g.reshape(slotF, {k, n}) : g.reshape(slotF, {n, k});
+  if (choiceMajor)
+    slot = TransposeOp::create(b, g.loc, slot, b.getDenseI64ArrayAttr({1, 0}));
+  // Token of each entry of `flat`, minus N.
+  std::vector<float> token(len);
+  for (int64_t l = 0; l < len; ++l)
+    token[l] = float((choiceMajor ? l % n : l / k) - n);
+  auto colType = RankedTensorType::get({len, 1}, b.getF32Type());
+  Value upd = ConstantOp::create(b, g.loc,
+                                 DenseElementsAttr::get(colType, ArrayRef(token)));
+  auto tableType = RankedTensorType::get({experts * cap + 1, 1}, b.getF32Type());
+  Value zeros = ConstantOp::create(b, g.loc, DenseElementsAttr::get(tableType, 0.0f));
+  Value table = ScatterAddOp::create(b, g.loc, zeros, i64(slotF), upd,
+                                     b.getI64IntegerAttr(0));
+  Value used = SliceOp::create(
+      b, g.loc, RankedTensorType::get({experts * cap, 1}, b.getF32Type()), table,
+      b.getDenseI64ArrayAttr({0, 0}), b.getDenseI64ArrayAttr({experts * cap, 1}),
+      b.getDenseI64ArrayAttr({1, 1}));
+  Value src = g.add(g.reshape(used, {experts * cap}), g.c(float(n)));
+  return {i64(slot), i64(src)};
+}
+
 /// argmax/argmin: the first round of rankAlongAxis (the last index on
 /// select_last_index: the first of the reversed axis).
 FailureOr<Value> argExtreme(Builder &g, Operation *op, Value input,
@@ -413,6 +465,15 @@ struct DecomposeForMeshPass
           return signalPassFailure();
         topK.getValues().replaceAllUsesWith(r->first);
         topK.getIndices().replaceAllUsesWith(r->second);
+        op->erase();
+        continue;
+      }
+      if (auto route = dyn_cast<MoeRouteOp>(op)) {
+        OpBuilder b(op);
+        Builder g{b, op->getLoc()};
+        auto [slot, src] = routeFromPrimitives(g, route);
+        route.getSlot().replaceAllUsesWith(slot);
+        route.getSrc().replaceAllUsesWith(src);
         op->erase();
         continue;
       }

@@ -23,7 +23,8 @@ various axes, keep_dims both ways), matmul (every transpose and batch form,
 a batch-broadcast operand, bias/alpha/beta), movement (reshape, transpose,
 broadcast_to, slice with negative strides, concat, insert_slice, chains),
 rows (gather, scatter_add, with rank-2 indices and tables), norms
-(softmax, log_softmax, layer_norm, rms_norm; decomposed for the mesh).
+(softmax, log_softmax, layer_norm, rms_norm; decomposed for the mesh),
+routing (top_k with ties, argmax/argmin, cumsum, moe_route; decomposed).
 
 Usage: mesh_kernels.py --bin-dir DIR --work-dir DIR [--meshes 1x1 3x5 ...]
        [--filter REGEX] [--seed N] [--jobs N]
@@ -586,8 +587,68 @@ def norm_cases(g):
     return cases
 
 
+def routing_cases(g):
+    """top_k, argmax/argmin, cumsum and moe_route: what a mixture of experts
+    routes with (decomposed for the mesh into reductions, compares, selects,
+    a triangular matmul and a row scatter-add)."""
+    cases = []
+    for j in range(4):
+        c = Case(f"top_k{j}", "routing", exact=True)
+        shape = g.dims(2 + j % 2, cap=300)
+        axis = int(g.rng.integers(len(shape)))
+        k = int(g.rng.integers(1, min(shape[axis], 4) + 1))
+        # Small integers in half the cases: ties must come in index order.
+        x = c.arg(shape, g.normal(shape) if j % 2 else
+                  g.rng.integers(-2, 3, shape).astype(np.float32))
+        out = list(shape)
+        out[axis] = k
+        largest = "true" if j != 2 else "false"
+        c.body.append(f"  %tv{j}, %ti{j} = wse.top_k {x[0]} {{axis = {axis} : i64, k = {k} : "
+                      f"i64, largest = {largest}}} : {ttype(shape)} -> {ttype(out)}, "
+                      f"{ttype(out, 'i64')}")
+        c.ret((f"%tv{j}", tuple(out), "f32"), f"top_k values {shape} axis {axis} k {k}")
+        c.ret((f"%ti{j}", tuple(out), "i64"), f"top_k indices {shape} axis {axis} k {k}")
+        cases.append(c)
+    for op in ("argmax", "argmin"):
+        c = Case(op, "routing", exact=True)
+        shape = g.dims(3, cap=300)
+        x = c.arg(shape, g.rng.integers(-3, 4, shape).astype(np.float32))
+        red = [d for a, d in enumerate(shape) if a != 1]
+        c.ret(c.op(f"wse.{op} {x[0]} {{axis = 1 : i64, keep_dims = false}} : "
+                   f"{ttype(shape)}", red, "i64"), f"{op} {shape} axis 1 (ties)")
+        cases.append(c)
+    for j, (excl, rev) in enumerate([(False, False), (True, False), (False, True),
+                                     (True, True)]):
+        c = Case(f"cumsum{j}", "routing")
+        shape = g.dims(2, cap=200)
+        axis = j % 2
+        x = c.arg(shape, g.normal(shape))
+        c.ret(c.op(f"wse.cumsum {x[0]} {{axis = {axis} : i64, exclusive = "
+                   f"{str(excl).lower()}, reverse = {str(rev).lower()}}} : {ttype(shape)}",
+                   shape), f"cumsum {shape} axis {axis} exclusive {excl} reverse {rev}")
+        cases.append(c)
+    for j, (cm, em) in enumerate([(True, True), (False, True), (True, False),
+                                  (False, False)]):
+        c = Case(f"moe_route{j}", "routing", exact=True)
+        n, e = g.pick([5, 9, 16]), g.pick([2, 3, 5])
+        k = min(e, 1 + j % 2)
+        cap = g.pick([1, 2, max(1, (k * n) // e)])
+        choices = np.stack([g.rng.permutation(e)[:k] for _ in range(n)])
+        if j == 1:
+            choices[: n // 2] = np.arange(k)  # overflow expert 0
+        ch = c.arg([n, k], choices.astype(np.int64), "i64")
+        c.body.append(f"  %slot{j}, %src{j} = wse.moe_route {ch[0]} {{capacity = {cap} : i64, "
+                      f"experts = {e} : i64, choice_major = {str(cm).lower()}, "
+                      f"expert_major = {str(em).lower()}}} : {ttype([n, k], 'i64')} -> "
+                      f"{ttype([n, k], 'i64')}, {ttype([e * cap], 'i64')}")
+        c.ret((f"%slot{j}", (n, k), "i64"), f"moe_route slot, {n} tokens top-{k} of {e}, cap {cap}")
+        c.ret((f"%src{j}", (e * cap,), "i64"), "moe_route src")
+        cases.append(c)
+    return cases
+
+
 FAMILIES = [elementwise_cases, reduction_cases, matmul_cases, movement_cases,
-            rows_cases, norm_cases]
+            rows_cases, norm_cases, routing_cases]
 
 
 # ---------------------------------------------------------------------------

@@ -90,6 +90,10 @@ def parse_args(argv=None):
                         "Identity nodes; wse must train them apart")
     p.add_argument("--raise-attention", action="store_true",
                    help="run --wse-raise-attention before the train step")
+    p.add_argument("--raise-moe", action="store_true",
+                   help="run --wse-raise-moe before the train step; a "
+                        "mixture-of-experts model must get a raised gate "
+                        "in every block")
     p.add_argument("--decompose-attention", action="store_true",
                    help="with --raise-attention, also run "
                         "--wse-decompose-attention before the train step")
@@ -466,6 +470,19 @@ def max_diff(got, want):
                                want.astype(np.float64)), initial=0.0))
 
 
+def check_moe_raised(opt, module, d, t):
+    """--wse-raise-moe raises every gate of the model (one per block): a
+    parity run of a model it silently left alone would prove nothing."""
+    import subprocess
+    p = subprocess.run([opt, module, "--wse-raise-moe", "-o", os.devnull],
+                       cwd=d, capture_output=True, text=True, timeout=t)
+    raised = p.stderr.count("wse-raise-moe: raised")
+    if p.returncode or raised == 0 or "not raised" in p.stderr:
+        raise Failed("raise moe", f"{raised} gates raised; "
+                     f"{first_error(p.stderr) or 'no remark'}")
+    print(f"   wse-raise-moe raised {raised} gates", flush=True)
+
+
 def run_model(args, name):
     """Returns a result dict; raises nothing."""
     res = {"name": name, "status": "FAIL", "stage": "", "detail": "",
@@ -563,6 +580,10 @@ def run_model(args, name):
             print(f"   logits max|onnx - torch| = {max_diff(got, want):.2e}")
 
         passes = (["--wse-raise-attention"] if args.raise_attention else [])
+        if args.raise_moe:
+            passes.append("--wse-raise-moe")
+            if res["loss"] == "output":
+                check_moe_raised(opt, module, d, t)
         if args.decompose_attention:
             passes.append("--wse-decompose-attention")
         run("forward sim", [sim, module, *feeds0, "--dump-outputs",
@@ -791,6 +812,7 @@ def main(argv=None):
           f"{train_opts()} (loss=output for models returning their loss), "
           f"{args.steps} steps" +
           (", --wse-raise-attention" if args.raise_attention else "") +
+          (", --wse-raise-moe" if args.raise_moe else "") +
           (", --wse-decompose-attention" if args.decompose_attention else "")
           + (f"; mesh engine (machine=wse2 mesh={args.mesh}): the same "
              f"bounds against torch, and losses within "

@@ -112,6 +112,21 @@ def DecomposeForMesh : Pass<"wse-decompose-for-mesh", "mlir::ModuleOp"> {
   }];
 }
 
+def RaiseMoe : Pass<"wse-raise-moe", "mlir::ModuleOp"> {
+  let summary = "Raise one-hot capacity routing of exported mixtures of experts into wse.moe_route and row gathers";
+  let description = [{
+    From each `wse.top_k` over [tokens, experts] (a gate), finds the
+    matmuls that dispatch tokens into expert slots and combine the experts'
+    outputs with one-hot tensors computed from the top-k results, checks by
+    evaluation that those tensors are capacity routing (GShard's choice-major
+    or token-major priority, expert- or slot-major slots), and replaces each
+    matmul with row gathers at the indices of one `wse.moe_route`. The
+    experts, the gate and the auxiliary loss stay as they are. Each gate
+    gets a remark: raised, or why not.
+  }];
+  let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
+}
+
 def RaiseAttention : Pass<"wse-raise-attention", "mlir::ModuleOp"> {
   let summary = "Raise the attention pattern of exported models into wse.attention";
   let description = [{
