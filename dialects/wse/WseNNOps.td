@@ -79,7 +79,7 @@ def Wse_MoeRouteOp : Wse_Op<"moe_route", [Pure, InferTypeOpAdaptor]> {
                    DefaultValuedAttr<BoolAttr, "true">:$choice_major,
                    DefaultValuedAttr<BoolAttr, "true">:$expert_major);
   let results = (outs RankedTensorOf<[I64]>:$slot, RankedTensorOf<[I64]>:$src);
-  let assemblyFormat = "$choices attr-dict `:` type($choices) `->` type($slot) `,` type($src)";
+  let assemblyFormat = "$choices attr-dict `:` type($choices)";
 }
 
 def Wse_TopKOp : Wse_Op<"top_k", [Pure, InferTypeOpAdaptor,
@@ -95,7 +95,7 @@ def Wse_TopKOp : Wse_Op<"top_k", [Pure, InferTypeOpAdaptor,
   let arguments = (ins Wse_NumericTensor:$input, I64Attr:$k, I64Attr:$axis,
                    DefaultValuedAttr<BoolAttr, "true">:$largest);
   let results = (outs Wse_NumericTensor:$values, RankedTensorOf<[I64]>:$indices);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($values) `,` type($indices)";
+  let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 def Wse_NllLossOp : Wse_Op<"nll_loss", [Pure, InferTypeOpAdaptor,

@@ -16,7 +16,8 @@ capacity routing), for the wse MoE training parity test.
               the residual alone)
     dispatch  D[n, e, c] = 1 where token n holds slot c of expert e, and the
               combine weights G[n, e, c] = its gate value there
-    experts   in = einsum(nec,nd->ecd, D, x); h = gelu(in W1[e] + b1[e]);
+    experts   in = einsum(nec,nd->ecd, D, x); h = act(in W1[e] + b1[e])
+              (tanh-GELU, or ReLU with expert_relu=1);
               out = h W2[e] + b2[e]; y = einsum(nec,ecd->nd, G, out)
     aux loss  E * sum_e(mean_n probs[n, e] * fraction of tokens whose first
               choice is e) (Switch Transformer), summed over blocks
@@ -40,7 +41,8 @@ import torch.nn.functional as F
 
 CONFIG = dict(vocab=128, seq=32, d_model=64, n_head=4, n_layer=2, experts=4,
               top_k=2, d_ff=128, capacity_factor=1.25, aux_weight=0.01,
-              expert_linears=0, init_std=0.02, batch=2, returns_loss=1)
+              expert_linears=0, expert_relu=0, init_std=0.02, batch=2,
+              returns_loss=1)
 
 # The default weight seed. AdamW turns a gradient element near zero into an
 # update of about lr whatever its size, so float32 rounding alone can move an
@@ -80,24 +82,32 @@ class CausalSelfAttention(nn.Module):
         return self.c_proj(y)
 
 
+def activation(relu):
+    if relu:
+        return F.relu
+    return lambda h: F.gelu(h, approximate="tanh")
+
+
 class Expert(nn.Module):
-    def __init__(self, d_model, d_ff):
+    def __init__(self, d_model, d_ff, relu):
         super().__init__()
         self.fc = nn.Linear(d_model, d_ff)
         self.proj = nn.Linear(d_ff, d_model)
+        self.act = activation(relu)
 
     def forward(self, x):
-        return self.proj(F.gelu(self.fc(x), approximate="tanh"))
+        return self.proj(self.act(self.fc(x)))
 
 
 class MoE(nn.Module):
     def __init__(self, d_model, d_ff, experts, top_k, capacity_factor,
-                 expert_linears):
+                 expert_linears, expert_relu=0):
         super().__init__()
         self.experts, self.top_k, self.factor = experts, top_k, capacity_factor
+        self.act = activation(expert_relu)
         self.gate = nn.Linear(d_model, experts, bias=False)
         if expert_linears:
-            self.expert = nn.ModuleList(Expert(d_model, d_ff)
+            self.expert = nn.ModuleList(Expert(d_model, d_ff, expert_relu)
                                         for _ in range(experts))
         else:
             self.w1 = nn.Parameter(torch.empty(experts, d_model, d_ff))
@@ -109,7 +119,7 @@ class MoE(nn.Module):
         if hasattr(self, "expert"):
             return torch.stack([f(xin[e]) for e, f in enumerate(self.expert)])
         h = torch.einsum("ecd,edf->ecf", xin, self.w1) + self.b1.unsqueeze(1)
-        h = F.gelu(h, approximate="tanh")
+        h = self.act(h)
         return torch.einsum("ecf,efd->ecd", h, self.w2) + self.b2.unsqueeze(1)
 
     def forward(self, x):
@@ -146,7 +156,8 @@ class Block(nn.Module):
         self.attn = CausalSelfAttention(d, cfg["n_head"], cfg["seq"])
         self.ln_2 = nn.LayerNorm(d)
         self.moe = MoE(d, cfg["d_ff"], cfg["experts"], cfg["top_k"],
-                       cfg["capacity_factor"], cfg["expert_linears"])
+                       cfg["capacity_factor"], cfg["expert_linears"],
+                       cfg["expert_relu"])
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))

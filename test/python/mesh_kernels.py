@@ -604,8 +604,7 @@ def routing_cases(g):
         out[axis] = k
         largest = "true" if j != 2 else "false"
         c.body.append(f"  %tv{j}, %ti{j} = wse.top_k {x[0]} {{axis = {axis} : i64, k = {k} : "
-                      f"i64, largest = {largest}}} : {ttype(shape)} -> {ttype(out)}, "
-                      f"{ttype(out, 'i64')}")
+                      f"i64, largest = {largest}}} : {ttype(shape)}")
         c.ret((f"%tv{j}", tuple(out), "f32"), f"top_k values {shape} axis {axis} k {k}")
         c.ret((f"%ti{j}", tuple(out), "i64"), f"top_k indices {shape} axis {axis} k {k}")
         cases.append(c)
@@ -639,8 +638,7 @@ def routing_cases(g):
         ch = c.arg([n, k], choices.astype(np.int64), "i64")
         c.body.append(f"  %slot{j}, %src{j} = wse.moe_route {ch[0]} {{capacity = {cap} : i64, "
                       f"experts = {e} : i64, choice_major = {str(cm).lower()}, "
-                      f"expert_major = {str(em).lower()}}} : {ttype([n, k], 'i64')} -> "
-                      f"{ttype([n, k], 'i64')}, {ttype([e * cap], 'i64')}")
+                      f"expert_major = {str(em).lower()}}} : {ttype([n, k], 'i64')}")
         c.ret((f"%slot{j}", (n, k), "i64"), f"moe_route slot, {n} tokens top-{k} of {e}, cap {cap}")
         c.ret((f"%src{j}", (e * cap,), "i64"), "moe_route src")
         cases.append(c)

@@ -125,3 +125,35 @@ func.func @rope_odd(%x: tensor<1x2x4x7xf32>) {
   %0 = wse.rope %x : tensor<1x2x4x7xf32>
   return
 }
+
+// -----
+
+func.func @top_k_too_many(%x: tensor<3x4xf32>) {
+  // expected-error @+1 {{wse.top_k k = 5 is not in [1, 4] (the size of axis 1)}}
+  %v, %i = wse.top_k %x {axis = 1 : i64, k = 5 : i64} : tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @top_k_axis(%x: tensor<3x4xf32>) {
+  // expected-error @+1 {{wse.top_k axis 2 is out of range for rank 2}}
+  %v, %i = wse.top_k %x {axis = 2 : i64, k = 1 : i64} : tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @moe_route_rank(%c: tensor<6xi64>) {
+  // expected-error @+1 {{wse.moe_route takes choices [N, k], not 'tensor<6xi64>'}}
+  %s, %t = wse.moe_route %c {capacity = 2 : i64, experts = 3 : i64} : tensor<6xi64>
+  return
+}
+
+// -----
+
+func.func @moe_route_capacity(%c: tensor<6x2xi64>) {
+  // expected-error @+1 {{wse.moe_route needs experts >= 1 and capacity >= 1, got 3 and 0}}
+  %s, %t = wse.moe_route %c {capacity = 0 : i64, experts = 3 : i64} : tensor<6x2xi64>
+  return
+}
