@@ -24,6 +24,11 @@ the same run, so the ratio columns mean something on any machine:
   SRAM per PE and simulator wall time per step, each against dense
   (baseline).
 
+- mixture of experts: models/moe (top-2, d_ff 128 per expert) at E = 4
+  and E = 16 experts, as exported (one-hot dispatch and combine matmuls)
+  and raised by --wse-raise-moe (wse.moe_route and row gathers), AdamW on
+  32x32: cycles and wavelets per step against E = 4, SRAM per PE.
+
 - speed against PyTorch: one training step of torch eager (OpenBLAS, 1
   thread and every core) against the reference engine (one thread) and the
   mesh engine (1 thread and every core), for the 64-128-10 MLP (SGD), two
@@ -34,7 +39,7 @@ the same run, so the ratio columns mean something on any machine:
 
 Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
                 [--model-steps 2] [--work-dir DIR] [--skip-sparsity]
-                [--skip-torch]
+                [--skip-moe] [--skip-torch]
 """
 import argparse
 import json
@@ -227,6 +232,35 @@ def speed_rows(tools, work, cores):
     return rows
 
 
+def moe_rows(tools, work, steps):
+    """models/moe at E = 4 and 16 experts (same top-k and d_ff per expert),
+    as exported and raised: the mesh engine's cycles, wavelets and SRAM."""
+    opt, translate, sim = tools
+    rows, base = [], {}
+    for experts in (4, 16):
+        d = os.path.join(work, f"moe{experts}")
+        os.makedirs(d, exist_ok=True)
+        run([sys.executable, os.path.join(ROOT, "models/moe/export.py"), "--out",
+             "model.onnx", "--data-dir", ".", "--steps", str(steps), "--set",
+             f"experts={experts}"], d)
+        run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], d)
+        for label, passes in (("one-hot", []), ("raised", ["--wse-raise-moe"])):
+            run([opt, "model.mlir", *passes, "--wse-train-pipeline=loss=output "
+                 f"optimizer=adamw lr=0.001 machine=wse2 mesh={LM_MESH}", "-o", "p.mlir"], d)
+            run([translate, "--export-wafer-program", "p.mlir", "-o", "p.wsebin"], d)
+            t0 = time.perf_counter()
+            run([sim, "p.wsebin", "--steps", str(steps), "--quiet", "--report", "r.json",
+                 "--input", "input_ids=input_ids.npy", "--input", "labels=labels.npy"], d)
+            wall = (time.perf_counter() - t0) / steps
+            rep = json.load(open(os.path.join(d, "r.json")))
+            cyc, wav = rep["steps"][0]["cycles"], rep["wavelets"] / steps
+            b = base.setdefault(label, (cyc, wav))
+            rows.append(("moe", str(experts), label, str(cyc), ratio(cyc, b[0]), f"{wav:.0f}",
+                         ratio(wav, b[1]), f"{rep['max_pe_sram_bytes']} B",
+                         f"{wall * 1e3:.0f} ms"))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -239,6 +273,8 @@ def main():
     ap.add_argument("--work-dir", default=None)
     ap.add_argument("--skip-sparsity", action="store_true",
                     help="leave out the sparsity table (about a minute)")
+    ap.add_argument("--skip-moe", action="store_true",
+                    help="leave out the mixture-of-experts table")
     ap.add_argument("--skip-torch", action="store_true",
                     help="leave out the speed table against PyTorch (minutes)")
     args = ap.parse_args()
@@ -330,6 +366,15 @@ def main():
           f"flops/step, utilization: the mesh engine's report; sim wall/step: one run of "
           f"{lm_steps} steps ({args.steps} for the MLP) divided by the steps; baseline: the MLP; "
           f"work dir {work})")
+    if not args.skip_moe:
+        print()
+        print_table(("model", "experts", "routing", "cycles/step", "ratio", "wavelets/step",
+                     "ratio", "SRAM/PE", "sim wall/step"),
+                    moe_rows((opt, translate, sim), work, lm_steps))
+        print(f"\n(models/moe: top-2 of E experts, d_ff 128 per expert, capacity factor "
+              f"1.25, AdamW, loss=output, {LM_MESH}; one-hot: the exported dense dispatch "
+              f"and combine; raised: --wse-raise-moe; ratio: against E = 4 with the same "
+              f"routing)")
     if not args.skip_torch:
         cores = os.cpu_count() or 1
         rows = speed_rows((opt, translate, sim), work, cores)
