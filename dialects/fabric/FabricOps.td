@@ -178,7 +178,12 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
 
 def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
   let summary = "A result the host reads back from a tensor after each step";
-  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$tensor, UnitAttr:$loss);
+  let description = [{
+    `loss` marks the step's loss; `metric` a value the host reports each
+    step under `name` (a train-step result marked `wse.metric`).
+  }];
+  let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$tensor, UnitAttr:$loss,
+                   UnitAttr:$metric);
   let assemblyFormat = "$name `from` $tensor attr-dict";
   let hasVerifier = 1;
 }

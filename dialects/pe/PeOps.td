@@ -103,7 +103,7 @@ def Pe_BindOp : Pe_Op<"bind"> {
   let summary = "Host data bound to a laid-out buffer";
   let description = [{
     `kind` is `input` (written before each step), `output` (read after it;
-    `loss` marks the loss), `param` and `state` (written at load from
+    `loss` marks the loss, `metric` a value reported each step), `param` and `state` (written at load from
     `init`, read back by --dump-params), `const` (written at load) or
     `index` (a sparse layout's slot offsets, written at load from its mask;
     `type` is the mask's).
@@ -112,7 +112,7 @@ def Pe_BindOp : Pe_Op<"bind"> {
                    TypeAttr:$type,
                    Pe_LayoutAttr:$layout,
                    OptionalAttr<ElementsAttr>:$init, UnitAttr:$loss,
-                   OptionalAttr<DenseI64ArrayAttr>:$range);
+                   OptionalAttr<DenseI64ArrayAttr>:$range, UnitAttr:$metric);
   let assemblyFormat = "$kind $name `to` $target `:` $type attr-dict";
   let hasVerifier = 1;
 }

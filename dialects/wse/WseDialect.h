@@ -28,6 +28,9 @@ namespace mlir::wse {
 constexpr llvm::StringLiteral kParamAttr = "wse.param";
 constexpr llvm::StringLiteral kInitAttr = "wse.init";
 constexpr llvm::StringLiteral kLossAttr = "wse.loss";
+/// A result the engines report each step under this name (e.g. a mixture of
+/// experts' load); wse-make-train-step keeps it as a train-step result.
+constexpr llvm::StringLiteral kMetricAttr = "wse.metric";
 constexpr llvm::StringLiteral kInputAttr = "wse.input";
 constexpr llvm::StringLiteral kStateAttr = "wse.state";
 /// On an integer input: the values it may hold, [lo, hi) plus an optional

@@ -398,7 +398,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     pe::BindOp::create(mb, o.getLoc(), mb.getStringAttr("output"),
                        o.getNameAttr(), fullRef(o.getTensor()),
                        TypeAttr::get(t.op.getType()), t.op.getLayout(),
-                       ElementsAttr(), o.getLossAttr(), DenseI64ArrayAttr());
+                       ElementsAttr(), o.getLossAttr(), DenseI64ArrayAttr(),
+                       o.getMetricAttr());
   }
   graph.erase();
   return success();

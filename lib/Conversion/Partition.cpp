@@ -582,7 +582,11 @@ LogicalResult Partitioner::finish() {
   // Each result, in the step's order, becomes an output the host reads
   // after the step; updated parameters and state are first written back
   // into their own tensors, which the output then reads.
-  SmallVector<std::tuple<std::string, std::string, bool>> outputs;
+  struct Output {
+    std::string name, tensor;
+    bool loss = false, metric = false;
+  };
+  SmallVector<Output> outputs;
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
     Value r = ret.getOperand(i);
     Location loc = r.getLoc();
@@ -590,6 +594,7 @@ LogicalResult Partitioner::finish() {
                      : fn.getResultAttr(i, kStateAttr) ? StringRef(kStateAttr)
                                                        : StringRef();
     bool loss = bool(fn.getResultAttr(i, kLossAttr));
+    auto metric = fn.getResultAttrOfType<StringAttr>(i, kMetricAttr);
     if (loss || attr.empty()) {
       FailureOr<Home> h = ensureAny(r, loc);
       if (failed(h))
@@ -597,7 +602,10 @@ LogicalResult Partitioner::finish() {
       FailureOr<std::string> s = ensure(r, combined(h->layout), loc);
       if (failed(s))
         return failure();
-      outputs.push_back({loss ? "loss" : "result" + std::to_string(i), *s, loss});
+      std::string name = loss     ? "loss"
+                         : metric ? metric.str()
+                                  : "result" + std::to_string(i);
+      outputs.push_back({name, *s, loss, bool(metric)});
       continue;
     }
     auto name = cast<StringAttr>(fn.getResultAttr(i, attr));
@@ -611,7 +619,7 @@ LogicalResult Partitioner::finish() {
       FailureOr<Home> h = ensureAny(arg, loc);
       if (failed(h))
         return failure();
-      outputs.push_back({name.str(), h->sym, false});
+      outputs.push_back({name.str(), h->sym});
       continue;
     }
     FailureOr<Home> h = ensureAny(r, loc);
@@ -624,7 +632,7 @@ LogicalResult Partitioner::finish() {
     if (auto home = homes.find(arg); home != homes.end()) {
       dst = home->second.sym;
       if (h->sym == dst) {
-        outputs.push_back({name.str(), dst, false});
+        outputs.push_back({name.str(), dst});
         continue;
       }
     } else {
@@ -634,11 +642,12 @@ LogicalResult Partitioner::finish() {
       dst = *s;
     }
     transfer(loc, *h, dst, nullptr);
-    outputs.push_back({name.str(), dst, false});
+    outputs.push_back({name.str(), dst});
   }
-  for (auto &[name, tensor, loss] : outputs)
-    fabric::OutputOp::create(b, fn.getLoc(), b.getStringAttr(name), sym(tensor),
-                             loss ? b.getUnitAttr() : UnitAttr());
+  for (const Output &o : outputs)
+    fabric::OutputOp::create(b, fn.getLoc(), b.getStringAttr(o.name),
+                             sym(o.tensor), o.loss ? b.getUnitAttr() : UnitAttr(),
+                             o.metric ? b.getUnitAttr() : UnitAttr());
   // Inputs, parameters and state nothing read still get a tensor, so the
   // host can bind and dump them.
   for (BlockArgument arg : fn.getArguments())

@@ -178,6 +178,7 @@ LogicalResult Exporter::run(ModuleOp module) {
       b->mutable_type()->set_int_bits(int32_t(i.getWidth()));
     layout(bind.getLayout(), type.getShape(), *b->mutable_layout());
     b->set_loss(bind.getLoss());
+    b->set_metric(bind.getMetric());
     if (auto range = bind.getRange())
       for (int64_t v : *range)
         b->add_range(v);

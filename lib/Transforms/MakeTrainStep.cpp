@@ -245,7 +245,8 @@ struct MakeTrainStepPass
     if (failed(trainstep::applyOptimizer(fn, b, *params, grads, c, updates)))
       return failure();
 
-    // Results: the loss, then updated parameters and state.
+    // Results: the loss, then updated parameters and state, then the
+    // forward's metrics (other forward results go away).
     SmallVector<Value> results{*lossValue};
     SmallVector<Attribute> resultAttrs{
         b.getDictionaryAttr(b.getNamedAttr(kLossAttr, b.getUnitAttr()))};
@@ -253,6 +254,12 @@ struct MakeTrainStepPass
       results.push_back(u.value);
       resultAttrs.push_back(b.getDictionaryAttr(u.mark));
     }
+    for (unsigned i = 1; i < ret.getNumOperands(); ++i)
+      if (auto name = fn.getResultAttrOfType<StringAttr>(i, kMetricAttr)) {
+        results.push_back(ret.getOperand(i));
+        resultAttrs.push_back(
+            b.getDictionaryAttr(b.getNamedAttr(kMetricAttr, name)));
+      }
     func::ReturnOp::create(b, ret.getLoc(), results);
     ret.erase();
     SmallVector<Type> types;

@@ -405,12 +405,85 @@ void raise(Candidate c, MoeRouteOp r, const Layout &l, int64_t n,
   c.mm.erase();
 }
 
+/// The name of the gate's weight parameter (`h.0.moe.gate` for
+/// `h.0.moe.gate.weight`), searched a few ops up from the top-k's input.
+std::string gateName(TopKOp gate, unsigned index) {
+  SmallVector<Value> frontier{gate.getInput()};
+  for (int depth = 0; depth < 4 && !frontier.empty(); ++depth) {
+    SmallVector<Value> next;
+    for (Value v : frontier) {
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+        if (auto name = fn ? fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                             kParamAttr)
+                           : StringAttr()) {
+          StringRef n = name.getValue();
+          n.consume_back(".weight");
+          return n.str();
+        }
+      } else if (Operation *op = v.getDefiningOp()) {
+        next.append(op->operand_begin(), op->operand_end());
+      }
+    }
+    frontier = std::move(next);
+  }
+  return "gate" + std::to_string(index);
+}
+
+/// Adds the gate's expert load (choices per expert, before capacity) and
+/// its dropped choices to the function's results as metrics.
+void addLoadMetrics(TopKOp gate, MoeRouteOp r, const std::string &name) {
+  auto fn = gate->getParentOfType<func::FuncOp>();
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  OpBuilder b(r->getBlock(), ++Block::iterator(r));
+  Location loc = gate.getLoc();
+  auto it = cast<RankedTensorType>(gate.getIndices().getType());
+  int64_t n = it.getDimSize(0), k = it.getDimSize(1), e = r.getExperts();
+  SmallVector<int64_t> iota(e);
+  for (int64_t i = 0; i < e; ++i)
+    iota[i] = i;
+  auto iotaType = RankedTensorType::get({1, 1, e}, b.getI64Type());
+  Value experts = ConstantOp::create(
+      b, loc, DenseElementsAttr::get(iotaType, ArrayRef<int64_t>(iota)));
+  auto count = [&](Value mask, ArrayRef<int64_t> shape) {
+    auto f = RankedTensorType::get(shape, b.getF32Type());
+    SmallVector<int64_t> axes{0, 1};
+    return Value(ReduceSumOp::create(b, loc, CastOp::create(b, loc, f, mask),
+                                     b.getDenseI64ArrayAttr(axes),
+                                     b.getBoolAttr(false)));
+  };
+  Value load = count(EqualOp::create(b, loc, reshape(b, loc, gate.getIndices(),
+                                                     {n, k, 1}),
+                                     experts),
+                     {n, k, e});
+  auto scalar = RankedTensorType::get({}, b.getI64Type());
+  Value none = ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scalar, r.getExperts() * r.getCapacity()));
+  Value dropped = count(EqualOp::create(b, loc, r.getSlot(), none), {n, k});
+  SmallVector<Value> results(ret.getOperands());
+  SmallVector<Attribute> attrs;
+  for (unsigned i = 0; i < fn.getNumResults(); ++i)
+    attrs.push_back(fn.getResultAttrDict(i) ? Attribute(fn.getResultAttrDict(i))
+                                            : b.getDictionaryAttr({}));
+  for (auto [v, suffix] : {std::pair{load, ".load"}, {dropped, ".dropped"}}) {
+    results.push_back(v);
+    attrs.push_back(b.getDictionaryAttr(
+        b.getNamedAttr(kMetricAttr, b.getStringAttr(name + suffix))));
+  }
+  ret->setOperands(results);
+  fn.setType(FunctionType::get(fn.getContext(), fn.getArgumentTypes(),
+                               ValueRange(results).getTypes()));
+  fn.setAllResultAttrs(attrs);
+}
+
 struct RaiseMoePass : public mlir::wse::impl::RaiseMoeBase<RaiseMoePass> {
+  using RaiseMoeBase::RaiseMoeBase;
+
   void runOnOperation() override {
     SmallVector<TopKOp> gates;
     getOperation().walk([&](TopKOp op) { gates.push_back(op); });
     for (TopKOp gate : gates)
-      raiseGate(gate);
+      raiseGate(gate, gates.size() > 1 ? &gate - gates.begin() : 0);
     // The one-hot chains are dead now.
     bool changed = true;
     while (changed) {
@@ -425,7 +498,7 @@ struct RaiseMoePass : public mlir::wse::impl::RaiseMoeBase<RaiseMoePass> {
     }
   }
 
-  void raiseGate(TopKOp gate) {
+  void raiseGate(TopKOp gate, unsigned index) {
     SmallVector<MatmulOp> matmuls;
     for (Operation &op : *gate->getBlock())
       if (auto mm = dyn_cast<MatmulOp>(op))
@@ -487,6 +560,8 @@ struct RaiseMoePass : public mlir::wse::impl::RaiseMoeBase<RaiseMoePass> {
                                 b.getBoolAttr(layouts[0].expertMajor));
     for (auto [c, l] : llvm::zip(found, layouts))
       raise(c, r, l, n, k);
+    if (loadMetrics)
+      addLoadMetrics(gate, r, gateName(gate, index));
     gate.emitRemark() << "wse-raise-moe: raised " << e << " experts, top-"
                       << k << ", capacity " << slots / e << " ("
                       << (layouts[0].choiceMajor ? "choice" : "token")

@@ -313,7 +313,15 @@ def train(model, ids, labels, args, config, masks=None):
         with torch.no_grad():
             for t, m in masks.items():
                 t.mul_(m)
-        losses.append({"step": i + 1, "loss": float(loss.item())})
+        entry = {"step": i + 1, "loss": float(loss.item())}
+        # Routing statistics a mixture of experts left (models/moe), named
+        # as wse-raise-moe's metrics: <module>.gate.load, .gate.dropped.
+        metrics = {f"{path}.{key}": v.tolist()
+                   for path, m in model.named_modules()
+                   for key, v in getattr(m, "routing", {}).items()}
+        if metrics:
+            entry["metrics"] = metrics
+        losses.append(entry)
     return losses
 
 

@@ -136,6 +136,10 @@ class MoE(nn.Module):
         flat = choice.transpose(0, 1).reshape(k * n, e)       # [kN, E]
         pos = (torch.cumsum(flat, dim=0) - 1.0) * flat        # slot index
         kept = flat * (pos < cap).to(x.dtype)
+        # What wse-raise-moe's metrics report: choices per expert before
+        # capacity, and the choices dropped (read by train_torch.py).
+        self.routing = {"gate.load": flat.sum(dim=0).detach(),
+                        "gate.dropped": (flat - kept).sum().detach()}
         slots = torch.arange(cap, dtype=x.dtype)
         onehot = (pos.unsqueeze(-1) == slots).to(x.dtype) * kept.unsqueeze(-1)
         onehot = onehot.reshape(k, n, e, cap)

@@ -470,6 +470,24 @@ def max_diff(got, want):
                                want.astype(np.float64)), initial=0.0))
 
 
+def check_routing(d, mesh, fails):
+    """The raised gates' metrics (expert load, dropped choices) equal the
+    torch model's routing at every step, on each engine."""
+    want = [s.get("metrics", {}) for s in
+            load_json(os.path.join(d, "torch", "losses.json"), "torch")["steps"]]
+    for engine, path in [("reference", "wse.json")] + (
+            [("mesh", "mesh.json")] if mesh else []):
+        got = [s.get("metrics", {}) for s in
+               load_json(os.path.join(d, path), engine)["steps"]]
+        for step, (g, w) in enumerate(zip(got, want), 1):
+            if not w or g != w:
+                fails.append(f"{engine}: step {step} routing metrics {g} vs "
+                             f"torch {w}")
+                break
+    print(f"   routing metrics (expert load, dropped) checked against torch",
+          flush=True)
+
+
 def check_moe_raised(opt, module, d, t):
     """--wse-raise-moe raises every gate of the model (one per block): a
     parity run of a model it silently left alone would prove nothing."""
@@ -638,6 +656,8 @@ def run_model(args, name):
                              f"{p['tol']:.3g}")
         if mesh_params is not None:
             check_mesh(res, mesh_params, torch_params, wse_params)
+        if args.raise_moe and res["loss"] == "output":
+            check_routing(d, args.engine == "mesh", fails)
         if fails:
             raise Failed("compare", f"{len(fails)} checks off; first: "
                          f"{fails[0]}")

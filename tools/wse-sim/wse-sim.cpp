@@ -219,6 +219,19 @@ struct Report {
       llvm::outs() << "step " << i << " loss " << llvm::format("%.6f", *loss)
                    << "\n";
   }
+  /// A named value of the last step, into its "metrics" (a number, or a
+  /// flat list for a tensor).
+  void metric(const std::string &name, const HostTensor &t) {
+    llvm::json::Object *s = steps.back().getAsObject();
+    if (!s->getObject("metrics"))
+      (*s)["metrics"] = llvm::json::Object();
+    llvm::json::Array values;
+    for (size_t i = 0, n = t.isInt ? t.i.size() : t.f.size(); i < n; ++i)
+      values.push_back(t.isInt ? llvm::json::Value(t.i[i])
+                               : llvm::json::Value(double(t.f[i])));
+    (*s->getObject("metrics"))[name] =
+        t.shape.empty() ? values[0] : llvm::json::Value(std::move(values));
+  }
   /// A progress line on stderr: the step's wall time and, on the mesh
   /// engine, the simulated FLOPs it got through per wall second.
   void progress(int64_t i, int64_t n,
@@ -371,6 +384,10 @@ int runReference(InputMap &given) {
     report.step(step + 1, results[0].f[0], std::nullopt);
     report.progress(step + 1, runs, start, std::nullopt);
     for (unsigned r = 1; r < fn.getNumResults(); ++r) {
+      if (auto m = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kMetricAttr)) {
+        report.metric(m.str(), results[r]);
+        continue;
+      }
       auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr);
       auto st = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kStateAttr);
       auto &byName = p ? paramArg : stateArg;
@@ -537,6 +554,9 @@ int runMesh(InputMap &given) {
       if (b.loss())
         loss = sim->read(b).f[0];
     report.step(step + 1, loss, stats.cycles);
+    for (const auto &b : program.outputs())
+      if (b.metric())
+        report.metric(b.name(), sim->read(b));
     if (train)
       report.progress(step + 1, runs, start, stats.flops);
     flopsPerStep = stats.flops;

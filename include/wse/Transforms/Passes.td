@@ -123,7 +123,17 @@ def RaiseMoe : Pass<"wse-raise-moe", "mlir::ModuleOp"> {
     matmul with row gathers at the indices of one `wse.moe_route`. The
     experts, the gate and the auxiliary loss stay as they are. Each gate
     gets a remark: raised, or why not.
+
+    With `load-metrics` (the default) each raised gate adds two results
+    marked `wse.metric`: `<gate>.load` [E], the choices each expert got
+    before capacity, and `<gate>.dropped`, the choices past capacity
+    (`<gate>` is the gate weight's parameter name without `.weight`). The
+    train step keeps them and both engines report them per step.
   }];
+  let options = [
+    Option<"loadMetrics", "load-metrics", "bool", /*default=*/"true",
+           "Report each gate's expert load and dropped choices as metrics (default: true)">,
+  ];
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
 
