@@ -27,7 +27,9 @@ capacity routing), for the wse MoE training parity test.
 Experts are batched parameters (w1 [E, d, d_ff] ...) by default, or with
 expert_linears=1 a ModuleList of nn.Linear pairs (each expert applied to
 its slice of the dispatched tokens, then stacked): the two forms torch
-code uses and the importer must both accept.
+code uses and the importer must both accept. The one-hot choices come from
+F.one_hot (ONNX OneHot), or with onehot_scatter=1 from
+zeros.scatter_(2, idx, 1) (ONNX ScatterElements).
 
 Weights are deterministic for a seed, initialised as models/gpt2 does (and
 norms away from 1 so the export folds nothing).
@@ -41,7 +43,8 @@ import torch.nn.functional as F
 
 CONFIG = dict(vocab=128, seq=32, d_model=64, n_head=4, n_layer=2, experts=4,
               top_k=2, d_ff=128, capacity_factor=1.25, aux_weight=0.01,
-              expert_linears=0, expert_relu=0, init_std=0.02, batch=2,
+              expert_linears=0, expert_relu=0, onehot_scatter=0,
+              init_std=0.02, batch=2,
               returns_loss=1)
 
 # The default weight seed. AdamW turns a gradient element near zero into an
@@ -101,8 +104,9 @@ class Expert(nn.Module):
 
 class MoE(nn.Module):
     def __init__(self, d_model, d_ff, experts, top_k, capacity_factor,
-                 expert_linears, expert_relu=0):
+                 expert_linears, expert_relu=0, onehot_scatter=0):
         super().__init__()
+        self.onehot_scatter = onehot_scatter
         self.experts, self.top_k, self.factor = experts, top_k, capacity_factor
         self.act = activation(expert_relu)
         self.gate = nn.Linear(d_model, experts, bias=False)
@@ -131,7 +135,10 @@ class MoE(nn.Module):
         vals, idx = torch.topk(probs, k, dim=-1)              # [N, k]
         if k > 1:
             vals = vals / vals.sum(dim=-1, keepdim=True)
-        choice = F.one_hot(idx, e).to(x.dtype)                # [N, k, E]
+        if self.onehot_scatter:  # exports as ScatterElements
+            choice = torch.zeros(n, k, e).scatter_(2, idx.unsqueeze(-1), 1.0)
+        else:  # exports as OneHot
+            choice = F.one_hot(idx, e).to(x.dtype)            # [N, k, E]
         # Slots in priority order: all first choices, then all second ones.
         flat = choice.transpose(0, 1).reshape(k * n, e)       # [kN, E]
         pos = (torch.cumsum(flat, dim=0) - 1.0) * flat        # slot index
@@ -161,7 +168,7 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(d)
         self.moe = MoE(d, cfg["d_ff"], cfg["experts"], cfg["top_k"],
                        cfg["capacity_factor"], cfg["expert_linears"],
-                       cfg["expert_relu"])
+                       cfg["expert_relu"], cfg["onehot_scatter"])
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))

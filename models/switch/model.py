@@ -1,6 +1,7 @@
 """Switch-Transformer-style variant of models/moe: top-1 routing over 8
 experts, each a pair of nn.Linear modules in a ModuleList (the other form
-torch code writes experts in) with ReLU between, as Switch's T5 FFN has.
+torch code writes experts in) with ReLU between, as Switch's T5 FFN has,
+and one-hot choices made by scatter_ (ONNX ScatterElements).
 Everything else is models/moe/model.py."""
 import importlib.util
 import os
@@ -11,7 +12,8 @@ _spec = importlib.util.spec_from_file_location(
 _moe = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_moe)
 
-CONFIG = dict(_moe.CONFIG, experts=8, top_k=1, expert_linears=1, expert_relu=1)
+CONFIG = dict(_moe.CONFIG, experts=8, top_k=1, expert_linears=1, expert_relu=1,
+              onehot_scatter=1)
 # Chosen as models/moe's SEED was, but with the parity test itself: ReLU
 # experts that few tokens reach leave many gradient elements near zero,
 # which AdamW turns into updates of about lr, so float32 rounding alone

@@ -137,6 +137,8 @@ const SupportedOp kSupportedOps[] = {
     {"Slice", 1, &I::importSlice},
     {"Gather", 1, &I::importGather},
     {"GatherElements", 11, &I::importGatherElements},
+    {"Scatter", 9, &I::importScatterElements}, // ScatterElements before 11
+    {"ScatterElements", 11, &I::importScatterElements},
     {"Expand", 8, &I::importExpand},
     {"Tile", 6, &I::importTile},
     {"Trilu", 14, &I::importTrilu},

@@ -655,17 +655,14 @@ LogicalResult OnnxImporter::importGather() {
   return success();
 }
 
-LogicalResult OnnxImporter::importGatherElements() {
-  // out[i...] = data[i with i[axis] replaced by indices[i...]], gathered
-  // from the flattened data at linear indices.
-  FailureOr<OnnxValue> data = input(0), indices = input(1);
-  if (failed(data) || failed(indices))
-    return failure();
-  RankedTensorType dt = typeOf(*data), it = typeOf(*indices);
+/// The linear index into data (flattened) of every position of `indices`
+/// with its axis coordinate replaced by the index there (GatherElements,
+/// ScatterElements): a constant when the indices are, else computed.
+FailureOr<OnnxValue> OnnxImporter::elementIndices(RankedTensorType dt,
+                                                  const OnnxValue &indices,
+                                                  int64_t axis) {
+  RankedTensorType it = typeOf(indices);
   int64_t rank = dt.getRank();
-  int64_t axis = intAttr("axis", 0);
-  if (failed(normalizeAxis(axis, rank)))
-    return failure();
   ElemKind ik = *kindOf(it.getElementType());
   if (ik != ElemKind::I64 && ik != ElemKind::I32)
     return fail() << "indices must be int64 or int32";
@@ -699,41 +696,111 @@ LogicalResult OnnxImporter::importGatherElements() {
       pos[d] = 0;
     }
   }
-  OnnxValue flat = reshape(*data, {numElements(ds)});
-  if (indices->isConstant()) {
+  if (indices.isConstant()) {
     ConstTensor lin = offsets;
     for (int64_t i = 0, n = lin.size(); i < n; ++i) {
-      int64_t v = indices->data->ints[i];
+      int64_t v = indices.data->ints[i];
       if (v < -dim || v >= dim)
         return fail() << "index " << v << " is out of range for dimension "
                       << axis << " of size " << dim;
       lin.ints[i] += (v < 0 ? v + dim : v) * strides[axis];
     }
-    if (flat.isConstant()) {
-      define(0, OnnxValue::of(foldGather(*flat.data, lin, 0)));
-      return success();
-    }
-    FailureOr<Value> r = emit<GatherOp>(
-        {materialize(flat), constantOp(lin)},
-        {builder.getNamedAttr("axis", builder.getI64IntegerAttr(0))});
-    if (failed(r))
-      return failure();
-    define(0, *r);
-    return success();
+    return OnnxValue::of(std::move(lin));
   }
   // Run-time indices: idx < 0 ? idx + dim : idx, times the axis stride.
-  Value idx = indices->value;
+  Value idx = indices.value;
   Value negative = *emit<LessOp>({idx, splat(ik, 0)});
   Value wrapped = *emit<AddOp>({idx, splat(ik, double(dim))});
   Value norm = *emit<SelectOp>({negative, wrapped, idx});
-  Value scaled = *emit<MulOp>({norm, splat(ik, double(strides[axis]))});
-  Value lin = *emit<AddOp>({scaled, constantOp(offsets)});
+  // (The last axis has stride 1: no product, which the mesh would refuse
+  // on integers.)
+  Value scaled = strides[axis] == 1
+                     ? norm
+                     : *emit<MulOp>({norm, splat(ik, double(strides[axis]))});
+  return OnnxValue::of(*emit<AddOp>({scaled, constantOp(offsets)}));
+}
+
+LogicalResult OnnxImporter::importGatherElements() {
+  // out[i...] = data[i with i[axis] replaced by indices[i...]], gathered
+  // from the flattened data at linear indices.
+  FailureOr<OnnxValue> data = input(0), indices = input(1);
+  if (failed(data) || failed(indices))
+    return failure();
+  RankedTensorType dt = typeOf(*data);
+  int64_t axis = intAttr("axis", 0);
+  if (failed(normalizeAxis(axis, dt.getRank())))
+    return failure();
+  FailureOr<OnnxValue> lin = elementIndices(dt, *indices, axis);
+  if (failed(lin))
+    return failure();
+  OnnxValue flat = reshape(*data, {numElements(dt.getShape())});
+  if (lin->isConstant() && flat.isConstant()) {
+    define(0, OnnxValue::of(foldGather(*flat.data, *lin->data, 0)));
+    return success();
+  }
   FailureOr<Value> r = emit<GatherOp>(
-      {materialize(flat), lin},
+      {materialize(flat), materialize(*lin)},
       {builder.getNamedAttr("axis", builder.getI64IntegerAttr(0))});
   if (failed(r))
     return failure();
   define(0, *r);
+  return success();
+}
+
+LogicalResult OnnxImporter::importScatterElements() {
+  // data with data[i with i[axis] replaced by indices[i...]] set to (or,
+  // with reduction=add, increased by) updates[i...]: row scatter-adds into
+  // the flattened data at linear indices.
+  FailureOr<OnnxValue> data = input(0), indices = input(1), updates = input(2);
+  if (failed(data) || failed(indices) || failed(updates))
+    return failure();
+  RankedTensorType dt = typeOf(*data);
+  if (!dt.getElementType().isF32() || !typeOf(*updates).getElementType().isF32())
+    return fail() << "data and updates must be float32 (wse scatters floats)";
+  if (typeOf(*updates).getShape() != typeOf(*indices).getShape())
+    return fail() << "updates " << shapeStr(typeOf(*updates).getShape())
+                  << " must have the shape of indices "
+                  << shapeStr(typeOf(*indices).getShape());
+  std::string reduction = stringAttr("reduction", "none");
+  if (reduction != "none" && reduction != "add")
+    return fail() << "reduction '" << reduction
+                  << "' is not imported (none and add are)";
+  int64_t axis = intAttr("axis", 0);
+  if (failed(normalizeAxis(axis, dt.getRank())))
+    return failure();
+  FailureOr<OnnxValue> lin = elementIndices(dt, *indices, axis);
+  if (failed(lin))
+    return failure();
+  if (lin->isConstant() && reduction == "none") {
+    // ONNX leaves repeated indices undefined without a reduction.
+    llvm::DenseSet<int64_t> seen;
+    for (int64_t v : lin->data->ints)
+      if (!seen.insert(v).second)
+        return fail() << "indices repeat an element (linear index " << v
+                      << "), which ONNX leaves undefined without a reduction";
+  }
+  int64_t m = numElements(dt.getShape()), k = numElements(typeOf(*lin).getShape());
+  auto flatType = RankedTensorType::get({m}, builder.getF32Type());
+  Value flatLin = materialize(reshape(*lin, {k}));
+  Value flatUpd = materialize(reshape(*updates, {k}));
+  Value zeros = splat(ElemKind::F32, 0.0, {m});
+  auto scatter = [&](Value upd) {
+    return ScatterAddOp::create(builder, loc, flatType, zeros, flatLin, upd,
+                                builder.getI64IntegerAttr(0))
+        .getResult();
+  };
+  Value scattered = scatter(flatUpd);
+  Value flatData = materialize(reshape(*data, {m}));
+  Value out;
+  if (reduction == "add") {
+    out = *emit<AddOp>({flatData, scattered});
+  } else {
+    // Replace where an update lands (repeated run-time indices sum).
+    Value hits = scatter(splat(ElemKind::F32, 1.0, {k}));
+    Value hit = *emit<GreaterOp>({hits, splat(ElemKind::F32, 0.0)});
+    out = *emit<SelectOp>({hit, scattered, flatData});
+  }
+  define(0, reshape(out, dt.getShape()));
   return success();
 }
 

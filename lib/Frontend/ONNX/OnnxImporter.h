@@ -168,6 +168,9 @@ public:
   LogicalResult importSlice();
   LogicalResult importGather();
   LogicalResult importGatherElements();
+  LogicalResult importScatterElements();
+  FailureOr<OnnxValue> elementIndices(RankedTensorType dataType,
+                                      const OnnxValue &indices, int64_t axis);
   LogicalResult importExpand();
   LogicalResult importTile();
   LogicalResult importRange();
