@@ -246,6 +246,13 @@ std::vector<Case> cases() {
                 "  %y = wse.reduce_mean %a0 {axes = array<i64: 0>} : tensor<3x4xf32>"});
   cs.push_back({"reduce_max", {{{3, 4}}}, {3},
                 "  %y = wse.reduce_max %a0 {axes = array<i64: 1>} : tensor<3x4xf32>"});
+  // top_k: the values' gradient goes back to the chosen entries (the draws
+  // are continuous, so no two entries tie within a difference step).
+  cs.push_back({"top_k", {{{3, 5}}}, {3, 2},
+                "  %y, %i = wse.top_k %a0 {axis = 1 : i64, k = 2 : i64} : tensor<3x5xf32>"});
+  cs.push_back({"top_k_smallest_axis0", {{{4, 3}}}, {3, 3},
+                "  %y, %i = wse.top_k %a0 {axis = 0 : i64, k = 3 : i64, largest = false} : "
+                "tensor<4x3xf32>"});
   cs.push_back({"reduce_min", {{{3, 4}}}, {4},
                 "  %y = wse.reduce_min %a0 {axes = array<i64: 0>} : tensor<3x4xf32>"});
   cs.push_back({"cast_f32", {{{3, 4}}}, {3, 4},

@@ -730,10 +730,10 @@ LogicalResult OnnxImporter::importGatherElements() {
   int64_t axis = intAttr("axis", 0);
   if (failed(normalizeAxis(axis, dt.getRank())))
     return failure();
+  OnnxValue flat = reshape(*data, {numElements(dt.getShape())});
   FailureOr<OnnxValue> lin = elementIndices(dt, *indices, axis);
   if (failed(lin))
     return failure();
-  OnnxValue flat = reshape(*data, {numElements(dt.getShape())});
   if (lin->isConstant() && flat.isConstant()) {
     define(0, OnnxValue::of(foldGather(*flat.data, *lin->data, 0)));
     return success();
