@@ -121,12 +121,30 @@ LogicalResult binaryNumeric(Interp &in, Operation *op, FF ff, FI fi,
   Shape shape = shapeOf(op->getResult(0).getType());
   Elem e = elemOf(op->getResult(0).getType());
   HostTensor out = makeTensor(shape, e);
-  std::vector<int64_t> li = broadcastIndex(l.shape, shape);
-  std::vector<int64_t> ri = broadcastIndex(r.shape, shape);
   if (!out.isInt) {
-    for (size_t k = 0; k < li.size(); ++k)
-      out.f[k] = ff(l.f[li[k]], r.f[ri[k]]);
+    // Rows of the last dim, each operand contiguous or one repeated value.
+    RowBroadcast lr = broadcastRows(l.shape, shape);
+    RowBroadcast rr = broadcastRows(r.shape, shape);
+    int64_t len = lr.len;
+    Real *o = out.f.data();
+    for (size_t row = 0; row < lr.base.size() && len; ++row, o += len) {
+      const Real *a = l.f.data() + lr.base[row], *b = r.f.data() + rr.base[row];
+      if (lr.step && rr.step)
+        for (int64_t k = 0; k < len; ++k)
+          o[k] = ff(a[k], b[k]);
+      else if (lr.step)
+        for (int64_t k = 0; k < len; ++k)
+          o[k] = ff(a[k], *b);
+      else if (rr.step)
+        for (int64_t k = 0; k < len; ++k)
+          o[k] = ff(*a, b[k]);
+      else
+        for (int64_t k = 0; k < len; ++k)
+          o[k] = ff(*a, *b);
+    }
   } else {
+    std::vector<int64_t> li = broadcastIndex(l.shape, shape);
+    std::vector<int64_t> ri = broadcastIndex(r.shape, shape);
     for (size_t k = 0; k < li.size(); ++k) {
       std::optional<int64_t> v = fi(l.i[li[k]], r.i[ri[k]]);
       if (!v)

@@ -213,30 +213,21 @@ LogicalResult nllLossGrad(Interp &in, NllLossGradOp op) {
 /// Scaled dot-product attention with the same arithmetic as its
 /// decomposition (wse-decompose-attention): f32 products accumulated in
 /// order like wsert::math::matmul, then scale, bias and mask, softmax.
-/// Slots in priority order; out-of-range experts are an error (the mesh
-/// checks them too).
+/// Capacity routing (math::moeRoute); out-of-range experts are an error
+/// (the mesh checks them too).
 LogicalResult moeRoute(Interp &in, MoeRouteOp op) {
   const HostTensor &choices = in.get(op.getChoices());
   int64_t n = choices.shape[0], k = choices.shape[1];
   int64_t experts = op.getExperts(), cap = op.getCapacity();
-  HostTensor slot = HostTensor::ints({n, k}, experts * cap);
-  HostTensor src = HostTensor::ints({experts * cap}, n);
-  std::vector<int64_t> used(experts, 0);
-  for (int64_t outer = 0; outer < (op.getChoiceMajor() ? k : n); ++outer)
-    for (int64_t inner = 0; inner < (op.getChoiceMajor() ? n : k); ++inner) {
-      int64_t t = op.getChoiceMajor() ? inner : outer;
-      int64_t j = op.getChoiceMajor() ? outer : inner;
-      int64_t e = choices.i[t * k + j];
-      if (e < 0 || e >= experts)
-        return op.emitError("expert index ")
-               << e << " of token " << t << " is not in [0, " << experts << ")";
-      if (used[e] == cap)
-        continue;
-      int64_t c = used[e]++;
-      int64_t p = op.getExpertMajor() ? e * cap + c : c * experts + e;
-      slot.i[t * k + j] = p;
-      src.i[p] = t;
-    }
+  for (int64_t i = 0; i < n * k; ++i)
+    if (choices.i[i] < 0 || choices.i[i] >= experts)
+      return op.emitError("expert index ")
+             << choices.i[i] << " of token " << i / k << " is not in [0, "
+             << experts << ")";
+  HostTensor slot = HostTensor::ints({n, k}), src = HostTensor::ints({experts * cap});
+  ::wsert::math::moeRoute(choices.i.data(), n, k, experts, cap,
+                          op.getChoiceMajor(), op.getExpertMajor(),
+                          slot.i.data(), src.i.data());
   in.set(op.getSlot(), std::move(slot));
   in.set(op.getSrc(), std::move(src));
   return success();

@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -152,7 +153,7 @@ LogicalResult argReduce(Interp &in, OpT op, bool isMax) {
 }
 
 /// The k best of each row along the axis, best first; ties keep index
-/// order (a stable sort by `better`, which ranks NaN first as torch does).
+/// order (`better` ranks NaN first, as torch does).
 LogicalResult topK(Interp &in, TopKOp op) {
   const HostTensor &x = in.get(op.getInput());
   int64_t axis = op.getAxis(), k = op.getK();
@@ -166,10 +167,15 @@ LogicalResult topK(Interp &in, TopKOp op) {
     for (int64_t i = 0; i < v.inner; ++i) {
       int64_t base = o * v.len * v.inner + i;
       std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      // Ties (neither better) go by index: a total order, so any sort gives
+      // the same result.
+      std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
         int64_t at = base + a * v.inner, bt = base + b * v.inner;
-        return x.isInt ? better(x.i[at], x.i[bt], isMax, false)
-                       : better(x.f[at], x.f[bt], isMax, false);
+        bool ab = x.isInt ? better(x.i[at], x.i[bt], isMax, false)
+                          : better(x.f[at], x.f[bt], isMax, false);
+        bool ba = x.isInt ? better(x.i[bt], x.i[at], isMax, false)
+                          : better(x.f[bt], x.f[at], isMax, false);
+        return ab || (!ba && a < b);
       });
       for (int64_t j = 0; j < k; ++j) {
         int64_t from = base + order[j] * v.inner;

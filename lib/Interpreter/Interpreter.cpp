@@ -86,6 +86,26 @@ std::vector<int64_t> interp::broadcastIndex(const Shape &in, const Shape &out) {
   return offsetMap(out, steps);
 }
 
+RowBroadcast interp::broadcastRows(const Shape &in, const Shape &out) {
+  RowBroadcast r;
+  if (out.empty()) {
+    r.base.assign(1, 0);
+    return r;
+  }
+  Shape inStrides = stridesOf(in);
+  int64_t lead = int64_t(out.size()) - int64_t(in.size());
+  Shape outer(out.begin(), out.end() - 1), steps(out.size() - 1, 0);
+  for (int64_t d = 0; d + 1 < int64_t(out.size()); ++d) {
+    int64_t id = d - lead;
+    if (id >= 0 && in[id] != 1)
+      steps[d] = inStrides[id];
+  }
+  r.len = out.back();
+  r.step = !in.empty() && lead <= int64_t(out.size()) - 1 && in.back() != 1 ? 1 : 0;
+  r.base = offsetMap(outer, steps);
+  return r;
+}
+
 HostTensor interp::makeTensor(Shape shape, Elem e) {
   return isIntElem(e) ? HostTensor::ints(std::move(shape))
                       : HostTensor::floats(std::move(shape));

@@ -86,6 +86,17 @@ std::vector<int64_t> offsetMap(const Shape &iter, const Shape &steps);
 /// broadcasting maps to it. `in` must broadcast to `out`.
 std::vector<int64_t> broadcastIndex(const Shape &in, const Shape &out);
 
+/// Broadcasting by rows: `out` walked as rows of its last dim (`len`
+/// elements each); for each row, the offset in `in` of its first element
+/// (`base`), and the step between the row's elements (1, or 0 where `in`
+/// repeats one element along the last dim). Per-row rather than
+/// per-element bookkeeping, so the inner loops run over spans.
+struct RowBroadcast {
+  std::vector<int64_t> base;
+  int64_t len = 1, step = 0;
+};
+RowBroadcast broadcastRows(const Shape &in, const Shape &out);
+
 /// An empty tensor of `shape` holding the kind of `e` (zero filled).
 HostTensor makeTensor(Shape shape, Elem e);
 

@@ -1,15 +1,85 @@
 //===- Math.cpp - numeric kernels shared by both engines ------------------===//
 #include "wse/Support/Math.h"
 
+#include <cblas.h> // OpenBLAS's (libopenblas-dev)
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace wsert::math {
 
+namespace {
+
+// Products of at least this many multiply-adds go to OpenBLAS's GEMM; below
+// it a library call costs more than the loop (and tiny products keep the
+// loop's k-order sums). Fixed, so a product's path depends only on its shape.
+constexpr int64_t kGemmMinWork = int64_t(1) << 14;
+// Row blocks of at least this much work get a thread of their own.
+constexpr int64_t kThreadMinWork = int64_t(1) << 20;
+
+std::atomic<int> gemmThreads{1};
+
+/// OpenBLAS runs on the calling thread only: its own threading would split
+/// products by the machine's core count, and wse splits them itself (by
+/// rows, which leaves every output's sum as one call computes it).
+void singleThreadedBlas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+void gemm(float *c, const float *a, const float *b, int64_t m, int64_t n,
+          int64_t k, bool ta, bool tb, bool acc, int64_t lda, int64_t ldb) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a,
+              int(lda), b, int(ldb), acc ? 1.0f : 0.0f, c, int(n));
+}
+
+void gemm(double *c, const double *a, const double *b, int64_t m, int64_t n,
+          int64_t k, bool ta, bool tb, bool acc, int64_t lda, int64_t ldb) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+              tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0, a,
+              int(lda), b, int(ldb), acc ? 1.0 : 0.0, c, int(n));
+}
+
+/// C rows [i0, i1) through GEMM.
+template <typename T>
+void gemmRows(T *c, const T *a, const T *b, int64_t i0, int64_t i1, int64_t m,
+              int64_t n, int64_t k, bool transA, bool transB, bool accumulate) {
+  const T *ai = transA ? a + i0 : a + i0 * k;
+  gemm(c + i0 * n, ai, b, i1 - i0, n, k, transA, transB, accumulate,
+       transA ? m : k, transB ? k : n);
+}
+
+} // namespace
+
+void setGemmThreads(int threads) { gemmThreads = std::max(1, threads); }
+
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate) {
+  if (m * n * k >= kGemmMinWork) {
+    singleThreadedBlas();
+    int64_t parts = std::min<int64_t>(
+        {int64_t(gemmThreads.load()), m, std::max<int64_t>(1, m * n * k / kThreadMinWork)});
+    if (parts <= 1) {
+      gemmRows(c, a, b, 0, m, m, n, k, transA, transB, accumulate);
+      return;
+    }
+    std::vector<std::thread> workers;
+    for (int64_t p = 1; p < parts; ++p)
+      workers.emplace_back([=] {
+        gemmRows(c, a, b, m * p / parts, m * (p + 1) / parts, m, n, k, transA,
+                 transB, accumulate);
+      });
+    gemmRows(c, a, b, 0, m / parts, m, n, k, transA, transB, accumulate);
+    for (std::thread &w : workers)
+      w.join();
+    return;
+  }
   // Each output sums its products in k order from zero, as a dot product
   // would; the loops run k outside n so that a row of outputs accumulates
   // as contiguous vectors (the outputs are independent lanes, no sum is
@@ -41,6 +111,25 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
     else
       std::copy(acc, acc + n, ci);
   }
+}
+
+void moeRoute(const int64_t *choices, int64_t n, int64_t k, int64_t e,
+              int64_t cap, bool choiceMajor, bool expertMajor, int64_t *slot,
+              int64_t *src) {
+  std::fill(slot, slot + n * k, e * cap);
+  std::fill(src, src + e * cap, n);
+  std::vector<int64_t> used(static_cast<size_t>(e), 0);
+  for (int64_t a = 0; a < (choiceMajor ? k : n); ++a)
+    for (int64_t b = 0; b < (choiceMajor ? n : k); ++b) {
+      int64_t t = choiceMajor ? b : a, j = choiceMajor ? a : b;
+      int64_t x = choices[t * k + j];
+      if (used[x] == cap)
+        continue;
+      int64_t c = used[x]++;
+      int64_t p = expertMajor ? x * cap + c : c * e + x;
+      slot[t * k + j] = p;
+      src[p] = t;
+    }
 }
 
 template <typename T>

@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "wse/Interpreter/Interpreter.h"
+#include "wse/Support/Math.h"
 #include "wse/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -126,26 +127,16 @@ struct Layout {
   bool choiceMajor, expertMajor, weightsChoiceMajor;
 };
 
-/// Capacity routing, as wse.moe_route defines it (the interpreter runs it).
+/// Capacity routing, as wse.moe_route defines it.
 struct Routing {
   std::vector<int64_t> slot, src;
 };
 
 Routing route(const std::vector<int64_t> &choices, int64_t n, int64_t k,
               int64_t e, int64_t cap, bool choiceMajor, bool expertMajor) {
-  Routing r{std::vector<int64_t>(n * k, e * cap), std::vector<int64_t>(e * cap, n)};
-  std::vector<int64_t> used(e, 0);
-  for (int64_t a = 0; a < (choiceMajor ? k : n); ++a)
-    for (int64_t b = 0; b < (choiceMajor ? n : k); ++b) {
-      int64_t t = choiceMajor ? b : a, j = choiceMajor ? a : b;
-      int64_t x = choices[t * k + j];
-      if (used[x] == cap)
-        continue;
-      int64_t c = used[x]++;
-      int64_t p = expertMajor ? x * cap + c : c * e + x;
-      r.slot[t * k + j] = p;
-      r.src[p] = t;
-    }
+  Routing r{std::vector<int64_t>(n * k), std::vector<int64_t>(e * cap)};
+  wsert::math::moeRoute(choices.data(), n, k, e, cap, choiceMajor, expertMajor,
+                        r.slot.data(), r.src.data());
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include "wse/Interpreter/Interpreter.h"
 #include "wse/Sim/MeshSimulator.h"
 #include "wse/Support/HostTensor.h"
+#include "wse/Support/Math.h"
 #include "wse/Target/WaferProgram.h"
 #include "wse/WseDialect.h"
 
@@ -31,6 +32,9 @@
 #include <chrono>
 #include <map>
 #include <thread>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 using namespace mlir;
 using ::wsert::HostTensor;
@@ -268,10 +272,14 @@ struct Report {
 int runReference(InputMap &given) {
   if (!traceFile.empty())
     return fail("--trace records the mesh engine; give it a .wsebin");
-  if (threads->getNumOccurrences() && *threads != 1)
+  if (*threads < 0)
     return fail("--threads " + std::to_string(*threads) +
-                ": the reference engine runs on one thread; --threads "
-                "applies to the mesh engine (a .wsebin)");
+                " must be 0 (every core) or a positive count");
+  // Large matmuls split their rows over the threads; each output is summed
+  // as on one thread.
+  ::wsert::math::setGemmThreads(
+      *threads == 0 ? int(std::max(1u, std::thread::hardware_concurrency()))
+                    : int(*threads));
   DialectRegistry registry;
   registry.insert<mlir::wse::WseDialect, func::FuncDialect, fabric::FabricDialect,
                   pe::PeDialect>();
@@ -636,13 +644,21 @@ int runMesh(InputMap &given) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+#ifdef __GLIBC__
+  // Both engines allocate each step's tensors afresh: keep freed memory in
+  // the heap for the next step instead of returning it to the kernel (an
+  // mmap per large tensor costs a page fault per page, every step).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   if (auto it = cl::getRegisteredOptions().find("threads");
       it != cl::getRegisteredOptions().end())
     it->second->removeArgument();
   static cl::opt<int> threadsOption(
       "threads",
-      cl::desc("Mesh engine: threads that run the PEs (default 0: every "
-               "core); the results are the same for every count"),
+      cl::desc("Threads (default 0: every core): the mesh engine's PEs, the "
+               "reference engine's large matmuls; the results are the same "
+               "for every count"),
       cl::init(0), cl::cat(simCategory));
   threads = &threadsOption;
   cl::HideUnrelatedOptions(simCategory);

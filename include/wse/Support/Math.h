@@ -64,9 +64,26 @@ template <typename T> T minimum(T a, T b) {
 
 /// C[m,n] (+)= op(A)[m,k] op(B)[k,n], all row-major; op transposes when
 /// asked. A is [m,k] (or [k,m] transposed), B is [k,n] (or [n,k]).
+/// Products of 2^14 multiply-adds or more run on OpenBLAS's GEMM (one
+/// thread per call, split by rows over setGemmThreads threads: every output
+/// is summed as one call would, so results do not depend on the count);
+/// smaller ones sum each output in k order from zero.
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate);
+
+/// Threads a large matmul may split its rows over (default 1).
+void setGemmThreads(int threads);
+
+/// Capacity routing of a mixture of experts (wse.moe_route): choices
+/// [n, k] (experts in [0, e), checked by the caller) get slots in priority
+/// order (choice-major: every token's first choice before any second;
+/// else token by token), `cap` per expert; slot p = x * cap + c
+/// (expert-major) or c * e + x. Fills slot [n, k] (e * cap when dropped)
+/// and src [e * cap] (the token in each slot, n when empty).
+void moeRoute(const int64_t *choices, int64_t n, int64_t k, int64_t e,
+              int64_t cap, bool choiceMajor, bool expertMajor, int64_t *slot,
+              int64_t *src);
 
 /// Mean softmax cross-entropy of logits [rows, cols] against integer labels,
 /// and (if grad is non-null) its gradient (softmax - onehot) * scale / rows.
