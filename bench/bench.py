@@ -30,8 +30,8 @@ the same run, so the ratio columns mean something on any machine:
   32x32: cycles and wavelets per step against E = 4, SRAM per PE.
 
 - speed against PyTorch: one training step of torch eager (OpenBLAS, 1
-  thread and every core) against the reference engine (one thread) and the
-  mesh engine (1 thread and every core), for the 64-128-10 MLP (SGD), two
+  thread and every core) against the reference and the mesh engine (1
+  thread and every core), for the 64-128-10 MLP (SGD), two
   GPT-2-style LMs (d128 2 layers T64 batch 4 vocab 512; d256 4 layers T128
   batch 4 vocab 2048) and the repo's GPT-2 and Llama (AdamW): wall ms per
   step (the engines' own per-step progress lines, the first step left out)
@@ -217,7 +217,10 @@ def speed_rows(tools, work, cores):
         run([opt, src, *passes, f"--wse-make-train-step={opts}", "-o", "speed-train.mlir"], d)
         t1 = torch_ms(targs, 1, d)
         tn = torch_ms(targs, cores, d)
-        ref = step_ms([sim, "speed-train.mlir", "--steps", str(steps)] + feeds, d)
+        ref1 = step_ms([sim, "speed-train.mlir", "--steps", str(steps), "--threads", "1"]
+                       + feeds, d)
+        refn = step_ms([sim, "speed-train.mlir", "--steps", str(steps), "--threads",
+                        str(cores)] + feeds, d)
         mesh_cols = ("-",) * 4
         if mesh:
             run([opt, src, *passes, f"--wse-train-pipeline={opts} machine=wse2 mesh={mesh}",
@@ -227,8 +230,8 @@ def speed_rows(tools, work, cores):
             mn = step_ms([sim, "speed.wsebin", "--steps", str(steps), "--threads", str(cores)]
                          + feeds, d)
             mesh_cols = (f"{m1:.1f}", f"{m1 / t1:.1f}", f"{mn:.1f}", f"{mn / tn:.1f}")
-        rows.append((name, mesh or "-", f"{t1:.1f}", f"{tn:.1f}", f"{ref:.1f}",
-                     f"{ref / t1:.1f}", f"{ref / tn:.1f}", *mesh_cols))
+        rows.append((name, mesh or "-", f"{t1:.1f}", f"{tn:.1f}", f"{ref1:.1f}",
+                     f"{ref1 / t1:.1f}", f"{refn:.1f}", f"{refn / tn:.1f}", *mesh_cols))
     return rows
 
 
@@ -379,13 +382,14 @@ def main():
         cores = os.cpu_count() or 1
         rows = speed_rows((opt, translate, sim), work, cores)
         print()
-        print_table(("model", "mesh", "torch 1t ms", f"torch {cores}t ms", "ref ms",
-                     "ref/torch 1t", f"ref/torch {cores}t", "mesh 1t ms", "mesh/torch 1t",
+        print_table(("model", "mesh", "torch 1t ms", f"torch {cores}t ms", "ref 1t ms",
+                     "ref/torch 1t", f"ref {cores}t ms", f"ref/torch {cores}t", "mesh 1t ms",
+                     "mesh/torch 1t",
                      f"mesh {cores}t ms", f"mesh/torch {cores}t"), rows)
         print(f"\n(one training step, wall ms: torch eager with OpenBLAS (median of its steps "
-              f"after a warm-up), the reference engine (one thread) and the mesh engine at 1 "
-              f"and {cores} threads (median of their steps after the first); ratios against "
-              f"torch at the same thread count, the reference engine's against both; the two "
+              f"after a warm-up), the reference and the mesh engine at 1 and {cores} threads "
+              f"(median of their steps after the first); ratios against torch at the same "
+              f"thread count; the two "
               f"LMs of issue 11 fit no mesh below 128x128 (16,384 PEs), where the mesh engine "
               f"takes minutes to plan and about 18 GB, so it is not run on them)")
     if args.skip_sparsity:
