@@ -5,7 +5,7 @@ PACKAGES=(
   cmake ninja-build ccache git libfuzzer-22-dev libclang-rt-22-dev
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
-  googletest libgtest-dev libbenchmark-dev libopenblas-dev
+  googletest libgtest-dev libbenchmark-dev
   python3-onnx python3-numpy python3-torch
 )
 missing=()

@@ -1,7 +1,7 @@
 //===- InterpretNN.cpp - matmul, softmax, norms, attention and losses -----===//
 //
-// Matmul uses wsert::math::matmul (OpenBLAS's GEMM for large products,
-// split by rows over the engine's threads) per batch slice. Softmax, norm statistics and loss sums accumulate in double and
+// Matmul uses wsert::math::matmul (k-order sums, large products split by
+// rows over the engine's threads) per batch slice. Softmax, norm statistics and loss sums accumulate in double and
 // round to f32 once.
 //
 //===----------------------------------------------------------------------===//

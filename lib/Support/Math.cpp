@@ -1,12 +1,9 @@
 //===- Math.cpp - numeric kernels shared by both engines ------------------===//
 #include "wse/Support/Math.h"
 
-#include <cblas.h> // OpenBLAS's (libopenblas-dev)
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -14,44 +11,50 @@ namespace wsert::math {
 
 namespace {
 
-// Products of at least this many multiply-adds go to OpenBLAS's GEMM; below
-// it a library call costs more than the loop (and tiny products keep the
-// loop's k-order sums). Fixed, so a product's path depends only on its shape.
-constexpr int64_t kGemmMinWork = int64_t(1) << 14;
-// Row blocks of at least this much work get a thread of their own.
+// Row blocks of at least this many multiply-adds get a thread of their own.
 constexpr int64_t kThreadMinWork = int64_t(1) << 20;
+// Rows of A that share each load of a row of B, and the width of the column
+// chunk whose accumulators stay in L1 while k runs.
+constexpr int64_t kRowBlock = 4, kColChunk = 512;
 
 std::atomic<int> gemmThreads{1};
 
-/// OpenBLAS runs on the calling thread only: its own threading would split
-/// products by the machine's core count, and wse splits them itself (by
-/// rows, which leaves every output's sum as one call computes it).
-void singleThreadedBlas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-
-void gemm(float *c, const float *a, const float *b, int64_t m, int64_t n,
-          int64_t k, bool ta, bool tb, bool acc, int64_t lda, int64_t ldb) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-              tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0f, a,
-              int(lda), b, int(ldb), acc ? 1.0f : 0.0f, c, int(n));
-}
-
-void gemm(double *c, const double *a, const double *b, int64_t m, int64_t n,
-          int64_t k, bool ta, bool tb, bool acc, int64_t lda, int64_t ldb) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-              tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k), 1.0, a,
-              int(lda), b, int(ldb), acc ? 1.0 : 0.0, c, int(n));
-}
-
-/// C rows [i0, i1) through GEMM.
+/// C rows [i0, i1): each output sums its products in k order from zero, as
+/// a dot product would. The loops run k inside a chunk of columns and over
+/// kRowBlock rows at once, so a row of outputs accumulates as contiguous
+/// vectors and each row of B is read once per row block; the outputs are
+/// independent lanes and no sum is reassociated, so the results are those
+/// of the dot-product form. op(B) is row-major [k][n] (`bk`).
 template <typename T>
-void gemmRows(T *c, const T *a, const T *b, int64_t i0, int64_t i1, int64_t m,
-              int64_t n, int64_t k, bool transA, bool transB, bool accumulate) {
-  const T *ai = transA ? a + i0 : a + i0 * k;
-  gemm(c + i0 * n, ai, b, i1 - i0, n, k, transA, transB, accumulate,
-       transA ? m : k, transB ? k : n);
+void matmulRows(T *c, const T *a, const T *bk, int64_t i0, int64_t i1,
+                int64_t m, int64_t n, int64_t k, bool transA, bool accumulate) {
+  int64_t chunk = std::min(n, kColChunk);
+  std::vector<T> acc(static_cast<size_t>(kRowBlock * chunk));
+  for (int64_t i = i0; i < i1; i += kRowBlock) {
+    int64_t rows = std::min(kRowBlock, i1 - i);
+    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
+      int64_t w = std::min(chunk, n - j0);
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t p = 0; p < k; ++p) {
+        const T *bp = bk + p * n + j0;
+        for (int64_t r = 0; r < rows; ++r) {
+          T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+          T *ar = acc.data() + r * chunk;
+          for (int64_t j = 0; j < w; ++j)
+            ar[j] += aip * bp[j];
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        T *ci = c + (i + r) * n + j0;
+        const T *ar = acc.data() + r * chunk;
+        if (accumulate)
+          for (int64_t j = 0; j < w; ++j)
+            ci[j] = ci[j] + ar[j];
+        else
+          std::copy(ar, ar + w, ci);
+      }
+    }
+  }
 }
 
 } // namespace
@@ -61,29 +64,6 @@ void setGemmThreads(int threads) { gemmThreads = std::max(1, threads); }
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate) {
-  if (m * n * k >= kGemmMinWork) {
-    singleThreadedBlas();
-    int64_t parts = std::min<int64_t>(
-        {int64_t(gemmThreads.load()), m, std::max<int64_t>(1, m * n * k / kThreadMinWork)});
-    if (parts <= 1) {
-      gemmRows(c, a, b, 0, m, m, n, k, transA, transB, accumulate);
-      return;
-    }
-    std::vector<std::thread> workers;
-    for (int64_t p = 1; p < parts; ++p)
-      workers.emplace_back([=] {
-        gemmRows(c, a, b, m * p / parts, m * (p + 1) / parts, m, n, k, transA,
-                 transB, accumulate);
-      });
-    gemmRows(c, a, b, 0, m / parts, m, n, k, transA, transB, accumulate);
-    for (std::thread &w : workers)
-      w.join();
-    return;
-  }
-  // Each output sums its products in k order from zero, as a dot product
-  // would; the loops run k outside n so that a row of outputs accumulates
-  // as contiguous vectors (the outputs are independent lanes, no sum is
-  // reassociated: the results are those of the dot-product form).
   // op(B) is gathered into row-major [k][n] when it is stored transposed.
   const T *bk = b;
   std::vector<T> bt;
@@ -94,23 +74,27 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
         bt[p * n + j] = b[j * k + p];
     bk = bt.data();
   }
-  std::vector<T> row(static_cast<size_t>(n));
-  for (int64_t i = 0; i < m; ++i) {
-    T *acc = row.data();
-    std::fill(acc, acc + n, T(0));
-    for (int64_t p = 0; p < k; ++p) {
-      T aip = transA ? a[p * m + i] : a[i * k + p];
-      const T *bp = bk + p * n;
-      for (int64_t j = 0; j < n; ++j)
-        acc[j] += aip * bp[j];
-    }
-    T *ci = c + i * n;
-    if (accumulate)
-      for (int64_t j = 0; j < n; ++j)
-        ci[j] = ci[j] + acc[j];
-    else
-      std::copy(acc, acc + n, ci);
+  // Rows are independent: splitting them over threads changes no sum.
+  int64_t parts = std::min<int64_t>(
+      {int64_t(gemmThreads.load()), (m + kRowBlock - 1) / kRowBlock,
+       std::max<int64_t>(1, m * n * k / kThreadMinWork)});
+  if (parts <= 1) {
+    matmulRows(c, a, bk, 0, m, m, n, k, transA, accumulate);
+    return;
   }
+  // Split at multiples of the row block.
+  int64_t blocks = (m + kRowBlock - 1) / kRowBlock;
+  auto rowAt = [&](int64_t part) {
+    return std::min(m, blocks * part / parts * kRowBlock);
+  };
+  std::vector<std::thread> workers;
+  for (int64_t p = 1; p < parts; ++p)
+    workers.emplace_back([=] {
+      matmulRows(c, a, bk, rowAt(p), rowAt(p + 1), m, n, k, transA, accumulate);
+    });
+  matmulRows(c, a, bk, 0, rowAt(1), m, n, k, transA, accumulate);
+  for (std::thread &w : workers)
+    w.join();
 }
 
 void moeRoute(const int64_t *choices, int64_t n, int64_t k, int64_t e,

@@ -64,10 +64,9 @@ template <typename T> T minimum(T a, T b) {
 
 /// C[m,n] (+)= op(A)[m,k] op(B)[k,n], all row-major; op transposes when
 /// asked. A is [m,k] (or [k,m] transposed), B is [k,n] (or [n,k]).
-/// Products of 2^14 multiply-adds or more run on OpenBLAS's GEMM (one
-/// thread per call, split by rows over setGemmThreads threads: every output
-/// is summed as one call would, so results do not depend on the count);
-/// smaller ones sum each output in k order from zero.
+/// Each output sums its products in k order from zero (the program fixes
+/// every sum's order); products of 2^20 multiply-adds or more split their
+/// rows over setGemmThreads threads, which changes no sum.
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate);
