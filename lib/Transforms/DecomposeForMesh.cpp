@@ -159,11 +159,10 @@ rankAlongAxis(Builder &g, Operation *op, Value input, int64_t axis, int64_t k,
 /// contractions do the summing. Exact for the small integer counts a
 /// router's cumsum makes; other sums round as the contraction's split
 /// orders them.
-FailureOr<Value> cumsumAsMatmul(Builder &g, CumsumOp c) {
-  if (failed(checkF32(c, c.getInput(), "sums running totals of")))
-    return failure();
-  auto t = g.type(c.getInput());
-  int64_t axis = c.getAxis(), n = t.getDimSize(axis), rank = t.getRank();
+Value cumsumAsMatmul(Builder &g, Value input, int64_t axis, bool exclusive,
+                     bool reverse) {
+  auto t = g.type(input);
+  int64_t n = t.getDimSize(axis), rank = t.getRank();
   SmallVector<int64_t> perm{axis}, back(rank), moved{n};
   for (int64_t d = 0; d < rank; ++d)
     if (d != axis) {
@@ -172,7 +171,7 @@ FailureOr<Value> cumsumAsMatmul(Builder &g, CumsumOp c) {
     }
   for (int64_t d = 0; d < rank; ++d)
     back[perm[d]] = d;
-  Value x = c.getInput();
+  Value x = input;
   if (axis != 0)
     x = TransposeOp::create(g.b, g.loc, x, g.b.getDenseI64ArrayAttr(perm));
   int64_t rest = n ? t.getNumElements() / n : 0;
@@ -180,8 +179,8 @@ FailureOr<Value> cumsumAsMatmul(Builder &g, CumsumOp c) {
   std::vector<float> tri(n * n, 0.0f);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < n; ++j) {
-      bool in = c.getReverse() ? j >= i : j <= i;
-      tri[i * n + j] = (in && !(c.getExclusive() && i == j)) ? 1.0f : 0.0f;
+      bool in = reverse ? j >= i : j <= i;
+      tri[i * n + j] = (in && !(exclusive && i == j)) ? 1.0f : 0.0f;
     }
   auto triType = RankedTensorType::get({n, n}, g.b.getF32Type());
   Value l = ConstantOp::create(g.b, g.loc,
@@ -211,10 +210,7 @@ std::pair<Value, Value> routeFromPrimitives(Builder &g, MoeRouteOp r) {
                                   b.getDenseI64ArrayAttr({1, 0}));
   Value flat = g.reshape(ordered, {len});
   Value onehot = g.onehot(flat, 1, experts); // [len, E]
-  auto cum = CumsumOp::create(b, g.loc, onehot, b.getI64IntegerAttr(0),
-                              b.getBoolAttr(false), b.getBoolAttr(false));
-  Value counted = *cumsumAsMatmul(g, cum); // f32 by construction
-  cum.erase();
+  Value counted = cumsumAsMatmul(g, onehot, 0, false, false);
   Value pos = g.sum(g.mul(onehot, g.sub(counted, g.c(1.0f))), {1}, false);
   Value expert = g.toF32(flat);
   Value kept = LessOp::create(b, g.loc, pos, g.c(float(cap)));
@@ -433,7 +429,12 @@ FailureOr<Value> decompose(Operation *op) {
         Value scattered = g.reshape(rowsOut, dest.getShape());
         return zeroDest ? scattered : g.add(s.getDest(), scattered);
       })
-      .Case<CumsumOp>([&](CumsumOp c) { return cumsumAsMatmul(g, c); })
+      .Case<CumsumOp>([&](CumsumOp c) -> FailureOr<Value> {
+        if (failed(checkF32(c, c.getInput(), "sums running totals of")))
+          return failure();
+        return cumsumAsMatmul(g, c.getInput(), c.getAxis(), c.getExclusive(),
+                              c.getReverse());
+      })
       .Case<ArgMaxOp, ArgMinOp>([&](auto a) -> FailureOr<Value> {
         return argExtreme(g, a, a.getInput(), a.getAxis(), a.getKeepDims(),
                           isa<ArgMaxOp>(a.getOperation()),
