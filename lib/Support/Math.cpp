@@ -15,9 +15,78 @@ namespace {
 constexpr int64_t kThreadMinWork = int64_t(1) << 20;
 // Rows of A that share each load of a row of B, and the width of the column
 // chunk whose accumulators stay in L1 while k runs.
-constexpr int64_t kRowBlock = 4, kColChunk = 512;
+constexpr int64_t kRowBlock = 4, kColChunk = 64;
 
 std::atomic<int> gemmThreads{1};
+
+/// The loops of matmulRows; `acc` holds kRowBlock x min(n, kColChunk)
+/// accumulators. Plain loops over raw pointers only, so each target clone
+/// below compiles them for its own vector width.
+template <typename T>
+inline __attribute__((always_inline)) void
+matmulRowsBody(T *c, const T *a, const T *bk, int64_t i0, int64_t i1, int64_t m,
+               int64_t n, int64_t k, bool transA, bool accumulate, T *acc) {
+  // A multiply and an add, each rounded: never fused, whatever the target.
+#pragma clang fp contract(off)
+  int64_t chunk = n < kColChunk ? n : kColChunk;
+  for (int64_t i = i0; i < i1; i += kRowBlock) {
+    int64_t rows = i1 - i < kRowBlock ? i1 - i : kRowBlock;
+    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
+      int64_t w = n - j0 < chunk ? n - j0 : chunk;
+      for (int64_t e = 0; e < kRowBlock * chunk; ++e)
+        acc[e] = T(0);
+      if (rows == kRowBlock && w == kColChunk) {
+        // A full block: fixed sizes, so the accumulators live in registers.
+        T regs[kRowBlock][kColChunk] = {};
+        for (int64_t p = 0; p < k; ++p) {
+          const T *bp = bk + p * n + j0;
+          for (int64_t r = 0; r < kRowBlock; ++r) {
+            T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+            for (int64_t j = 0; j < kColChunk; ++j)
+              regs[r][j] += aip * bp[j];
+          }
+        }
+        for (int64_t r = 0; r < kRowBlock; ++r)
+          for (int64_t j = 0; j < kColChunk; ++j)
+            acc[r * chunk + j] = regs[r][j];
+      } else {
+        for (int64_t p = 0; p < k; ++p) {
+          const T *bp = bk + p * n + j0;
+          for (int64_t r = 0; r < rows; ++r) {
+            T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+            T *ar = acc + r * chunk;
+            for (int64_t j = 0; j < w; ++j)
+              ar[j] += aip * bp[j];
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        T *ci = c + (i + r) * n + j0;
+        const T *ar = acc + r * chunk;
+        for (int64_t j = 0; j < w; ++j)
+          ci[j] = accumulate ? ci[j] + ar[j] : ar[j];
+      }
+    }
+  }
+}
+
+// The float kernel is built for AVX-512, AVX2 and the baseline, picked at
+// run time: wider vectors hold more independent outputs, each still one
+// IEEE multiply and one add per product, so every path gives the same bits.
+#if defined(__clang__) && defined(__x86_64__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void matmulRowsKernel(float *c, const float *a, const float *bk, int64_t i0,
+                      int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
+                      bool accumulate, float *acc) {
+  matmulRowsBody(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+}
+
+void matmulRowsKernel(double *c, const double *a, const double *bk, int64_t i0,
+                      int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
+                      bool accumulate, double *acc) {
+  matmulRowsBody(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+}
 
 /// C rows [i0, i1): each output sums its products in k order from zero, as
 /// a dot product would. The loops run k inside a chunk of columns and over
@@ -28,33 +97,8 @@ std::atomic<int> gemmThreads{1};
 template <typename T>
 void matmulRows(T *c, const T *a, const T *bk, int64_t i0, int64_t i1,
                 int64_t m, int64_t n, int64_t k, bool transA, bool accumulate) {
-  int64_t chunk = std::min(n, kColChunk);
-  std::vector<T> acc(static_cast<size_t>(kRowBlock * chunk));
-  for (int64_t i = i0; i < i1; i += kRowBlock) {
-    int64_t rows = std::min(kRowBlock, i1 - i);
-    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
-      int64_t w = std::min(chunk, n - j0);
-      std::fill(acc.begin(), acc.end(), T(0));
-      for (int64_t p = 0; p < k; ++p) {
-        const T *bp = bk + p * n + j0;
-        for (int64_t r = 0; r < rows; ++r) {
-          T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
-          T *ar = acc.data() + r * chunk;
-          for (int64_t j = 0; j < w; ++j)
-            ar[j] += aip * bp[j];
-        }
-      }
-      for (int64_t r = 0; r < rows; ++r) {
-        T *ci = c + (i + r) * n + j0;
-        const T *ar = acc.data() + r * chunk;
-        if (accumulate)
-          for (int64_t j = 0; j < w; ++j)
-            ci[j] = ci[j] + ar[j];
-        else
-          std::copy(ar, ar + w, ci);
-      }
-    }
-  }
+  std::vector<T> acc(static_cast<size_t>(kRowBlock * std::min(n, kColChunk)));
+  matmulRowsKernel(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc.data());
 }
 
 } // namespace
