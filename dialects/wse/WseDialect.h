@@ -40,6 +40,10 @@ constexpr llvm::StringLiteral kRangeAttr = "wse.range";
 /// (true: trained, false: fixed at zero). Set by wse-sparsify.
 constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
 
+/// Erases the pure wse ops under `root` whose results nothing uses, until
+/// none is left (what a raising pass leaves of the pattern it replaced).
+void eraseDeadWseOps(Operation *root);
+
 /// A rank-0 f32 or i64 constant; it broadcasts against any shape.
 Value buildScalarConstant(OpBuilder &b, Location loc, float value);
 Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);

@@ -24,6 +24,20 @@ LogicalResult mlir::wse::broadcastShapes(ArrayRef<int64_t> a,
   return success();
 }
 
+void mlir::wse::eraseDeadWseOps(Operation *root) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    root->walk([&](Operation *op) {
+      if (op->getDialect() && isa<WseDialect>(op->getDialect()) &&
+          op->use_empty() && isPure(op)) {
+        op->erase();
+        changed = true;
+      }
+    });
+  }
+}
+
 Value mlir::wse::buildScalarConstant(OpBuilder &b, Location loc, float value) {
   auto type = RankedTensorType::get({}, b.getF32Type());
   return ConstantOp::create(b, loc, DenseElementsAttr::get(type, value));

@@ -321,17 +321,7 @@ struct RaiseAttentionPass
       m->output.getResult().replaceAllUsesWith(result);
     }
     // The matched chains are dead now.
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      getOperation().walk([&](Operation *op) {
-        if (op->getDialect() && isa<WseDialect>(op->getDialect()) &&
-            op->use_empty() && isPure(op)) {
-          op->erase();
-          changed = true;
-        }
-      });
-    }
+    eraseDeadWseOps(getOperation());
   }
 };
 

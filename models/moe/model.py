@@ -35,7 +35,9 @@ Weights are deterministic for a seed, initialised as models/gpt2 does (and
 norms away from 1 so the export folds nothing).
 """
 
+import importlib.util
 import math
+import os
 
 import torch
 from torch import nn
@@ -56,33 +58,18 @@ CONFIG = dict(vocab=128, seq=32, d_model=64, n_head=4, n_layer=2, experts=4,
 # from 0.30 (this seed) to 9.6 for this model.
 SEED = 2
 
+# The attention is models/gpt2's (loaded by path: both directories name
+# their module model.py).
+_spec = importlib.util.spec_from_file_location(
+    "gpt2_model", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               "..", "gpt2", "model.py"))
+_gpt2 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_gpt2)
+CausalSelfAttention = _gpt2.CausalSelfAttention
+
 
 def capacity(tokens, experts, top_k, factor):
     return int(math.ceil(top_k * tokens * factor / experts))
-
-
-class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model, n_head, seq):
-        super().__init__()
-        self.n_head = n_head
-        self.scale = 1.0 / math.sqrt(d_model // n_head)
-        self.c_attn = nn.Linear(d_model, 3 * d_model, bias=False)
-        self.c_proj = nn.Linear(d_model, d_model)
-        mask = torch.tril(torch.ones(seq, seq, dtype=torch.bool))
-        self.register_buffer("mask", mask.view(1, 1, seq, seq))
-
-    def forward(self, x):
-        b, t, c = x.shape
-        h = self.n_head
-        q, k, v = self.c_attn(x).split(c, dim=2)
-        q = q.view(b, t, h, c // h).transpose(1, 2)
-        k = k.view(b, t, h, c // h).transpose(1, 2)
-        v = v.view(b, t, h, c // h).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * self.scale
-        att = att.masked_fill(~self.mask[:, :, :t, :t], float("-inf"))
-        att = torch.softmax(att, dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(b, t, c)
-        return self.c_proj(y)
 
 
 def activation(relu):
