@@ -287,7 +287,11 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       StringRef kernel = c.getKernel();
       std::optional<Layout> sparse = sparseOperand(c);
       if (kernel == "map" || kernel == "spmap") {
-        ints = {rank, int64_t(c.getAcc())};
+        // A sum starts from 0 and a maximum from -infinity: the kernel
+        // writes each output's first term and stores the identity only
+        // where no term reaches (no separate fill).
+        static constexpr int64_t kFromIdentity[] = {0, 3, 4};
+        ints = {rank, kFromIdentity[c.getAcc()]};
         if (kernel == "spmap") {
           // The pattern's two box dims, and which views are slots.
           auto pmap = cast<DenseI64ArrayAttr>(c.getMaps()[*c.getPattern()])
@@ -312,17 +316,6 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
             ints.push_back(stride);
           }
         }
-        // An accumulation starts from 0 (sums) or -infinity (maxima).
-        if (c.getAcc() == 1)
-          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
-                              StringAttr(), pb.getArrayAttr({bufs[0]}),
-                              pb.getDenseI64ArrayAttr({}),
-                              pb.getDenseF32ArrayAttr({0.0f}));
-        else if (c.getAcc() == 2)
-          pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr("fill"),
-                              StringAttr(), pb.getArrayAttr({bufs[0]}),
-                              pb.getDenseI64ArrayAttr({-1}),
-                              pb.getDenseF32ArrayAttr({}));
         if (kernel == "spmap")
           bufs.push_back(bufRef(indexFor(*sparse)));
       } else if (kernel == "gather" || kernel == "scatter_add") {

@@ -130,6 +130,7 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
   pm.addPass(wse::createPlace());
   pm.addPass(wse::createRoute());
   pm.addPass(wse::createLowerToPe());
+  pm.addPass(wse::createPostReceives());
 }
 
 /// Registers pipeline `arg` whose options are checked where they are
@@ -189,7 +190,7 @@ void mlir::wse::registerTrainPipeline() {
       "wse-mesh-pipeline",
       "A module holding @train_step to per-PE programs: "
       "wse-decompose-attention, wse-decompose-for-mesh, cse, wse-partition, "
-      "wse-place, wse-route, wse-lower-to-pe",
+      "wse-place, wse-route, wse-lower-to-pe, wse-post-receives",
       [](const MeshPipelineOptions &o) {
         return wse::checkMachineOptions(o.machine, o.mesh);
       },

@@ -45,6 +45,18 @@ struct PE {
   std::vector<float> sram; // the data part of SRAM, in 4-byte words
   std::vector<float *> buffers;
   uint64_t clock = 0;
+  // The out-ramp runs beside the core (an asynchronous fabric output):
+  // when it is free again, and the buffers it is still sending from.
+  uint64_t rampOut = 0;
+  struct Sending {
+    const float *begin, *end;
+    uint64_t until;
+  };
+  std::vector<Sending> sending;
+  // The in-ramp likewise: when it is free again, and the transfers posted
+  // (their pieces may come in from then on) and not yet received.
+  uint64_t rampIn = 0;
+  std::vector<std::pair<int64_t, uint64_t>> posted;
   int pc = 0;
   bool done = false;
   bool faulted = false; // stopped by a run-time fault this step
@@ -535,6 +547,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
   const std::vector<isa::Instr> &prog = code[pe.prog];
   const std::vector<isa::InstrDef> &set = isa::instructionSet();
   static const int kSend = isa::lookupInstr("send");
+  static const int kPost = isa::lookupInstr("post");
   blocked = false;
   isa::PeState st;
   st.px = pe.px;
@@ -543,6 +556,27 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
   st.lengths = lengths[pe.prog].data();
   while (pe.pc < int(prog.size())) {
     const isa::Instr &in = prog[pe.pc];
+    // An instruction writing memory the out-ramp still sends from waits
+    // for that send to finish.
+    if (!pe.sending.empty()) {
+      int writes = std::min<int>(set[in.op].writes, int(in.buffers.size()));
+      for (const PE::Sending &s : pe.sending)
+        if (s.until > pe.clock)
+          for (int w = 0; w < writes; ++w) {
+            size_t b = size_t(in.buffers[size_t(w)]);
+            const float *lo = pe.buffers[b];
+            const float *hi = lo + lengths[pe.prog][b];
+            if (lo < s.end && s.begin < hi) {
+              pe.clock = s.until;
+              break;
+            }
+          }
+      pe.sending.erase(std::remove_if(pe.sending.begin(), pe.sending.end(),
+                                      [&](const PE::Sending &s) {
+                                        return s.until <= pe.clock;
+                                      }),
+                       pe.sending.end());
+    }
     uint64_t start = pe.clock;
     if (!set[in.op].fabric) {
       isa::Work w;
@@ -554,6 +588,10 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
     } else if (in.op == kSend) {
       TransferPlan &plan = plans[in.ints[0]];
       auto it = plan.bySrc.find(peIdx);
+      // The core starts the send and goes on; the ramp takes the pieces
+      // one after another once it is free.
+      uint64_t ramp = std::max(pe.clock, pe.rampOut);
+      start = ramp;
       if (it != plan.bySrc.end())
         for (int pi : it->second) {
           Piece &p = plan.pieces[pi];
@@ -572,11 +610,11 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           // the first needs `hops` cycles to arrive, the rest stream behind
           // it. Wavelet-hops count each link of the tree once.
           if (p.leader < 0) {
-            pe.clock += len;
+            ramp += len;
             stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
           }
           uint64_t sent = p.leader < 0
-                              ? pe.clock
+                              ? ramp
                               : plan.pieces[p.leader].arrival -
                                     uint64_t(plan.pieces[p.leader].hops);
           p.arrival = sent + uint64_t(p.hops);
@@ -589,6 +627,18 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
               p.dst != peIdx)
             woken.push_back(p.dst);
         }
+      if (ramp > start) {
+        const float *lo = pe.buffers[size_t(in.buffers[0])];
+        pe.sending.push_back(
+            {lo, lo + lengths[pe.prog][size_t(in.buffers[0])], ramp});
+        if (tracing)
+          events.push_back({peIdx, pe.pc, cycles + start, cycles + ramp, true});
+      }
+      pe.rampOut = ramp;
+      ++pe.pc;
+      continue;
+    } else if (in.op == kPost) {
+      pe.posted.push_back({in.ints[0], pe.clock});
     } else { // recv
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
@@ -610,7 +660,16 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         __atomic_store_n(&plan.missing[size_t(slot)],
                          plan.expected[size_t(slot)], __ATOMIC_RELAXED);
         float *base = pe.buffers[in.buffers[0]];
-        uint64_t inbound = 0, last = pe.clock;
+        // Pieces come in from the post (if any), once the in-ramp is free.
+        uint64_t from = pe.clock;
+        for (size_t k = 0; k < pe.posted.size(); ++k)
+          if (pe.posted[k].first == in.ints[0]) {
+            from = pe.posted[k].second;
+            pe.posted.erase(pe.posted.begin() + std::ptrdiff_t(k));
+            break;
+          }
+        from = std::max(from, pe.rampIn);
+        uint64_t inbound = 0, last = from;
         if (t.combine() != 0) {
           float init = t.combine() == 1
                            ? 0.0f
@@ -650,7 +709,10 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           p.ready = false;
         }
         // The receiving ramp also takes one wavelet a cycle.
-        pe.clock = std::max(last, pe.clock + inbound);
+        uint64_t done = std::max(last, from + inbound);
+        if (inbound > 0)
+          pe.rampIn = done;
+        pe.clock = std::max(pe.clock, done);
       }
     }
     if (tracing && pe.clock > start)
@@ -675,6 +737,10 @@ std::string MeshSimulator::runStep(StepStats &stats) {
     pe.pc = 0;
     pe.done = false;
     pe.clock = 0;
+    pe.rampOut = 0;
+    pe.sending.clear();
+    pe.rampIn = 0;
+    pe.posted.clear();
     wave[i] = int(i);
   }
   struct Lane {
@@ -754,7 +820,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   std::string waiting;
   int stuck = 0;
   for (const PE &pe : im.pes) {
-    stats.cycles = std::max(stats.cycles, pe.clock);
+    stats.cycles = std::max({stats.cycles, pe.clock, pe.rampOut});
     if (pe.done)
       continue;
     if (++stuck <= 3) {

@@ -186,7 +186,7 @@ std::string checkMap(const Instr &in, const std::vector<int64_t> &lengths) {
   if (in.ints.size() != want)
     return "of rank " + num(rank) + " needs " + num(want) + " ints, not " +
            num(in.ints.size());
-  if (in.ints[1] < 0 || in.ints[1] > 2)
+  if (in.ints[1] < 0 || in.ints[1] > 4)
     return "has accumulate mode " + num(in.ints[1]);
   Box box = readBox(in, 2, rank);
   if (std::string e = checkBox(box); !e.empty())
@@ -214,10 +214,12 @@ void runMap(Acc acc, float *o, int64_t so, const float *a, int64_t sa,
       o[e * so] = op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f);
     break;
   case Acc::Add:
+  case Acc::AddFromZero:
     for (int64_t e = 0; e < n; ++e)
       o[e * so] += op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f);
     break;
   case Acc::Max:
+  case Acc::MaxFromLowest:
     for (int64_t e = 0; e < n; ++e)
       o[e * so] =
           maxF(o[e * so],
@@ -256,7 +258,7 @@ void runFn(const Instr &in, Acc acc, float *o, int64_t so, const float *a,
 /// accumulation adding one add (or max).
 void chargeMap(const Instr &in, Acc acc, uint64_t elements, const Rates &rates,
                Work &work) {
-  if (Fn(in.fn) == Fn::mul_ && acc == Acc::Add) {
+  if (Fn(in.fn) == Fn::mul_ && (acc == Acc::Add || acc == Acc::AddFromZero)) {
     work.cycles = cyclesFor(elements, rates.fmacsPerCycle);
     work.flops = 2 * elements;
     return;
@@ -267,6 +269,42 @@ void chargeMap(const Instr &in, Acc acc, uint64_t elements, const Rates &rates,
                           rates.addsPerCycle);
   work.flops = elements * perElement;
 }
+
+/// The *From modes: sets the output buffer to the identity and, as the
+/// instruction runs, marks the outputs its terms reach; `charge` then adds
+/// a store for each output no term reached.
+class FromIdentity {
+public:
+  FromIdentity(Acc acc, float *out, int64_t length)
+      : on(acc == Acc::AddFromZero || acc == Acc::MaxFromLowest) {
+    if (!on)
+      return;
+    std::fill(out, out + length,
+              acc == Acc::AddFromZero
+                  ? 0.0f
+                  : -std::numeric_limits<float>::infinity());
+    reached.assign(size_t(length), 0);
+  }
+  void mark(int64_t off, int64_t stride, int64_t n) {
+    if (!on)
+      return;
+    if (stride == 0)
+      n = std::min<int64_t>(n, 1);
+    for (int64_t e = 0; e < n; ++e)
+      reached[size_t(off + e * stride)] = 1;
+  }
+  void charge(const Rates &rates, Work &work) const {
+    if (!on)
+      return;
+    uint64_t missed = uint64_t(
+        std::count(reached.begin(), reached.end(), uint8_t(0)));
+    work.cycles += cyclesFor(missed, rates.addsPerCycle);
+  }
+
+private:
+  bool on;
+  std::vector<uint8_t> reached;
+};
 
 std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
                     Work &work) {
@@ -279,18 +317,21 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
     for (int64_t d = 0; d < rank; ++d)
       strides[b][d] = in.ints[2 + 3 * rank + b * rank + d];
   float *out = pe.buffers[in.buffers[0]];
+  FromIdentity init(acc, out, pe.lengths[in.buffers[0]]);
   const float *ins[3] = {nullptr, nullptr, nullptr};
   for (size_t b = 1; b < nb; ++b)
     ins[b - 1] = pe.buffers[in.buffers[b]];
   int64_t last = rank - 1;
   int64_t elements = forEachRun<4>(box, pe, strides, [&](int64_t *off,
                                                          int64_t n) {
+    init.mark(off[0], rank ? strides[0][last] : 0, n);
     runFn(in, acc, out + off[0], rank ? strides[0][last] : 0,
           ins[0] ? ins[0] + off[1] : nullptr, rank ? strides[1][last] : 0,
           ins[1] ? ins[1] + off[2] : nullptr, rank ? strides[2][last] : 0,
           ins[2] ? ins[2] + off[3] : nullptr, rank ? strides[3][last] : 0, n);
   });
   chargeMap(in, acc, uint64_t(elements), rates, work);
+  init.charge(rates, work);
   return "";
 }
 
@@ -334,8 +375,8 @@ std::string checkSpmap(const Instr &in, const std::vector<int64_t> &lengths) {
   if (in.ints.size() != want)
     return "of rank " + num(rank) + " needs " + num(want) + " ints, not " +
            num(in.ints.size());
-  if (in.ints[1] != 0 && in.ints[1] != 1)
-    return "accumulates with mode " + num(in.ints[1]) + " (0 or 1)";
+  if (in.ints[1] != 0 && in.ints[1] != 1 && in.ints[1] != 3)
+    return "accumulates with mode " + num(in.ints[1]) + " (0, 1 or 3)";
   int64_t a = in.ints[2], b = in.ints[3], sparse = in.ints[4];
   if (a < 0 || a >= rank || b < 0 || b >= rank || a == b)
     return "has pattern dims " + num(a) + ", " + num(b);
@@ -377,14 +418,20 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
   Acc acc = Acc(in.ints[1]);
   int64_t pa = in.ints[2], pb = in.ints[3], sparse = in.ints[4];
   Box box = readBox(in, 5, rank);
-  if (!active(box, pe))
+  float *out = pe.buffers[in.buffers[0]];
+  FromIdentity init(acc, out, pe.lengths[in.buffers[0]]);
+  if (!active(box, pe)) {
+    init.charge(rates, work);
     return "";
+  }
   size_t views = in.buffers.size() - 1;
   int64_t ext[kMaxRank];
   for (int64_t d = 0; d < rank; ++d) {
     ext[d] = localExtent(box[d], pe.px, pe.py);
-    if (ext[d] == 0)
+    if (ext[d] == 0) {
+      init.charge(rates, work);
       return "";
+    }
   }
   IndexView idx{pe.buffers[in.buffers.back()]};
   int64_t slots = idx.count();
@@ -412,7 +459,6 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
   int64_t runs = 1;
   for (int64_t r = 0; r + 1 < nrest; ++r)
     runs *= ext[rest[r]];
-  float *out = pe.buffers[in.buffers[0]];
   const float *ins[3] = {nullptr, nullptr, nullptr};
   for (size_t v = 1; v < views; ++v)
     ins[v - 1] = pe.buffers[in.buffers[v]];
@@ -435,6 +481,7 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
           o[v] += ridx[k] * st[v][rest[k]];
       }
       int64_t last = nrest ? rest[nrest - 1] : 0;
+      init.mark(o[0], nrest ? st[0][last] : 0, inner);
       runFn(in, acc, out + o[0], nrest ? st[0][last] : 0,
             ins[0] ? ins[0] + o[1] : nullptr, nrest ? st[1][last] : 0,
             ins[1] ? ins[1] + o[2] : nullptr, nrest ? st[2][last] : 0,
@@ -449,6 +496,7 @@ std::string execSpmap(const Instr &in, const PeState &pe, const Rates &rates,
   // As map, plus one cycle per slot to read its index.
   chargeMap(in, acc, uint64_t(slots) * uint64_t(runs * inner), rates, work);
   work.cycles += uint64_t(slots);
+  init.charge(rates, work);
   return "";
 }
 
@@ -751,7 +799,7 @@ std::vector<InstrDef> makeInstructionSet() {
   set.push_back(
       {"map", "out (acc)= fn(in...) elementwise over a box of strided views",
        "out, in0[, in1[, in2]]",
-       "ints [rank, acc (0 assign, 1 add, 2 max), (block, axis, global) per "
+       "ints [rank, acc (0 assign, 1 add, 2 max, 3 add from 0, 4 max from -inf), (block, axis, global) per "
        "dim, strides per buffer per dim]; floats: fn's immediates",
        2, 4, false, checkMap, execMap});
   set.push_back(
@@ -759,7 +807,7 @@ std::vector<InstrDef> makeInstructionSet() {
        "map over the kept entries of a sparse operand: each slot's two "
        "pattern coordinates, times the other box dims",
        "out, in0[, in1[, in2]], index",
-       "ints [rank, acc (0 assign, 1 add), pattern box dims a and b, sparse "
+       "ints [rank, acc (0 assign, 1 add, 3 add from 0), pattern box dims a and b, sparse "
        "views (bit per buffer), (block, axis, global) per dim, strides per "
        "buffer but the index per dim]; floats: fn's immediates",
        3, 5, false, checkSpmap, execSpmap});
@@ -767,10 +815,16 @@ std::vector<InstrDef> makeInstructionSet() {
                  "floats [value], or ints [-1] for -infinity (the start of a max)", 1, 1,
                  false, checkFill, execFill});
   set.push_back({"send", "send a buffer's part of a transfer", "buffer",
-                 "ints [transfer]", 1, 1, true, checkTransferInstr, nullptr});
+                 "ints [transfer]", 1, 1, true, checkTransferInstr, nullptr, 0});
   set.push_back({"recv",
                  "receive (or combine) a buffer's part of a transfer; blocks "
                  "until every sender's part is there",
+                 "buffer", "ints [transfer]", 1, 1, true, checkTransferInstr,
+                 nullptr});
+  set.push_back({"post",
+                 "start receiving a transfer: the PE's in-ramp takes its "
+                 "pieces as they arrive, beside the core, until the transfer's "
+                 "recv",
                  "buffer", "ints [transfer]", 1, 1, true, checkTransferInstr,
                  nullptr});
   set.push_back({"gather",
@@ -802,7 +856,7 @@ std::vector<InstrDef> makeInstructionSet() {
        [](const Instr &in, const std::vector<int64_t> &l) {
          return checkUpdate(in, l, 1, 4, updateScalars(in, 1, 5));
        },
-       execSgdMomentum});
+       execSgdMomentum, 2});
   set.push_back(
       {"adamw", "torch's AdamW at the step held in `step` (wse.adamw_update)",
        "param_out, m_out, v_out, param, grad, m, v, step[, lr]",
@@ -812,7 +866,7 @@ std::vector<InstrDef> makeInstructionSet() {
        [](const Instr &in, const std::vector<int64_t> &l) {
          return checkUpdate(in, l, 0, 5, updateScalars(in, 0, 7));
        },
-       execAdamW});
+       execAdamW, 3});
   return set;
 }
 

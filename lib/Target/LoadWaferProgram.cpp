@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace wsert {
@@ -276,6 +277,24 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
     for (int i = 0; i < p.instrs_size(); ++i)
       if (std::string e = checkInstrMsg(w, pi, i); !e.empty())
         return e;
+    // A posted transfer is received later, once: the simulator keeps the
+    // post until its recv.
+    std::set<int64_t> open;
+    for (int i = 0; i < p.instrs_size(); ++i) {
+      const wp::Instr &in = p.instrs(i);
+      if (in.op() != "post" && in.op() != "recv")
+        continue;
+      int64_t t = in.ints(0);
+      if (in.op() == "recv") {
+        open.erase(t);
+      } else if (!open.insert(t).second) {
+        return where(p, i) + ": posts transfer '" + w.transfers(int(t)).name() +
+               "' again before receiving it";
+      }
+    }
+    if (!open.empty())
+      return "program '" + p.name() + "' posts transfer '" +
+             w.transfers(int(*open.begin())).name() + "' and never receives it";
   }
   for (const wp::Transfer &t : w.transfers())
     if (std::string e = checkTransfer(w, t); !e.empty())

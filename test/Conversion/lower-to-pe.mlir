@@ -19,17 +19,17 @@
 // CHECK-NEXT: pe.buffer @s[1] at 136
 // CHECK-NEXT: pe.buffer @out[3] at 140
 // CHECK-NEXT: pe.buffer @ot[3] at 112
-// A sum accumulates from 0: ints [rank, acc, (block, axis, global) per box
-// dim, then each buffer's stride per box dim]: @p [6, 1, 0], @x [4, 0, 1],
-// @w [0, 4, 1] in their [1x6], [1x4] and [6x4] tiles.
-// CHECK-NEXT: pe.instr "fill" [@p] floats [0.000000e+00]
-// CHECK-NEXT: pe.instr "map" "mul" [@p, @x, @w] ints [3, 1, 1, 1, 4, 6, 0, 6, 4, 2, 8, 6, 1, 0, 4, 0, 1, 0, 4, 1]
+// A sum accumulates from 0 (acc 3: the first term of each output is
+// written, no separate fill): ints [rank, acc, (block, axis, global) per
+// box dim, then each buffer's stride per box dim]: @p [6, 1, 0], @x [4, 0,
+// 1], @w [0, 4, 1] in their [1x6], [1x4] and [6x4] tiles.
+// CHECK-NEXT: pe.instr "map" "mul" [@p, @x, @w] ints [3, 3, 1, 1, 4, 6, 0, 6, 4, 2, 8, 6, 1, 0, 4, 0, 1, 0, 4, 1]
 // Each transfer is a send and a recv naming it by its position.
 // CHECK-NEXT: pe.instr "send" [@p] ints [0]
 // CHECK-NEXT: pe.instr "recv" [@y] ints [0]
-// A max accumulates from -infinity; the reduced dim has stride 0 in @m.
-// CHECK-NEXT: pe.instr "fill" [@m] ints [-1]
-// CHECK-NEXT: pe.instr "map" "copy" [@m, @y] ints [2, 2, 1, 1, 4, 3, 2, 6, 1, 0, 3, 1]
+// A max accumulates from -infinity (acc 4); the reduced dim has stride 0
+// in @m.
+// CHECK-NEXT: pe.instr "map" "copy" [@m, @y] ints [2, 4, 1, 1, 4, 3, 2, 6, 1, 0, 3, 1]
 // CHECK-NEXT: pe.instr "send" [@m] ints [1]
 // CHECK-NEXT: pe.instr "recv" [@mx] ints [1]
 // CHECK-NEXT: pe.instr "map" "sub" [@z, @y, @mx] ints [2, 0, 1, 1, 4, 3, 2, 6, 3, 1, 3, 1, 1, 0]

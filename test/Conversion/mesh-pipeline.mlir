@@ -1,7 +1,7 @@
 // wse-mesh-pipeline maps an existing train step onto the mesh: it equals
 // the passes one by one.
 // RUN: wse-opt %s -split-input-file --wse-mesh-pipeline="machine=wse2 mesh=4x4" > %t.pipeline
-// RUN: wse-opt %s -split-input-file --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="machine=wse2 mesh=4x4" --wse-place --wse-route --wse-lower-to-pe > %t.passes
+// RUN: wse-opt %s -split-input-file --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="machine=wse2 mesh=4x4" --wse-place --wse-route --wse-lower-to-pe --wse-post-receives > %t.passes
 // RUN: diff %t.pipeline %t.passes
 // RUN: FileCheck %s < %t.pipeline
 // RUN: wse-opt %s -split-input-file --wse-mesh-pipeline | FileCheck %s --check-prefix=WAFER
@@ -20,14 +20,13 @@
 // composites, decomposed on the way.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
-// CHECK: pe.instr "fill" [@t3] floats [0.000000e+00]
-// CHECK-NEXT: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 1,
+// CHECK: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 3,
 // CHECK-NEXT: pe.instr "send" [@t3] ints [0]
-// CHECK-NEXT: pe.instr "recv" [@t4] ints [0]
+// CHECK-NEXT: pe.instr "post" [@t4] ints [0]
+// CHECK: pe.instr "recv" [@t4] ints [0]
 // CHECK: pe.instr "map" "add" [@t6, @t4, @t5]
 // Log-sum-exp: a row max over y, combined by a transfer, then exp and a sum.
-// CHECK-NEXT: pe.instr "fill" [@t7] ints [-1]
-// CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 2,
+// CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 4,
 // CHECK-NEXT: pe.instr "send" [@t7] ints [2]
 // CHECK-NEXT: pe.instr "recv" [@t8] ints [2]
 // CHECK: pe.instr "map" "exp"
@@ -37,10 +36,10 @@
 // The gradient's softmax reuses the loss's log-sum-exp (cse runs after the
 // decomposition): no second row max or log.
 // CHECK-NOT: pe.instr "map" "log"
-// CHECK-NOT: pe.instr "fill" [@{{t[0-9]+}}] ints [-1]
+// CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
 // CHECK: pe.instr "send" [@[[LSE]]]
 // CHECK-NOT: pe.instr "map" "log"
-// CHECK-NOT: pe.instr "fill" [@{{t[0-9]+}}] ints [-1]
+// CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
 // The parameters live where their updates run, which write them in place.
 // CHECK: pe.instr "sgd" [@t0, @t0, {{.*}}] ints [2, {{.*}}] floats [5.000000e-01]
 // CHECK: pe.instr "sgd" [@t1, @t1, {{.*}}] ints [1, {{.*}}] floats [5.000000e-01]

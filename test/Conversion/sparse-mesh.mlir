@@ -36,8 +36,8 @@
 // 3 kept entries of a PE's 2x3 tile; the weight's buffer holds 3 slots.
 // PE: pe.buffer @t0[3]
 // PE: pe.buffer @index0[3]
-// PE: pe.instr "spmap" "mul" [@t4, @t3, @t0, @index0] ints [3, 1, 1, 2, 4,
-// PE: pe.instr "spmap" "mul" [@[[G:t[0-9]+]], @{{t[0-9]+}}, @t3, @index0] ints [3, 1, 0, 1, 1,
+// PE: pe.instr "spmap" "mul" [@t4, @t3, @t0, @index0] ints [3, 3, 1, 2, 4,
+// PE: pe.instr "spmap" "mul" [@[[G:t[0-9]+]], @{{t[0-9]+}}, @t3, @index0] ints [3, 3, 0, 1, 1,
 // PE: pe.instr "adamw" [@t0, @t1, @t2, @t0, @[[G]], @t1, @t2, @{{t[0-9]+}}, @index0] ints [2, 2, 2, 4, 3, 1, 6, 1]
 // PE-NOT: pe.instr "send" [@t0]
 // PE-NOT: pe.instr "recv" [@t0]

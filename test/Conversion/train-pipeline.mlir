@@ -1,7 +1,7 @@
 // wse-train-pipeline is wse-make-train-step (every option) followed by the
 // mesh pipeline; it equals the passes one by one.
 // RUN: wse-opt %S/../Inputs/mlp.mlir --wse-train-pipeline="loss=cross-entropy optimizer=sgd lr=0.1 machine=wse2 mesh=16x16" > %t.pipeline
-// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="lr=0.1" --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="mesh=16x16" --wse-place --wse-route --wse-lower-to-pe > %t.passes
+// RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="lr=0.1" --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="mesh=16x16" --wse-place --wse-route --wse-lower-to-pe --wse-post-receives > %t.passes
 // RUN: diff %t.pipeline %t.passes
 // RUN: FileCheck %s < %t.pipeline
 
@@ -26,14 +26,20 @@
 // The 8-16-4 MLP: one program over the 16x16 corner. Parameters live
 // spread over the region, where their update runs: fc1.weight's 8 inputs
 // over x and its 16 outputs over y. The first layer's product splits the
-// same way, leaving partial sums over x that a transfer adds.
+// same way, leaving partial sums over x that a transfer adds. The sum
+// starts from 0 in the product itself (acc 3). The bias's transfer does
+// not need the sums: both are posted and received together before the add
+// (wse-post-receives), so their data comes in at once.
 // CHECK: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 16, height = 16, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [16, 16] {
-// CHECK: pe.instr "fill" [@t5] floats [0.000000e+00]
-// CHECK-NEXT: pe.instr "map" "mul" [@t5, @t4, @t0] ints [3, 1, 4, 0, 4, 1, 2, 16, 1, 1, 8, 1, 1, 0, 1, 0, 1, 0, 1, 1]
-// CHECK-NEXT: pe.instr "send" [@t5]
-// CHECK-NEXT: pe.instr "recv" [@t6]
-// CHECK: pe.instr "map" "add" [@t8, @t6, @t7]
+// CHECK: pe.instr "map" "mul" [@t5, @t4, @t0] ints [3, 3, 4, 0, 4, 1, 2, 16, 1, 1, 8, 1, 1, 0, 1, 0, 1, 0, 1, 1]
+// CHECK-NEXT: pe.instr "send" [@t5] ints [0]
+// CHECK-NEXT: pe.instr "post" [@t6] ints [0]
+// CHECK-NEXT: pe.instr "send" [@t1] ints [1]
+// CHECK-NEXT: pe.instr "post" [@t7] ints [1]
+// CHECK-NEXT: pe.instr "recv" [@t6] ints [0]
+// CHECK-NEXT: pe.instr "recv" [@t7] ints [1]
+// CHECK-NEXT: pe.instr "map" "add" [@t8, @t6, @t7]
 // CHECK-NEXT: pe.instr "map" "relu" [@t9, @t8]
 // CHECK: pe.instr "map" "relu_grad" [{{.*}}, @t8]
 // CHECK-COUNT-4: pe.instr "sgd" {{.*}} floats [1.000000e-01]
@@ -73,7 +79,7 @@
 // LR-NOT: pe.instr "sgd"
 // LR: pe.instr "sgd" [@{{t[0-9]+}}, @{{t[0-9]+}}, @{{t[0-9]+}}, @[[LR:t[0-9]+]]] ints [2, 1, 2, 4, 1, 1, 16]
 // LR: pe.instr "send" [@[[LR]]] ints [[[N:[0-9]+]]]
-// LR-NEXT: pe.instr "recv" [@[[LR2:t[0-9]+]]] ints [[[N]]]
+// LR: pe.instr "recv" [@[[LR2:t[0-9]+]]] ints [[[N]]]
 // LR-NEXT: pe.instr "sgd" [@{{t[0-9]+}}, @{{t[0-9]+}}, @{{t[0-9]+}}, @[[LR2]]] ints [1,
 // LR-NOT: pe.instr "sgd"
 // LR: pe.bind "input" "lr" to @mesh::@[[LR]] : tensor<f32>

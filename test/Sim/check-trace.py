@@ -1,8 +1,9 @@
 """Checks a wse-sim --trace file against the run's --report.
 
-A process per program (named "@<program>"), a thread per PE (named
-"PE (x, y)", distinct), and per PE a sequence of complete ("X") slices that
-do not overlap, are timed at the machine's clock (args.cycles = dur * MHz)
+A process per program (named "@<program>"), two threads per PE (its core
+"PE (x, y)" and its out-ramp "PE (x, y) out-ramp", names distinct), and per
+thread a sequence of complete ("X") slices that do not overlap (sends on
+the out-ramp, everything else on the core), are timed at the machine's clock (args.cycles = dur * MHz)
 and end by the run's last cycle, the last of them exactly there.
 Usage: check-trace.py TRACE.json REPORT.json
 """
@@ -19,7 +20,7 @@ procs = {e["pid"]: e["args"]["name"] for e in events
 threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
            if e["ph"] == "M" and e["name"] == "thread_name"}
 assert sorted(procs.values()) == sorted("@" + r["name"] for r in report["regions"]), procs
-assert len(threads) == report["pes"], (len(threads), report["pes"])
+assert len(threads) == 2 * report["pes"], (len(threads), report["pes"])
 assert len(set(threads.values())) == len(threads), "two threads share a PE name"
 assert all(p in procs for p, _ in threads), "a thread outside every process"
 
@@ -31,6 +32,8 @@ for e in events:
     assert key in threads, f"slice on an unnamed thread {key}"
     assert e["dur"] > 0, e
     assert abs(e["dur"] * mhz - e["args"]["cycles"]) < 1e-6 * max(1, e["args"]["cycles"]), e
+    ramp = threads[key].endswith(" out-ramp")
+    assert (e["name"] == "send") == ramp, f"{e['name']} on {threads[key]}"
     slices[key].append(e)
 
 end = 0.0

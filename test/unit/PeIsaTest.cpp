@@ -81,6 +81,43 @@ TEST(PeIsa, MatmulTileAsMapAccumulatesInOrder) {
   EXPECT_EQ(w.cycles, 12u);
 }
 
+TEST(PeIsa, SumsFromZeroWriteFirstTermsAndStoreOnlyUnreachedOutputs) {
+  // The matmul tile above with acc 3 into a buffer holding garbage: the same
+  // values as a fill and acc 1, and the same 12 cycles (each output's first
+  // term is a multiply instead of a multiply-add; no fill).
+  Pe pe;
+  pe.add({7, 7, 7, 7});
+  pe.add({1, 2, 3, 4, 5, 6});
+  pe.add({1, 0, 0, 1, 1, 1});
+  std::vector<int64_t> ints = {3, 3, 2, 0, 2, 2, 0, 2, 3, 0, 3,
+                               2, 1, 0, 3, 0, 1, 0, 1, 2};
+  Work w;
+  ASSERT_EQ(run(map("mul", {0, 1, 2}, ints), pe, w), "");
+  EXPECT_EQ(pe.bufs[0], (std::vector<float>{4, 5, 10, 11}));
+  EXPECT_EQ(w.cycles, 12u);
+  // Into a 7-element buffer the box reaches 4 outputs: the other 3 are
+  // stored as zeros, 2 a cycle.
+  pe.bufs[0] = {7, 7, 7, 7, 7, 7, 7};
+  pe.lengths[0] = 7;
+  ASSERT_EQ(run(map("mul", {0, 1, 2}, ints), pe, w), "");
+  EXPECT_EQ(pe.bufs[0], (std::vector<float>{4, 5, 10, 11, 0, 0, 0}));
+  EXPECT_EQ(w.cycles, 12u + 2u);
+  // A row max from -infinity (acc 4): out[i] = max_j in[i, j].
+  Pe mx;
+  mx.add({7, 7});
+  mx.add({-3, -1, -2, -8, -9, -7});
+  Work wm;
+  ASSERT_EQ(run(map("copy", {0, 1}, {2, 4, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}), mx,
+                wm),
+            "");
+  EXPECT_EQ(mx.bufs[0], (std::vector<float>{-1, -7}));
+  EXPECT_EQ(wm.cycles, 3u); // 6 elements of copy (1 cycle), 2 a cycle
+  // The other modes' checks: 5 is none.
+  EXPECT_NE(checkInstr(map("copy", {0, 1}, {2, 5, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}),
+                       mx.lengths),
+            "");
+}
+
 TEST(PeIsa, EdgePesRunShortBlocks) {
   // out[i] = in[i] * 2 over a dim of 5 split over x in blocks of 2: the PE
   // at x = 2 holds one element, the PE at x = 3 none.

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -163,6 +165,36 @@ TEST(Spmap, ForwardProductMatchesTheDenseMapAndChargesOnlyKeptEntries) {
   EXPECT_EQ(swork.flops, 2 * kept * M);
   EXPECT_EQ(swork.cycles, kept * M + kept); // one FMAC a cycle, one index read a slot
   EXPECT_EQ(dwork.flops, uint64_t(2 * M * N * K));
+
+  // Summing from zero (acc 3) into garbage: the same bits, and only the
+  // outputs of rows of w without a kept entry cost a store (2 a cycle).
+  sp.bufs[size_t(sy)].assign(size_t(M * N), 7.0f);
+  sints[1] = 3;
+  Work zwork;
+  ASSERT_EQ(run(instr("spmap", "mul", {sy, sx, sw, si}, sints), sp, zwork), "");
+  EXPECT_EQ(sp.bufs[0], dense.bufs[0]);
+  int64_t emptyRows = 0;
+  for (int64_t n = 0; n < N; ++n)
+    emptyRows += std::none_of(w.keep.begin() + n * K,
+                              w.keep.begin() + (n + 1) * K,
+                              [](uint8_t k) { return k != 0; });
+  EXPECT_EQ(zwork.cycles, kept * M + kept + uint64_t(emptyRows * M + 1) / 2);
+}
+
+TEST(Spmap, SumFromZeroStoresEveryOutputOfAPeWithoutSlots) {
+  // A PE whose index holds no slot still owns its output tile: it is all
+  // zeros, a store each (2 a cycle), as the fill before it was.
+  const int64_t M = 3, N = 2, K = 2;
+  Pe sp;
+  int sy = sp.add(std::vector<float>(M * N, 7)), sx = sp.add(randomVector(M * K, 1)),
+      sw = sp.add(std::vector<float>(1, 0)),
+      si = sp.add(indexWords(std::vector<int32_t>{}));
+  std::vector<int64_t> sints = {3, 3, 1, 2, 4, M, 0, M, N, 0, N, K, 0, K,
+                                N, 1, 0, K, 0, 1, 0, 0, 0};
+  Work w;
+  ASSERT_EQ(run(instr("spmap", "mul", {sy, sx, sw, si}, sints), sp, w), "");
+  EXPECT_EQ(sp.bufs[0], std::vector<float>(M * N, 0.0f));
+  EXPECT_EQ(w.cycles, uint64_t(M * N / 2));
 }
 
 TEST(Spmap, SampledWeightGradientComputesOnlyKeptEntries) {

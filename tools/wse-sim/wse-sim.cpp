@@ -468,20 +468,28 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
           j.attribute("ph", "M");
           j.attribute("pid", p);
         });
-      for (int64_t pe = 0; pe < sim.numPes(); ++pe) {
-        auto info = sim.peInfo(pe);
-        j.object([&] {
-          j.attributeObject("args", [&] {
-            j.attribute("name", "PE (" + std::to_string(info.x) + ", " +
-                                    std::to_string(info.y) + ")");
+      // A thread per PE for its core, then one per PE for its out-ramp
+      // (sends run beside the core).
+      auto tid = [&](const auto &info, bool ramp) {
+        const auto &p = prog.programs(info.program);
+        return (ramp ? int64_t(p.width()) * p.height() : 0) +
+               info.py * p.width() + info.px;
+      };
+      for (bool ramp : {false, true})
+        for (int64_t pe = 0; pe < sim.numPes(); ++pe) {
+          auto info = sim.peInfo(pe);
+          j.object([&] {
+            j.attributeObject("args", [&] {
+              j.attribute("name", "PE (" + std::to_string(info.x) + ", " +
+                                      std::to_string(info.y) + ")" +
+                                      (ramp ? " out-ramp" : ""));
+            });
+            j.attribute("name", "thread_name");
+            j.attribute("ph", "M");
+            j.attribute("pid", info.program);
+            j.attribute("tid", tid(info, ramp));
           });
-          j.attribute("name", "thread_name");
-          j.attribute("ph", "M");
-          j.attribute("pid", info.program);
-          j.attribute("tid",
-                      info.py * prog.programs(info.program).width() + info.px);
-        });
-      }
+        }
       for (const auto &e : sim.trace()) {
         auto info = sim.peInfo(e.pe);
         const auto &in = prog.programs(info.program).instrs(e.instr);
@@ -494,8 +502,7 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
           j.attribute("name", in.fn().empty() ? in.op() : in.op() + " " + in.fn());
           j.attribute("ph", "X");
           j.attribute("pid", info.program);
-          j.attribute("tid",
-                      info.py * prog.programs(info.program).width() + info.px);
+          j.attribute("tid", tid(info, e.ramp));
           j.attribute("ts", double(e.start) * usPerCycle);
         });
       }

@@ -62,4 +62,18 @@ def LowerToPe : Pass<"wse-lower-to-pe", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::pe::PeDialect"];
 }
 
+def PostReceives : Pass<"wse-post-receives", "mlir::ModuleOp"> {
+  let summary = "Receive transfers in the background: post early, wait late";
+  let description = [{
+    In each pe.program, a `recv` that the next instruction does not need
+    becomes a `post` where it stood (the PE's in-ramp takes the pieces as
+    they arrive, beside the core) and a `recv` just before the first
+    instruction that names its buffer (or at the program's end), so the
+    core runs the independent instructions in between while the data comes
+    in. Nothing between them names the buffer, and buffers live over the
+    whole span, so no instruction sees a different value.
+  }];
+  let dependentDialects = ["mlir::pe::PeDialect"];
+}
+
 #endif

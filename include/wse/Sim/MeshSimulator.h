@@ -33,6 +33,7 @@ struct TraceEvent {
   int64_t pe;    // index into the simulated PEs
   int32_t instr; // index into its program
   uint64_t start, end;
+  bool ramp = false; // a send on the PE's out-ramp, beside its core
 };
 
 struct StepStats {

@@ -91,7 +91,18 @@ std::optional<Fn> lookupFn(const std::string &name);
 int numFns();
 
 /// How `map` combines a computed value with what its output holds.
-enum class Acc : int64_t { Assign = 0, Add = 1, Max = 2 };
+/// How a map writes its output. The *From modes first set the whole output
+/// buffer to the sum's (0) or the maximum's (-infinity) identity: an
+/// output's first term is then written rather than combined (a multiply
+/// instead of a multiply-add), so only outputs no term reaches cost a
+/// store.
+enum class Acc : int64_t {
+  Assign = 0,
+  Add = 1,
+  Max = 2,
+  AddFromZero = 3,
+  MaxFromLowest = 4
+};
 
 /// An instruction as the exporter writes it and the simulator runs it.
 struct Instr {
@@ -135,6 +146,9 @@ struct InstrDef {
   /// Semantics on one PE: updates its buffers and says what it cost.
   /// Returns a message on a run-time fault (an index out of range).
   std::string (*exec)(const Instr &, const PeState &, const Rates &, Work &);
+  /// The leading buffer operands the instruction writes (the rest it only
+  /// reads): a send waits for none, an AdamW update writes three.
+  int writes = 1;
 };
 
 const std::vector<InstrDef> &instructionSet();

@@ -131,8 +131,8 @@ pe.program @p at [0, 0] size [1, 1] {
 
 pe.program @p at [0, 0] size [1, 1] {
   pe.buffer @a[4] at 0
-  // expected-error @+1 {{map has accumulate mode 3}}
-  pe.instr "map" "neg" [@a, @a] ints [1, 3, 4, 0, 4, 1, 1]
+  // expected-error @+1 {{map has accumulate mode 5}}
+  pe.instr "map" "neg" [@a, @a] ints [1, 5, 4, 0, 4, 1, 1]
 }
 
 // -----
