@@ -112,7 +112,7 @@ def Fabric_TensorOp : Fabric_Op<"tensor", [Symbol, HasParent<"GraphOp">]> {
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
                    Fabric_LayoutAttr:$layout, FlatSymbolRefAttr:$region,
                    StrAttr:$kind, OptionalAttr<StrAttr>:$name,
-                   OptionalAttr<ElementsAttr>:$init,
+                   OptionalAttr<TypedAttrInterface>:$init,
                    OptionalAttr<DenseI64ArrayAttr>:$range);
   let assemblyFormat = [{
     $sym_name `:` $type $kind (`name` $name^)? `in` $region `layout` $layout

@@ -111,7 +111,7 @@ def Pe_BindOp : Pe_Op<"bind"> {
   let arguments = (ins StrAttr:$kind, StrAttr:$name, SymbolRefAttr:$target,
                    TypeAttr:$type,
                    Pe_LayoutAttr:$layout,
-                   OptionalAttr<ElementsAttr>:$init, UnitAttr:$loss,
+                   OptionalAttr<TypedAttrInterface>:$init, UnitAttr:$loss,
                    OptionalAttr<DenseI64ArrayAttr>:$range, UnitAttr:$metric);
   let assemblyFormat = "$kind $name `to` $target `:` $type attr-dict";
   let hasVerifier = 1;

@@ -30,35 +30,51 @@ static Value repeatHeads(G &e, Value kv, int64_t heads) {
   return e.reshape(x, RankedTensorType::get({b, heads, s, d}, f32));
 }
 
-/// The additive bias of causal / window / alibi as a constant [Hb, T, S]
-/// (Hb = H with alibi, else 1), or null when none is asked for.
+/// The additive bias of causal / window / alibi, [1, Hb, T, S] (Hb = H with
+/// alibi, else 1), or null when none is asked for. It is computed from the
+/// query positions [T, 1] and key positions [1, S] (and the alibi slopes
+/// [Hb, 1, 1]), so the IR holds O(T + S + H) constants, not a [T, S] one
+/// per layer (a 2048-token context would be 16 MB each).
 static Value attentionBias(G &e, AttentionOp op, int64_t heads, int64_t t,
                            int64_t s) {
   bool causal = op.getCausal(), alibi = op.getAlibi();
   std::optional<uint64_t> window = op.getWindow();
   if (!causal && !alibi && !window)
     return Value();
-  int64_t hb = alibi ? heads : 1;
-  int64_t offset = s - t; // query i sits at key position i + offset
-  const float ninf = -std::numeric_limits<float>::infinity();
-  std::vector<float> bias(size_t(hb * t * s), 0.0f);
-  for (int64_t h = 0; h < hb; ++h) {
-    float slope = alibi ? std::pow(2.0f, -8.0f * float(h + 1) / float(heads))
-                        : 0.0f;
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t j = 0; j < s; ++j) {
-        int64_t pos = i + offset;
-        float &v = bias[size_t((h * t + i) * s + j)];
-        if ((causal && j > pos) ||
-            (window && j <= pos - int64_t(*window)))
-          v = ninf;
-        else if (alibi)
-          v = -slope * float(pos - j);
-      }
+  Type f32 = e.b.getF32Type();
+  auto vector = [&](ArrayRef<int64_t> shape, auto value) -> Value {
+    std::vector<float> v;
+    for (int64_t k = 0, n = shape[1] * shape[2] * shape[3]; k < n; ++k)
+      v.push_back(value(k));
+    return ConstantOp::create(
+        e.b, e.loc,
+        DenseElementsAttr::get(RankedTensorType::get(shape, f32),
+                               ArrayRef<float>(v)));
+  };
+  // Query i sits at key position i + (S - T); positions are exact in f32.
+  Value pos = vector({1, 1, t, 1}, [&](int64_t i) { return float(i + s - t); });
+  Value key = vector({1, 1, 1, s}, [](int64_t j) { return float(j); });
+  Value hidden;
+  if (causal)
+    hidden = GreaterOp::create(e.b, e.loc, key, pos);
+  if (window) {
+    Value old = LessEqualOp::create(e.b, e.loc, key,
+                                    e.sub(pos, e.c(float(*window))));
+    hidden = hidden ? Value(OrOp::create(e.b, e.loc, hidden, old)) : old;
   }
-  auto type = RankedTensorType::get({1, hb, t, s}, e.b.getF32Type());
-  return ConstantOp::create(e.b, e.loc,
-                            DenseElementsAttr::get(type, ArrayRef<float>(bias)));
+  // alibi: -slope_h * (pos - key), as slope_h * (key - pos) (the same bits).
+  Value visible = e.c(0.0f);
+  if (alibi) {
+    Value slopes = vector({1, heads, 1, 1}, [&](int64_t h) {
+      return std::pow(2.0f, -8.0f * float(h + 1) / float(heads));
+    });
+    visible = e.mul(slopes, e.sub(key, pos));
+  }
+  if (!hidden)
+    return visible;
+  Value bias = e.select(hidden, e.c(-std::numeric_limits<float>::infinity()),
+                        visible);
+  return bias;
 }
 
 AttentionParts mlir::wse::buildAttentionFromPrimitives(OpBuilder &b,

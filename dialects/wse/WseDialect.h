@@ -10,6 +10,9 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "wse/WseDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "wse/WseAttrs.h.inc"
 #include "wse/WseInterfaces.h.inc"
 
 #define GET_OP_CLASSES

@@ -20,6 +20,30 @@ def Wse_Dialect : Dialect {
     `{wse.param = "<name>"}`.
   }];
   let hasConstantMaterializer = 0;
+  let useDefaultAttributePrinterParser = 1;
+  let hasRegionArgAttrVerify = 1;
+}
+
+def Wse_RandomAttr : AttrDef<Wse_Dialect, "Random", [TypedAttrInterface]> {
+  let mnemonic = "random";
+  let summary = "A parameter's initial value as a seeded generator, not data";
+  let description = [{
+    The `wse.init` of a parameter too large to write out (a GPT-3-sized
+    model): every engine draws the same values from the seed, element by
+    element in row-major order (`wsert::math::randomInit`, docs/dialects.md).
+
+    ```mlir
+    {wse.init = #wse.random<normal mean = 0.0 std = 0.02 seed = 7> : tensor<768x768xf32>}
+    {wse.init = #wse.random<uniform low = -0.1 high = 0.1 seed = 3> : tensor<64xf32>}
+    {wse.init = #wse.random<constant value = 1.0> : tensor<64xf32>}
+    ```
+  }];
+  // a, b: mean and std (normal), low and high (uniform), value (constant).
+  let parameters = (ins StringRefParameter<>:$distribution,
+                        APFloatParameter<"">:$a, APFloatParameter<"">:$b,
+                        "uint64_t":$seed, "::mlir::Type":$type);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
 }
 
 class Wse_Op<string mnemonic, list<Trait> traits = []>

@@ -164,7 +164,7 @@ std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
       b, loc, b.getStringAttr(s), TypeAttr::get(v.getType()),
       fabric::getLayoutAttr(b.getContext(), l), sym(region),
       b.getStringAttr(kind), name.empty() ? StringAttr() : b.getStringAttr(name),
-      init ? cast<ElementsAttr>(init) : ElementsAttr(), range);
+      init ? cast<TypedAttr>(init) : TypedAttr(), range);
   return s;
 }
 

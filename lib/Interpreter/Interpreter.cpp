@@ -8,6 +8,7 @@
 #include "InterpreterImpl.h"
 
 #include "wse/Interpreter/Interpreter.h"
+#include "wse/Support/Math.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -181,6 +182,18 @@ Handled interpretConstant(Interp &in, Operation *op) {
 } // namespace
 
 FailureOr<HostTensor> mlir::wse::tensorFromAttr(Location loc, Attribute attr) {
+  if (auto r = dyn_cast<RandomAttr>(attr)) {
+    HostTensor t = HostTensor::floats(shapeOf(cast<RankedTensorType>(r.getType())));
+    int dist = r.getDistribution() == "normal"    ? 0
+               : r.getDistribution() == "uniform" ? 1
+                                                  : 2;
+    std::vector<float> values(t.f.size());
+    ::wsert::math::randomInit(dist, r.getA().convertToDouble(),
+                              r.getB().convertToDouble(), r.getSeed(), 0,
+                              int64_t(values.size()), values.data());
+    std::copy(values.begin(), values.end(), t.f.begin());
+    return t;
+  }
   auto typed = dyn_cast<TypedAttr>(attr);
   auto type = typed ? dyn_cast<RankedTensorType>(typed.getType())
                     : RankedTensorType();

@@ -245,4 +245,34 @@ template bool softmaxCrossEntropy<double>(const double *, const int64_t *,
                                           int64_t, int64_t, double, double *,
                                           double *);
 
+namespace {
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+} // namespace
+
+void randomInit(int dist, double a, double b, uint64_t seed, int64_t begin,
+                int64_t end, float *out) {
+  const double twoPi = 6.283185307179586476925286766559;
+  uint64_t key = splitmix64(seed);
+  for (int64_t i = begin; i < end; ++i) {
+    double value = a;
+    if (dist != 2) {
+      uint64_t k = key + 2 * uint64_t(i);
+      double u1 = double(splitmix64(k) >> 11) * 0x1.0p-53;
+      if (dist == 0) {
+        double u2 = double(splitmix64(k + 1) >> 11) * 0x1.0p-53;
+        value = a + b * (std::sqrt(-2.0 * std::log(1.0 - u1)) *
+                         std::cos(twoPi * u2));
+      } else {
+        value = a + (b - a) * u1;
+      }
+    }
+    out[i - begin] = float(value);
+  }
+}
+
 } // namespace wsert::math

@@ -7,6 +7,7 @@
 // later stage (the reference engine, the mesh) sees the same one.
 //
 //===----------------------------------------------------------------------===//
+#include "wse/Interpreter/Interpreter.h"
 #include "wse/Transforms/CheckedOptions.h"
 #include "wse/Transforms/Passes.h"
 
@@ -34,6 +35,13 @@ namespace {
 
 /// The f32 values of a parameter's initializer, if it has them.
 std::optional<std::vector<float>> initValues(Attribute init, int64_t numel) {
+  if (auto r = dyn_cast_or_null<RandomAttr>(init)) {
+    FailureOr<::wsert::HostTensor> t =
+        tensorFromAttr(UnknownLoc::get(r.getContext()), r);
+    if (failed(t))
+      return std::nullopt;
+    return std::move(t->f);
+  }
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(init)) {
     if (!dense.getElementType().isF32())
       return std::nullopt;

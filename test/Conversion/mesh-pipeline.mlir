@@ -72,12 +72,15 @@ func.func @train_step(%w: tensor<3x4xf32> {wse.param = "fc.weight"}, %b: tensor<
 
 // -----
 
-// Attention is decomposed too: causal masking becomes a constant bias.
+// Attention is decomposed too: causal masking becomes a bias computed from
+// the key and query positions (a compare and a select on the mesh).
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
+// CHECK: pe.instr "map" "gt"
+// CHECK-NEXT: pe.instr "map" "select"
 // CHECK: pe.instr "map" "exp"
 // CHECK: pe.bind "param" "q" to @mesh::@t0 : tensor<1x2x3x4xf32>
-// CHECK: pe.bind "const" "{{t[0-9]+}}" to @mesh::@{{t[0-9]+}} : tensor<1x1x3x3xf32> {init = dense<{{\[\[\[\[}}0.000000e+00, 0xFF800000, 0xFF800000]
+// CHECK: pe.bind "const" "{{t[0-9]+}}" to @mesh::@{{t[0-9]+}} : tensor<1x1x1x3xf32> {init = dense<{{\[\[\[\[}}0.000000e+00, 1.000000e+00, 2.000000e+00]]]]>
 // CHECK: pe.bind "output" "result0"
 // CHECK-NOT: wse.attention
 // WAFER-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 750, height = 994,

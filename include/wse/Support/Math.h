@@ -104,6 +104,17 @@ void adamwUpdate(T *param, const T *grad, T *m, T *v, int64_t n, double t,
 
 // Instantiated for float (both engines) and double (the interpreter's
 // float64 mode, used by gradient checks).
+/// A seeded initializer's elements [begin, end) of a tensor, in row-major
+/// order (#wse.random): `dist` 0 normal(a = mean, b = std), 1
+/// uniform[a = low, b = high), 2 constant a. Element i draws from two
+/// counter-based 64-bit words, splitmix64(splitmix64(seed) + 2i) and
+/// (+ 2i + 1), so any slice of a tensor is drawn alone, the same on every
+/// platform: u = (word >> 11) * 2^-53; normal is Box-Muller, mean + std *
+/// sqrt(-2 log(1 - u1)) * cos(2 pi u2), uniform a + (b - a) * u1, both in
+/// double and then rounded to float.
+void randomInit(int dist, double a, double b, uint64_t seed, int64_t begin,
+                int64_t end, float *out);
+
 extern template void matmul<float>(float *, const float *, const float *,
                                    int64_t, int64_t, int64_t, bool, bool, bool);
 extern template void matmul<double>(double *, const double *, const double *,
