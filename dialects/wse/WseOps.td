@@ -44,6 +44,13 @@ def Wse_RandomAttr : AttrDef<Wse_Dialect, "Random", [TypedAttrInterface]> {
                         "uint64_t":$seed, "::mlir::Type":$type);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// wsert::math::randomInit's `dist`: 0 normal, 1 uniform, 2 constant.
+    int getDistributionCode() const {
+      return getDistribution() == "normal" ? 0
+             : getDistribution() == "uniform" ? 1 : 2;
+    }
+  }];
 }
 
 class Wse_Op<string mnemonic, list<Trait> traits = []>

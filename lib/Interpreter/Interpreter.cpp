@@ -184,11 +184,8 @@ Handled interpretConstant(Interp &in, Operation *op) {
 FailureOr<HostTensor> mlir::wse::tensorFromAttr(Location loc, Attribute attr) {
   if (auto r = dyn_cast<RandomAttr>(attr)) {
     HostTensor t = HostTensor::floats(shapeOf(cast<RankedTensorType>(r.getType())));
-    int dist = r.getDistribution() == "normal"    ? 0
-               : r.getDistribution() == "uniform" ? 1
-                                                  : 2;
     std::vector<float> values(t.f.size());
-    ::wsert::math::randomInit(dist, r.getA().convertToDouble(),
+    ::wsert::math::randomInit(r.getDistributionCode(), r.getA().convertToDouble(),
                               r.getB().convertToDouble(), r.getSeed(), 0,
                               int64_t(values.size()), values.data());
     std::copy(values.begin(), values.end(), t.f.begin());

@@ -12,6 +12,7 @@
 #include "wse/Sim/MeshSimulator.h"
 #include "WaferProgram.pb.h"
 #include "wse/Support/Layout.h"
+#include "wse/Support/Math.h"
 #include "wse/Support/PeIsa.h"
 #include "wse/Target/WaferLayout.h"
 
@@ -465,6 +466,14 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   }
   for (auto *list : {&program.params(), &program.state(), &program.constants()})
     for (const wp::Binding &b : *list) {
+      if (b.has_random_init()) {
+        const wp::RandomInit &r = b.random_init();
+        std::vector<float> values(size_t(layoutFromProto(b.layout()).numElements()));
+        wsert::math::randomInit(int(r.distribution()), r.a(), r.b(), r.seed(), 0,
+                         int64_t(values.size()), values.data());
+        im.writeTensor(b, values);
+        continue;
+      }
       if (!b.init_size())
         continue;
       // A sparse tensor stores its kept entries; the rest must be zero.

@@ -186,7 +186,15 @@ LogicalResult Exporter::run(ModuleOp module) {
       return emitError(bind.getLoc()) << "parameter '" << bind.getName()
                               << "' has no initial value (import it from "
                                  "ONNX or give its argument {wse.init})";
-    if (auto init = bind.getInit()) {
+    if (auto r = dyn_cast_or_null<mlir::wse::RandomAttr>(
+            bind.getInit().value_or(TypedAttr()))) {
+      // The generator, not its values: the loader draws them.
+      wp::RandomInit *ri = b->mutable_random_init();
+      ri->set_distribution(uint32_t(r.getDistributionCode()));
+      ri->set_a(r.getA().convertToDouble());
+      ri->set_b(r.getB().convertToDouble());
+      ri->set_seed(r.getSeed());
+    } else if (auto init = bind.getInit()) {
       FailureOr<::wsert::HostTensor> v =
           mlir::wse::tensorFromAttr(bind.getLoc(), *init);
       if (failed(v))

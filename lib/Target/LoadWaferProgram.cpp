@@ -16,6 +16,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -226,6 +227,22 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
   if (b.init_size() != 0 && b.init_size() != layoutFromProto(b.layout()).numElements())
     return what + ": initial value has " + std::to_string(b.init_size()) +
            " elements";
+  if (b.has_random_init()) {
+    const wp::RandomInit &r = b.random_init();
+    if (kind != "parameter" && kind != "state" && kind != "constant")
+      return what + ": a seeded initial value on an " + kind;
+    if (b.init_size() != 0)
+      return what + ": both initial values and a seeded generator";
+    if (b.type().is_int())
+      return what + ": a seeded initial value for integers";
+    if (b.layout().mask() > 0)
+      return what + ": a seeded initial value for a sparse layout";
+    if (r.distribution() > 2 || !std::isfinite(r.a()) || !std::isfinite(r.b()) ||
+        (r.distribution() == 0 && !(r.b() > 0)) ||
+        (r.distribution() == 1 && !(r.a() < r.b())))
+      return what + ": bad seeded initial value (distribution " +
+             std::to_string(r.distribution()) + ")";
+  }
   return "";
 }
 

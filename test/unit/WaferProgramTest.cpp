@@ -4,6 +4,7 @@
 #include "wse/Support/Crc32c.h"
 #include "WaferProgram.pb.h"
 #include "wse/Sim/MeshSimulator.h"
+#include "wse/Support/Math.h"
 #include "wse/Target/WaferProgram.h"
 
 #include <gtest/gtest.h>
@@ -192,6 +193,56 @@ TEST(MeshSimulator, DeadlockNamesTheWaitingPeAndTransfer) {
             std::string::npos)
       << e;
   EXPECT_NE(e.find("finished without sending"), std::string::npos) << e;
+}
+
+/// partialSum with x a constant drawn from a seeded generator.
+wp::WaferProgram seededSum(uint32_t dist, double a, double b, uint64_t seed) {
+  wp::WaferProgram w = partialSum();
+  wp::Binding x = w.inputs(0);
+  w.clear_inputs();
+  wp::RandomInit *r = x.mutable_random_init();
+  r->set_distribution(dist);
+  r->set_a(a);
+  r->set_b(b);
+  r->set_seed(seed);
+  *w.add_constants() = x;
+  return w;
+}
+
+TEST(MeshSimulator, SeededInitialValuesAreDrawnAtLoad) {
+  // The loader draws x (8 elements, 2 a PE) from the generator: the sum is
+  // that of wsert::math::randomInit's values.
+  std::vector<float> x(8);
+  wsert::math::randomInit(0, 0.5, 2.0, 42, 0, 8, x.data());
+  std::unique_ptr<sim::MeshSimulator> s;
+  ASSERT_EQ(sim::MeshSimulator::create(seededSum(0, 0.5, 2.0, 42), s), "");
+  sim::StepStats stats;
+  ASSERT_EQ(s->runStep(stats), "");
+  float want = 0;
+  for (int pe = 0; pe < 4; ++pe)
+    want += x[size_t(2 * pe)] + x[size_t(2 * pe + 1)];
+  EXPECT_EQ(s->read(s->program().outputs(0)).f[0], want);
+  ASSERT_EQ(sim::MeshSimulator::create(seededSum(2, 0.25, 0, 0), s), "");
+  ASSERT_EQ(s->runStep(stats), "");
+  EXPECT_EQ(s->read(s->program().outputs(0)).f[0], 2.0f);
+}
+
+TEST(WaferProgram, BadSeededInitialValuesAreRejected) {
+  auto expectError = [](const wp::WaferProgram &w, const std::string &what) {
+    std::string e = validateWaferProgram(w);
+    EXPECT_NE(e.find(what), std::string::npos) << "got: " << e;
+  };
+  EXPECT_EQ(validateWaferProgram(seededSum(1, -1, 1, 3)), "");
+  expectError(seededSum(0, 0, 0, 3), "bad seeded initial value (distribution 0)");
+  expectError(seededSum(1, 1, 1, 3), "bad seeded initial value (distribution 1)");
+  expectError(seededSum(3, 0, 1, 3), "bad seeded initial value (distribution 3)");
+  wp::WaferProgram w = seededSum(2, 1, 0, 0);
+  for (int i = 0; i < 8; ++i)
+    w.mutable_constants(0)->add_init(1.0f);
+  expectError(w, "both initial values and a seeded generator");
+  w = partialSum();
+  w.mutable_inputs(0)->mutable_random_init()->set_distribution(2);
+  expectError(w, "input 'x': a seeded initial value on an input");
 }
 
 TEST(MeshSimulator, InputsOutsideTheirRangeAreErrors) {
