@@ -468,9 +468,10 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     for (const wp::Binding &b : *list) {
       if (b.has_random_init()) {
         const wp::RandomInit &r = b.random_init();
-        std::vector<float> values(size_t(layoutFromProto(b.layout()).numElements()));
-        wsert::math::randomInit(int(r.distribution()), r.a(), r.b(), r.seed(), 0,
-                         int64_t(values.size()), values.data());
+        std::vector<float> values(
+            size_t(layoutFromProto(b.layout()).numElements()));
+        wsert::math::randomInit(int(r.distribution()), r.a(), r.b(), r.seed(),
+                                0, int64_t(values.size()), values.data());
         im.writeTensor(b, values);
         continue;
       }
