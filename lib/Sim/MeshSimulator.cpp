@@ -166,6 +166,8 @@ struct MeshSimulator::Impl {
                       std::vector<int> &woken, std::vector<TraceEvent> &events);
   int threads = 1;
   void writeTensor(const wp::Binding &b, const std::vector<float> &values);
+  /// Writes element `valueAt(row-major index)` into every tile holding it.
+  template <typename F> void writeTensorFrom(const wp::Binding &b, F valueAt);
 };
 
 const Storage &MeshSimulator::Impl::storage(const Layout &l, int prog) {
@@ -388,6 +390,11 @@ MeshSimulator::~MeshSimulator() = default;
 
 void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
                                       const std::vector<float> &values) {
+  writeTensorFrom(b, [&](int64_t lin) { return values[size_t(lin)]; });
+}
+
+template <typename F>
+void MeshSimulator::Impl::writeTensorFrom(const wp::Binding &b, F valueAt) {
   Layout l = layoutFromProto(b.layout());
   std::vector<int64_t> strides = rowMajorStrides(l.shape);
   const wp::Program &p = program.programs(b.program());
@@ -400,7 +407,7 @@ void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
                       int64_t lin = 0;
                       for (size_t d = 0; d < g.size(); ++d)
                         lin += g[d] * strides[d];
-                      base[off] = values[lin];
+                      base[off] = valueAt(lin);
                     });
     }
 }
@@ -467,12 +474,14 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   for (auto *list : {&program.params(), &program.state(), &program.constants()})
     for (const wp::Binding &b : *list) {
       if (b.has_random_init()) {
+        // Each tile draws its own elements: no copy of the whole tensor.
         const wp::RandomInit &r = b.random_init();
-        std::vector<float> values(
-            size_t(layoutFromProto(b.layout()).numElements()));
-        wsert::math::randomInit(int(r.distribution()), r.a(), r.b(), r.seed(),
-                                0, int64_t(values.size()), values.data());
-        im.writeTensor(b, values);
+        im.writeTensorFrom(b, [&](int64_t lin) {
+          float v;
+          wsert::math::randomInit(int(r.distribution()), r.a(), r.b(),
+                                  r.seed(), lin, lin + 1, &v);
+          return v;
+        });
         continue;
       }
       if (!b.init_size())
