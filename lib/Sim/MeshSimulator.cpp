@@ -46,6 +46,7 @@ struct PE {
   std::vector<float> sram; // the data part of SRAM, in 4-byte words
   std::vector<float *> buffers;
   uint64_t clock = 0;
+  uint64_t compute = 0; // cycles this step in local instructions
   // The out-ramp runs beside the core (an asynchronous fabric output):
   // when it is free again, and the buffers it is still sending from.
   uint64_t rampOut = 0;
@@ -603,6 +604,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         return name(pe) + ", instruction " + std::to_string(pe.pc) + " (" +
                set[in.op].name + "): " + e;
       pe.clock += w.cycles;
+      pe.compute += w.cycles;
       stats.flops += w.flops;
     } else if (in.op == kSend) {
       TransferPlan &plan = plans[in.ints[0]];
@@ -756,6 +758,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
     pe.pc = 0;
     pe.done = false;
     pe.clock = 0;
+    pe.compute = 0;
     pe.rampOut = 0;
     pe.sending.clear();
     pe.rampIn = 0;
@@ -839,7 +842,11 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   std::string waiting;
   int stuck = 0;
   for (const PE &pe : im.pes) {
-    stats.cycles = std::max({stats.cycles, pe.clock, pe.rampOut});
+    uint64_t end = std::max(pe.clock, pe.rampOut);
+    if (end > stats.cycles || (end == stats.cycles && stats.cycles == 0)) {
+      stats.cycles = end;
+      stats.criticalComputeCycles = pe.compute;
+    }
     if (pe.done)
       continue;
     if (++stuck <= 3) {

@@ -18,8 +18,12 @@
 // RUN: not wse-translate --export-wafer-program %t/posted-twice.mlir -o %t/e.wsebin 2>&1 | FileCheck %s --check-prefix=TWICE
 
 // The recv takes the neighbour's 64 wavelets once the core reaches it:
-// 288 + 64.
-// SEND: "cycles": 352,
+// 288 + 64. The report's bottleneck is what the last PE's core did most:
+// it computed for 288 of the 352 cycles.
+// SEND: "bottleneck": "compute",
+// SEND-NEXT: "compute_share": 0.81818181818181823,
+// SEND-NEXT: "cycles": 352,
+// SEND: "execution": "pipelined",
 
 // Posted before the fill, the in-ramp takes them while the core fills
 // (they are all in by cycle 161): the recv costs nothing.
@@ -28,7 +32,9 @@
 // Writing @v while the out-ramp still sends it waits for the send (cycle
 // 160); the 32-cycle fill ends at 192 and the recv at 192 + 64. What was
 // sent is the first fill's value, 1.
-// HAZARD: "cycles": 256,
+// HAZARD: "bottleneck": "fabric",
+// HAZARD-NEXT: "compute_share": 0.25,
+// HAZARD-NEXT: "cycles": 256,
 // VALUES: {{\[}}[1.0], [1.0], [1.0]]
 
 // NEVER: error: inconsistent wafer program: program 'p' posts transfer 'allgather' and never receives it

@@ -542,7 +542,7 @@ int runMesh(InputMap &given) {
   int64_t runs = train ? steps : 1;
 
   Report report;
-  uint64_t flopsPerStep = 0, cyclesLastStep = 0;
+  uint64_t flopsPerStep = 0, cyclesLastStep = 0, computeLastStep = 0;
   for (int64_t step = 0; step < runs; ++step) {
     auto start = std::chrono::steady_clock::now();
     for (const auto &b : program.inputs()) {
@@ -576,6 +576,7 @@ int runMesh(InputMap &given) {
       report.progress(step + 1, runs, start, stats.flops);
     flopsPerStep = stats.flops;
     cyclesLastStep = stats.cycles;
+    computeLastStep = stats.criticalComputeCycles;
   }
 
   if (!train) {
@@ -595,6 +596,15 @@ int runMesh(InputMap &given) {
   double peak = 2.0 * double(m.fmacs_per_cycle()) * double(sim->numPes()) *
                 double(cyclesLastStep);
   report.extra["utilization"] = peak > 0 ? double(flopsPerStep) / peak : 0.0;
+  // Every parameter lives on the wafer (weight streaming is not built).
+  report.extra["execution"] = "pipelined";
+  // What bounds the step: on the PE that finishes last, the share of the
+  // step its core computes; below half, it mostly waits for the fabric.
+  double computeShare = cyclesLastStep ? double(computeLastStep) /
+                                             double(cyclesLastStep)
+                                       : 0.0;
+  report.extra["compute_share"] = computeShare;
+  report.extra["bottleneck"] = computeShare >= 0.5 ? "compute" : "fabric";
   report.extra["seconds_per_step_estimate"] =
       runs ? double(sim->totalCycles()) / double(runs) /
                  (double(m.clock_mhz()) * 1e6)

@@ -40,6 +40,9 @@ struct StepStats {
   uint64_t cycles = 0;   // from the step's start to its last PE finishing
   uint64_t wavelets = 0; // wavelet-hops moved over links in the step
   uint64_t flops = 0;    // floating-point operations, an FMAC counting 2
+  // Cycles the core of the PE that finished last spent in local
+  // instructions (the rest it waited for or took in fabric data).
+  uint64_t criticalComputeCycles = 0;
 };
 
 class MeshSimulator {
