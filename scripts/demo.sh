@@ -66,5 +66,6 @@ steps = r["steps"]
 print(f"loss {steps[0]['loss']:.6f} -> {steps[-1]['loss']:.6f} over {len(steps)} steps")
 print(f"cycles {r['cycles']} ({steps[0]['cycles']} per step), wavelet-hops {r['wavelets']}, "
       f"max SRAM per PE {r['max_pe_sram_bytes']} bytes")
-print(f"flops per step {r['flops_per_step']}, utilization {r['utilization']:.3f}")
+print(f"flops per step {r['flops_per_step']}, utilization {r['utilization']:.3f}, "
+      f"bound by {r['bottleneck']} (the last PE computes {r['compute_share']:.0%} of a step)")
 PY
