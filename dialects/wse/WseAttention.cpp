@@ -58,8 +58,8 @@ static Value attentionBias(G &e, AttentionOp op, int64_t heads, int64_t t,
   if (causal)
     hidden = GreaterOp::create(e.b, e.loc, key, pos);
   if (window) {
-    Value old = LessEqualOp::create(e.b, e.loc, key,
-                                    e.sub(pos, e.c(float(*window))));
+    Value old =
+        LessEqualOp::create(e.b, e.loc, key, e.sub(pos, e.c(float(*window))));
     hidden = hidden ? Value(OrOp::create(e.b, e.loc, hidden, old)) : old;
   }
   // alibi: -slope_h * (pos - key), as slope_h * (key - pos) (the same bits).
@@ -72,8 +72,8 @@ static Value attentionBias(G &e, AttentionOp op, int64_t heads, int64_t t,
   }
   if (!hidden)
     return visible;
-  Value bias = e.select(hidden, e.c(-std::numeric_limits<float>::infinity()),
-                        visible);
+  Value bias =
+      e.select(hidden, e.c(-std::numeric_limits<float>::infinity()), visible);
   return bias;
 }
 

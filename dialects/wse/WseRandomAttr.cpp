@@ -52,8 +52,8 @@ Attribute RandomAttr::parse(AsmParser &p, Type type) {
                                 "#wse.random<...> : tensor<...>");
     return {};
   }
-  return getChecked([&] { return p.emitError(p.getNameLoc()); },
-                    p.getContext(), dist, APFloat(a), APFloat(b), seed, type);
+  return getChecked([&] { return p.emitError(p.getNameLoc()); }, p.getContext(),
+                    dist, APFloat(a), APFloat(b), seed, type);
 }
 
 void RandomAttr::print(AsmPrinter &p) const {
@@ -68,10 +68,9 @@ void RandomAttr::print(AsmPrinter &p) const {
   p << ">";
 }
 
-LogicalResult
-RandomAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                   StringRef dist, APFloat aValue, APFloat bValue,
-                   uint64_t seed, Type type) {
+LogicalResult RandomAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 StringRef dist, APFloat aValue, APFloat bValue,
+                                 uint64_t seed, Type type) {
   double a = aValue.convertToDouble(), b = bValue.convertToDouble();
   auto t = dyn_cast<RankedTensorType>(type);
   if (!t || !t.hasStaticShape() || !t.getElementType().isF32())

@@ -160,11 +160,12 @@ std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
     persistent.insert(s);
     persistentBytes += 4 * storedElements(l);
   }
-  fabric::TensorOp::create(
-      b, loc, b.getStringAttr(s), TypeAttr::get(v.getType()),
-      fabric::getLayoutAttr(b.getContext(), l), sym(region),
-      b.getStringAttr(kind), name.empty() ? StringAttr() : b.getStringAttr(name),
-      init ? cast<TypedAttr>(init) : TypedAttr(), range);
+  fabric::TensorOp::create(b, loc, b.getStringAttr(s),
+                           TypeAttr::get(v.getType()),
+                           fabric::getLayoutAttr(b.getContext(), l),
+                           sym(region), b.getStringAttr(kind),
+                           name.empty() ? StringAttr() : b.getStringAttr(name),
+                           init ? cast<TypedAttr>(init) : TypedAttr(), range);
   return s;
 }
 

@@ -1,4 +1,5 @@
-//===- PostReceives.cpp - receive transfers beside the core ----------------===//
+//===- PostReceives.cpp - receive transfers beside the core
+//----------------===//
 //
 // wse-lower-to-pe emits each transfer as a `send` and a `recv` back to
 // back, so a PE waits for a transfer's data before it does anything else.
@@ -52,8 +53,8 @@ void postReceives(pe::ProgramOp prog) {
     if (!firstInstr() || firstInstr() == user.getOperation())
       continue;
     OpBuilder b(recv);
-    pe::InstrOp::create(b, recv.getLoc(), b.getStringAttr("post"),
-                        StringAttr(), recv.getBuffers(), recv.getIntsAttr(),
+    pe::InstrOp::create(b, recv.getLoc(), b.getStringAttr("post"), StringAttr(),
+                        recv.getBuffers(), recv.getIntsAttr(),
                         recv.getFloatsAttr());
     if (user)
       recv->moveBefore(user);

@@ -183,9 +183,11 @@ Handled interpretConstant(Interp &in, Operation *op) {
 
 FailureOr<HostTensor> mlir::wse::tensorFromAttr(Location loc, Attribute attr) {
   if (auto r = dyn_cast<RandomAttr>(attr)) {
-    HostTensor t = HostTensor::floats(shapeOf(cast<RankedTensorType>(r.getType())));
+    HostTensor t =
+        HostTensor::floats(shapeOf(cast<RankedTensorType>(r.getType())));
     std::vector<float> values(t.f.size());
-    ::wsert::math::randomInit(r.getDistributionCode(), r.getA().convertToDouble(),
+    ::wsert::math::randomInit(r.getDistributionCode(),
+                              r.getA().convertToDouble(),
                               r.getB().convertToDouble(), r.getSeed(), 0,
                               int64_t(values.size()), values.data());
     std::copy(values.begin(), values.end(), t.f.begin());

@@ -479,8 +479,8 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
         const wp::RandomInit &r = b.random_init();
         im.writeTensorFrom(b, [&](int64_t lin) {
           float v;
-          wsert::math::randomInit(int(r.distribution()), r.a(), r.b(),
-                                  r.seed(), lin, lin + 1, &v);
+          wsert::math::randomInit(int(r.distribution()), r.a(), r.b(), r.seed(),
+                                  lin, lin + 1, &v);
           return v;
         });
         continue;

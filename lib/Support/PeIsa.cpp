@@ -296,8 +296,8 @@ public:
   void charge(const Rates &rates, Work &work) const {
     if (!on)
       return;
-    uint64_t missed = uint64_t(
-        std::count(reached.begin(), reached.end(), uint8_t(0)));
+    uint64_t missed =
+        uint64_t(std::count(reached.begin(), reached.end(), uint8_t(0)));
     work.cycles += cyclesFor(missed, rates.addsPerCycle);
   }
 
@@ -322,14 +322,15 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
   for (size_t b = 1; b < nb; ++b)
     ins[b - 1] = pe.buffers[in.buffers[b]];
   int64_t last = rank - 1;
-  int64_t elements = forEachRun<4>(box, pe, strides, [&](int64_t *off,
-                                                         int64_t n) {
-    init.mark(off[0], rank ? strides[0][last] : 0, n);
-    runFn(in, acc, out + off[0], rank ? strides[0][last] : 0,
-          ins[0] ? ins[0] + off[1] : nullptr, rank ? strides[1][last] : 0,
-          ins[1] ? ins[1] + off[2] : nullptr, rank ? strides[2][last] : 0,
-          ins[2] ? ins[2] + off[3] : nullptr, rank ? strides[3][last] : 0, n);
-  });
+  int64_t elements =
+      forEachRun<4>(box, pe, strides, [&](int64_t *off, int64_t n) {
+        init.mark(off[0], rank ? strides[0][last] : 0, n);
+        runFn(in, acc, out + off[0], rank ? strides[0][last] : 0,
+              ins[0] ? ins[0] + off[1] : nullptr, rank ? strides[1][last] : 0,
+              ins[1] ? ins[1] + off[2] : nullptr, rank ? strides[2][last] : 0,
+              ins[2] ? ins[2] + off[3] : nullptr, rank ? strides[3][last] : 0,
+              n);
+      });
   chargeMap(in, acc, uint64_t(elements), rates, work);
   init.charge(rates, work);
   return "";
@@ -796,18 +797,20 @@ size_t updateScalars(const Instr &in, size_t lead, size_t tensors) {
 
 std::vector<InstrDef> makeInstructionSet() {
   std::vector<InstrDef> set;
-  set.push_back(
-      {"map", "out (acc)= fn(in...) elementwise over a box of strided views",
-       "out, in0[, in1[, in2]]",
-       "ints [rank, acc (0 assign, 1 add, 2 max, 3 add from 0, 4 max from -inf), (block, axis, global) per "
-       "dim, strides per buffer per dim]; floats: fn's immediates",
-       2, 4, false, checkMap, execMap});
+  set.push_back({"map",
+                 "out (acc)= fn(in...) elementwise over a box of strided views",
+                 "out, in0[, in1[, in2]]",
+                 "ints [rank, acc (0 assign, 1 add, 2 max, 3 add from 0, 4 max "
+                 "from -inf), (block, axis, global) per "
+                 "dim, strides per buffer per dim]; floats: fn's immediates",
+                 2, 4, false, checkMap, execMap});
   set.push_back(
       {"spmap",
        "map over the kept entries of a sparse operand: each slot's two "
        "pattern coordinates, times the other box dims",
        "out, in0[, in1[, in2]], index",
-       "ints [rank, acc (0 assign, 1 add, 3 add from 0), pattern box dims a and b, sparse "
+       "ints [rank, acc (0 assign, 1 add, 3 add from 0), pattern box dims a "
+       "and b, sparse "
        "views (bit per buffer), (block, axis, global) per dim, strides per "
        "buffer but the index per dim]; floats: fn's immediates",
        3, 5, false, checkSpmap, execSpmap});
@@ -815,7 +818,8 @@ std::vector<InstrDef> makeInstructionSet() {
                  "floats [value], or ints [-1] for -infinity (the start of a max)", 1, 1,
                  false, checkFill, execFill});
   set.push_back({"send", "send a buffer's part of a transfer", "buffer",
-                 "ints [transfer]", 1, 1, true, checkTransferInstr, nullptr, 0});
+                 "ints [transfer]", 1, 1, true, checkTransferInstr, nullptr,
+                 0});
   set.push_back({"recv",
                  "receive (or combine) a buffer's part of a transfer; blocks "
                  "until every sender's part is there",

@@ -237,8 +237,8 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
       return what + ": a seeded initial value for integers";
     if (b.layout().mask() > 0)
       return what + ": a seeded initial value for a sparse layout";
-    if (r.distribution() > 2 || !std::isfinite(r.a()) || !std::isfinite(r.b()) ||
-        (r.distribution() == 0 && !(r.b() > 0)) ||
+    if (r.distribution() > 2 || !std::isfinite(r.a()) ||
+        !std::isfinite(r.b()) || (r.distribution() == 0 && !(r.b() > 0)) ||
         (r.distribution() == 1 && !(r.a() < r.b())))
       return what + ": bad seeded initial value (distribution " +
              std::to_string(r.distribution()) + ")";

@@ -89,8 +89,8 @@ TEST(PeIsa, SumsFromZeroWriteFirstTermsAndStoreOnlyUnreachedOutputs) {
   pe.add({7, 7, 7, 7});
   pe.add({1, 2, 3, 4, 5, 6});
   pe.add({1, 0, 0, 1, 1, 1});
-  std::vector<int64_t> ints = {3, 3, 2, 0, 2, 2, 0, 2, 3, 0, 3,
-                               2, 1, 0, 3, 0, 1, 0, 1, 2};
+  std::vector<int64_t> ints = {3, 3, 2, 0, 2, 2, 0, 2, 3, 0,
+                               3, 2, 1, 0, 3, 0, 1, 0, 1, 2};
   Work w;
   ASSERT_EQ(run(map("mul", {0, 1, 2}, ints), pe, w), "");
   EXPECT_EQ(pe.bufs[0], (std::vector<float>{4, 5, 10, 11}));
@@ -107,15 +107,16 @@ TEST(PeIsa, SumsFromZeroWriteFirstTermsAndStoreOnlyUnreachedOutputs) {
   mx.add({7, 7});
   mx.add({-3, -1, -2, -8, -9, -7});
   Work wm;
-  ASSERT_EQ(run(map("copy", {0, 1}, {2, 4, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}), mx,
-                wm),
-            "");
+  ASSERT_EQ(
+      run(map("copy", {0, 1}, {2, 4, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}), mx, wm),
+      "");
   EXPECT_EQ(mx.bufs[0], (std::vector<float>{-1, -7}));
   EXPECT_EQ(wm.cycles, 3u); // 6 elements of copy (1 cycle), 2 a cycle
   // The other modes' checks: 5 is none.
-  EXPECT_NE(checkInstr(map("copy", {0, 1}, {2, 5, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}),
-                       mx.lengths),
-            "");
+  EXPECT_NE(
+      checkInstr(map("copy", {0, 1}, {2, 5, 2, 0, 2, 3, 0, 3, 1, 0, 3, 1}),
+                 mx.lengths),
+      "");
 }
 
 TEST(PeIsa, EdgePesRunShortBlocks) {

@@ -175,9 +175,9 @@ TEST(Spmap, ForwardProductMatchesTheDenseMapAndChargesOnlyKeptEntries) {
   EXPECT_EQ(sp.bufs[0], dense.bufs[0]);
   int64_t emptyRows = 0;
   for (int64_t n = 0; n < N; ++n)
-    emptyRows += std::none_of(w.keep.begin() + n * K,
-                              w.keep.begin() + (n + 1) * K,
-                              [](uint8_t k) { return k != 0; });
+    emptyRows +=
+        std::none_of(w.keep.begin() + n * K, w.keep.begin() + (n + 1) * K,
+                     [](uint8_t k) { return k != 0; });
   EXPECT_EQ(zwork.cycles, kept * M + kept + uint64_t(emptyRows * M + 1) / 2);
 }
 
@@ -186,11 +186,12 @@ TEST(Spmap, SumFromZeroStoresEveryOutputOfAPeWithoutSlots) {
   // zeros, a store each (2 a cycle), as the fill before it was.
   const int64_t M = 3, N = 2, K = 2;
   Pe sp;
-  int sy = sp.add(std::vector<float>(M * N, 7)), sx = sp.add(randomVector(M * K, 1)),
+  int sy = sp.add(std::vector<float>(M * N, 7)),
+      sx = sp.add(randomVector(M * K, 1)),
       sw = sp.add(std::vector<float>(1, 0)),
       si = sp.add(indexWords(std::vector<int32_t>{}));
-  std::vector<int64_t> sints = {3, 3, 1, 2, 4, M, 0, M, N, 0, N, K, 0, K,
-                                N, 1, 0, K, 0, 1, 0, 0, 0};
+  std::vector<int64_t> sints = {3, 3, 1, 2, 4, M, 0, M, N, 0, N, K,
+                                0, K, N, 1, 0, K, 0, 1, 0, 0, 0};
   Work w;
   ASSERT_EQ(run(instr("spmap", "mul", {sy, sx, sw, si}, sints), sp, w), "");
   EXPECT_EQ(sp.bufs[0], std::vector<float>(M * N, 0.0f));

@@ -1,11 +1,11 @@
 // The wafer program message and the simulator on small hand-built
 // programs: round trip, validation of corrupt input, a transfer that sums
 // partial tiles, bit-identical reruns, deadlock reports.
-#include "wse/Support/Crc32c.h"
+#include "wse/Target/WaferProgram.h"
 #include "WaferProgram.pb.h"
 #include "wse/Sim/MeshSimulator.h"
+#include "wse/Support/Crc32c.h"
 #include "wse/Support/Math.h"
-#include "wse/Target/WaferProgram.h"
 
 #include <gtest/gtest.h>
 
@@ -233,9 +233,12 @@ TEST(WaferProgram, BadSeededInitialValuesAreRejected) {
     EXPECT_NE(e.find(what), std::string::npos) << "got: " << e;
   };
   EXPECT_EQ(validateWaferProgram(seededSum(1, -1, 1, 3)), "");
-  expectError(seededSum(0, 0, 0, 3), "bad seeded initial value (distribution 0)");
-  expectError(seededSum(1, 1, 1, 3), "bad seeded initial value (distribution 1)");
-  expectError(seededSum(3, 0, 1, 3), "bad seeded initial value (distribution 3)");
+  expectError(seededSum(0, 0, 0, 3),
+              "bad seeded initial value (distribution 0)");
+  expectError(seededSum(1, 1, 1, 3),
+              "bad seeded initial value (distribution 1)");
+  expectError(seededSum(3, 0, 1, 3),
+              "bad seeded initial value (distribution 3)");
   wp::WaferProgram w = seededSum(2, 1, 0, 0);
   for (int i = 0; i < 8; ++i)
     w.mutable_constants(0)->add_init(1.0f);

@@ -600,9 +600,8 @@ int runMesh(InputMap &given) {
   report.extra["execution"] = "pipelined";
   // What bounds the step: on the PE that finishes last, the share of the
   // step its core computes; below half, it mostly waits for the fabric.
-  double computeShare = cyclesLastStep ? double(computeLastStep) /
-                                             double(cyclesLastStep)
-                                       : 0.0;
+  double computeShare =
+      cyclesLastStep ? double(computeLastStep) / double(cyclesLastStep) : 0.0;
   report.extra["compute_share"] = computeShare;
   report.extra["bottleneck"] = computeShare >= 0.5 ? "compute" : "fabric";
   report.extra["seconds_per_step_estimate"] =
