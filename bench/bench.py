@@ -29,6 +29,12 @@ the same run, so the ratio columns mean something on any machine:
   and raised by --wse-raise-moe (wse.moe_route and row gathers), AdamW on
   32x32: cycles and wavelets per step against E = 4, SRAM per PE.
 
+- large models, graph level: models/gpt/make.py's GPT-3 presets 125M
+  (baseline), 1.3B, 13B and 175B at batch 8 x 2048 with seeded weights:
+  the .mlir size, make.py's time, and wse-make-train-step (AdamW) wall time
+  and peak memory. (The mesh cannot hold them: weight streaming, which
+  they need, is not built.)
+
 - speed against PyTorch: one training step of torch eager (OpenBLAS, 1
   thread and every core) against the reference and the mesh engine (1
   thread and every core), for the 64-128-10 MLP (SGD), two
@@ -67,6 +73,37 @@ def run(cmd, cwd):
     if r.returncode != 0:
         sys.exit(f"bench: {' '.join(cmd)} failed:\n{r.stderr}")
     return r
+
+
+def timed(cmd, cwd):
+    """Wall seconds and peak resident MB of one run of `cmd`."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    if status != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{p.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def large_model_rows(opt, work):
+    """make.py presets through wse-make-train-step."""
+    d = os.path.join(work, "gpt3")
+    os.makedirs(d, exist_ok=True)
+    rows, base = [], None
+    for preset in ("gpt3-125m", "gpt3-1.3b", "gpt3-13b", "gpt3-175b"):
+        src = f"{preset}.mlir"
+        t_make, _ = timed([sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
+                           "--preset", preset, "--batch", "8", "-o", src], d)
+        with open(os.path.join(d, src)) as f:
+            params = f.readline().split(": ")[-1].split()[0]
+        size = os.path.getsize(os.path.join(d, src))
+        t_step, rss = timed([opt, src, f"--wse-make-train-step={ADAMW}", "-o", "/dev/null"], d)
+        base = base or (size, t_step, rss)
+        rows.append((preset, params, f"{size} B", ratio(size, base[0]),
+                     f"{t_make * 1e3:.0f} ms", f"{t_step:.2f} s", ratio(t_step, base[1]),
+                     f"{rss:.0f} MB", ratio(rss, base[2])))
+    return rows
 
 
 def best_time(cmd, cwd, repeat):
@@ -369,6 +406,12 @@ def main():
           f"flops/step, utilization: the mesh engine's report; sim wall/step: one run of "
           f"{lm_steps} steps ({args.steps} for the MLP) divided by the steps; baseline: the MLP; "
           f"work dir {work})")
+    print()
+    print_table(("model", "parameters", "wse .mlir", "ratio", "make.py", "train step",
+                 "ratio", "peak memory", "ratio"), large_model_rows(opt, work))
+    print("\n(models/gpt/make.py --preset NAME --batch 8 (context 2048), weights as "
+          "#wse.random; train step: wse-opt --wse-make-train-step (AdamW) wall time and peak "
+          "resident memory; baseline: gpt3-125m)")
     if not args.skip_moe:
         print()
         print_table(("model", "experts", "routing", "cycles/step", "ratio", "wavelets/step",
