@@ -191,8 +191,9 @@ def main():
                     help="parameter k draws from (seed << 20) + k (default 0)")
     ap.add_argument("-o", dest="out", required=True)
     args = ap.parse_args()
-    if args.seed < 0:
-        sys.exit("make.py: --seed must be non-negative")
+    if not 0 <= args.seed < 2 ** 43:
+        sys.exit("make.py: --seed must be in [0, 2^43) (parameter seeds are "
+                 "(seed << 20) + k, 64-bit)")
     text = write(config(args), args.seed)
     with open(args.out, "w") as f:
         f.write(text)

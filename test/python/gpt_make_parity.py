@@ -7,6 +7,8 @@
 2. make.py's graph: a small config's logits on the reference engine match
    PyTorch's forward of the same graph with the same (numpy-drawn)
    weights (np.allclose rtol 1e-4, atol 1e-5).
+   make.py refuses a config it cannot write (a missing field, heads that
+   do not divide d_model, a seed out of range) with a one-line message.
 3. Training: 3 SGD steps with momentum and cross-entropy on the reference
    and the mesh engine (wse-train-pipeline, the .wsebin drawing the seeded
    weights at load) against torch: losses within 1e-4 relative, parameters
@@ -20,6 +22,7 @@
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -100,8 +103,19 @@ def main():
                          "differ from the numpy twin")
     print(f"generator: normal, uniform and constant {'match' if not fails else 'DIFFER'}")
 
-    # 2. The forward graph.
-    run("make", [sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
+    # 2. The forward graph; first the configs make.py refuses.
+    make_py = os.path.join(ROOT, "models", "gpt", "make.py")
+    for bad, want in ((["--layers", "2"], "missing: --d-model, --heads"),
+                      (["--layers", "2", "--d-model", "65", "--heads", "4"],
+                       "d_model 65 does not split over 4 heads"),
+                      (["--preset", "gpt3-125m", "--seed", "-1"], "--seed must be in"),
+                      (["--preset", "gpt3-125m", "--batch", "0"], "--batch must be positive")):
+        r = subprocess.run([sys.executable, make_py, *bad, "-o", "bad.mlir"], cwd=d,
+                           capture_output=True, text=True)
+        if r.returncode == 0 or want not in r.stderr:
+            fails.append(f"make.py {' '.join(bad)}: exit {r.returncode}, {r.stderr.strip()!r}")
+
+    run("make", [sys.executable, make_py,
                  *sum(([f"--{k.replace('_', '-')}", str(v)] for k, v in CFG.items()), []),
                  "--seed", str(SEED), "-o", "model.mlir"], d, 120)
     rng = np.random.default_rng(1)
