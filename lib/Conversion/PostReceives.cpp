@@ -1,5 +1,4 @@
-//===- PostReceives.cpp - receive transfers beside the core
-//----------------===//
+//===- PostReceives.cpp - receive transfers beside the core ---------------===//
 //
 // wse-lower-to-pe emits each transfer as a `send` and a `recv` back to
 // back, so a PE waits for a transfer's data before it does anything else.
@@ -36,21 +35,16 @@ void postReceives(pe::ProgramOp prog) {
       recvs.push_back(op);
   for (pe::InstrOp recv : recvs) {
     Attribute buffer = recv.getBuffers()[0];
-    pe::InstrOp user;
-    Operation *next = recv->getNextNode();
-    for (Operation *op = next; op; op = op->getNextNode())
-      if (auto in = dyn_cast<pe::InstrOp>(op); in && names(in, buffer)) {
-        user = in;
-        break;
+    // The next instruction, and the first that names the buffer.
+    pe::InstrOp next, user;
+    for (Operation *op = recv->getNextNode(); op && !user;
+         op = op->getNextNode())
+      if (auto in = dyn_cast<pe::InstrOp>(op)) {
+        next = next ? next : in;
+        if (names(in, buffer))
+          user = in;
       }
-    // Only instructions move past the wait; buffers and other ops stay.
-    auto firstInstr = [&]() -> Operation * {
-      for (Operation *op = next; op; op = op->getNextNode())
-        if (isa<pe::InstrOp>(op))
-          return op;
-      return nullptr;
-    };
-    if (!firstInstr() || firstInstr() == user.getOperation())
+    if (!next || next == user)
       continue;
     OpBuilder b(recv);
     pe::InstrOp::create(b, recv.getLoc(), b.getStringAttr("post"), StringAttr(),

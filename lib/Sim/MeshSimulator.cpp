@@ -1,20 +1,16 @@
 //===- MeshSimulator.cpp - Kahn-network simulation of the PE mesh ---------===//
 //
 // Local instructions run through the instruction set's own semantics
-// (wse/Support/PeIsa.h). Transfers are planned once, at load: from the
-// source and destination layouts and the index map, each receiving PE
-// learns which sending PE holds each element it needs and where. A send
+// (wse/Support/PeIsa.h). Transfers are planned once, at load
+// (TransferPlan.cpp): each receiving PE learns which sending PE holds each
+// element it needs and where. A send
 // copies the sender's pieces into their channels, stamped with the time
 // the last wavelet arrives; a receive waits for all of its pieces, then
 // writes (or, for partial sums, adds in sender order) them into its tile.
 //
 //===----------------------------------------------------------------------===//
-#include "wse/Sim/MeshSimulator.h"
-#include "WaferProgram.pb.h"
-#include "wse/Support/Layout.h"
+#include "MeshSimulatorImpl.h"
 #include "wse/Support/Math.h"
-#include "wse/Support/PeIsa.h"
-#include "wse/Target/WaferLayout.h"
 
 #include <algorithm>
 #include <climits>
@@ -25,366 +21,12 @@
 #include <tuple>
 #include <limits>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace wsert::sim {
 
-namespace wp = ::wsebin;
-
-namespace {
-
-std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
-  std::vector<int64_t> s(shape.size(), 1);
-  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
-    s[d] = s[d + 1] * shape[d + 1];
-  return s;
-}
-
-struct PE {
-  int prog;
-  int64_t px, py, x, y;
-  std::vector<float> sram; // the data part of SRAM, in 4-byte words
-  std::vector<float *> buffers;
-  uint64_t clock = 0;
-  uint64_t compute = 0; // cycles this step in local instructions
-  // The out-ramp runs beside the core (an asynchronous fabric output):
-  // when it is free again, and the buffers it is still sending from.
-  uint64_t rampOut = 0;
-  struct Sending {
-    const float *begin, *end;
-    uint64_t until;
-  };
-  std::vector<Sending> sending;
-  // The in-ramp likewise: when it is free again, and the transfers posted
-  // (their pieces may come in from then on) and not yet received.
-  uint64_t rampIn = 0;
-  std::vector<std::pair<int64_t, uint64_t>> posted;
-  int pc = 0;
-  bool done = false;
-  bool faulted = false; // stopped by a run-time fault this step
-};
-
-/// A stretch of a piece's elements contiguous in both tiles.
-struct Run {
-  int32_t src, dst, len;
-};
-
-/// The elements one PE sends another for one transfer: runs and data live
-/// in the plan's flat arrays (a step moves millions of small pieces).
-struct Piece {
-  int src, dst; // PE indices
-  int64_t hops;
-  // Pieces of one sender holding the same elements (a replicated layout)
-  // leave as one multicast: the first of the group (the leader) pays the
-  // ramp and the links of the tree; the others ride along.
-  int leader = -1;     // -1: this piece leads its group
-  int64_t links = 0;   // leader: links of the group's x-then-y tree
-  int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
-  int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
-  int dstSlot = -1; // the receiver's entry in the plan's `missing`
-  uint64_t arrival = 0; // when the last wavelet is in
-  bool ready = false;
-};
-
-/// Appends (src, dst) to runs, extending the last run when contiguous.
-void addElement(std::vector<Run> &runs, int32_t src, int32_t dst) {
-  if (!runs.empty()) {
-    Run &r = runs.back();
-    if (r.src + r.len == src && r.dst + r.len == dst) {
-      ++r.len;
-      return;
-    }
-  }
-  runs.push_back({src, dst, 1});
-}
-
-struct TransferPlan {
-  std::vector<Piece> pieces;
-  std::vector<Run> runs;
-  std::vector<float> data; // every piece's elements, filled by the sends
-  std::unordered_map<int, std::vector<int>> bySrc, byDst; // PE -> pieces
-  // Per receiver (`slotOf` its PE), the pieces not yet sent this step: a
-  // receive is ready when its count is 0, and the last send wakes it.
-  std::unordered_map<int, int> slotOf;
-  std::vector<int> missing, expected;
-  // Entries of a dense destination that a sparse source does not keep:
-  // the receiver writes zeros there (no wavelet carries them).
-  std::unordered_map<int, std::vector<int32_t>> zeros;
-};
-
-/// How a sparse layout is stored on a program's PEs: each PE's slots
-/// (tile offsets of kept entries) and, per tile offset, its slot or -1.
-struct Storage {
-  SparseTiles tiles;
-  std::vector<std::vector<int32_t>> slotOf;
-};
-
-std::string pos(int64_t x, int64_t y) {
-  return "(" + std::to_string(x) + ", " + std::to_string(y) + ")";
-}
-
-} // namespace
-
-struct MeshSimulator::Impl {
-  wp::WaferProgram program;
-  isa::Rates rates;
-  std::vector<PE> pes;
-  std::vector<int> firstPe; // per program
-  std::vector<std::vector<isa::Instr>> code; // per program
-  std::vector<std::vector<int64_t>> lengths; // per program, per buffer
-  std::vector<TransferPlan> plans;
-  std::map<std::string, Storage> storages;
-  uint64_t cycles = 0, wavelets = 0, flops = 0;
-  int64_t maxSram = 0;
-  bool tracing = false;
-  std::vector<TraceEvent> trace;
-
-  int peAt(int prog, int64_t px, int64_t py) const {
-    const wp::Program &p = program.programs(prog);
-    return firstPe[prog] + int(py * p.width() + px);
-  }
-  std::string name(const PE &pe) const {
-    return "PE " + pos(pe.x, pe.y) + " of @" + program.programs(pe.prog).name();
-  }
-  std::string plan(const wp::Transfer &t, TransferPlan &out);
-  const Storage &storage(const Layout &l, int prog);
-  /// forEachTileElement over what the PE stores: a sparse layout's kept
-  /// entries, `off` being their slot.
-  template <typename F>
-  void forEachStored(const Layout &l, int prog, int64_t px, int64_t py, F f) {
-    if (l.mask < 0)
-      return forEachTileElement(l, px, py, f);
-    const Storage &s = storage(l, prog);
-    const std::vector<int32_t> &slotOf =
-        s.slotOf[size_t(py * s.tiles.gridW + px)];
-    forEachTileElement(l, px, py,
-                       [&](const std::vector<int64_t> &g, int64_t off) {
-                         if (int32_t slot = slotOf[size_t(off)]; slot >= 0)
-                           f(g, slot);
-                       });
-  }
-  std::string execute(int peIdx, bool &blocked, StepStats &stats,
-                      std::vector<int> &woken, std::vector<TraceEvent> &events);
-  int threads = 1;
-  void writeTensor(const wp::Binding &b, const std::vector<float> &values);
-  /// Writes element `valueAt(row-major index)` into every tile holding it.
-  template <typename F> void writeTensorFrom(const wp::Binding &b, F valueAt);
-};
-
-const Storage &MeshSimulator::Impl::storage(const Layout &l, int prog) {
-  const wp::Program &p = program.programs(prog);
-  std::string key = std::to_string(p.width()) + "x" +
-                    std::to_string(p.height()) + " " + l.str();
-  for (int64_t d : l.shape)
-    key += " " + std::to_string(d);
-  auto it = storages.find(key);
-  if (it != storages.end())
-    return it->second;
-  Storage s;
-  s.tiles = sparseTiles(l, maskBits(program.masks(int(l.mask))), p.width(),
-                        p.height());
-  int64_t tile = l.tileElements();
-  for (const std::vector<int32_t> &offsets : s.tiles.offsets) {
-    std::vector<int32_t> inv(size_t(tile), -1);
-    for (size_t k = 0; k < offsets.size(); ++k)
-      inv[size_t(offsets[k])] = int32_t(k);
-    s.slotOf.push_back(std::move(inv));
-  }
-  return storages.emplace(key, std::move(s)).first->second;
-}
-
-std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
-                                      TransferPlan &out) {
-  Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
-  const wp::Program &dp = program.programs(t.dst_program());
-  int64_t srcRank = int64_t(src.shape.size());
-  int64_t dstRank = int64_t(dst.shape.size());
-  std::vector<int64_t> lo(t.window_lo().begin(), t.window_lo().end());
-  std::vector<int64_t> wsize(t.window_size().begin(), t.window_size().end());
-  std::vector<int64_t> windowStrides = rowMajorStrides(wsize);
-  std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
-  std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
-  std::vector<int64_t> s(srcRank);
-  std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
-  std::vector<std::vector<Run>> pending; // runs of this receiver's pieces
-  bool sameProgram = t.src_program() == t.dst_program();
-  const Storage *srcSparse =
-      src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
-  int64_t srcWidth = program.programs(t.src_program()).width();
-  for (int64_t py = 0; py < dp.height(); ++py)
-    for (int64_t px = 0; px < dp.width(); ++px) {
-      int dstPe = peAt(t.dst_program(), px, py);
-      pieceOf.clear();
-      size_t firstPiece = out.pieces.size();
-      int lastSrc = -1, lastPiece = -1;
-      forEachStored(dst, t.dst_program(), px, py,
-                    [&](const std::vector<int64_t> &g, int64_t dstOff) {
-        // Inside the window?
-        for (int64_t k = 0; k < dstRank; ++k)
-          if (g[k] < lo[k] || g[k] >= lo[k] + wsize[k])
-            return;
-        if (t.map_kind() == 0) {
-          int64_t lin = 0;
-          for (int64_t k = 0; k < dstRank; ++k)
-            lin += (g[k] - lo[k]) * windowStrides[k];
-          for (int64_t j = 0; j < srcRank; ++j) {
-            s[j] = srcStrides[j] ? lin / srcStrides[j] : 0;
-            lin -= s[j] * srcStrides[j];
-          }
-        } else {
-          for (int64_t j = 0; j < srcRank; ++j) {
-            s[j] = t.offset(j);
-            for (int64_t k = 0; k < dstRank; ++k)
-              s[j] += t.affine(j * dstRank + k) * (g[k] - lo[k]);
-          }
-        }
-        // The source PEs holding s: one, or one per partial sum.
-        int64_t coord[2] = {0, 0}, counts[2] = {1, 1};
-        int64_t srcOff = 0;
-        for (int64_t j = 0; j < srcRank; ++j) {
-          int64_t local = s[j];
-          for (int a = 0; a < 2; ++a)
-            if (src.axis(a).kind == AxisSplit::Split && src.axis(a).dim == j)
-              local -= (s[j] / src.axis(a).block) * src.axis(a).block;
-          srcOff += local * srcTileStrides[j];
-        }
-        for (int a = 0; a < 2; ++a) {
-          const AxisSplit &ax = src.axis(a);
-          int64_t mine = a == 0 ? px : py;
-          if (ax.kind == AxisSplit::Split)
-            coord[a] = s[ax.dim] / ax.block;
-          else if (ax.kind == AxisSplit::Replicated)
-            coord[a] = sameProgram && mine < ax.count ? mine : mine % ax.count;
-          else
-            counts[a] = ax.count;
-        }
-        if (srcSparse) {
-          // A sparse source sends its slots; an entry it does not keep is
-          // zero (partial sums along an axis hold the same entries).
-          int64_t sx = counts[0] > 1 ? 0 : coord[0];
-          int64_t sy = counts[1] > 1 ? 0 : coord[1];
-          const std::vector<int32_t> &slotOf =
-              srcSparse->slotOf[size_t(sy * srcWidth + sx)];
-          int32_t slot = srcOff < int64_t(slotOf.size())
-                             ? slotOf[size_t(srcOff)]
-                             : -1;
-          if (slot < 0) {
-            out.zeros[dstPe].push_back(int32_t(dstOff));
-            return;
-          }
-          srcOff = slot;
-        }
-        for (int64_t cy = 0; cy < counts[1]; ++cy)
-          for (int64_t cx = 0; cx < counts[0]; ++cx) {
-            int64_t sx = counts[0] > 1 ? cx : coord[0];
-            int64_t sy = counts[1] > 1 ? cy : coord[1];
-            int srcPe = peAt(t.src_program(), sx, sy);
-            // Consecutive elements mostly come from one sender.
-            if (srcPe == lastSrc) {
-              Piece &p = out.pieces[size_t(lastPiece)];
-              ++p.count;
-              addElement(pending[size_t(lastPiece) - firstPiece],
-                         int32_t(srcOff), int32_t(dstOff));
-              continue;
-            }
-            auto [it, added] = pieceOf.try_emplace(srcPe, 0);
-            if (added) {
-              it->second = int(out.pieces.size());
-              Piece p;
-              p.src = srcPe;
-              p.dst = dstPe;
-              p.hops = std::abs(pes[srcPe].x - pes[dstPe].x) +
-                       std::abs(pes[srcPe].y - pes[dstPe].y);
-              out.pieces.push_back(p);
-              if (pending.size() < out.pieces.size() - firstPiece)
-                pending.emplace_back();
-            }
-            lastSrc = srcPe;
-            lastPiece = it->second;
-            Piece &p = out.pieces[size_t(it->second)];
-            ++p.count;
-            addElement(pending[size_t(it->second) - firstPiece],
-                       int32_t(srcOff), int32_t(dstOff));
-          }
-      });
-      // This receiver's pieces are complete: into the flat arrays.
-      for (size_t i = firstPiece; i < out.pieces.size(); ++i) {
-        std::vector<Run> &runs = pending[i - firstPiece];
-        Piece &p = out.pieces[i];
-        p.runBegin = int64_t(out.runs.size());
-        out.runs.insert(out.runs.end(), runs.begin(), runs.end());
-        p.runEnd = int64_t(out.runs.size());
-        p.dataBegin = int64_t(out.data.size());
-        out.data.resize(out.data.size() + size_t(p.count));
-        runs.clear();
-      }
-    }
-  out.runs.shrink_to_fit();
-  // A piece's sender and source offsets as (start, length) ranges, in
-  // bytes: what a multicast group's members share.
-  auto groupKey = [&](const Piece &p) {
-    std::vector<int32_t> r = {p.src};
-    for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
-      const Run &run = out.runs[size_t(k)];
-      if (r.size() > 1 && r[r.size() - 2] + r.back() == run.src) {
-        r.back() += run.len;
-      } else {
-        r.push_back(run.src);
-        r.push_back(run.len);
-      }
-    }
-    return std::string(reinterpret_cast<const char *>(r.data()),
-                       r.size() * sizeof(int32_t));
-  };
-  // Multicast groups: same sender, same source elements.
-  std::unordered_map<std::string, std::vector<int>> groups;
-  std::vector<const std::vector<int> *> order; // first-seen order
-  for (size_t i = 0; i < out.pieces.size(); ++i)
-    if (out.pieces[i].src != out.pieces[i].dst) {
-      auto [it, added] = groups.try_emplace(groupKey(out.pieces[i]));
-      if (added)
-        order.push_back(&it->second);
-      it->second.push_back(int(i));
-    }
-  for (const std::vector<int> *group : order) {
-    const std::vector<int> &members = *group;
-    const PE &s = pes[out.pieces[members[0]].src];
-    // x along the sender's row to each receiver's column, then y.
-    int64_t minX = s.x, maxX = s.x;
-    std::map<int64_t, std::pair<int64_t, int64_t>> columns; // x -> y range
-    for (int i : members) {
-      const PE &d = pes[out.pieces[i].dst];
-      minX = std::min(minX, d.x);
-      maxX = std::max(maxX, d.x);
-      auto [it, added] = columns.try_emplace(d.x, std::make_pair(s.y, s.y));
-      it->second.first = std::min(it->second.first, d.y);
-      it->second.second = std::max(it->second.second, d.y);
-    }
-    int64_t links = maxX - minX;
-    for (auto &[x, range] : columns)
-      links += range.second - range.first;
-    out.pieces[members[0]].links = links;
-    for (size_t k = 1; k < members.size(); ++k)
-      out.pieces[members[k]].leader = members[0];
-  }
-  for (size_t i = 0; i < out.pieces.size(); ++i) {
-    out.bySrc[out.pieces[i].src].push_back(int(i));
-    out.byDst[out.pieces[i].dst].push_back(int(i));
-  }
-  // Partial sums are combined in sender order, whatever order they arrive.
-  for (auto &[pe, list] : out.byDst) {
-    std::sort(list.begin(), list.end(), [&](int a, int b) {
-      return out.pieces[a].src < out.pieces[b].src;
-    });
-    int slot = int(out.missing.size());
-    out.slotOf[pe] = slot;
-    out.missing.push_back(int(list.size()));
-    out.expected.push_back(int(list.size()));
-    for (int i : list)
-      out.pieces[i].dstSlot = slot;
-  }
-  return "";
-}
+using namespace detail;
 
 MeshSimulator::MeshSimulator() : impl(std::make_unique<Impl>()) {}
 MeshSimulator::~MeshSimulator() = default;
@@ -670,6 +312,14 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         blocked = true;
         return "";
       }
+      // The transfer's post, if any, ends here whether or not pieces come.
+      std::optional<uint64_t> postedAt;
+      for (size_t k = 0; k < pe.posted.size(); ++k)
+        if (pe.posted[k].first == in.ints[0]) {
+          postedAt = pe.posted[k].second;
+          pe.posted.erase(pe.posted.begin() + std::ptrdiff_t(k));
+          break;
+        }
       if (auto z = plan.zeros.find(peIdx); z != plan.zeros.end()) {
         float *base = pe.buffers[in.buffers[0]];
         for (int32_t off : z->second)
@@ -682,14 +332,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                          plan.expected[size_t(slot)], __ATOMIC_RELAXED);
         float *base = pe.buffers[in.buffers[0]];
         // Pieces come in from the post (if any), once the in-ramp is free.
-        uint64_t from = pe.clock;
-        for (size_t k = 0; k < pe.posted.size(); ++k)
-          if (pe.posted[k].first == in.ints[0]) {
-            from = pe.posted[k].second;
-            pe.posted.erase(pe.posted.begin() + std::ptrdiff_t(k));
-            break;
-          }
-        from = std::max(from, pe.rampIn);
+        uint64_t from = std::max(postedAt.value_or(pe.clock), pe.rampIn);
         uint64_t inbound = 0, last = from;
         if (t.combine() != 0) {
           float init = t.combine() == 1
@@ -843,7 +486,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   int stuck = 0;
   for (const PE &pe : im.pes) {
     uint64_t end = std::max(pe.clock, pe.rampOut);
-    if (end > stats.cycles || (end == stats.cycles && stats.cycles == 0)) {
+    if (end > stats.cycles || &pe == &im.pes.front()) {
       stats.cycles = end;
       stats.criticalComputeCycles = pe.compute;
     }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "wse/Support/PeIsa.h"
+#include "PeIsaBox.h"
 #include "wse/Support/Math.h"
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include <limits>
 
 namespace wsert::isa {
+
+using namespace detail;
 
 namespace {
 
@@ -39,133 +42,9 @@ const FnDef kFns[] = {
 };
 
 //===----------------------------------------------------------------------===//
-// Iteration boxes
-//===----------------------------------------------------------------------===//
-
-std::string num(int64_t v) { return std::to_string(v); }
-
-/// An iteration box of at most 8 dims, without a heap allocation (an
-/// instruction reads its box every time it runs on a PE).
-struct Box {
-  BoxDim dims[8];
-  size_t n = 0;
-  size_t size() const { return n; }
-  const BoxDim &operator[](size_t d) const { return dims[d]; }
-  const BoxDim *begin() const { return dims; }
-  const BoxDim *end() const { return dims + n; }
-};
-
-/// Reads `rank` (at most 8, checked before) box dims starting at ints[at].
-Box readBox(const Instr &in, size_t at, int64_t rank) {
-  Box box;
-  box.n = size_t(std::clamp<int64_t>(rank, 0, 8));
-  for (size_t d = 0; d < box.n; ++d)
-    box.dims[d] = {in.ints[at + 3 * d], in.ints[at + 3 * d + 1],
-                   in.ints[at + 3 * d + 2]};
-  return box;
-}
-
-std::string checkBox(const Box &box) {
-  bool x = false, y = false;
-  for (const BoxDim &d : box) {
-    if (d.block < 0 || d.global < 0 || d.axis < 0 || d.axis > 2)
-      return "a box dim has block " + num(d.block) + ", axis " + num(d.axis) +
-             ", global " + num(d.global);
-    if (d.axis == 0 && d.block != d.global)
-      return "a dim that is not split has block " + num(d.block) +
-             " but global " + num(d.global);
-    if ((d.axis == 1 && x) || (d.axis == 2 && y))
-      return "two box dims are split over one axis";
-    x |= d.axis == 1;
-    y |= d.axis == 2;
-  }
-  return "";
-}
-
-/// The highest element a view of `box` with `strides` touches, plus one.
-int64_t viewSpan(const Box &box, const int64_t *strides) {
-  int64_t span = 1;
-  for (size_t d = 0; d < box.size(); ++d) {
-    if (box[d].block == 0)
-      return 0;
-    span += (box[d].block - 1) * strides[d];
-  }
-  return span;
-}
-
-/// Whether the PE at (px, py) works on the box at all: along an axis no
-/// box dim is split over, only the first PE does.
-bool active(const Box &box, const PeState &pe) {
-  bool x = false, y = false;
-  for (const BoxDim &d : box) {
-    x |= d.axis == 1;
-    y |= d.axis == 2;
-  }
-  return (x || pe.px == 0) && (y || pe.py == 0);
-}
-
-/// Row-major strides of a tile whose dims are the box's blocks.
-std::vector<int64_t> tileStrides(const Box &box) {
-  std::vector<int64_t> s(box.size(), 1);
-  for (int64_t d = int64_t(box.size()) - 2; d >= 0; --d)
-    s[d] = s[d + 1] * box[d + 1].block;
-  return s;
-}
-
-/// Calls f(offsets, n) for each innermost run of the box on this PE, where
-/// offsets[b] is the element offset of view b at the run's start and the
-/// run advances view b by strides[b][rank-1] per element.
-template <int NB, typename F>
-int64_t forEachRun(const Box &box, const PeState &pe,
-                   const int64_t (&strides)[NB][8], F f) {
-  if (!active(box, pe))
-    return 0;
-  int64_t rank = int64_t(box.size());
-  int64_t ext[8];
-  int64_t total = 1;
-  for (int64_t d = 0; d < rank; ++d) {
-    ext[d] = localExtent(box[d], pe.px, pe.py);
-    total *= ext[d];
-  }
-  if (total == 0)
-    return 0;
-  if (rank == 0) {
-    int64_t off[NB] = {};
-    f(off, 1);
-    return 1;
-  }
-  int64_t idx[8] = {};
-  int64_t inner = ext[rank - 1];
-  while (true) {
-    int64_t off[NB];
-    for (int b = 0; b < NB; ++b) {
-      off[b] = 0;
-      for (int64_t d = 0; d + 1 < rank; ++d)
-        off[b] += idx[d] * strides[b][d];
-    }
-    f(off, inner);
-    int64_t d = rank - 2;
-    for (; d >= 0; --d) {
-      if (++idx[d] < ext[d])
-        break;
-      idx[d] = 0;
-    }
-    if (d < 0)
-      break;
-  }
-  return total;
-}
-
-uint64_t cyclesFor(uint64_t work, int64_t rate) {
-  return (work + uint64_t(std::max<int64_t>(1, rate)) - 1) /
-         uint64_t(std::max<int64_t>(1, rate));
-}
-
-//===----------------------------------------------------------------------===//
 // map: out (acc)= fn(in0, in1, in2) over a box of views
 //===----------------------------------------------------------------------===//
 
-constexpr int kMaxRank = 8;
 
 std::string checkMap(const Instr &in, const std::vector<int64_t> &lengths) {
   if (in.fn < 0 || in.fn >= numFns())
@@ -340,20 +219,6 @@ std::string execMap(const Instr &in, const PeState &pe, const Rates &rates,
 // spmap: map over the kept entries of a sparse operand (wse-sparsify)
 //===----------------------------------------------------------------------===//
 
-/// The slot count and 16-bit tile offsets of an index buffer.
-struct IndexView {
-  const float *words = nullptr;
-  /// -1 for a word that is no slot count (a data buffer named as index).
-  int64_t count() const {
-    float c = words[0];
-    return c >= 0.0f && c <= 1e9f && c == std::trunc(c) ? int64_t(c) : -1;
-  }
-  int64_t at(int64_t s) const {
-    uint16_t v[2];
-    std::memcpy(v, words + 1 + s / 2, sizeof(v));
-    return v[s % 2];
-  }
-};
 
 /// ints = [rank, acc, a, b, sparse, box, strides per buffer but the index].
 std::string checkSpmap(const Instr &in, const std::vector<int64_t> &lengths) {
@@ -631,168 +496,6 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
   work.cycles = uint64_t(ne) + cyclesFor(adds, rates.addsPerCycle);
   work.flops = adds;
   return "";
-}
-
-//===----------------------------------------------------------------------===//
-// Optimizer updates over a tile (every operand has the box's tile layout)
-//===----------------------------------------------------------------------===//
-
-/// ints = [lead..., rank, box]; checks the box and the buffers' lengths.
-std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
-                        size_t lead, size_t floats, size_t scalars) {
-  if (in.floats.size() != floats)
-    return "takes " + num(floats) + (floats == 1 ? " float" : " floats");
-  if (in.ints.size() < lead + 1)
-    return "needs its rank";
-  int64_t rank = in.ints[lead];
-  if (rank < 0 || rank > kMaxRank ||
-      (in.ints.size() != lead + 1 + 3 * size_t(rank) &&
-       in.ints.size() != lead + 2 + 3 * size_t(rank)))
-    return "has a malformed box";
-  bool sparse = in.ints.size() == lead + 2 + 3 * size_t(rank);
-  if (sparse && in.ints.back() != 1)
-    return "has sparse flag " + num(in.ints.back()) + " (1: the last buffer "
-           "is an index)";
-  Box box = readBox(in, lead + 1, rank);
-  if (std::string e = checkBox(box); !e.empty())
-    return e;
-  int64_t tile = 1;
-  for (const BoxDim &d : box)
-    tile *= d.block;
-  // A sparse update runs over slots, at most one per tile entry.
-  size_t tensors = lengths.size() - (sparse ? 1 : 0);
-  for (size_t b = 0; b < tensors; ++b) {
-    bool scalar = b >= tensors - scalars;
-    if (sparse && !scalar)
-      continue;
-    if (lengths[b] < (scalar ? 1 : tile))
-      return "buffer " + num(b) + " holds " + num(lengths[b]) +
-             " elements, fewer than the tile's " + num(scalar ? 1 : tile);
-  }
-  return "";
-}
-
-/// Whether an update runs over slots (its last buffer is an index).
-bool sparseUpdate(const Instr &in, size_t lead) {
-  return in.ints.size() == lead + 2 + 3 * size_t(in.ints[lead]);
-}
-
-/// Runs f(offset, n) over the contiguous runs of the tile on this PE, or
-/// over its slots as one run for a sparse update.
-template <typename F>
-int64_t forEachTileRun(const Instr &in, size_t lead, const PeState &pe,
-                       size_t tensors, std::string &err, F f) {
-  int64_t rank = in.ints[lead];
-  Box box = readBox(in, lead + 1, rank);
-  if (sparseUpdate(in, lead)) {
-    if (!active(box, pe))
-      return 0;
-    for (const BoxDim &d : box)
-      if (localExtent(d, pe.px, pe.py) == 0)
-        return 0;
-    int64_t n = IndexView{pe.buffers[in.buffers.back()]}.count();
-    for (size_t b = 0; b < tensors; ++b)
-      if (n < 0 || n > pe.lengths[in.buffers[b]]) {
-        err = "the index holds " + num(n) + " slots, buffer " + num(b) +
-              " " + num(pe.lengths[in.buffers[b]]);
-        return 0;
-      }
-    if (n > 0)
-      f(0, n);
-    return n;
-  }
-  std::vector<int64_t> s = tileStrides(box);
-  int64_t strides[1][8] = {};
-  for (int64_t d = 0; d < rank; ++d)
-    strides[0][d] = s[d];
-  return forEachRun<1>(box, pe, strides,
-                       [&](int64_t *off, int64_t n) { f(off[0], n); });
-}
-
-float lrOf(const Instr &in, const PeState &pe, size_t lrBuffer, size_t lead) {
-  size_t n = in.buffers.size() - (sparseUpdate(in, lead) ? 1 : 0);
-  return n > lrBuffer ? pe.buffers[in.buffers[lrBuffer]][0] : in.floats[0];
-}
-
-std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
-                    Work &work) {
-  float *p = pe.buffers[in.buffers[0]];
-  const float *p0 = pe.buffers[in.buffers[1]];
-  const float *g = pe.buffers[in.buffers[2]];
-  float lr = lrOf(in, pe, 3, 0);
-  std::string err;
-  int64_t n = forEachTileRun(in, 0, pe, 3, err, [&](int64_t off, int64_t len) {
-    for (int64_t e = off; e < off + len; ++e)
-      p[e] = p0[e] - lr * g[e];
-  });
-  if (!err.empty())
-    return err;
-  work.cycles = cyclesFor(uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 2 * uint64_t(n);
-  return "";
-}
-
-std::string execSgdMomentum(const Instr &in, const PeState &pe,
-                            const Rates &rates, Work &work) {
-  float *p = pe.buffers[in.buffers[0]];
-  float *buf = pe.buffers[in.buffers[1]];
-  const float *p0 = pe.buffers[in.buffers[2]];
-  const float *g = pe.buffers[in.buffers[3]];
-  const float *buf0 = pe.buffers[in.buffers[4]];
-  float lr = lrOf(in, pe, 5, 1);
-  std::string err;
-  int64_t n = forEachTileRun(in, 1, pe, 5, err, [&](int64_t off, int64_t len) {
-    std::memmove(p + off, p0 + off, size_t(len) * 4);
-    std::memmove(buf + off, buf0 + off, size_t(len) * 4);
-    math::sgdMomentumUpdate<float>(p + off, g + off, buf + off, len, lr,
-                                   in.floats[1], in.floats[2], in.floats[3],
-                                   in.ints[0] != 0);
-  });
-  if (!err.empty())
-    return err;
-  work.cycles = cyclesFor(3 * uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 6 * uint64_t(n);
-  return "";
-}
-
-std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
-                      Work &work) {
-  float *p = pe.buffers[in.buffers[0]];
-  float *m = pe.buffers[in.buffers[1]];
-  float *v = pe.buffers[in.buffers[2]];
-  const float *p0 = pe.buffers[in.buffers[3]];
-  const float *g = pe.buffers[in.buffers[4]];
-  const float *m0 = pe.buffers[in.buffers[5]];
-  const float *v0 = pe.buffers[in.buffers[6]];
-  double t = double(pe.buffers[in.buffers[7]][0]);
-  float lr = lrOf(in, pe, 8, 0);
-  std::string err;
-  int64_t n = forEachTileRun(in, 0, pe, 7, err, [&](int64_t off, int64_t len) {
-    std::memmove(p + off, p0 + off, size_t(len) * 4);
-    std::memmove(m + off, m0 + off, size_t(len) * 4);
-    std::memmove(v + off, v0 + off, size_t(len) * 4);
-    math::adamwUpdate<float>(p + off, g + off, m + off, v + off, len, t, lr,
-                             in.floats[1], in.floats[2], in.floats[3],
-                             in.floats[4]);
-  });
-  if (!err.empty())
-    return err;
-  work.cycles = cyclesFor(8 * uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 16 * uint64_t(n);
-  return "";
-}
-
-/// The scalar buffers (step, lr) of an update whose tensors and required
-/// scalars are its first `required` buffers.
-size_t updateScalars(const Instr &in, size_t lead, size_t tensors) {
-  if (in.ints.size() <= lead)
-    return 0;
-  size_t n = in.buffers.size() -
-             (in.ints.size() == lead + 2 + 3 * size_t(std::max<int64_t>(
-                                                   0, in.ints[lead]))
-                  ? 1
-                  : 0);
-  return n > tensors ? n - tensors : 0;
 }
 
 std::vector<InstrDef> makeInstructionSet() {

@@ -1,0 +1,171 @@
+//===- MeshSimulatorImpl.h - the mesh engine's state --------------*- C++ -*-===//
+//
+// Shared by MeshSimulator.cpp (loading, stepping, the PEs' instructions)
+// and TransferPlan.cpp (which PE sends which elements to which, planned
+// once at load). Not a public header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef WSE_LIB_SIM_MESHSIMULATORIMPL_H
+#define WSE_LIB_SIM_MESHSIMULATORIMPL_H
+
+#include "wse/Sim/MeshSimulator.h"
+#include "WaferProgram.pb.h"
+#include "wse/Support/Layout.h"
+#include "wse/Support/PeIsa.h"
+#include "wse/Target/WaferLayout.h"
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace wsert::sim {
+
+namespace wp = ::wsebin;
+
+namespace detail {
+
+inline std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+struct PE {
+  int prog;
+  int64_t px, py, x, y;
+  std::vector<float> sram; // the data part of SRAM, in 4-byte words
+  std::vector<float *> buffers;
+  uint64_t clock = 0;
+  uint64_t compute = 0; // cycles this step in local instructions
+  // The out-ramp runs beside the core (an asynchronous fabric output):
+  // when it is free again, and the buffers it is still sending from.
+  uint64_t rampOut = 0;
+  struct Sending {
+    const float *begin, *end;
+    uint64_t until;
+  };
+  std::vector<Sending> sending;
+  // The in-ramp likewise: when it is free again, and the transfers posted
+  // (their pieces may come in from then on) and not yet received.
+  uint64_t rampIn = 0;
+  std::vector<std::pair<int64_t, uint64_t>> posted;
+  int pc = 0;
+  bool done = false;
+  bool faulted = false; // stopped by a run-time fault this step
+};
+
+/// A stretch of a piece's elements contiguous in both tiles.
+struct Run {
+  int32_t src, dst, len;
+};
+
+/// The elements one PE sends another for one transfer: runs and data live
+/// in the plan's flat arrays (a step moves millions of small pieces).
+struct Piece {
+  int src, dst; // PE indices
+  int64_t hops;
+  // Pieces of one sender holding the same elements (a replicated layout)
+  // leave as one multicast: the first of the group (the leader) pays the
+  // ramp and the links of the tree; the others ride along.
+  int leader = -1;     // -1: this piece leads its group
+  int64_t links = 0;   // leader: links of the group's x-then-y tree
+  int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
+  int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
+  int dstSlot = -1; // the receiver's entry in the plan's `missing`
+  uint64_t arrival = 0; // when the last wavelet is in
+  bool ready = false;
+};
+
+/// Appends (src, dst) to runs, extending the last run when contiguous.
+inline void addElement(std::vector<Run> &runs, int32_t src, int32_t dst) {
+  if (!runs.empty()) {
+    Run &r = runs.back();
+    if (r.src + r.len == src && r.dst + r.len == dst) {
+      ++r.len;
+      return;
+    }
+  }
+  runs.push_back({src, dst, 1});
+}
+
+struct TransferPlan {
+  std::vector<Piece> pieces;
+  std::vector<Run> runs;
+  std::vector<float> data; // every piece's elements, filled by the sends
+  std::unordered_map<int, std::vector<int>> bySrc, byDst; // PE -> pieces
+  // Per receiver (`slotOf` its PE), the pieces not yet sent this step: a
+  // receive is ready when its count is 0, and the last send wakes it.
+  std::unordered_map<int, int> slotOf;
+  std::vector<int> missing, expected;
+  // Entries of a dense destination that a sparse source does not keep:
+  // the receiver writes zeros there (no wavelet carries them).
+  std::unordered_map<int, std::vector<int32_t>> zeros;
+};
+
+/// How a sparse layout is stored on a program's PEs: each PE's slots
+/// (tile offsets of kept entries) and, per tile offset, its slot or -1.
+struct Storage {
+  SparseTiles tiles;
+  std::vector<std::vector<int32_t>> slotOf;
+};
+
+inline std::string pos(int64_t x, int64_t y) {
+  return "(" + std::to_string(x) + ", " + std::to_string(y) + ")";
+}
+
+} // namespace detail
+
+struct MeshSimulator::Impl {
+  using PE = detail::PE;
+  using TransferPlan = detail::TransferPlan;
+  using Storage = detail::Storage;
+  wp::WaferProgram program;
+  isa::Rates rates;
+  std::vector<PE> pes;
+  std::vector<int> firstPe; // per program
+  std::vector<std::vector<isa::Instr>> code; // per program
+  std::vector<std::vector<int64_t>> lengths; // per program, per buffer
+  std::vector<TransferPlan> plans;
+  std::map<std::string, Storage> storages;
+  uint64_t cycles = 0, wavelets = 0, flops = 0;
+  int64_t maxSram = 0;
+  bool tracing = false;
+  std::vector<TraceEvent> trace;
+
+  int peAt(int prog, int64_t px, int64_t py) const {
+    const wp::Program &p = program.programs(prog);
+    return firstPe[prog] + int(py * p.width() + px);
+  }
+  std::string name(const PE &pe) const {
+    return "PE " + detail::pos(pe.x, pe.y) + " of @" + program.programs(pe.prog).name();
+  }
+  std::string plan(const wp::Transfer &t, TransferPlan &out);
+  const Storage &storage(const Layout &l, int prog);
+  /// forEachTileElement over what the PE stores: a sparse layout's kept
+  /// entries, `off` being their slot.
+  template <typename F>
+  void forEachStored(const Layout &l, int prog, int64_t px, int64_t py, F f) {
+    if (l.mask < 0)
+      return forEachTileElement(l, px, py, f);
+    const Storage &s = storage(l, prog);
+    const std::vector<int32_t> &slotOf =
+        s.slotOf[size_t(py * s.tiles.gridW + px)];
+    forEachTileElement(l, px, py,
+                       [&](const std::vector<int64_t> &g, int64_t off) {
+                         if (int32_t slot = slotOf[size_t(off)]; slot >= 0)
+                           f(g, slot);
+                       });
+  }
+  std::string execute(int peIdx, bool &blocked, StepStats &stats,
+                      std::vector<int> &woken, std::vector<TraceEvent> &events);
+  int threads = 1;
+  void writeTensor(const wp::Binding &b, const std::vector<float> &values);
+  /// Writes element `valueAt(row-major index)` into every tile holding it.
+  template <typename F> void writeTensorFrom(const wp::Binding &b, F valueAt);
+};
+
+} // namespace wsert::sim
+
+#endif // WSE_LIB_SIM_MESHSIMULATORIMPL_H
