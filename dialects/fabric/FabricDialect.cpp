@@ -156,6 +156,14 @@ LogicalResult MaskOp::verify() {
 LogicalResult RegionOp::verify() {
   if (getGrid().size() != 2 || getGrid()[0] < 1 || getGrid()[1] < 1)
     return emitOpError("grid must be [width, height] with both >= 1");
+  if (getHost()) {
+    if (getGrid()[0] != 1 || getGrid()[1] != 1)
+      return emitOpError("a host region is one 1x1 host");
+    if (MachineAttr m = getMachine(*this); m && m.getHostLinks() < 1)
+      return emitOpError("needs host links, and machine '")
+             << m.getName() << "' has none";
+    return success();
+  }
   if (auto at = getAt()) {
     if (at->size() != 2 || (*at)[0] < 0 || (*at)[1] < 0)
       return emitOpError("at must be [x, y] with both >= 0");

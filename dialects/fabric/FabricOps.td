@@ -34,7 +34,10 @@ def Fabric_MachineAttr : AttrDef<Fabric_Dialect, "Machine"> {
     "int64_t":$width, "int64_t":$height,
     "int64_t":$sram_bytes, "int64_t":$reserved_sram_bytes,
     "int64_t":$colors, "int64_t":$clock_mhz,
-    "int64_t":$fmacs_per_cycle, "int64_t":$adds_per_cycle);
+    "int64_t":$fmacs_per_cycle, "int64_t":$adds_per_cycle,
+    DefaultValuedParameter<"int64_t", "0">:$host_links,
+    DefaultValuedParameter<"int64_t", "0">:$host_link_gbps,
+    DefaultValuedParameter<"int64_t", "0">:$host_fmacs_per_cycle);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 
@@ -81,11 +84,14 @@ def Fabric_RegionOp : Fabric_Op<"region", [Symbol, HasParent<"GraphOp">]> {
   let summary = "A rectangle of PEs that runs kernels SPMD, one after another";
   let description = [{
     `grid` is [width, height] in PEs and `at` the placed origin [x, y] once
-    `wse-place` ran.
+    `wse-place` ran. A `host` region is not on the mesh: it is the host
+    memory (MemoryX) that weight streaming keeps parameters and optimizer
+    state in, one 1x1 "PE" that runs the optimizer update and reaches the
+    mesh over the machine's host links.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, DenseI64ArrayAttr:$grid,
-                   OptionalAttr<DenseI64ArrayAttr>:$at);
-  let assemblyFormat = "$sym_name `grid` $grid (`at` $at^)? attr-dict";
+                   OptionalAttr<DenseI64ArrayAttr>:$at, UnitAttr:$host);
+  let assemblyFormat = "$sym_name (`host` $host^)? `grid` $grid (`at` $at^)? attr-dict";
   let hasVerifier = 1;
 }
 

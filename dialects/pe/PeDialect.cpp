@@ -39,7 +39,10 @@ LogicalResult ProgramOp::verify() {
   if (getAt().size() != 2 || getSize().size() != 2 || getSize()[0] < 1 ||
       getSize()[1] < 1)
     return emitOpError("at and size must be [x, y] and [width, height]");
-  if (auto m = fabric::getMachine(*this)) {
+  if (getHost() && (getSize()[0] != 1 || getSize()[1] != 1))
+    return emitOpError("a host program runs on one 1x1 host");
+  // The host's buffers are host memory, not SRAM, and it is off the mesh.
+  if (auto m = fabric::getMachine(*this); m && !getHost()) {
     if (getAt()[0] < 0 || getAt()[1] < 0 ||
         getAt()[0] + getSize()[0] > m.getWidth() ||
         getAt()[1] + getSize()[1] > m.getHeight())

@@ -35,10 +35,15 @@ class Pe_Op<string mnemonic, list<Trait> traits = []>
 def Pe_ProgramOp : Pe_Op<"program", [SymbolTable, Symbol, NoTerminator,
     SingleBlock, IsolatedFromAbove]> {
   let summary = "The SPMD program of one placed region";
+  let description = [{
+    A `host` program runs on the host (weight streaming's parameter
+    memory), not on the mesh: one 1x1 "PE" whose buffers live in host
+    memory and whose transfers cross the host links.
+  }];
   let arguments = (ins SymbolNameAttr:$sym_name, DenseI64ArrayAttr:$at,
-                   DenseI64ArrayAttr:$size);
+                   DenseI64ArrayAttr:$size, UnitAttr:$host);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$sym_name `at` $at `size` $size attr-dict-with-keyword $body";
+  let assemblyFormat = "$sym_name (`host` $host^)? `at` $at `size` $size attr-dict-with-keyword $body";
   let hasVerifier = 1;
 }
 

@@ -1,13 +1,15 @@
 //===- LowerToPe.cpp - fabric graph -> SPMD pe programs (fabric -> pe) ----===//
 //
-// Each region becomes one pe.program. Each tensor becomes a buffer holding
-// its tile; buffers of tensors whose lifetimes (first to last mention in
-// program order) do not overlap share SRAM, and parameters, state,
-// constants, inputs and outputs live for the whole step. Kernels become
+// Each region (the mesh's, and the host's under weight streaming) becomes
+// one pe.program. Each tensor becomes a buffer holding its tile, at the
+// offset Allocation.h gives it (tensors whose lifetimes do not overlap
+// share SRAM). Kernels become
 // instructions whose views follow from the operands' tiles and the box;
 // transfers become a pe.transfer plus a send and a recv.
 //
 //===----------------------------------------------------------------------===//
+#include "Allocation.h"
+
 #include "fabric/FabricDialect.h"
 #include "pe/PeDialect.h"
 #include "wse/Conversion/Passes.h"
@@ -17,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace mlir::wse {
@@ -29,13 +32,7 @@ using ::wsert::Layout;
 
 namespace {
 
-struct TensorInfo {
-  mutable fabric::TensorOp op;
-  Layout layout;
-  int64_t tile = 1;
-  int64_t first = -1, last = -1;
-  int64_t offset = 0; // bytes
-};
+using TensorInfo = wse::mesh::GraphAllocation::Tensor;
 
 std::vector<int64_t> rowMajor(const std::vector<int64_t> &shape) {
   std::vector<int64_t> s(shape.size(), 1);
@@ -60,173 +57,56 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                                         fabric::MachineAttr m) {
   ModuleOp module = getOperation();
   OpBuilder b(module.getContext());
-  auto regions = llvm::to_vector(graph.getBody().front().getOps<fabric::RegionOp>());
-  if (regions.size() != 1)
-    return graph.emitError("wse-lower-to-pe lowers graphs of one region; "
-                           "this one has ")
-           << regions.size();
-  fabric::RegionOp region = regions.front();
-  if (!region.getAt())
-    return region.emitError("is not placed: run wse-place first");
-
-  // Masks of sparse layouts, and where their kept entries fall per layout.
-  std::map<int64_t, fabric::MaskOp> masks;
-  std::map<int64_t, std::vector<uint8_t>> maskBits;
-  for (auto mk : graph.getBody().front().getOps<fabric::MaskOp>()) {
-    masks[int64_t(mk.getIndex())] = mk;
-    auto keep = cast<DenseElementsAttr>(mk.getKeep());
-    std::vector<uint8_t> &bits = maskBits[int64_t(mk.getIndex())];
-    for (bool k : keep.getValues<bool>())
-      bits.push_back(k);
-  }
-  std::map<std::string, int64_t> keptOf; // layout -> most slots on a PE
-  int64_t gridW = region.getGrid()[0], gridH = region.getGrid()[1];
-  auto maxKept = [&](const Layout &l) {
-    std::string key = l.str();
-    for (int64_t d : l.shape)
-      key += " " + std::to_string(d);
-    auto it = keptOf.find(key);
-    if (it == keptOf.end())
-      it = keptOf
-               .emplace(key, ::wsert::sparseTiles(l, maskBits[l.mask], gridW,
-                                                  gridH)
-                                 .maxKept)
-               .first;
-    return it->second;
+  wse::mesh::GraphAllocation alloc;
+  if (failed(wse::mesh::allocateGraph(graph, alloc)))
+    return failure();
+  std::map<std::string, fabric::RegionOp> &regions = alloc.regions;
+  const std::vector<std::string> &regionOrder = alloc.regionOrder;
+  if (llvm::count_if(regionOrder, [&](const std::string &n) {
+        return !regions[n].getHost();
+      }) != 1)
+    return graph.emitError("wse-lower-to-pe lowers graphs of one mesh region "
+                           "(and at most one host region); this one has ")
+           << regionOrder.size() << " regions";
+  std::map<std::string, TensorInfo> &tensors = alloc.tensors;
+  const std::vector<std::string> &order = alloc.order;
+  std::map<int64_t, fabric::MaskOp> &masks = alloc.masks;
+  const std::vector<Operation *> &program = alloc.program;
+  auto indexFor = [&](const Layout &l, const std::string &region) {
+    return alloc.indexFor(l, region);
+  };
+  auto sparseOperand = [&](fabric::ComputeOp c) {
+    return alloc.sparseOperand(c);
   };
 
-  // Tensors, their tiles (or slots) and lifetimes.
-  std::map<std::string, TensorInfo> tensors;
-  std::vector<std::string> order;
-  for (auto t : graph.getBody().front().getOps<fabric::TensorOp>()) {
-    TensorInfo info;
-    info.op = t;
-    info.layout = fabric::toLayout(
-        t.getLayout(), cast<RankedTensorType>(t.getType()).getShape());
-    info.tile = std::max<int64_t>(1, info.layout.mask >= 0
-                                         ? maxKept(info.layout)
-                                         : info.layout.tileElements());
-    tensors[t.getSymName().str()] = info;
-    order.push_back(t.getSymName().str());
-  }
-  // One index buffer per sparse layout a kernel iterates: its slots' tile
-  // offsets on each PE, written at load, alive for the whole step.
-  std::map<std::string, std::string> indexOf; // layout key -> buffer
-  std::vector<std::pair<std::string, Layout>> indexBuffers;
-  auto indexFor = [&](Layout l) {
-    // Partial sums along an axis hold the same entries as a replica.
-    for (int a = 0; a < 2; ++a)
-      if (l.axis(a).kind == ::wsert::AxisSplit::Partial)
-        l.axis(a).kind = ::wsert::AxisSplit::Replicated;
-    std::string key = l.str();
-    for (int64_t d : l.shape)
-      key += " " + std::to_string(d);
-    auto it = indexOf.find(key);
-    if (it != indexOf.end())
-      return it->second;
-    std::string name = "index" + std::to_string(indexBuffers.size());
-    indexBuffers.push_back({name, l});
-    TensorInfo info;
-    info.layout = l;
-    info.tile = ::wsert::indexWords(maxKept(l));
-    tensors[name] = info;
-    order.push_back(name);
-    indexOf[key] = name;
-    return name;
-  };
-  auto sparseOperand = [&](fabric::ComputeOp c) -> std::optional<Layout> {
-    for (Attribute refs : {c.getOuts(), c.getIns()})
-      for (Attribute r : cast<ArrayAttr>(refs)) {
-        const TensorInfo &t = tensors[cast<FlatSymbolRefAttr>(r).getValue().str()];
-        if (t.layout.mask >= 0)
-          return t.layout;
-      }
-    return std::nullopt;
-  };
-  for (auto c : graph.getBody().front().getOps<fabric::ComputeOp>())
-    if (std::optional<Layout> l = sparseOperand(c))
-      indexFor(*l);
-  int64_t step = 0, steps = 0;
-  std::vector<Operation *> program;
-  auto mention = [&](Attribute ref) {
-    TensorInfo &t = tensors[cast<FlatSymbolRefAttr>(ref).getValue().str()];
-    if (t.first < 0)
-      t.first = step;
-    t.last = step;
-  };
-  for (Operation &op : graph.getBody().front()) {
-    if (auto c = dyn_cast<fabric::ComputeOp>(op)) {
-      for (Attribute r : c.getOuts())
-        mention(r);
-      for (Attribute r : c.getIns())
-        mention(r);
-    } else if (auto t = dyn_cast<fabric::TransferOp>(op)) {
-      if (!t.getColor())
-        return t.emitError("has no color: run wse-route first");
-      mention(t.getSrcAttr());
-      mention(t.getDstAttr());
-    } else if (!isa<fabric::OutputOp>(op)) {
+  // Each region's buffers must fit a PE's SRAM (the host's memory).
+  std::optional<::wsert::MachineDesc> preset =
+      ::wsert::lookupMachinePreset(m.getName().str());
+  for (const std::string &regionName : regionOrder) {
+    bool host = regions[regionName].getHost();
+    const wse::mesh::GraphAllocation::Peak &peak = alloc.peaks[regionName];
+    int64_t budget = !host    ? m.getSramBytes() - m.getReservedSramBytes()
+                     : preset ? preset->hostMemoryBytes
+                              : std::numeric_limits<int64_t>::max();
+    if (peak.bytes <= budget)
       continue;
-    }
-    program.push_back(&op);
-    ++step;
-  }
-  steps = step;
-  for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
-    TensorInfo &t = tensors[o.getTensor().str()];
-    t.last = steps;
-  }
-  for (auto &[name, t] : tensors)
-    if (!t.op || t.op.getKind() != "temp" || t.first < 0) {
-      t.first = 0;
-      t.last = steps;
-    }
-
-  // First-fit allocation in order of first use.
-  std::vector<std::string> byStart = order;
-  std::stable_sort(byStart.begin(), byStart.end(),
-                   [&](const std::string &a, const std::string &c) {
-                     return tensors[a].first < tensors[c].first;
-                   });
-  std::vector<std::string> live;
-  int64_t peak = 0, budget = m.getSramBytes() - m.getReservedSramBytes();
-  std::string peakTensor;
-  for (const std::string &name : byStart) {
-    TensorInfo &t = tensors[name];
-    llvm::erase_if(live, [&](const std::string &o) {
-      return tensors[o].last < t.first;
-    });
-    std::sort(live.begin(), live.end(),
-              [&](const std::string &a, const std::string &c) {
-                return tensors[a].offset < tensors[c].offset;
-              });
-    int64_t at = 0, bytes = 4 * t.tile;
-    for (const std::string &o : live) {
-      const TensorInfo &u = tensors[o];
-      if (at + bytes <= u.offset)
-        break;
-      at = std::max(at, u.offset + 4 * u.tile);
-    }
-    t.offset = at;
-    live.push_back(name);
-    if (at + bytes > peak) {
-      peak = at + bytes;
-      peakTensor = name;
-    }
-  }
-  if (peak > budget) {
-    const TensorInfo &p = tensors[peakTensor];
+    const TensorInfo &p = tensors[peak.tensor];
+    Location at = p.op ? p.op.getLoc() : graph.getLoc();
+    if (host)
+      return emitError(at, "does not fit: the host needs ")
+             << peak.bytes << " bytes of memory and " << m.getName()
+             << "'s has " << budget;
     std::string largest;
     int64_t largestBytes = 0;
-    for (auto &[name, t] : tensors)
-      if (4 * t.tile > largestBytes) {
-        largestBytes = 4 * t.tile;
+    for (const std::string &name : order)
+      if (tensors[name].region == regionName &&
+          4 * tensors[name].tile > largestBytes) {
+        largestBytes = 4 * tensors[name].tile;
         largest = name;
       }
     const TensorInfo &l = tensors[largest];
-    Location at = p.op ? p.op.getLoc() : graph.getLoc();
     return emitError(at, "does not fit: the step needs ")
-           << peak << " bytes of SRAM per PE when @" << peakTensor
+           << peak.bytes << " bytes of SRAM per PE when @" << peak.tensor
            << " is allocated, and a PE has " << budget
            << " bytes for data; the largest buffer is @" << largest << " ("
            << (l.op ? l.op.getType() : Type()) << ", " << largestBytes
@@ -234,29 +114,38 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
            << (smallerThanWafer(m)
                    ? "A larger mesh (mesh=WxH) or a smaller batch"
                    : "A smaller batch")
-           << " would make it fit";
+           << " would make it fit"
+           << (regionOrder.size() == 1
+                   ? ", as might execution=weight-streaming, which keeps the "
+                     "parameters and optimizer state in host memory"
+                   : "");
   }
 
-  // The program.
+  // The programs, one per region.
   b.setInsertionPoint(graph);
-  std::string progName = region.getSymName().str();
-  auto prog = pe::ProgramOp::create(b, region.getLoc(),
-                                    b.getStringAttr(progName), *region.getAt(),
-                                    region.getGrid());
-  prog.getBody().push_back(new Block());
-  OpBuilder pb = OpBuilder::atBlockEnd(&prog.getBody().front());
-  for (const std::string &name : order) {
-    const TensorInfo &t = tensors[name];
-    pe::BufferOp::create(pb, t.op ? t.op.getLoc() : graph.getLoc(),
-                         pb.getStringAttr(name),
-                         pb.getI64IntegerAttr(t.tile),
-                         pb.getI64IntegerAttr(t.offset));
+  std::map<std::string, OpBuilder> builders;
+  for (const std::string &regionName : regionOrder) {
+    fabric::RegionOp region = regions[regionName];
+    auto prog = pe::ProgramOp::create(
+        b, region.getLoc(), b.getStringAttr(regionName), *region.getAt(),
+        region.getGrid(), region.getHost());
+    prog.getBody().push_back(new Block());
+    OpBuilder pb = OpBuilder::atBlockEnd(&prog.getBody().front());
+    for (const std::string &name : order) {
+      const TensorInfo &t = tensors[name];
+      if (t.region != regionName)
+        continue;
+      pe::BufferOp::create(pb, t.op ? t.op.getLoc() : graph.getLoc(),
+                           pb.getStringAttr(name), pb.getI64IntegerAttr(t.tile),
+                           pb.getI64IntegerAttr(t.offset));
+    }
+    builders.emplace(regionName, pb);
   }
   auto bufRef = [&](StringRef tensor) -> SymbolRefAttr {
     return FlatSymbolRefAttr::get(b.getContext(), tensor);
   };
   auto fullRef = [&](StringRef tensor) -> SymbolRefAttr {
-    return SymbolRefAttr::get(b.getStringAttr(progName),
+    return SymbolRefAttr::get(b.getStringAttr(tensors[tensor.str()].region),
                               {FlatSymbolRefAttr::get(b.getContext(), tensor)});
   };
   OpBuilder mb(module.getContext());
@@ -268,6 +157,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
   }
   for (Operation *op : program) {
     if (auto c = dyn_cast<fabric::ComputeOp>(op)) {
+      OpBuilder &pb = builders.at(c.getRegion().str());
       SmallVector<Attribute> bufs;
       SmallVector<std::string> names;
       for (Attribute r : c.getOuts())
@@ -317,7 +207,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           }
         }
         if (kernel == "spmap")
-          bufs.push_back(bufRef(indexFor(*sparse)));
+          bufs.push_back(bufRef(indexFor(*sparse, c.getRegion().str())));
       } else if (kernel == "gather" || kernel == "scatter_add") {
         ints.append(box);
       } else {
@@ -327,7 +217,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         // An update of sparse tensors runs over their slots.
         if (sparse) {
           ints.push_back(1);
-          bufs.push_back(bufRef(indexFor(*sparse)));
+          bufs.push_back(bufRef(indexFor(*sparse, c.getRegion().str())));
         }
       }
       pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr(kernel),
@@ -352,19 +242,21 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           t.getMapAttr(), t.getAffineAttr(), t.getOffsetAttr(),
           mb.getDenseI64ArrayAttr(lo), mb.getDenseI64ArrayAttr(size),
           t.getCombineAttr(), mb.getI64IntegerAttr(*t.getColor()));
-      for (auto [instr, tensor] :
-           {std::make_pair("send", t.getSrc()), std::make_pair("recv", t.getDst())})
+      for (auto [instr, tensor] : {std::make_pair("send", t.getSrc()),
+                                   std::make_pair("recv", t.getDst())}) {
+        OpBuilder &pb = builders.at(tensors[tensor.str()].region);
         pe::InstrOp::create(pb, t.getLoc(), pb.getStringAttr(instr),
                             StringAttr(), pb.getArrayAttr({bufRef(tensor)}),
                             pb.getDenseI64ArrayAttr({transferIndex}),
                             pb.getDenseF32ArrayAttr({}));
+      }
       ++transferIndex;
     }
   }
   // Masks, index buffers and host bindings.
   for (auto &[index, mk] : masks)
     pe::MaskOp::create(mb, mk.getLoc(), mk.getIndexAttr(), mk.getKeep());
-  for (auto &[name, l] : indexBuffers) {
+  for (auto &[name, l] : alloc.indexBuffers) {
     fabric::MaskOp mk = masks[l.mask];
     pe::BindOp::create(mb, mk.getLoc(), mb.getStringAttr("index"),
                        mb.getStringAttr(name), fullRef(name),

@@ -20,6 +20,10 @@
 #include <functional>
 #include <string>
 
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
 namespace mlir::wse::mesh {
 
 /// One kernel: `kernel` (a pe instruction) over an iteration box.
@@ -83,6 +87,14 @@ struct SparseFacts {
 /// entries where that gives the same result (MappingSparse.cpp); false
 /// leaves it dense.
 bool sparsifyKernel(Operation *op, Kernel &k, const SparseFacts &f);
+
+/// Weight streaming (StreamChunks.cpp): splits each 2-D product of `fn`
+/// whose kernel on a w x h grid needs more than `limitBytes` per PE for its
+/// operand tiles into products of slices (summed, and joined by concats).
+/// Returns how many products it split; an error at a product no chunking
+/// of at most 1024 chunks fits.
+FailureOr<int64_t> chunkForStreaming(func::FuncOp fn, int64_t w, int64_t h,
+                                     int64_t limitBytes);
 
 /// The mapping of an op the mesh cannot honour, after `diag` was emitted.
 inline OpMapping failedMapping(InFlightDiagnostic &&diag) {

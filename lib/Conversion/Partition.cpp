@@ -12,7 +12,16 @@
 // the layout of their first use; updated parameters and optimizer state
 // are written back into their own tensors at the end of the step.
 //
+// Weight streaming (execution=weight-streaming, or auto when parameters
+// and optimizer state do not fit SRAM) keeps parameters and state in a
+// second, `host` region: host memory, one 1x1 "PE" off the mesh. Every
+// kernel that reads a parameter streams its own copy in over the host
+// links (the forward and the backward each), so SRAM holds a layer's
+// weights only while it computes; the optimizer updates run on the host,
+// reading the gradients streamed out.
+//
 //===----------------------------------------------------------------------===//
+#include "Allocation.h"
 #include "Mapping.h"
 
 #include "fabric/FabricDialect.h"
@@ -76,9 +85,10 @@ std::string layoutKey(const Layout &l) { return l.str(); }
 class Partitioner {
 public:
   Partitioner(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m,
-              int64_t wafer[2])
-      : module(module), fn(fn), machine(m), b(module.getContext()),
-        wafer{wafer[0], wafer[1]} {}
+              int64_t wafer[2], StringRef execution)
+      : module(module), fn(fn), machine(m),
+        b(module.getContext()), wafer{wafer[0], wafer[1]},
+        execution(execution.str()) {}
   LogicalResult run();
 
 private:
@@ -90,6 +100,22 @@ private:
   fabric::GraphOp graph;
   std::string region = "mesh";
   int64_t grid[2] = {1, 1};
+  std::string execution; // pipelined, weight-streaming or auto
+  // Weight streaming: parameters and state live in the host region.
+  bool streaming = false;
+  static constexpr const char *kHost = "host";
+  std::set<std::string> onHost; // tensors in the host region
+  // A streamed product's operand tiles take at most this share of a PE's
+  // data SRAM; larger ones run in chunks (StreamChunks.cpp).
+  static constexpr int64_t kStreamShare = 4;
+  // Gradient chunks joined (by concats, nested) for a host update stream
+  // out as each is computed: the join's host tensor gets each chunk at
+  // its window; the chunks not sent yet go when the update reads it.
+  DenseMap<Value, DenseSet<Value>> streamedParts; // join -> chunks sent
+  LogicalResult streamOutChunk(Value chunk, Location loc);
+  LogicalResult finishStreamedJoin(Value join, Location loc);
+  LogicalResult sendToJoin(Value chunk, Value join, ArrayRef<int64_t> windowLo,
+                           Location loc);
   DenseMap<Value, Home> homes;
   DenseMap<Value, Source> sources;
   DenseMap<Value, SmallVector<Movement, 2>> pending;
@@ -135,35 +161,42 @@ private:
   FlatSymbolRefAttr sym(StringRef s) {
     return FlatSymbolRefAttr::get(b.getContext(), s);
   }
-  std::string newTensor(Value v, const Layout &l, Location loc,
+  std::string newTensor(Value v, const Layout &l, Location loc, bool host,
                         StringRef kind = "temp", StringRef name = "",
                         Attribute init = {}, DenseI64ArrayAttr range = {});
+  bool isHost(const Home &h) const { return onHost.count(h.sym) != 0; }
   void transfer(Location loc, const Home &src, StringRef dst,
                 const Movement *move);
-  Layout defaultLayout(const std::vector<int64_t> &shape) const;
-  FailureOr<std::string> ensure(Value v, const Layout &want, Location loc);
+  Layout defaultLayout(const std::vector<int64_t> &shape,
+                       bool host = false) const;
+  int64_t meshBytesOfUpdated();
+  FailureOr<std::string> ensure(Value v, const Layout &want, Location loc,
+                                bool host = false);
   FailureOr<Home> ensureAny(Value v, Location loc);
+  FailureOr<Home> summedOnMesh(Value v, Location loc, int64_t mask);
   Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
                        bool isOut) const;
-  FailureOr<Choice> choose(Operation *op, const Kernel &k);
+  FailureOr<Choice> choose(Operation *op, const Kernel &k, bool host);
   LogicalResult mapKernel(Operation *op, Kernel &k);
   std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,
-                            const Layout &l);
+                            const Layout &l, bool host);
   LogicalResult finish();
 };
 
 std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
-                                   StringRef kind, StringRef name,
+                                   bool host, StringRef kind, StringRef name,
                                    Attribute init, DenseI64ArrayAttr range) {
   std::string s = "t" + std::to_string(tensors++);
-  if (kind != "temp") {
+  if (host) {
+    onHost.insert(s);
+  } else if (kind != "temp") {
     persistent.insert(s);
     persistentBytes += 4 * storedElements(l);
   }
   fabric::TensorOp::create(b, loc, b.getStringAttr(s),
                            TypeAttr::get(v.getType()),
                            fabric::getLayoutAttr(b.getContext(), l),
-                           sym(region), b.getStringAttr(kind),
+                           sym(host ? kHost : region), b.getStringAttr(kind),
                            name.empty() ? StringAttr() : b.getStringAttr(name),
                            init ? cast<TypedAttr>(init) : TypedAttr(), range);
   return s;
@@ -187,10 +220,14 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
       b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr);
 }
 
-/// The last dim over x and the largest other dim over y.
-Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape) const {
+/// The last dim over x and the largest other dim over y; on the host, the
+/// whole tensor.
+Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
+                                  bool host) const {
   Layout l;
   l.shape = shape;
+  if (host)
+    return l;
   int64_t rank = int64_t(shape.size());
   int64_t xd = -1, yd = -1;
   for (int64_t d = rank - 1; d >= 0 && xd < 0; --d)
@@ -207,6 +244,141 @@ Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape) const {
   return l;
 }
 
+/// Where `v` lands in the join of concats above it (which may come later
+/// in the step): the outermost concat result it reaches through single
+/// uses, and the corner of its window there.
+static Value joinOf(Value v, SmallVector<int64_t> &lo) {
+  lo.assign(typeOf(v).getRank(), 0);
+  Value at = v;
+  while (at.hasOneUse()) {
+    auto cat = dyn_cast<ConcatOp>(*at.getUsers().begin());
+    if (!cat)
+      break;
+    int64_t axis = cat.getAxis();
+    for (Value in : cat.getInputs()) {
+      if (in == at)
+        break;
+      lo[size_t(axis)] += typeOf(in).getDimSize(axis);
+    }
+    at = cat.getResult();
+  }
+  return at;
+}
+
+/// A chunk of a gradient (StreamChunks.cpp) that concats join for an
+/// optimizer update on the host: the join gets its host tensor now and
+/// the chunk goes out to it at once, so SRAM holds one chunk at a time.
+LogicalResult Partitioner::streamOutChunk(Value chunk, Location loc) {
+  SmallVector<int64_t> lo;
+  Value join = joinOf(chunk, lo);
+  if (join == chunk || join.use_empty())
+    return success();
+  for (OpOperand &use : join.getUses()) {
+    Operation *user = use.getOwner();
+    auto param = user->getNumOperands() > 0
+                     ? dyn_cast<BlockArgument>(user->getOperand(0))
+                     : BlockArgument();
+    auto h = param ? homes.find(param) : homes.end();
+    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(user) ||
+        use.getOperandNumber() != 1 || h == homes.end() || !isHost(h->second) ||
+        h->second.layout.mask >= 0)
+      return success();
+  }
+  if (!homes.count(join)) {
+    Layout l = defaultLayout(shapeOf(join), /*host=*/true);
+    homes[join] = Home{newTensor(join, l, loc, /*host=*/true), l, 0};
+    streamedParts[join];
+  }
+  return sendToJoin(chunk, join, lo, loc);
+}
+
+LogicalResult Partitioner::sendToJoin(Value chunk, Value join,
+                                      ArrayRef<int64_t> windowLo,
+                                      Location loc) {
+  if (!streamedParts[join].insert(chunk).second)
+    return success();
+  FailureOr<Home> s = summedOnMesh(chunk, loc, -1);
+  if (failed(s))
+    return failure();
+  Movement m;
+  m.src = chunk;
+  m.affine = true;
+  int64_t rank = typeOf(chunk).getRank();
+  m.coeffs.assign(rank * rank, 0);
+  for (int64_t j = 0; j < rank; ++j)
+    m.coeffs[j * rank + j] = 1;
+  m.offset.assign(rank, 0);
+  m.windowLo.assign(windowLo.begin(), windowLo.end());
+  m.windowSize.assign(typeOf(chunk).getShape().begin(),
+                      typeOf(chunk).getShape().end());
+  transfer(loc, *s, homes[join].sym, &m);
+  return success();
+}
+
+/// Sends the chunks of a streamed join not sent yet (those no kernel made
+/// in the join's tree of concats).
+LogicalResult Partitioner::finishStreamedJoin(Value join, Location loc) {
+  SmallVector<Value> leaves{join};
+  SmallVector<Value> chunks;
+  while (!leaves.empty()) {
+    Value v = leaves.pop_back_val();
+    if (auto cat = v.getDefiningOp<ConcatOp>()) {
+      for (Value in : cat.getInputs())
+        leaves.push_back(in);
+      continue;
+    }
+    chunks.push_back(v);
+  }
+  for (Value c : chunks) {
+    SmallVector<int64_t> lo;
+    if (joinOf(c, lo) != join)
+      return emitError(loc, "internal: a streamed gradient chunk lost its "
+                            "place in the join");
+    if (failed(sendToJoin(c, join, lo, loc)))
+      return failure();
+  }
+  streamedParts.erase(join);
+  return success();
+}
+
+/// Bytes per PE that the updated parameters and their optimizer state take
+/// in SRAM where pipelined execution keeps them (spread over the mesh).
+int64_t Partitioner::meshBytesOfUpdated() {
+  int64_t bytes = 0;
+  DenseSet<Value> seen;
+  for (Operation &op : fn.getBody().front().without_terminator()) {
+    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
+      continue;
+    for (Value v : op.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      auto src = arg ? sources.find(arg) : sources.end();
+      if (!arg || typeOf(arg).getRank() == 0 || src == sources.end() ||
+          (src->second.kind != "param" && src->second.kind != "state") ||
+          !seen.insert(arg).second)
+        continue;
+      Layout l = defaultLayout(shapeOf(arg));
+      l.mask = patterns.lookup_or(arg, -1);
+      bytes += 4 * storedElements(l);
+    }
+  }
+  return bytes;
+}
+
+/// Where `v` is, for a transfer to the host: partial sums (a weight
+/// gradient) are summed on the mesh first, spread over it (sparse on
+/// `mask` if >= 0), so they cross the host links once.
+FailureOr<Home> Partitioner::summedOnMesh(Value v, Location loc, int64_t mask) {
+  FailureOr<Home> h = ensureAny(v, loc);
+  if (failed(h) || isHost(*h) || !h->layout.isPartial())
+    return h;
+  Layout spread = defaultLayout(h->layout.shape);
+  spread.mask = mask >= 0 ? mask : h->layout.mask;
+  FailureOr<std::string> s = ensure(v, spread, loc);
+  if (failed(s))
+    return failure();
+  return Home{*s, spread, 0};
+}
+
 FailureOr<Home> Partitioner::ensureAny(Value v, Location loc) {
   auto it = homes.find(v);
   if (it != homes.end())
@@ -221,40 +393,56 @@ FailureOr<Home> Partitioner::ensureAny(Value v, Location loc) {
 }
 
 FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
-                                           Location loc) {
+                                           Location loc, bool host) {
   if (auto src = sources.find(v); src != sources.end()) {
-    std::string s = newTensor(v, want, loc, src->second.kind, src->second.name,
-                              src->second.init, src->second.range);
+    std::string s =
+        newTensor(v, want, loc, host, src->second.kind, src->second.name,
+                  src->second.init, src->second.range);
     homes[v] = Home{s, want, 0};
     sources.erase(src);
     return s;
   }
+  if (streamedParts.count(v) && failed(finishStreamedJoin(v, loc)))
+    return failure();
   auto home = homes.find(v);
-  if (home != homes.end() && home->second.layout == want)
+  if (home != homes.end() && home->second.layout == want &&
+      isHost(home->second) == host)
     return home->second.sym;
-  auto key = std::make_pair(v.getAsOpaquePointer(), layoutKey(want));
-  if (auto c = relayouts.find(key); c != relayouts.end())
+  // A streamed weight is not kept: each kernel that reads it streams its
+  // own copy, which SRAM holds only until that kernel is done.
+  bool restream = home != homes.end() && isHost(home->second) && !host;
+  auto key = std::make_pair(v.getAsOpaquePointer(),
+                            (host ? "host " : "") + layoutKey(want));
+  if (auto c = relayouts.find(key); c != relayouts.end() && !restream)
     return c->second;
   std::string dst;
   if (auto p = pending.find(v); p != pending.end() && home == homes.end()) {
     // A data movement's result: build it straight in the wanted layout.
     SmallVector<Home> srcs;
     for (const Movement &m : p->second) {
-      FailureOr<Home> s = ensureAny(m.src, loc);
+      FailureOr<Home> s =
+          host ? summedOnMesh(m.src, loc, -1) : ensureAny(m.src, loc);
       if (failed(s))
         return failure();
       srcs.push_back(*s);
     }
-    dst = newTensor(v, want, loc);
-    for (auto [m, s] : llvm::zip(p->second, srcs))
+    dst = newTensor(v, want, loc, host);
+    for (auto [m, s] : llvm::zip(p->second, srcs)) {
       transfer(loc, s, dst, &m);
+      restream |= isHost(s) && !host;
+    }
   } else {
     if (home == homes.end())
       return emitError(loc, "internal: a value has no data on the mesh");
-    dst = newTensor(v, want, loc);
-    transfer(loc, home->second, dst, nullptr);
+    FailureOr<Home> from =
+        host ? summedOnMesh(v, loc, want.mask) : FailureOr<Home>(home->second);
+    if (failed(from))
+      return failure();
+    dst = newTensor(v, want, loc, host);
+    transfer(loc, *from, dst, nullptr);
   }
-  relayouts[key] = dst;
+  if (!restream)
+    relayouts[key] = dst;
   return dst;
 }
 
@@ -288,7 +476,11 @@ Layout Partitioner::operandLayout(const Kernel &k, size_t operand,
   return l;
 }
 
-FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
+FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
+                                      bool host) {
+  // The host is one 1x1 "PE" with host memory: nothing to split or fit.
+  if (host)
+    return Choice();
   int64_t rank = int64_t(k.iter.size());
   SmallVector<int64_t> dims{-1};
   for (int64_t d = 0; d < rank; ++d)
@@ -347,7 +539,8 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
         Layout l = operandLayout(k, i, c, isOut);
         int64_t tile = storedElements(l);
         auto h = homes.find(v);
-        bool placed = h != homes.end() && h->second.layout == l;
+        bool placed =
+            h != homes.end() && h->second.layout == l && !isHost(h->second);
         // A placed parameter (or state, input) is in the budget already.
         if (!(placed && persistent.count(h->second.sym)))
           bytes += 4 * tile;
@@ -403,6 +596,13 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
     else
       d << "A";
     d << " smaller batch would make it fit";
+    // Weights (in SRAM, or this op's largest tile) are what streaming
+    // takes out of SRAM.
+    auto arg = dyn_cast_or_null<BlockArgument>(largest);
+    bool weight = arg && fn.getArgAttr(arg.getArgNumber(), kParamAttr);
+    if (!streaming && (persistentBytes > 0 || weight))
+      d << ", as would execution=weight-streaming, which keeps the "
+           "parameters and optimizer state in host memory";
     return failure();
   }
   return *best;
@@ -410,22 +610,29 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k) {
 
 LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
   sparsifyKernel(op, k, facts());
-  FailureOr<Choice> c = choose(op, k);
+  // An optimizer update of a parameter (or state) in host memory runs on
+  // the host, which reads the gradient streamed out.
+  bool host = false;
+  if (streaming &&
+      (k.kernel == "sgd" || k.kernel == "sgd_momentum" || k.kernel == "adamw"))
+    if (auto h = homes.find(k.ins[0]); h != homes.end())
+      host = isHost(h->second);
+  FailureOr<Choice> c = choose(op, k, host);
   if (failed(c))
     return failure();
   SmallVector<Attribute> ins, outs, maps;
   for (size_t i = 0; i < k.ins.size(); ++i) {
     Layout l = operandLayout(k, k.outs.size() + i, *c, false);
-    FailureOr<std::string> s = ensure(k.ins[i], l, op->getLoc());
+    FailureOr<std::string> s = ensure(k.ins[i], l, op->getLoc(), host);
     if (failed(s))
       return failure();
     ins.push_back(sym(*s));
   }
   for (size_t i = 0; i < k.outs.size(); ++i) {
     Layout l = operandLayout(k, i, *c, true);
-    std::string s = inPlaceTarget(op, k, k.outs[i], l);
+    std::string s = inPlaceTarget(op, k, k.outs[i], l, host);
     if (s.empty())
-      s = newTensor(k.outs[i], l, op->getLoc());
+      s = newTensor(k.outs[i], l, op->getLoc(), host);
     homes[k.outs[i]] = Home{s, l, k.combine};
     if (l.mask >= 0)
       patterns[k.outs[i]] = l.mask;
@@ -441,8 +648,8 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
     }
   auto compute = fabric::ComputeOp::create(
       b, op->getLoc(), b.getStringAttr(k.kernel),
-      k.fn.empty() ? StringAttr() : b.getStringAttr(k.fn), sym(region),
-      b.getArrayAttr(outs), b.getArrayAttr(ins),
+      k.fn.empty() ? StringAttr() : b.getStringAttr(k.fn),
+      sym(host ? kHost : region), b.getArrayAttr(outs), b.getArrayAttr(ins),
       b.getDenseI64ArrayAttr(k.iter), b.getDenseI64ArrayAttr(axes),
       b.getDenseI64ArrayAttr(blocks), b.getArrayAttr(maps),
       b.getI64IntegerAttr(k.acc), b.getDenseI64ArrayAttr(k.ints),
@@ -540,7 +747,7 @@ static bool readAfter(Value v, Operation *op) {
 /// the same layout and nothing reads the old value afterwards: the update
 /// then needs no write-back copy. Returns that tensor, or "".
 std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
-                                       Value out, const Layout &l) {
+                                       Value out, const Layout &l, bool host) {
   if (k.kernel != "sgd" && k.kernel != "sgd_momentum" && k.kernel != "adamw")
     return "";
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
@@ -555,7 +762,7 @@ std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
         auto n = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), attr);
         auto home = homes.find(arg);
         if (n != name || home == homes.end() || home->second.layout != l ||
-            readAfter(arg, op))
+            isHost(home->second) != host || readAfter(arg, op))
           continue;
         return home->second.sym;
       }
@@ -666,7 +873,7 @@ LogicalResult Partitioner::run() {
   graph.getBody().push_back(new Block());
   b.setInsertionPointToStart(&graph.getBody().front());
   fabric::RegionOp::create(b, fn.getLoc(), b.getStringAttr(region),
-                           b.getDenseI64ArrayAttr({grid[0], grid[1]}),
+                           b.getDenseI64ArrayAttr({grid[0], grid[1]}), nullptr,
                            nullptr);
   for (BlockArgument arg : fn.getArguments()) {
     unsigned n = arg.getArgNumber();
@@ -702,13 +909,39 @@ LogicalResult Partitioner::run() {
   for (int64_t i = 0; i < int64_t(masks.size()); ++i)
     fabric::MaskOp::create(b, fn.getLoc(), b.getI64IntegerAttr(i),
                            cast<ElementsAttr>(masks[i]));
+  // Pipelined unless asked otherwise or the updated parameters and their
+  // state do not fit SRAM.
+  int64_t needed = meshBytesOfUpdated();
+  streaming = execution == "weight-streaming" ||
+              (execution == "auto" && needed > machine.dataSramBytes());
+  if (streaming) {
+    // Products too large for SRAM even one at a time run in chunks.
+    if (failed(mesh::chunkForStreaming(fn, grid[0], grid[1],
+                                       machine.dataSramBytes() / kStreamShare)))
+      return failure();
+    fabric::RegionOp::create(b, fn.getLoc(), b.getStringAttr(kHost),
+                             b.getDenseI64ArrayAttr({1, 1}), nullptr,
+                             b.getUnitAttr());
+    // Every parameter and state lives in host memory, frozen ones too.
+    for (BlockArgument arg : fn.getArguments()) {
+      auto src = sources.find(arg);
+      if (src == sources.end() ||
+          (src->second.kind != "param" && src->second.kind != "state"))
+        continue;
+      Layout l = defaultLayout(shapeOf(arg), /*host=*/true);
+      if (typeOf(arg).getRank() == 2)
+        l.mask = patterns.lookup_or(arg, -1);
+      if (failed(ensure(arg, l, arg.getLoc(), /*host=*/true)))
+        return failure();
+    }
+  }
   // Parameters and optimizer state live where they are updated: spread
   // over the whole region (no replicas, which every update would have to
   // rebroadcast and which SRAM pays for once per replica). Kernels that
   // want another layout read a relayout, which the cost model charges.
   // Frozen parameters take the layout of their first use.
   for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
+    if (streaming || !isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
       continue;
     for (Value v : op.getOperands()) {
       auto arg = dyn_cast<BlockArgument>(v);
@@ -731,9 +964,9 @@ LogicalResult Partitioner::run() {
         << machine.dataSramBytes() << " bytes of SRAM for data. ";
     if (machine.width < wafer[0] || machine.height < wafer[1])
       d << "A larger mesh (mesh=WxH, up to " << machine.name << "'s "
-        << wafer[0] << "x" << wafer[1] << ") would make them fit";
-    else
-      d << "The model's weights do not fit this wafer";
+        << wafer[0] << "x" << wafer[1] << ") would make them fit, or ";
+    d << "execution=weight-streaming keeps them in host memory and streams "
+         "each layer's weights in";
     return failure();
   }
   for (Operation &op : fn.getBody().front().without_terminator()) {
@@ -756,6 +989,10 @@ LogicalResult Partitioner::run() {
     case OpMapping::Compute:
       if (failed(mapKernel(&op, m->kernel)))
         return failure();
+      if (streaming)
+        for (Value r : op.getResults())
+          if (failed(streamOutChunk(r, op.getLoc())))
+            return failure();
       break;
     }
   }
@@ -768,7 +1005,12 @@ LogicalResult Partitioner::run() {
 } // namespace
 
 std::string mlir::wse::checkMachineOptions(const std::string &machine,
-                                           const std::string &mesh) {
+                                           const std::string &mesh,
+                                           const std::string &execution) {
+  if (execution != "pipelined" && execution != "weight-streaming" &&
+      execution != "auto")
+    return "execution='" + execution +
+           "' is not pipelined, weight-streaming or auto";
   std::optional<::wsert::MachineDesc> desc =
       ::wsert::lookupMachinePreset(machine);
   if (!desc) {
@@ -782,6 +1024,14 @@ std::string mlir::wse::checkMachineOptions(const std::string &machine,
 
 namespace {
 
+/// The fabric.graph wse-partition made last (just before @train_step).
+fabric::GraphOp lastGraph(ModuleOp module) {
+  fabric::GraphOp last;
+  for (auto g : module.getOps<fabric::GraphOp>())
+    last = g;
+  return last;
+}
+
 struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   using Base::Base;
 
@@ -791,13 +1041,15 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
     return initializeCheckedOptions(
         "wse-partition",
         [&](auto handler) { return Base::initializeOptions(options, handler); },
-        [&] { return checkMachineOptions(machine, mesh); }, errorHandler);
+        [&] { return checkMachineOptions(machine, mesh, execution); },
+        errorHandler);
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Options set from C++ have not been through initializeOptions.
-    if (std::string err = checkMachineOptions(machine, mesh); !err.empty()) {
+    if (std::string err = checkMachineOptions(machine, mesh, execution);
+        !err.empty()) {
       module.emitError() << err;
       return signalPassFailure();
     }
@@ -808,15 +1060,49 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
                     fabric::MachineAttr::get(
                         &getContext(), m.name, m.width, m.height, m.sramBytes,
                         m.reservedSramBytes, m.colors, m.clockMhz,
-                        m.fmacsPerCycle, m.addsPerCycle));
+                        m.fmacsPerCycle, m.addsPerCycle, m.hostLinks,
+                        m.hostLinkGbps, m.hostFmacsPerCycle));
     auto fn = module.lookupSymbol<func::FuncOp>("train_step");
     if (!fn) {
       module.emitError("wse-partition maps @train_step: run "
                        "wse-make-train-step first");
       return signalPassFailure();
     }
-    if (failed(Partitioner(module, fn, m, wafer).run()))
-      return signalPassFailure();
+    if (execution != "auto") {
+      if (failed(Partitioner(module, fn, m, wafer, execution).run()))
+        signalPassFailure();
+      return;
+    }
+    // Pipelined when the whole step fits SRAM (parameters, optimizer
+    // state and every activation, as wse-lower-to-pe will allocate them),
+    // weight streaming otherwise: try pipelined quietly on a copy first.
+    OpBuilder b(fn);
+    auto copy = cast<func::FuncOp>(b.clone(*fn));
+    bool fits = false, mapped = false; // mapped: run() erased the copy
+    {
+      ScopedDiagnosticHandler quiet(&getContext(),
+                                    [](Diagnostic &) { return success(); });
+      mapped =
+          succeeded(Partitioner(module, copy, m, wafer, "pipelined").run());
+      if (mapped) {
+        mesh::GraphAllocation alloc;
+        fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
+                                             /*placed=*/false)) &&
+               llvm::all_of(alloc.peaks, [&](const auto &p) {
+                 return p.second.bytes <= m.dataSramBytes();
+               });
+      }
+    }
+    if (fits) {
+      fn.erase();
+      return;
+    }
+    if (fabric::GraphOp g = lastGraph(module); g && g->isBeforeInBlock(fn))
+      g.erase();
+    if (!mapped)
+      copy.erase();
+    if (failed(Partitioner(module, fn, m, wafer, "weight-streaming").run()))
+      signalPassFailure();
   }
 };
 

@@ -2,7 +2,8 @@
 //
 // Regions go along shelves from the north-west corner in the order they
 // appear, `gap` free columns between neighbours. The partitioner makes one
-// region the size of the mesh today, placed at the origin.
+// region the size of the mesh today, placed at the origin. The host region
+// of weight streaming is off the mesh: it is placed at [0, 0] of its own.
 //
 //===----------------------------------------------------------------------===//
 #include "fabric/FabricDialect.h"
@@ -31,6 +32,10 @@ struct PlacePass : public mlir::wse::impl::PlaceBase<PlacePass> {
     Builder b(module.getContext());
     int64_t x = 0, y = 0, shelf = 0;
     WalkResult r = module.walk([&](fabric::RegionOp region) {
+      if (region.getHost()) {
+        region.setAtAttr(b.getDenseI64ArrayAttr({0, 0}));
+        return WalkResult::advance();
+      }
       int64_t w = region.getGrid()[0], h = region.getGrid()[1];
       if (x > 0 && x + w > m.getWidth()) {
         x = 0;

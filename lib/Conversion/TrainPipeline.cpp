@@ -25,12 +25,19 @@ constexpr const char *kMachineDesc =
     "Machine preset: wse2 or wse3 (default: wse2)";
 constexpr const char *kMeshDesc =
     "Use a WxH corner of the machine (default: the whole wafer)";
+constexpr const char *kExecutionDesc =
+    "pipelined (parameters and optimizer state in SRAM), weight-streaming "
+    "(in host memory, streamed in over the host links, updated on the "
+    "host) or auto (pipelined when they fit; default)";
 
 struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
   Option<std::string> machine{*this, "machine", llvm::cl::desc(kMachineDesc),
                               llvm::cl::init("wse2")};
   Option<std::string> mesh{*this, "mesh", llvm::cl::desc(kMeshDesc),
                            llvm::cl::init("")};
+  Option<std::string> execution{*this, "execution",
+                                llvm::cl::desc(kExecutionDesc),
+                                llvm::cl::init("auto")};
 };
 
 /// wse-make-train-step's options (the same names, defaults and meaning)
@@ -114,10 +121,13 @@ struct TrainPipelineOptions
                               llvm::cl::init("wse2")};
   Option<std::string> mesh{*this, "mesh", llvm::cl::desc(kMeshDesc),
                            llvm::cl::init("")};
+  Option<std::string> execution{*this, "execution",
+                                llvm::cl::desc(kExecutionDesc),
+                                llvm::cl::init("auto")};
 };
 
 void addMeshPasses(OpPassManager &pm, const std::string &machine,
-                   const std::string &mesh) {
+                   const std::string &mesh, const std::string &execution) {
   pm.addPass(wse::createDecomposeAttention());
   pm.addPass(wse::createDecomposeForMesh());
   // Decompositions repeat work (a loss and its gradient share their
@@ -126,6 +136,7 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
   wse::PartitionOptions part;
   part.machine = machine;
   part.mesh = mesh;
+  part.execution = execution;
   pm.addPass(wse::createPartition(part));
   pm.addPass(wse::createPlace());
   pm.addPass(wse::createRoute());
@@ -192,10 +203,10 @@ void mlir::wse::registerTrainPipeline() {
       "wse-decompose-attention, wse-decompose-for-mesh, cse, wse-partition, "
       "wse-place, wse-route, wse-lower-to-pe, wse-post-receives",
       [](const MeshPipelineOptions &o) {
-        return wse::checkMachineOptions(o.machine, o.mesh);
+        return wse::checkMachineOptions(o.machine, o.mesh, o.execution);
       },
       [](OpPassManager &pm, const MeshPipelineOptions &o) {
-        addMeshPasses(pm, o.machine, o.mesh);
+        addMeshPasses(pm, o.machine, o.mesh, o.execution);
       });
   registerCheckedPipeline<TrainPipelineOptions>(
       "wse-train-pipeline",
@@ -203,10 +214,12 @@ void mlir::wse::registerTrainPipeline() {
       "then wse-mesh-pipeline",
       [](const TrainPipelineOptions &o) {
         std::string e = wse::checkMakeTrainStepOptions(trainStepOptions(o));
-        return e.empty() ? wse::checkMachineOptions(o.machine, o.mesh) : e;
+        return e.empty()
+                   ? wse::checkMachineOptions(o.machine, o.mesh, o.execution)
+                   : e;
       },
       [](OpPassManager &pm, const TrainPipelineOptions &o) {
         pm.addPass(createMakeTrainStep(trainStepOptions(o)));
-        addMeshPasses(pm, o.machine, o.mesh);
+        addMeshPasses(pm, o.machine, o.mesh, o.execution);
       });
 }

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MeshSimulatorImpl.h"
+#include "wse/Support/Machine.h"
 #include "wse/Support/Math.h"
 
 #include <algorithm>
@@ -60,8 +61,12 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   std::unique_ptr<MeshSimulator> sim(new MeshSimulator());
   Impl &im = *sim->impl;
   im.program = program;
-  im.rates = {program.machine().fmacs_per_cycle(),
-              program.machine().adds_per_cycle()};
+  const wp::Machine &machine = program.machine();
+  im.rates = {machine.fmacs_per_cycle(), machine.adds_per_cycle()};
+  im.hostRates = {machine.host_fmacs_per_cycle(),
+                  machine.host_fmacs_per_cycle()};
+  im.hostWaveletsPerCycle = wsert::MachineDesc::hostLinkWaveletsPerCycle(
+      machine.host_links(), machine.host_link_gbps(), machine.clock_mhz());
   for (int pi = 0; pi < program.programs_size(); ++pi) {
     const wp::Program &p = program.programs(pi);
     int64_t words = 1;
@@ -70,7 +75,8 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
       words = std::max(words, b.offset() / 4 + b.length());
       lengths.push_back(b.length());
     }
-    im.maxSram = std::max(im.maxSram, 4 * words);
+    if (!p.host())
+      im.maxSram = std::max(im.maxSram, 4 * words);
     im.lengths.push_back(lengths);
     std::vector<isa::Instr> code;
     for (const wp::Instr &m : p.instrs()) {
@@ -94,8 +100,9 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
         pe.prog = pi;
         pe.px = px;
         pe.py = py;
-        pe.x = p.x() + px;
-        pe.y = p.y() + py;
+        pe.host = p.host();
+        pe.x = pe.host ? -1 : p.x() + px;
+        pe.y = pe.host ? 0 : p.y() + py;
         pe.sram.assign(size_t(words), 0.0f);
         for (const wp::Buffer &b : p.buffers())
           pe.buffers.push_back(pe.sram.data() + b.offset() / 4);
@@ -242,7 +249,9 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
     uint64_t start = pe.clock;
     if (!set[in.op].fabric) {
       isa::Work w;
-      if (std::string e = set[in.op].exec(in, st, rates, w); !e.empty())
+      if (std::string e =
+              set[in.op].exec(in, st, pe.host ? hostRates : rates, w);
+          !e.empty())
         return name(pe) + ", instruction " + std::to_string(pe.pc) + " (" +
                set[in.op].name + "): " + e;
       pe.clock += w.cycles;
@@ -255,6 +264,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       // one after another once it is free.
       uint64_t ramp = std::max(pe.clock, pe.rampOut);
       start = ramp;
+      uint64_t hostSent = 0; // wavelets the host links carried so far
       if (it != plan.bySrc.end())
         for (int pi : it->second) {
           Piece &p = plan.pieces[pi];
@@ -269,18 +279,31 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             to += r.len;
           }
           uint64_t len = uint64_t(p.count);
+          uint64_t leaves = ramp; // its first wavelet
           // One wavelet a cycle leaves the ramp (once per multicast group);
           // the first needs `hops` cycles to arrive, the rest stream behind
           // it. Wavelet-hops count each link of the tree once.
-          if (p.leader < 0) {
+          if (p.leader < 0 && pe.host) {
+            // The host links carry many wavelets a cycle.
+            hostSent += len;
+            ramp = start +
+                   uint64_t(std::ceil(double(hostSent) / hostWaveletsPerCycle));
+            stats.hostBytesIn += 4 * len;
+            stats.wavelets += len * uint64_t(p.links);
+          } else if (p.leader < 0) {
             ramp += len;
             stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
+            if (pes[size_t(p.dst)].host)
+              stats.hostBytesOut += 4 * len;
           }
-          uint64_t sent = p.leader < 0
-                              ? ramp
-                              : plan.pieces[p.leader].arrival -
-                                    uint64_t(plan.pieces[p.leader].hops);
-          p.arrival = sent + uint64_t(p.hops);
+          if (p.leader >= 0) {
+            const Piece &l = plan.pieces[p.leader];
+            p.first = l.first - uint64_t(l.hops) + uint64_t(p.hops);
+            p.arrival = l.arrival - uint64_t(l.hops) + uint64_t(p.hops);
+          } else {
+            p.first = leaves + 1 + uint64_t(p.hops);
+            p.arrival = ramp + uint64_t(p.hops);
+          }
           p.ready = true;
           // The last piece a receiver waits for wakes it. PEs of one wave
           // run on several threads: the count is atomic, and its release
@@ -290,6 +313,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
               p.dst != peIdx)
             woken.push_back(p.dst);
         }
+      if (pe.host)
+        stats.hostInCycles += ramp - start;
       if (ramp > start) {
         const float *lo = pe.buffers[size_t(in.buffers[0])];
         pe.sending.push_back(
@@ -333,7 +358,9 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         float *base = pe.buffers[in.buffers[0]];
         // Pieces come in from the post (if any), once the in-ramp is free.
         uint64_t from = std::max(postedAt.value_or(pe.clock), pe.rampIn);
-        uint64_t inbound = 0, last = from;
+        uint64_t last = from;
+        std::vector<const Piece *> &inbound = pe.inbound;
+        inbound.clear();
         if (t.combine() != 0) {
           float init = t.combine() == 1
                            ? 0.0f
@@ -368,14 +395,33 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           if (t.combine() != 0)
             stats.flops += uint64_t(p.count);
           if (p.src != peIdx)
-            inbound += uint64_t(p.count);
-          last = std::max(last, p.arrival);
+            inbound.push_back(&p);
+          else
+            last = std::max(last, p.arrival);
           p.ready = false;
         }
-        // The receiving ramp also takes one wavelet a cycle.
-        uint64_t done = std::max(last, from + inbound);
-        if (inbound > 0)
-          pe.rampIn = done;
+        // The receiving ramp takes one wavelet a cycle (the host's links
+        // many), in order of arrival, and none before it has arrived.
+        std::stable_sort(
+            inbound.begin(), inbound.end(),
+            [](const Piece *a, const Piece *b) { return a->first < b->first; });
+        uint64_t t = from;
+        double hostTaken = 0; // the host's links: whole cycles so far
+        for (const Piece *p : inbound) {
+          uint64_t intake = uint64_t(p->count);
+          if (pe.host) {
+            double before = std::ceil(hostTaken / hostWaveletsPerCycle);
+            hostTaken += double(p->count);
+            intake =
+                uint64_t(std::ceil(hostTaken / hostWaveletsPerCycle) - before);
+          }
+          t = std::max(std::max(t, p->first - 1) + intake, p->arrival);
+          if (pe.host)
+            stats.hostOutCycles += intake;
+        }
+        uint64_t done = std::max(last, t);
+        if (!inbound.empty())
+          pe.rampIn = t;
         pe.clock = std::max(pe.clock, done);
       }
     }
@@ -475,6 +521,10 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   for (Lane &lane : lanes) {
     stats.wavelets += lane.stats.wavelets;
     stats.flops += lane.stats.flops;
+    stats.hostBytesIn += lane.stats.hostBytesIn;
+    stats.hostBytesOut += lane.stats.hostBytesOut;
+    stats.hostInCycles += lane.stats.hostInCycles;
+    stats.hostOutCycles += lane.stats.hostOutCycles;
   }
   // The same events in the same order for every thread count.
   std::sort(im.trace.begin() + std::ptrdiff_t(traceBegin), im.trace.end(),
@@ -484,10 +534,14 @@ std::string MeshSimulator::runStep(StepStats &stats) {
             });
   std::string waiting;
   int stuck = 0;
+  uint64_t meshEnd = 0;
   for (const PE &pe : im.pes) {
     uint64_t end = std::max(pe.clock, pe.rampOut);
-    if (end > stats.cycles || &pe == &im.pes.front()) {
-      stats.cycles = end;
+    stats.cycles = std::max(stats.cycles, end);
+    // The compute share is the mesh's: the host's optimizer updates end
+    // a streamed step, but its core is not the wafer's.
+    if (!pe.host && (end > meshEnd || &pe == &im.pes.front())) {
+      meshEnd = end;
       stats.criticalComputeCycles = pe.compute;
     }
     if (pe.done)
@@ -568,6 +622,10 @@ uint64_t MeshSimulator::totalWavelets() const { return impl->wavelets; }
 uint64_t MeshSimulator::totalFlops() const { return impl->flops; }
 int64_t MeshSimulator::maxPeSramBytes() const { return impl->maxSram; }
 int64_t MeshSimulator::numPes() const { return int64_t(impl->pes.size()); }
+int64_t MeshSimulator::numMeshPes() const {
+  return int64_t(std::count_if(impl->pes.begin(), impl->pes.end(),
+                               [](const detail::PE &pe) { return !pe.host; }));
+}
 void MeshSimulator::enableTrace() { impl->tracing = true; }
 void MeshSimulator::setThreads(int threads) {
   impl->threads = std::max(1, threads);

@@ -35,6 +35,9 @@ inline std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
 struct PE {
   int prog;
   int64_t px, py, x, y;
+  // Weight streaming's host: off the mesh (x = -1), its ramps are the host
+  // links and its core runs at the host's update rate.
+  bool host = false;
   std::vector<float> sram; // the data part of SRAM, in 4-byte words
   std::vector<float *> buffers;
   uint64_t clock = 0;
@@ -51,10 +54,20 @@ struct PE {
   // (their pieces may come in from then on) and not yet received.
   uint64_t rampIn = 0;
   std::vector<std::pair<int64_t, uint64_t>> posted;
+  std::vector<const struct Piece *> inbound; // a recv's pieces (scratch)
   int pc = 0;
   bool done = false;
   bool faulted = false; // stopped by a run-time fault this step
 };
+
+/// Links a wavelet crosses from `a` to `b`: x then y on the mesh; to or
+/// from the host, from the west edge in the mesh PE's row (the host links
+/// enter the wafer along its edge).
+inline int64_t hopsBetween(const PE &a, const PE &b) {
+  if (a.host != b.host)
+    return (a.host ? b.x : a.x) + 1;
+  return std::abs(a.x - b.x) + std::abs(a.y - b.y);
+}
 
 /// A stretch of a piece's elements contiguous in both tiles.
 struct Run {
@@ -74,6 +87,7 @@ struct Piece {
   int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
   int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
   int dstSlot = -1; // the receiver's entry in the plan's `missing`
+  uint64_t first = 0;   // when the first wavelet is in
   uint64_t arrival = 0; // when the last wavelet is in
   bool ready = false;
 };
@@ -122,7 +136,8 @@ struct MeshSimulator::Impl {
   using TransferPlan = detail::TransferPlan;
   using Storage = detail::Storage;
   wp::WaferProgram program;
-  isa::Rates rates;
+  isa::Rates rates, hostRates;
+  double hostWaveletsPerCycle = 0; // all host links together
   std::vector<PE> pes;
   std::vector<int> firstPe; // per program
   std::vector<std::vector<isa::Instr>> code; // per program

@@ -138,8 +138,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
               Piece p;
               p.src = srcPe;
               p.dst = dstPe;
-              p.hops = std::abs(pes[srcPe].x - pes[dstPe].x) +
-                       std::abs(pes[srcPe].y - pes[dstPe].y);
+              p.hops = hopsBetween(pes[srcPe], pes[dstPe]);
               out.pieces.push_back(p);
               if (pending.size() < out.pieces.size() - firstPiece)
                 pending.emplace_back();
@@ -194,6 +193,22 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   for (const std::vector<int> *group : order) {
     const std::vector<int> &members = *group;
     const PE &s = pes[out.pieces[members[0]].src];
+    if (s.host) {
+      // Host links enter at the west edge in each receiver's row.
+      std::map<int64_t, int64_t> rows; // y -> farthest x
+      for (int i : members) {
+        const PE &d = pes[out.pieces[i].dst];
+        auto [it, added] = rows.try_emplace(d.y, d.x);
+        it->second = std::max(it->second, d.x);
+      }
+      int64_t links = 0;
+      for (auto &[y, x] : rows)
+        links += x + 1;
+      out.pieces[members[0]].links = links;
+      for (size_t k = 1; k < members.size(); ++k)
+        out.pieces[members[k]].leader = members[0];
+      continue;
+    }
     // x along the sender's row to each receiver's column, then y.
     int64_t minX = s.x, maxX = s.x;
     std::map<int64_t, std::pair<int64_t, int64_t>> columns; // x -> y range

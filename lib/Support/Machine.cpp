@@ -9,10 +9,17 @@ static std::vector<MachineDesc> presets() {
   // Usable rectangles, SRAM and colors from the Cerebras SDK documentation
   // (see docs/machine.md). The fp32 rates are not published: WSE-2 is taken
   // as 1 FMA and 2 adds per cycle, WSE-3 as twice that (its SIMD is twice
-  // as wide). 8 KiB per PE is kept back for code and the runtime.
+  // as wide). 8 KiB per PE is kept back for code and the runtime. Host
+  // side: CS-2 and CS-3 list 1.2 Tb/s of system I/O (12 x 100 GbE);
+  // MemoryX holds up to 2.4 PB (CS-2) and 1.2 PB (CS-3); the host's update
+  // rate is not published and taken as 128 multiply-adds per mesh cycle
+  // (about 109 G/s, a memory-bound AdamW over a few server sockets).
+  constexpr int64_t PB = 1000LL * 1000 * 1000 * 1000 * 1000;
   return {
-      {"wse2", 750, 994, 48 * 1024, 8 * 1024, 24, 850, 1, 2},
-      {"wse3", 755, 1174, 48 * 1024, 8 * 1024, 24, 850, 2, 4},
+      {"wse2", 750, 994, 48 * 1024, 8 * 1024, 24, 850, 1, 2, 12, 100, 128,
+       24 * PB / 10},
+      {"wse3", 755, 1174, 48 * 1024, 8 * 1024, 24, 850, 2, 4, 12, 100, 128,
+       12 * PB / 10},
   };
 }
 

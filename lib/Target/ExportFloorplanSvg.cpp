@@ -33,7 +33,12 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
                             "wse-lower-to-pe (wse-train-pipeline)");
   // The used corner: programs and routes, plus a margin.
   int64_t maxX = 0, maxY = 0;
+  bool streaming = false; // a host program: weight streaming
   for (auto p : module.getOps<pe::ProgramOp>()) {
+    if (p.getHost()) {
+      streaming = true;
+      continue;
+    }
     maxX = std::max(maxX, p.getAt()[0] + p.getSize()[0]);
     maxY = std::max(maxY, p.getAt()[1] + p.getSize()[1]);
   }
@@ -58,7 +63,10 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
   os << "<text x=\"" << N(left) << "\" y=\"18\" font-size=\"14\">"
      << machine.getName() << " " << machine.getWidth() << "x"
      << machine.getHeight() << " PEs; showing the used " << w << "x" << h
-     << " corner (one square per PE)</text>\n";
+     << " corner (one square per PE)"
+     << (streaming ? "; weights stream in from host memory over the west edge"
+                   : "")
+     << "</text>\n";
   // Mesh grid.
   os << "<rect x=\"" << X(0) << "\" y=\"" << Y(0) << "\" width=\"" << N(w * cell)
      << "\" height=\"" << N(h * cell) << "\" fill=\"#f8f8f8\" stroke=\"#999\"/>\n";
@@ -75,6 +83,8 @@ LogicalResult drawFloorplan(ModuleOp module, llvm::raw_ostream &os) {
   // Regions.
   int idx = 0;
   for (auto p : module.getOps<pe::ProgramOp>()) {
+    if (p.getHost())
+      continue;
     int64_t bytes = 0;
     for (auto b : p.getBody().front().getOps<pe::BufferOp>())
       bytes = std::max<int64_t>(bytes, b.getOffset() + 4 * b.getLength());

@@ -56,6 +56,7 @@ LogicalResult Exporter::program(pe::ProgramOp prog) {
   p->set_y(prog.getAt()[1]);
   p->set_width(prog.getSize()[0]);
   p->set_height(prog.getSize()[1]);
+  p->set_host(prog.getHost());
   auto &buffers = bufferIndex[prog.getSymName()];
   for (auto buf : prog.getBody().front().getOps<pe::BufferOp>()) {
     buffers[buf.getSymName()] = p->buffers_size();
@@ -112,6 +113,9 @@ LogicalResult Exporter::run(ModuleOp module) {
   mm->set_clock_mhz(m.getClockMhz());
   mm->set_fmacs_per_cycle(m.getFmacsPerCycle());
   mm->set_adds_per_cycle(m.getAddsPerCycle());
+  mm->set_host_links(m.getHostLinks());
+  mm->set_host_link_gbps(m.getHostLinkGbps());
+  mm->set_host_fmacs_per_cycle(m.getHostFmacsPerCycle());
 
   for (auto mask : module.getOps<pe::MaskOp>()) {
     if (int64_t(mask.getIndex()) != out.masks_size())

@@ -52,6 +52,9 @@ std::string where(const wp::Program &p, int i) {
 }
 
 constexpr int64_t kMaxElements = int64_t(1) << 31;
+// The host memory a program may use in the simulator, which holds it in
+// RAM (weight streaming's parameters, optimizer state and gradients).
+constexpr int64_t kMaxHostBytes = int64_t(1) << 34;
 
 /// Checks a layout against a program's grid and a buffer's length (for
 /// an index buffer: the words of its sparse layout's index).
@@ -264,7 +267,10 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
       m.sram_bytes() < 4 || m.sram_bytes() > (int64_t(1) << 30) ||
       m.reserved_sram_bytes() < 0 ||
       m.reserved_sram_bytes() >= m.sram_bytes() || m.fmacs_per_cycle() < 1 ||
-      m.adds_per_cycle() < 1 || m.clock_mhz() < 1)
+      m.adds_per_cycle() < 1 || m.clock_mhz() < 1 || m.host_links() < 0 ||
+      m.host_links() > 1024 || m.host_link_gbps() < 0 ||
+      m.host_link_gbps() > 100000 || m.host_fmacs_per_cycle() < 0 ||
+      m.host_fmacs_per_cycle() > (int64_t(1) << 20))
     return "bad machine description";
   for (int i = 0; i < w.masks_size(); ++i) {
     const wp::Mask &mk = w.masks(i);
@@ -282,15 +288,30 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
   int64_t dataBytes = m.sram_bytes() - m.reserved_sram_bytes();
   for (int pi = 0; pi < w.programs_size(); ++pi) {
     const wp::Program &p = w.programs(pi);
-    if (p.width() < 1 || p.height() < 1 || p.x() < 0 || p.y() < 0 ||
-        p.x() + p.width() > m.width() || p.y() + p.height() > m.height())
+    if (p.host()) {
+      // Weight streaming's host: one "PE" off the mesh, reached over the
+      // machine's host links, with host memory instead of SRAM.
+      if (p.width() != 1 || p.height() != 1 || p.x() != 0 || p.y() != 0)
+        return "host program '" + p.name() + "' is not one 1x1 host at [0, 0]";
+      if (m.host_links() < 1 || m.host_link_gbps() < 1 ||
+          m.host_fmacs_per_cycle() < 1)
+        return "host program '" + p.name() +
+               "' needs host links and a host update rate in the machine";
+    } else if (p.width() < 1 || p.height() < 1 || p.x() < 0 || p.y() < 0 ||
+               p.x() + p.width() > m.width() ||
+               p.y() + p.height() > m.height()) {
       return "program '" + p.name() + "' lies outside the mesh";
+    }
+    int64_t limit = p.host() ? kMaxHostBytes : dataBytes;
     for (const wp::Buffer &b : p.buffers())
       if (b.offset() < 0 || b.offset() % 4 || b.length() < 1 ||
-          b.length() > kMaxElements || b.offset() + 4 * b.length() > dataBytes)
-        return "program '" + p.name() + "': buffer '" + b.name() +
-               "' lies outside the PE's " + std::to_string(dataBytes) +
-               " bytes of data SRAM";
+          b.length() > kMaxElements || b.offset() > limit ||
+          b.offset() + 4 * b.length() > limit)
+        return "program '" + p.name() + "': buffer '" + b.name() + "' lies " +
+               (p.host() ? "beyond the " + std::to_string(limit) +
+                               " bytes of host memory the simulator runs"
+                         : "outside the PE's " + std::to_string(dataBytes) +
+                               " bytes of data SRAM");
     for (int i = 0; i < p.instrs_size(); ++i)
       if (std::string e = checkInstrMsg(w, pi, i); !e.empty())
         return e;

@@ -17,8 +17,12 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import make_model  # noqa: E402
 
-EXPECTED_OPS = ["Gemm", "Relu", "Gemm"]
-EXPECTED_INITIALIZERS = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+def expected_ops(layers):
+    return ["Gemm", "Relu"] * (layers - 1) + ["Gemm"]
+
+
+def expected_initializers(layers):
+    return [f"fc{i}.{p}" for i in range(1, layers + 1) for p in ("weight", "bias")]
 
 
 def parse_args(argv=None):
@@ -26,7 +30,9 @@ def parse_args(argv=None):
     p.add_argument("--out", default="model.onnx")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--in-features", type=int, default=64)
-    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--hidden", default="128",
+                   help="hidden width, or comma-separated widths, one per "
+                        "hidden layer (e.g. 2048,2048)")
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--opset", type=int, default=13)
@@ -57,8 +63,10 @@ def gemm_trans_b(node):
     return 0
 
 
-def check_graph(path, verbose):
+def check_graph(path, verbose, layers=2):
     """Raises ValueError if the exported graph is not the expected MLP."""
+    EXPECTED_OPS = expected_ops(layers)
+    EXPECTED_INITIALIZERS = expected_initializers(layers)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     g = m.graph
@@ -102,7 +110,7 @@ def main(argv=None):
     export_onnx(model, args.batch, args.in_features, args.out, args.opset)
     if args.verbose:
         print(f"wrote {args.out}:")
-    check_graph(args.out, args.verbose)
+    check_graph(args.out, args.verbose, model.layers)
 
     if args.data_dir:
         os.makedirs(args.data_dir, exist_ok=True)

@@ -52,11 +52,15 @@ def load_initializers(path):
 
 def build_model(inits):
     """Builds an MLP whose parameters are exactly the ONNX initializers."""
-    for name in ("fc1.weight", "fc2.weight"):
-        if name not in inits:
-            raise ValueError(f"initializer {name} missing from the model")
-    hidden, in_features = inits["fc1.weight"].shape
-    classes = inits["fc2.weight"].shape[0]
+    layers = 0
+    while f"fc{layers + 1}.weight" in inits:
+        layers += 1
+    if layers < 2:
+        raise ValueError("initializers fc1.weight and fc2.weight missing "
+                         "from the model")
+    in_features = inits["fc1.weight"].shape[1]
+    hidden = [inits[f"fc{i}.weight"].shape[0] for i in range(1, layers)]
+    classes = inits[f"fc{layers}.weight"].shape[0]
     model = MLP(in_features, hidden, classes)
     state = model.state_dict()
     if set(state) != set(inits):

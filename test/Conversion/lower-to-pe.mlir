@@ -134,7 +134,7 @@ module attributes {fabric.machine = #fabric.machine<name = "t", width = 8, heigh
 // -----
 
 module attributes {fabric.machine = #fabric.machine<name = "t", width = 8, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>} {
-  // expected-error @+1 {{wse-lower-to-pe lowers graphs of one region; this one has 2}}
+  // expected-error @+1 {{wse-lower-to-pe lowers graphs of one mesh region (and at most one host region); this one has 2 regions}}
   fabric.graph @train_step {
     fabric.region @a grid [2, 1] at [0, 0]
     fabric.region @b grid [2, 1] at [3, 0]

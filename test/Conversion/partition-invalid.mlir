@@ -1,24 +1,35 @@
 // Ops the mesh cannot honour are errors at the op, naming it.
 // RUN: wse-opt %s -split-input-file -verify-diagnostics --wse-partition="mesh=4x4"
 
-// A model that does not fit: the bytes one op's tiles need at best, the
-// PE's data SRAM, and the largest tile.
-// RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="mesh=2x2" 2>&1 | FileCheck %s --check-prefix=FIT
-// FIT: big-layer.mlir:5:8: error: does not fit: 'wse.matmul' needs at least 1081344 bytes per PE for its operand tiles, and a PE has 40960 bytes of SRAM for data; its largest tile is 1048576 bytes of a 'tensor<1024x1024xf32>'. A larger mesh (mesh=WxH, up to wse2's 750x994) or a smaller batch would make it fit{{$}}
+// A model that does not fit pipelined: the bytes one op's tiles need at
+// best, the PE's data SRAM, and the largest tile, a weight, which weight
+// streaming would take out of SRAM (execution=auto does: see
+// weight-streaming.mlir).
+// RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="mesh=2x2 execution=pipelined" 2>&1 | FileCheck %s --check-prefix=FIT
+// FIT: big-layer.mlir:5:8: error: does not fit: 'wse.matmul' needs at least 1081344 bytes per PE for its operand tiles, and a PE has 40960 bytes of SRAM for data; its largest tile is 1048576 bytes of a 'tensor<1024x1024xf32>'. A larger mesh (mesh=WxH, up to wse2's 750x994) or a smaller batch would make it fit, as would execution=weight-streaming, which keeps the parameters and optimizer state in host memory{{$}}
 // FIT-NEXT: %0 = wse.matmul %x, %w
 // The advice names the preset's full size, whichever preset.
-// RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse3 mesh=2x2" 2>&1 | FileCheck %s --check-prefix=FIT3
-// FIT3: error: does not fit: {{.*}}. A larger mesh (mesh=WxH, up to wse3's 755x1174) or a smaller batch would make it fit{{$}}
+// RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse3 mesh=2x2 execution=pipelined" 2>&1 | FileCheck %s --check-prefix=FIT3
+// FIT3: error: does not fit: {{.*}}. A larger mesh (mesh=WxH, up to wse3's 755x1174) or a smaller batch would make it fit, as would execution=weight-streaming, {{.*}}{{$}}
+// A layer too large even streamed: no split of its product into at most
+// 1024 chunks fits.
+// RUN: not wse-opt %S/Inputs/huge-layer.mlir --wse-partition="mesh=1x1 execution=weight-streaming" 2>&1 | FileCheck %s --check-prefix=HUGE
+// RUN: not wse-opt %S/Inputs/huge-layer.mlir --wse-partition="mesh=1x1" 2>&1 | FileCheck %s --check-prefix=HUGE
+// HUGE: huge-layer.mlir:4:8: error: does not fit even streamed: in 1024 chunks or fewer, a kernel of this product still needs more than 10240 bytes per PE for its operand tiles (a quarter of a PE's data SRAM) on the 1x1 mesh. A larger mesh (mesh=WxH) or a smaller batch would make it fit{{$}}
+// HUGE-NEXT: %0 = wse.matmul %x, %w
 // On the whole wafer (the default mesh, or asked for) a larger mesh is no
 // advice.
 // RUN: not wse-opt %S/Inputs/wafer-too-small.mlir --wse-partition 2>&1 | FileCheck %s --check-prefix=WAFER
 // RUN: not wse-opt %S/Inputs/wafer-too-small.mlir --wse-partition="mesh=750x994" 2>&1 | FileCheck %s --check-prefix=WAFER
 // WAFER: wafer-too-small.mlir:5:8: error: does not fit: 'wse.exp' needs at least 321936 bytes per PE for its operand tiles, and a PE has 40960 bytes of SRAM for data; its largest tile is 160968 bytes of a 'tensor<40000000xf32>'. A smaller batch would make it fit{{$}}
 
-// Parameters and optimizer state live spread over the whole mesh for the
-// whole step: when they alone exceed it, that is the error.
-// RUN: not wse-opt %S/Inputs/big-params.mlir --wse-partition="mesh=4x4" 2>&1 | FileCheck %s --check-prefix=PARAMS
-// PARAMS: big-params.mlir:3:1: error: does not fit: the parameters and optimizer state need 262144 bytes per PE spread over the whole 4x4 mesh, and a PE has 40960 bytes of SRAM for data. A larger mesh (mesh=WxH, up to wse2's 750x994) would make them fit{{$}}
+// Pipelined, parameters and optimizer state live spread over the whole
+// mesh for the whole step: when they alone exceed it, that is the error,
+// which suggests weight streaming (what execution=auto picks for them).
+// RUN: not wse-opt %S/Inputs/big-params.mlir --wse-partition="mesh=4x4 execution=pipelined" 2>&1 | FileCheck %s --check-prefix=PARAMS
+// PARAMS: big-params.mlir:3:1: error: does not fit: the parameters and optimizer state need 262144 bytes per PE spread over the whole 4x4 mesh, and a PE has 40960 bytes of SRAM for data. A larger mesh (mesh=WxH, up to wse2's 750x994) would make them fit, or execution=weight-streaming keeps them in host memory and streams each layer's weights in{{$}}
+// RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="execution=streaming" 2>&1 | FileCheck %s --check-prefix=EXEC
+// EXEC: error: wse-partition: execution='streaming' is not pipelined, weight-streaming or auto
 
 // Machine and mesh options.
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="machine=wse9" 2>&1 | FileCheck %s --check-prefix=MACHINE

@@ -13,7 +13,7 @@
 // that one transfer adds (combine = 1) into the layout the bias add wants.
 // The weight gradient comes out in the weight's layout, so the update
 // writes the weight in place, which the host reads as output "w".
-// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
 // CHECK-NEXT: fabric.tensor @t0 : tensor<2x256xf32> "param" name "w" in @mesh layout <x: split(1, 64, 4), y: split(0, 1, 2)>
@@ -47,7 +47,7 @@ func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32>
 // transfer with an offset. A max reduction split over y leaves partial
 // maxima, and the reshape that follows is the same transfer as their
 // combination (combine = 2).
-// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
 // CHECK-NEXT: fabric.tensor @t0 : tensor<4x6xf32> "input" name "a" in @mesh layout <x: split(1, 2, 3), y: split(0, 1, 4)>
@@ -96,7 +96,7 @@ func.func @train_step(%a: tensor<4x6xf32> {wse.input = "a"}, %b: tensor<2x6xf32>
 // replicated. Table and moments live where the update runs and nothing
 // reads them after it, so AdamW writes all three in place; only the step
 // is written back. A scalar constant becomes a "const" tensor.
-// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
 // CHECK-NEXT: fabric.tensor @t0 : tensor<10x4xf32> "param" name "emb" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
@@ -139,7 +139,7 @@ func.func @train_step(%emb: tensor<10x4xf32> {wse.param = "emb"}, %m: tensor<10x
 // Broadcasts map a size-1 or missing dim to no box dim (-1 or fewer map
 // entries); a parameter returned unchanged is read in place; an input no op
 // reads still gets a tensor the host can bind.
-// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>}
+// CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
 // CHECK-NEXT: fabric.tensor @t0 : tensor<4x8xf32> "input" name "x" in @mesh layout <x: split(0, 1, 4), y: split(1, 2, 4)>
@@ -178,5 +178,5 @@ func.func @train_step(%w: tensor<8xf32> {wse.param = "frozen"}, %x: tensor<4x8xf
 // WAFER: #fabric.machine<name = "wse2", width = 750, height = 994,
 // WAFER: fabric.region @mesh grid [750, 994]
 // WAFER: fabric.compute "map" "mul" in @mesh outs [@t2] ins [@t1, @t0] iter [2, 2, 256] axes [0, 2, 1] blocks [2, 1, 1]
-// WSE3: #fabric.machine<name = "wse3", width = 755, height = 1174, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 2, adds_per_cycle = 4>
+// WSE3: #fabric.machine<name = "wse3", width = 755, height = 1174, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 2, adds_per_cycle = 4, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>
 // WSE3: fabric.region @mesh grid [755, 1174]

@@ -52,12 +52,15 @@ def parse_args(argv=None):
     p.add_argument("--machine", default="wse2")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--in-features", type=int, default=64)
-    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--hidden", default="128",
+                   help="hidden width, or widths comma-separated")
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
     p.add_argument("--momentum", type=float, default=0.0, help="sgd")
     p.add_argument("--weight-decay", type=float, default=None,
                    help="default: 0 for sgd, 0.01 for adamw")
+    p.add_argument("--eps", type=float, default=None,
+                   help="adamw's eps (default: 1e-8, as in torch)")
     p.add_argument("--param-rtol", type=float, default=0.0)
     p.add_argument("--param-atol", type=float, default=1e-5)
     p.add_argument("--one-batch", action="store_true",
@@ -65,6 +68,15 @@ def parse_args(argv=None):
                         "--one-batch) instead of a fresh batch per step")
     p.add_argument("--no-rerun", action="store_true",
                    help="skip the determinism rerun of the mesh engine")
+    p.add_argument("--execution", default=None,
+                   choices=("pipelined", "weight-streaming", "auto"),
+                   help="the pipeline's execution= (default: its own)")
+    p.add_argument("--expect-execution", default=None,
+                   choices=("pipelined", "weight-streaming"),
+                   help="the mode the mesh report must say it ran; with "
+                        "weight-streaming, each step must stream at least "
+                        "every parameter in and its gradient out, and "
+                        "execution=pipelined must be refused")
     return p.parse_args(argv)
 
 
@@ -134,6 +146,9 @@ def run_pipeline(args, runner):
     if args.weight_decay is not None:
         train_opts += f" weight-decay={args.weight_decay!r}"
         oracle_opts += ["--weight-decay", repr(args.weight_decay)]
+    if args.eps is not None:
+        train_opts += f" eps={args.eps!r}"
+        oracle_opts += ["--eps", repr(args.eps)]
     for d in ("torch", "ref_params", "mesh_params", "mesh_params2"):
         fresh_dir(os.path.join(runner.work_dir, d))
 
@@ -157,6 +172,19 @@ def run_pipeline(args, runner):
                                         "ref.json", "ref_params"))
 
     pipeline_opts = (f"{train_opts} machine={args.machine} mesh={args.mesh}")
+    if args.execution:
+        pipeline_opts += f" execution={args.execution}"
+    if args.expect_execution == "weight-streaming":
+        refused = subprocess.run(
+            [opt, "model.mlir", f"--wse-train-pipeline={train_opts} "
+             f"machine={args.machine} mesh={args.mesh} execution=pipelined",
+             "-o", os.devnull], cwd=runner.work_dir, capture_output=True,
+            text=True)
+        if (refused.returncode == 0 or
+                "execution=weight-streaming" not in refused.stderr):
+            raise CommandError("execution=pipelined was not refused with a "
+                               "suggestion of weight streaming:\n"
+                               + refused.stderr)
     runner.run("mesh pipeline",
                [opt, "model.mlir", f"--wse-train-pipeline={pipeline_opts}",
                 "-o", "program.mlir"])
@@ -274,6 +302,24 @@ def check_mesh_report(report, failures):
             failures.append(f"mesh report: region {i} lacks {missing}")
 
 
+def check_execution(report, mode, param_count, failures):
+    """The report names the mode; weight streaming moves every parameter in
+    and every gradient out over the host links each step."""
+    if report.get("execution") != mode:
+        failures.append(f"mesh report: execution {report.get('execution')!r}, "
+                        f"expected {mode!r}")
+    if mode != "weight-streaming":
+        return
+    for s in report.get("steps", []):
+        bytes_in, bytes_out = s.get("host_bytes_in"), s.get("host_bytes_out")
+        if not (isinstance(bytes_in, int) and bytes_in >= 4 * param_count and
+                isinstance(bytes_out, int) and bytes_out >= 4 * param_count):
+            failures.append(f"mesh report: step {s.get('step')} moved "
+                            f"{bytes_in} bytes in and {bytes_out} out over "
+                            f"the host links, less than the {4 * param_count} "
+                            f"bytes of the parameters")
+
+
 def check_deterministic(work_dir, losses1, losses2, failures):
     if losses1 != losses2:
         failures.append("determinism: mesh losses differ between two runs")
@@ -338,6 +384,10 @@ def compare(args):
         check_decreasing(engine, losses, failures)
     if isinstance(mesh_report, dict):
         check_mesh_report(mesh_report, failures)
+        if args.expect_execution:
+            check_execution(mesh_report, args.expect_execution,
+                            sum(int(np.asarray(p).size)
+                                for p in torch_params.values()), failures)
     if mesh2_losses is not None:
         check_deterministic(w, mesh_losses, mesh2_losses, failures)
 

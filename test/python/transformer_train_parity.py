@@ -105,6 +105,11 @@ def parse_args(argv=None):
     p.add_argument("--mesh", default="32x32",
                    help="with --engine mesh: the WSE-2 corner, WxH "
                         "(default 32x32)")
+    p.add_argument("--execution", default=None,
+                   choices=("pipelined", "weight-streaming", "auto"),
+                   help="with --engine mesh: the pipeline's execution=; "
+                        "weight-streaming also trains the pipelined program "
+                        "and requires the same losses within 1e-6 relative")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
     p.add_argument("--sparsify", default=None,
@@ -686,9 +691,10 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     translate, opt, sim = (tool(args.bin_dir, n) for n in
                            ("wse-translate", "wse-opt", "wse-sim"))
     shutil.rmtree(os.path.join(d, "mesh_params"), ignore_errors=True)
+    execution = f" execution={args.execution}" if args.execution else ""
     run("mesh pipeline", [opt, module] + passes +
         [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
-         f"mesh={args.mesh}", "-o", "program.mlir"], d, t)
+         f"mesh={args.mesh}{execution}", "-o", "program.mlir"], d, t)
     run("export wafer program", [translate, "--export-wafer-program",
                                  "program.mlir", "-o", "program.wsebin"],
         d, t)
@@ -699,8 +705,42 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     res["mesh"] = report_losses(os.path.join(d, "mesh.json"), args.steps,
                                 "mesh sim")
     res["mesh_report"] = load_json(os.path.join(d, "mesh.json"), "mesh sim")
+    if args.execution == "weight-streaming":
+        compare_pipelined(args, d, passes, res, module)
     return load_params(os.path.join(d, "mesh_params"), param_names,
                        "mesh sim")
+
+
+def compare_pipelined(args, d, passes, res, module):
+    """Weight streaming runs the same kernels as pipelined execution: the
+    streamed program says so in its report and trains to the pipelined
+    program's losses within 1e-6 relative."""
+    t = args.timeout
+    translate, opt, sim = (tool(args.bin_dir, n) for n in
+                           ("wse-translate", "wse-opt", "wse-sim"))
+    run("pipelined mesh pipeline", [opt, module] + passes +
+        [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
+         f"mesh={args.mesh} execution=pipelined", "-o", "pipelined.mlir"],
+        d, t)
+    run("export pipelined", [translate, "--export-wafer-program",
+                             "pipelined.mlir", "-o", "pipelined.wsebin"], d, t)
+    run("pipelined mesh sim", [sim, "pipelined.wsebin", "--steps",
+                               str(args.steps), "--input",
+                               "input_ids=input_ids.npy", "--input",
+                               "labels=labels.npy", "--report",
+                               "pipelined.json"], d, t)
+    piped = report_losses(os.path.join(d, "pipelined.json"), args.steps,
+                          "pipelined mesh sim")
+    rep = res["mesh_report"]
+    if not isinstance(rep, dict) or rep.get("execution") != "weight-streaming":
+        res["failures"].append("mesh report: execution is not "
+                               "weight-streaming")
+    for step, (s, p) in enumerate(zip(res["mesh"], piped), 1):
+        if not abs(s - p) <= 1e-6 * abs(p):
+            res["failures"].append(f"weight streaming: step {step} loss "
+                                   f"{s!r} vs pipelined {p!r} (> 1e-6 rel)")
+    worst = max(abs(s - p) / abs(p) for s, p in zip(res["mesh"], piped))
+    print(f"   weight streaming vs pipelined: worst loss rel diff {worst:.2e}")
 
 
 def check_mesh(res, mesh_params, torch_params, ref_params):

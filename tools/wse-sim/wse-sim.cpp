@@ -480,9 +480,12 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
           auto info = sim.peInfo(pe);
           j.object([&] {
             j.attributeObject("args", [&] {
-              j.attribute("name", "PE (" + std::to_string(info.x) + ", " +
-                                      std::to_string(info.y) + ")" +
-                                      (ramp ? " out-ramp" : ""));
+              bool host = prog.programs(info.program).host();
+              j.attribute("name",
+                          host ? std::string(ramp ? "host links out" : "host")
+                               : "PE (" + std::to_string(info.x) + ", " +
+                                     std::to_string(info.y) + ")" +
+                                     (ramp ? " out-ramp" : ""));
             });
             j.attribute("name", "thread_name");
             j.attribute("ph", "M");
@@ -542,7 +545,11 @@ int runMesh(InputMap &given) {
   int64_t runs = train ? steps : 1;
 
   Report report;
-  uint64_t flopsPerStep = 0, cyclesLastStep = 0, computeLastStep = 0;
+  uint64_t flopsPerStep = 0, cyclesLastStep = 0, computeLastStep = 0,
+           hostLinkLastStep = 0;
+  // Weight streaming: the program has a host (parameters in host memory).
+  bool streaming =
+      llvm::any_of(program.programs(), [](const auto &p) { return p.host(); });
   for (int64_t step = 0; step < runs; ++step) {
     auto start = std::chrono::steady_clock::now();
     for (const auto &b : program.inputs()) {
@@ -569,6 +576,11 @@ int runMesh(InputMap &given) {
       if (b.loss())
         loss = sim->read(b).f[0];
     report.step(step + 1, loss, stats.cycles);
+    if (streaming) {
+      llvm::json::Object &s = *report.steps.back().getAsObject();
+      s["host_bytes_in"] = int64_t(stats.hostBytesIn);
+      s["host_bytes_out"] = int64_t(stats.hostBytesOut);
+    }
     for (const auto &b : program.outputs())
       if (b.metric())
         report.metric(b.name(), sim->read(b));
@@ -577,6 +589,7 @@ int runMesh(InputMap &given) {
     flopsPerStep = stats.flops;
     cyclesLastStep = stats.cycles;
     computeLastStep = stats.criticalComputeCycles;
+    hostLinkLastStep = std::max(stats.hostInCycles, stats.hostOutCycles);
   }
 
   if (!train) {
@@ -590,20 +603,28 @@ int runMesh(InputMap &given) {
   report.extra["cycles"] = int64_t(sim->totalCycles());
   report.extra["wavelets"] = int64_t(sim->totalWavelets());
   report.extra["max_pe_sram_bytes"] = sim->maxPeSramBytes();
-  report.extra["pes"] = sim->numPes();
+  report.extra["pes"] = sim->numMeshPes();
   report.extra["flops_per_step"] = int64_t(flopsPerStep);
   // The mesh's peak: an FMAC (2 FLOPs) per fmac lane per PE per cycle.
-  double peak = 2.0 * double(m.fmacs_per_cycle()) * double(sim->numPes()) *
+  double peak = 2.0 * double(m.fmacs_per_cycle()) * double(sim->numMeshPes()) *
                 double(cyclesLastStep);
   report.extra["utilization"] = peak > 0 ? double(flopsPerStep) / peak : 0.0;
-  // Every parameter lives on the wafer (weight streaming is not built).
-  report.extra["execution"] = "pipelined";
-  // What bounds the step: on the PE that finishes last, the share of the
-  // step its core computes; below half, it mostly waits for the fabric.
+  report.extra["execution"] = streaming ? "weight-streaming" : "pipelined";
+  // What bounds the step: the host links when they are busy for most of
+  // it (weight streaming), else, on the PE that finishes last, the share
+  // of the step its core computes; below half, it mostly waits for the
+  // fabric.
   double computeShare =
       cyclesLastStep ? double(computeLastStep) / double(cyclesLastStep) : 0.0;
+  double hostLinkShare =
+      cyclesLastStep ? double(hostLinkLastStep) / double(cyclesLastStep) : 0.0;
   report.extra["compute_share"] = computeShare;
-  report.extra["bottleneck"] = computeShare >= 0.5 ? "compute" : "fabric";
+  if (streaming)
+    report.extra["host_link_share"] = hostLinkShare;
+  report.extra["bottleneck"] =
+      hostLinkShare >= 0.5 && hostLinkShare >= computeShare ? "host I/O"
+      : computeShare >= 0.5                                 ? "compute"
+                                                            : "fabric";
   report.extra["seconds_per_step_estimate"] =
       runs ? double(sim->totalCycles()) / double(runs) /
                  (double(m.clock_mhz()) * 1e6)

@@ -13,10 +13,12 @@ namespace mlir::wse {
 #define GEN_PASS_DECL
 #include "wse/Conversion/Passes.h.inc"
 
-/// Checks `machine` (a preset name) and `mesh` (empty or a WxH corner of
-/// it). Returns an error naming the option, empty if both are fine.
+/// Checks `machine` (a preset name), `mesh` (empty or a WxH corner of it)
+/// and `execution` (pipelined, weight-streaming or auto). Returns an error
+/// naming the option, empty if all are fine.
 std::string checkMachineOptions(const std::string &machine,
-                                const std::string &mesh);
+                                const std::string &mesh,
+                                const std::string &execution = "auto");
 
 #define GEN_PASS_REGISTRATION
 #include "wse/Conversion/Passes.h.inc"

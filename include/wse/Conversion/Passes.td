@@ -23,6 +23,10 @@ def Partition : Pass<"wse-partition", "mlir::ModuleOp"> {
            "Machine preset: wse2 or wse3 (default: wse2)">,
     Option<"mesh", "mesh", "std::string", "\"\"",
            "Use a WxH corner of the machine (default: the whole wafer)">,
+    Option<"execution", "execution", "std::string", "\"auto\"",
+           "pipelined (parameters and optimizer state in SRAM), "
+           "weight-streaming (in host memory, streamed over the host links, "
+           "updated on the host) or auto (pipelined when they fit; default)">,
   ];
   let dependentDialects = ["mlir::fabric::FabricDialect"];
 }

@@ -40,9 +40,13 @@ struct StepStats {
   uint64_t cycles = 0;   // from the step's start to its last PE finishing
   uint64_t wavelets = 0; // wavelet-hops moved over links in the step
   uint64_t flops = 0;    // floating-point operations, an FMAC counting 2
-  // Cycles the core of the PE that finished last spent in local
+  // Cycles the core of the mesh PE that finished last spent in local
   // instructions (the rest it waited for or took in fabric data).
   uint64_t criticalComputeCycles = 0;
+  // Weight streaming: bytes the host links carried into the wafer and out
+  // of it, and the cycles each direction was busy.
+  uint64_t hostBytesIn = 0, hostBytesOut = 0;
+  uint64_t hostInCycles = 0, hostOutCycles = 0;
 };
 
 class MeshSimulator {
@@ -68,6 +72,8 @@ public:
   uint64_t totalFlops() const;
   int64_t maxPeSramBytes() const;
   int64_t numPes() const;
+  /// PEs on the mesh (all but weight streaming's host).
+  int64_t numMeshPes() const;
 
   /// Records every instruction that takes time from now on.
   void enableTrace();

@@ -24,8 +24,25 @@ struct MachineDesc {
   int64_t clockMhz = 0;
   int64_t fmacsPerCycle = 0;        // fp32 multiply-adds per cycle per PE
   int64_t addsPerCycle = 0;         // fp32 adds per cycle per PE
+  // The host side of weight streaming (MemoryX over SwarmX): links into
+  // the wafer, each link's rate, the optimizer update's rate on the host
+  // (fp32 multiply-adds per mesh cycle) and the host memory.
+  int64_t hostLinks = 0;
+  int64_t hostLinkGbps = 0;
+  int64_t hostFmacsPerCycle = 0;
+  int64_t hostMemoryBytes = 0;
 
   int64_t dataSramBytes() const { return sramBytes - reservedSramBytes; }
+  /// f32 wavelets all host links carry per mesh cycle.
+  double hostWaveletsPerCycle() const {
+    return hostLinkWaveletsPerCycle(hostLinks, hostLinkGbps, clockMhz);
+  }
+  static double hostLinkWaveletsPerCycle(int64_t links, int64_t gbps,
+                                         int64_t clockMhz) {
+    return clockMhz > 0
+               ? double(links) * double(gbps) * 1e3 / 32.0 / double(clockMhz)
+               : 0.0;
+  }
 };
 
 /// The preset called `name` (wse2, wse3), or nullopt.

@@ -14,7 +14,7 @@ namespace mlir::wse {
 
 /// Current format version written into every .wsebin: in the binary
 /// header and in the message. 3 added the header with its checksum.
-constexpr unsigned kWaferProgramVersion = 5;
+constexpr unsigned kWaferProgramVersion = 6;
 
 /// Translates a pe-level module (after wse-lower-to-pe) into the message.
 LogicalResult exportWaferProgram(ModuleOp module,

@@ -1,0 +1,174 @@
+//===- StreamChunks.cpp - split products too large to stream at once ------===//
+//
+// Weight streaming keeps a layer's weights in SRAM only while a kernel
+// reads them, but a whole weight matrix (or its gradient) may still be
+// more than the mesh holds, and so may the activation tiles a product of
+// a large batch needs. Such a product is split in time: into chunks of its
+// box (rows and columns of its result, and the sum), each a product of
+// slices of its operands; chunks of the sum are added in order, chunks of
+// the result joined by concats. The fewest chunks whose kernel fits wins,
+// columns and sums before rows (a row chunk streams the other operand
+// again). Splitting the sum changes its order of additions: the mesh
+// adds partial sums of split reductions already. The partitioner
+// streams each slice in on its own and, where the joined result is a
+// gradient the host updates, streams each chunk out as soon as it is
+// computed, so no more than one chunk's weights and gradient sit in SRAM.
+//
+//===----------------------------------------------------------------------===//
+#include "Mapping.h"
+
+#include "wse/WseDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+using namespace mlir::wse;
+
+namespace {
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// `v[lo0:hi0, lo1:hi1]` of a rank-2 tensor (the whole of it: `v`).
+Value slice2(OpBuilder &b, Location loc, Value v, int64_t lo0, int64_t hi0,
+             int64_t lo1, int64_t hi1) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (lo0 == 0 && lo1 == 0 && hi0 == type.getDimSize(0) &&
+      hi1 == type.getDimSize(1))
+    return v;
+  return SliceOp::create(
+      b, loc,
+      RankedTensorType::get({hi0 - lo0, hi1 - lo1}, type.getElementType()), v,
+      b.getDenseI64ArrayAttr({lo0, lo1}), b.getDenseI64ArrayAttr({hi0, hi1}),
+      b.getDenseI64ArrayAttr({1, 1}));
+}
+
+/// The fewest bytes per PE a kernel over box (m, n, k) of a product needs
+/// for its three operand tiles, over the splits the partitioner tries: two
+/// of the box dims over the grid's axes.
+int64_t productTileBytes(int64_t m, int64_t n, int64_t k, int64_t w,
+                         int64_t h) {
+  int64_t ext[3] = {m, n, k};
+  int64_t best = -1;
+  for (int dx = -1; dx < 3; ++dx)
+    for (int dy = -1; dy < 3; ++dy) {
+      if (dx == dy && dx >= 0)
+        continue;
+      int64_t local[3];
+      for (int d = 0; d < 3; ++d)
+        local[d] = d == dx   ? ceilDiv(ext[d], w)
+                   : d == dy ? ceilDiv(ext[d], h)
+                             : ext[d];
+      int64_t bytes =
+          4 * (local[0] * local[2] + local[2] * local[1] + local[0] * local[1]);
+      if (best < 0 || bytes < best)
+        best = bytes;
+    }
+  return best;
+}
+
+struct Chunking {
+  int64_t m = 1, n = 1, k = 1; // chunks along each box dim
+};
+
+/// The most chunks one product may take: beyond it, the step's program
+/// would grow with the layer rather than with the mesh.
+constexpr int64_t kMaxChunks = 1024;
+
+/// The chunking of a product with the fewest chunks (at most kMaxChunks)
+/// whose kernels fit `limit` bytes per PE, or nullopt if none does. Among
+/// equals it prefers splitting the result's columns, then the sum (k),
+/// then the rows: rows re-stream the whole other operand per chunk.
+std::optional<Chunking> chooseChunking(int64_t m, int64_t n, int64_t k,
+                                       int64_t w, int64_t h, int64_t limit) {
+  std::optional<Chunking> best;
+  int64_t bestCount = 0, bestRank = 0;
+  for (int64_t cm = 1; cm <= m && cm <= kMaxChunks; cm *= 2)
+    for (int64_t cn = 1; cn <= n && cm * cn <= kMaxChunks; cn *= 2)
+      for (int64_t ck = 1; ck <= k && cm * cn * ck <= kMaxChunks; ck *= 2) {
+        if (productTileBytes(ceilDiv(m, cm), ceilDiv(n, cn), ceilDiv(k, ck), w,
+                             h) > limit)
+          continue;
+        int64_t count = cm * cn * ck;
+        int64_t rank = cm * 1000000 + ck * 1000; // fewer row chunks first
+        if (!best || count < bestCount ||
+            (count == bestCount && rank < bestRank)) {
+          best = Chunking{cm, cn, ck};
+          bestCount = count;
+          bestRank = rank;
+        }
+      }
+  return best;
+}
+
+} // namespace
+
+FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
+                                                      int64_t w, int64_t h,
+                                                      int64_t limitBytes) {
+  SmallVector<MatmulOp> products;
+  fn.walk([&](MatmulOp mm) {
+    if (!mm.getBias() && mm.getAlpha().convertToFloat() == 1.0f &&
+        cast<RankedTensorType>(mm.getA().getType()).getRank() == 2 &&
+        cast<RankedTensorType>(mm.getB().getType()).getRank() == 2)
+      products.push_back(mm);
+  });
+  int64_t split = 0;
+  for (MatmulOp mm : products) {
+    // C [M, N] = op(A) [M, K] op(B) [K, N].
+    auto cType = cast<RankedTensorType>(mm.getType());
+    int64_t m = cType.getDimSize(0), n = cType.getDimSize(1);
+    int64_t k = cast<RankedTensorType>(mm.getA().getType())
+                    .getDimSize(mm.getTransposeA() ? 0 : 1);
+    if (productTileBytes(m, n, k, w, h) <= limitBytes)
+      continue;
+    std::optional<Chunking> c = chooseChunking(m, n, k, w, h, limitBytes);
+    if (!c)
+      return mm.emitError("does not fit even streamed: in ")
+             << kMaxChunks << " chunks or fewer, a kernel of this product "
+             << "still needs more than " << limitBytes
+             << " bytes per PE for its operand tiles (a quarter of a PE's "
+             << "data SRAM) on the " << w << "x" << h
+             << " mesh. A larger mesh (mesh=WxH) or a smaller batch would "
+             << "make it fit";
+    int64_t sm = ceilDiv(m, c->m), sn = ceilDiv(n, c->n), sk = ceilDiv(k, c->k);
+    OpBuilder b(mm);
+    Location loc = mm.getLoc();
+    bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
+    SmallVector<Value> rows;
+    for (int64_t m0 = 0; m0 < m; m0 += sm) {
+      int64_t m1 = std::min(m, m0 + sm);
+      SmallVector<Value> cols;
+      for (int64_t n0 = 0; n0 < n; n0 += sn) {
+        int64_t n1 = std::min(n, n0 + sn);
+        // A sum split in time adds its chunks in order.
+        Value acc;
+        for (int64_t k0 = 0; k0 < k; k0 += sk) {
+          int64_t k1 = std::min(k, k0 + sk);
+          Value a = ta ? slice2(b, loc, mm.getA(), k0, k1, m0, m1)
+                       : slice2(b, loc, mm.getA(), m0, m1, k0, k1);
+          Value bv = tb ? slice2(b, loc, mm.getB(), n0, n1, k0, k1)
+                        : slice2(b, loc, mm.getB(), k0, k1, n0, n1);
+          Value part = MatmulOp::create(
+              b, loc, a, bv, Value(), mm.getTransposeAAttr(),
+              mm.getTransposeBAttr(), mm.getAlphaAttr(), mm.getBetaAttr());
+          acc = acc ? Value(AddOp::create(b, loc, acc, part)) : part;
+        }
+        cols.push_back(acc);
+      }
+      rows.push_back(
+          cols.size() == 1
+              ? cols.front()
+              : Value(ConcatOp::create(b, loc, cols, b.getI64IntegerAttr(1))));
+    }
+    Value joined =
+        rows.size() == 1
+            ? rows.front()
+            : Value(ConcatOp::create(b, loc, rows, b.getI64IntegerAttr(0)));
+    mm.replaceAllUsesWith(joined);
+    mm.erase();
+    ++split;
+  }
+  return split;
+}
