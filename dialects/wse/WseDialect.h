@@ -47,6 +47,12 @@ constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
 /// none is left (what a raising pass leaves of the pattern it replaced).
 void eraseDeadWseOps(Operation *root);
 
+/// Where a diagnostic about a function argument (a parameter) points: its
+/// first use in program order, else the argument itself. An imported
+/// function declares every argument on its one (long) signature line; the
+/// use is the layer it belongs to, on a line of its own.
+Location argumentUseLoc(BlockArgument arg);
+
 /// A rank-0 f32 or i64 constant; it broadcasts against any shape.
 Value buildScalarConstant(OpBuilder &b, Location loc, float value);
 Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);

@@ -24,6 +24,15 @@ LogicalResult mlir::wse::broadcastShapes(ArrayRef<int64_t> a,
   return success();
 }
 
+Location mlir::wse::argumentUseLoc(BlockArgument arg) {
+  Operation *first = nullptr;
+  for (Operation *user : arg.getUsers())
+    if (user->getBlock() == arg.getOwner() &&
+        (!first || user->isBeforeInBlock(first)))
+      first = user;
+  return first ? first->getLoc() : arg.getLoc();
+}
+
 void mlir::wse::eraseDeadWseOps(Operation *root) {
   bool changed = true;
   while (changed) {

@@ -956,12 +956,34 @@ LogicalResult Partitioner::run() {
     }
   }
   if (persistentBytes > machine.dataSramBytes()) {
+    // Pointed at the first use of the largest of them.
+    BlockArgument largest;
+    int64_t largestBytes = 0;
+    for (BlockArgument arg : fn.getArguments()) {
+      auto h = homes.find(arg);
+      if (h == homes.end() || !persistent.count(h->second.sym))
+        continue;
+      int64_t bytes = 4 * storedElements(h->second.layout);
+      if (bytes > largestBytes) {
+        largestBytes = bytes;
+        largest = arg;
+      }
+    }
     InFlightDiagnostic d =
-        emitError(fn.getLoc(), "does not fit: the parameters and optimizer "
-                               "state need ")
+        emitError(largest ? argumentUseLoc(largest) : fn.getLoc(),
+                  "does not fit: the parameters and optimizer state need ")
         << persistentBytes << " bytes per PE spread over the whole "
         << grid[0] << "x" << grid[1] << " mesh, and a PE has "
-        << machine.dataSramBytes() << " bytes of SRAM for data. ";
+        << machine.dataSramBytes() << " bytes of SRAM for data";
+    if (largest) {
+      unsigned n = largest.getArgNumber();
+      auto name = fn.getArgAttrOfType<StringAttr>(n, kParamAttr);
+      if (!name)
+        name = fn.getArgAttrOfType<StringAttr>(n, kStateAttr);
+      d << "; the largest, '" << (name ? name.getValue() : "?") << "' ("
+        << largestBytes << " bytes per PE), is first used here";
+    }
+    d << ". ";
     if (machine.width < wafer[0] || machine.height < wafer[1])
       d << "A larger mesh (mesh=WxH, up to " << machine.name << "'s "
         << wafer[0] << "x" << wafer[1] << ") would make them fit, or ";

@@ -183,7 +183,7 @@ struct SparsifyPass : public mlir::wse::impl::SparsifyBase<SparsifyPass> {
 
   LogicalResult sparsify(func::FuncOp fn, BlockArgument arg, StringRef name) {
     auto type = cast<RankedTensorType>(arg.getType());
-    Location loc = arg.getLoc();
+    Location loc = argumentUseLoc(arg);
     if (type.getRank() != 2)
       return emitError(loc) << "wse-sparsify: parameter '" << name
                             << "' has rank " << type.getRank()

@@ -27,7 +27,8 @@
 // mesh for the whole step: when they alone exceed it, that is the error,
 // which suggests weight streaming (what execution=auto picks for them).
 // RUN: not wse-opt %S/Inputs/big-params.mlir --wse-partition="mesh=4x4 execution=pipelined" 2>&1 | FileCheck %s --check-prefix=PARAMS
-// PARAMS: big-params.mlir:3:1: error: does not fit: the parameters and optimizer state need 262144 bytes per PE spread over the whole 4x4 mesh, and a PE has 40960 bytes of SRAM for data. A larger mesh (mesh=WxH, up to wse2's 750x994) would make them fit, or execution=weight-streaming keeps them in host memory and streams each layer's weights in{{$}}
+// The error points at the first use of the largest of them.
+// PARAMS: big-params.mlir:4:8: error: does not fit: the parameters and optimizer state need 262144 bytes per PE spread over the whole 4x4 mesh, and a PE has 40960 bytes of SRAM for data; the largest, 'w' (262144 bytes per PE), is first used here. A larger mesh (mesh=WxH, up to wse2's 750x994) would make them fit, or execution=weight-streaming keeps them in host memory and streams each layer's weights in{{$}}
 // RUN: not wse-opt %S/Inputs/big-layer.mlir --wse-partition="execution=streaming" 2>&1 | FileCheck %s --check-prefix=EXEC
 // EXEC: error: wse-partition: execution='streaming' is not pipelined, weight-streaming or auto
 
