@@ -32,8 +32,14 @@ the same run, so the ratio columns mean something on any machine:
 - large models, graph level: models/gpt/make.py's GPT-3 presets 125M
   (baseline), 1.3B, 13B and 175B at batch 8 x 2048 with seeded weights:
   the .mlir size, make.py's time, and wse-make-train-step (AdamW) wall time
-  and peak memory. (The mesh cannot hold them: weight streaming, which
-  they need, is not built.)
+  and peak memory. (Their activations at that batch do not fit the wafer
+  without micro-batching, which is not built.)
+
+- weight streaming: the GPT-2-style LM and the 1024-2048-2048-10 MLP
+  (batch 64, 16x16, whose parameters and AdamW state are 7x the mesh's
+  SRAM) with execution=pipelined (baseline; the MLP does not fit) and
+  execution=weight-streaming: cycles per step, host bytes in and out, the
+  host links' busy share, SRAM per PE, compile and simulator wall time.
 
 - speed against PyTorch: one training step of torch eager (OpenBLAS, 1
   thread and every core) against the reference and the mesh engine (1
@@ -45,7 +51,7 @@ the same run, so the ratio columns mean something on any machine:
 
 Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
                 [--model-steps 2] [--work-dir DIR] [--skip-sparsity]
-                [--skip-moe] [--skip-torch]
+                [--skip-moe] [--skip-torch] [--skip-streaming]
 """
 import argparse
 import json
@@ -272,6 +278,50 @@ def speed_rows(tools, work, cores):
     return rows
 
 
+def streaming_rows(tools, work, steps):
+    """Pipelined against weight streaming on the mesh engine."""
+    opt, translate, sim = tools
+    md = os.path.join(work, "streamed-mlp")
+    os.makedirs(md, exist_ok=True)
+    run([sys.executable, os.path.join(ROOT, "models/mlp/export.py"), "--out", "model.onnx",
+         "--in-features", "1024", "--hidden", "2048,2048", "--classes", "10", "--batch", "64",
+         "--data-dir", ".", "--steps", str(steps)], md)
+    run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], md)
+    cases = [("gpt2", os.path.join(work, "gpt2"), LM_MESH, ("--wse-raise-attention",),
+              ["--input", "input_ids=input_ids.npy", "--input", "labels=labels.npy"]),
+             ("mlp 1024-2048-2048-10, b64", md, "16x16", (),
+              ["--input", "x=x.npy", "--input", "labels=labels.npy"])]
+    rows = []
+    for name, d, mesh, passes, feeds in cases:
+        base = None
+        for execution in ("pipelined", "weight-streaming"):
+            cmd = [opt, "model.mlir", *passes, f"--wse-train-pipeline={ADAMW} machine=wse2 "
+                   f"mesh={mesh} execution={execution}", "-o", "s.mlir"]
+            t0 = time.perf_counter()
+            r = subprocess.run(cmd, cwd=d, capture_output=True, text=True)
+            t_opt = time.perf_counter() - t0
+            if r.returncode != 0:
+                rows.append((name, mesh, execution, "does not fit", "", "", "", "", "", "", ""))
+                continue
+            run([translate, "--export-wafer-program", "s.mlir", "-o", "s.wsebin"], d)
+            t0 = time.perf_counter()
+            run([sim, "s.wsebin", "--steps", str(steps), "--quiet", "--report", "s.json"]
+                + feeds, d)
+            wall = (time.perf_counter() - t0) / steps
+            rep = json.load(open(os.path.join(d, "s.json")))
+            step = rep["steps"][0]
+            cyc = step["cycles"]
+            base = base or cyc
+            mb = lambda k: f"{step[k] / 1e6:.2f} MB" if k in step else "-"
+            share = rep.get("host_link_share")
+            rows.append((name, mesh, rep["execution"], str(cyc), ratio(cyc, base),
+                         mb("host_bytes_in"), mb("host_bytes_out"),
+                         "-" if share is None else f"{share:.3f}",
+                         f"{rep['max_pe_sram_bytes']} B", f"{t_opt:.2f} s",
+                         f"{wall * 1e3:.0f} ms"))
+    return rows
+
+
 def moe_rows(tools, work, steps):
     """models/moe at E = 4 and 16 experts (same top-k and d_ff per expert),
     as exported and raised: the mesh engine's cycles, wavelets and SRAM."""
@@ -317,6 +367,8 @@ def main():
                     help="leave out the mixture-of-experts table")
     ap.add_argument("--skip-torch", action="store_true",
                     help="leave out the speed table against PyTorch (minutes)")
+    ap.add_argument("--skip-streaming", action="store_true",
+                    help="leave out the weight-streaming table (a minute)")
     args = ap.parse_args()
     b = os.path.abspath(args.bin_dir)
     opt, translate, sim = (os.path.join(b, t) for t in ("wse-opt", "wse-translate", "wse-sim"))
@@ -421,6 +473,15 @@ def main():
               f"1.25, AdamW, loss=output, {LM_MESH}; one-hot: the exported dense dispatch "
               f"and combine; raised: --wse-raise-moe; ratio: against E = 4 with the same "
               f"routing)")
+    if not args.skip_streaming:
+        print()
+        print_table(("model", "mesh", "execution", "cycles/step", "ratio", "host in/step",
+                     "host out/step", "link share", "SRAM/PE", "compile", "sim wall/step"),
+                    streaming_rows((opt, translate, sim), work, lm_steps))
+        print("\n(AdamW; execution=pipelined is the baseline where it fits; host in/out: "
+              "bytes over the host links per step; link share: the share of the step the "
+              "busier direction of the links was busy; compile: wse-opt "
+              "--wse-train-pipeline wall time)")
     if not args.skip_torch:
         cores = os.cpu_count() or 1
         rows = speed_rows((opt, translate, sim), work, cores)
