@@ -30,18 +30,27 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// `v[lo0:hi0, lo1:hi1]` of a rank-2 tensor (the whole of it: `v`).
-Value slice2(OpBuilder &b, Location loc, Value v, int64_t lo0, int64_t hi0,
-             int64_t lo1, int64_t hi1) {
+/// `v[..., lo0:hi0, lo1:hi1]`: a window of the last two dims, the batch
+/// dims whole (the whole of it: `v`).
+Value sliceLast2(OpBuilder &b, Location loc, Value v, int64_t lo0, int64_t hi0,
+                 int64_t lo1, int64_t hi1) {
   auto type = cast<RankedTensorType>(v.getType());
-  if (lo0 == 0 && lo1 == 0 && hi0 == type.getDimSize(0) &&
-      hi1 == type.getDimSize(1))
+  int64_t r = type.getRank();
+  if (lo0 == 0 && lo1 == 0 && hi0 == type.getDimSize(r - 2) &&
+      hi1 == type.getDimSize(r - 1))
     return v;
+  SmallVector<int64_t> shape(type.getShape()), start(r, 0), limit(shape),
+      stride(r, 1);
+  start[r - 2] = lo0;
+  start[r - 1] = lo1;
+  limit[r - 2] = hi0;
+  limit[r - 1] = hi1;
+  shape[r - 2] = hi0 - lo0;
+  shape[r - 1] = hi1 - lo1;
   return SliceOp::create(
-      b, loc,
-      RankedTensorType::get({hi0 - lo0, hi1 - lo1}, type.getElementType()), v,
-      b.getDenseI64ArrayAttr({lo0, lo1}), b.getDenseI64ArrayAttr({hi0, hi1}),
-      b.getDenseI64ArrayAttr({1, 1}));
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      b.getDenseI64ArrayAttr(start), b.getDenseI64ArrayAttr(limit),
+      b.getDenseI64ArrayAttr(stride));
 }
 
 /// The fewest bytes per PE a kernel over box (m, n, k) of a product needs
@@ -77,14 +86,18 @@ struct Chunking {
 constexpr int64_t kMaxChunks = 1024;
 
 /// The chunking of a product with the fewest chunks (at most kMaxChunks)
-/// whose kernels fit `limit` bytes per PE, or nullopt if none does. Among
+/// whose kernels fit `limit` bytes per PE, or nullopt if none does; `m`
+/// counts the batch dims' rows too, of which row chunks cut only the
+/// `rowsOfOne` of one batch entry. Among
 /// equals it prefers splitting the result's columns, then the sum (k),
 /// then the rows: rows re-stream the whole other operand per chunk.
 std::optional<Chunking> chooseChunking(int64_t m, int64_t n, int64_t k,
-                                       int64_t w, int64_t h, int64_t limit) {
+                                       int64_t w, int64_t h, int64_t limit,
+                                       int64_t rowsOfOne) {
   std::optional<Chunking> best;
   int64_t bestCount = 0, bestRank = 0;
-  for (int64_t cm = 1; cm <= m && cm <= kMaxChunks; cm *= 2)
+  // Row chunks cut M, not the batch dims folded into m.
+  for (int64_t cm = 1; cm <= rowsOfOne && cm <= kMaxChunks; cm *= 2)
     for (int64_t cn = 1; cn <= n && cm * cn <= kMaxChunks; cn *= 2)
       for (int64_t ck = 1; ck <= k && cm * cn * ck <= kMaxChunks; ck *= 2) {
         if (productTileBytes(ceilDiv(m, cm), ceilDiv(n, cn), ceilDiv(k, ck), w,
@@ -110,20 +123,25 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
   SmallVector<MatmulOp> products;
   fn.walk([&](MatmulOp mm) {
     if (!mm.getBias() && mm.getAlpha().convertToFloat() == 1.0f &&
-        cast<RankedTensorType>(mm.getA().getType()).getRank() == 2 &&
-        cast<RankedTensorType>(mm.getB().getType()).getRank() == 2)
+        cast<RankedTensorType>(mm.getA().getType()).getRank() >= 2 &&
+        cast<RankedTensorType>(mm.getB().getType()).getRank() >= 2)
       products.push_back(mm);
   });
   int64_t split = 0;
   for (MatmulOp mm : products) {
-    // C [M, N] = op(A) [M, K] op(B) [K, N].
+    // C [..., M, N] = op(A) [..., M, K] op(B) [..., K, N]: the batch dims
+    // stay whole in every chunk (and count, with M, for the tiles).
     auto cType = cast<RankedTensorType>(mm.getType());
-    int64_t m = cType.getDimSize(0), n = cType.getDimSize(1);
-    int64_t k = cast<RankedTensorType>(mm.getA().getType())
-                    .getDimSize(mm.getTransposeA() ? 0 : 1);
-    if (productTileBytes(m, n, k, w, h) <= limitBytes)
+    auto aType = cast<RankedTensorType>(mm.getA().getType());
+    int64_t r = cType.getRank();
+    int64_t m = cType.getDimSize(r - 2), n = cType.getDimSize(r - 1);
+    int64_t k =
+        aType.getDimSize(aType.getRank() - (mm.getTransposeA() ? 2 : 1));
+    int64_t batch = cType.getNumElements() / std::max<int64_t>(1, m * n);
+    if (productTileBytes(batch * m, n, k, w, h) <= limitBytes)
       continue;
-    std::optional<Chunking> c = chooseChunking(m, n, k, w, h, limitBytes);
+    std::optional<Chunking> c =
+        chooseChunking(batch * m, n, k, w, h, limitBytes, m);
     if (!c)
       return mm.emitError("does not fit even streamed: in ")
              << kMaxChunks << " chunks or fewer, a kernel of this product "
@@ -146,10 +164,10 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
         Value acc;
         for (int64_t k0 = 0; k0 < k; k0 += sk) {
           int64_t k1 = std::min(k, k0 + sk);
-          Value a = ta ? slice2(b, loc, mm.getA(), k0, k1, m0, m1)
-                       : slice2(b, loc, mm.getA(), m0, m1, k0, k1);
-          Value bv = tb ? slice2(b, loc, mm.getB(), n0, n1, k0, k1)
-                        : slice2(b, loc, mm.getB(), k0, k1, n0, n1);
+          Value a = ta ? sliceLast2(b, loc, mm.getA(), k0, k1, m0, m1)
+                       : sliceLast2(b, loc, mm.getA(), m0, m1, k0, k1);
+          Value bv = tb ? sliceLast2(b, loc, mm.getB(), n0, n1, k0, k1)
+                        : sliceLast2(b, loc, mm.getB(), k0, k1, n0, n1);
           Value part = MatmulOp::create(
               b, loc, a, bv, Value(), mm.getTransposeAAttr(),
               mm.getTransposeBAttr(), mm.getAlphaAttr(), mm.getBetaAttr());
@@ -157,15 +175,15 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
         }
         cols.push_back(acc);
       }
-      rows.push_back(
-          cols.size() == 1
-              ? cols.front()
-              : Value(ConcatOp::create(b, loc, cols, b.getI64IntegerAttr(1))));
+      rows.push_back(cols.size() == 1
+                         ? cols.front()
+                         : Value(ConcatOp::create(b, loc, cols,
+                                                  b.getI64IntegerAttr(r - 1))));
     }
     Value joined =
         rows.size() == 1
             ? rows.front()
-            : Value(ConcatOp::create(b, loc, rows, b.getI64IntegerAttr(0)));
+            : Value(ConcatOp::create(b, loc, rows, b.getI64IntegerAttr(r - 2)));
     mm.replaceAllUsesWith(joined);
     mm.erase();
     ++split;

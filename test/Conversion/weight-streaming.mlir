@@ -79,3 +79,19 @@ func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x25
   %2 = wse.sgd_update %w, %1 {lr = 1.000000e-01 : f32} : tensor<256x256xf32>
   return %0, %2 : tensor<8x256xf32>, tensor<256x256xf32>
 }
+
+// -----
+
+// A batched product (a [2, 8, 256] activation through the same weight):
+// the batch dims stay whole in every chunk; the results join along the
+// last dim.
+// CHECK-LABEL: fabric.graph @train_step {
+// CHECK:      fabric.transfer @x0 @t0 -> @t2 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>}
+// CHECK-NEXT: fabric.tensor @t3 : tensor<2x8x64xf32>
+// CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t3] ins [@t1, @t2] iter [2, 8, 64, 256]
+// CHECK:      fabric.transfer @x3 @t0 -> @t8 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
+// CHECK:      fabric.transfer @x7 @t9 -> @t10 "affine" {{.*}} window_lo = array<i64: 0, 0, 192>, window_size = array<i64: 2, 8, 64>}
+func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<2x8x256xf32> {wse.input = "x"}) -> tensor<2x8x256xf32> {
+  %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x8x256xf32>, tensor<256x256xf32>
+  return %0 : tensor<2x8x256xf32>
+}
