@@ -113,6 +113,7 @@ private:
   // its window; the chunks not sent yet go when the update reads it.
   DenseMap<Value, DenseSet<Value>> streamedParts; // join -> chunks sent
   LogicalResult streamOutChunk(Value chunk, Location loc);
+  bool feedsHostUpdate(Value v);
   LogicalResult finishStreamedJoin(Value join, Location loc);
   LogicalResult sendToJoin(Value chunk, Value join, ArrayRef<int64_t> windowLo,
                            Location loc);
@@ -120,6 +121,13 @@ private:
   DenseMap<Value, Source> sources;
   DenseMap<Value, SmallVector<Movement, 2>> pending;
   std::map<std::pair<void *, std::string>, std::string> relayouts;
+  // Weight streaming saves SRAM over transfers: a relayout larger than its
+  // value's home (a replicated copy for one kernel) is reused only by ops
+  // close after it; a use further on (the backward pass's) transfers the
+  // value again rather than keep the copy alive in between.
+  static constexpr int64_t kCopyReuseWindow = 32;
+  int64_t opIndex = 0;
+  std::map<std::pair<void *, std::string>, int64_t> relayoutMadeAt;
   int64_t tensors = 0, transfers = 0;
   // Bytes per PE that tensors alive for the whole step (parameters, state,
   // inputs, constants) already hold: later kernels fit in the rest.
@@ -271,25 +279,38 @@ static Value joinOf(Value v, SmallVector<int64_t> &lo) {
 LogicalResult Partitioner::streamOutChunk(Value chunk, Location loc) {
   SmallVector<int64_t> lo;
   Value join = joinOf(chunk, lo);
-  if (join == chunk || join.use_empty())
+  if (join == chunk || !feedsHostUpdate(join))
     return success();
-  for (OpOperand &use : join.getUses()) {
-    Operation *user = use.getOwner();
-    auto param = user->getNumOperands() > 0
-                     ? dyn_cast<BlockArgument>(user->getOperand(0))
-                     : BlockArgument();
-    auto h = param ? homes.find(param) : homes.end();
-    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(user) ||
-        use.getOperandNumber() != 1 || h == homes.end() || !isHost(h->second) ||
-        h->second.layout.mask >= 0)
-      return success();
-  }
   if (!homes.count(join)) {
     Layout l = defaultLayout(shapeOf(join), /*host=*/true);
     homes[join] = Home{newTensor(join, l, loc, /*host=*/true), l, 0};
     streamedParts[join];
   }
   return sendToJoin(chunk, join, lo, loc);
+}
+
+/// Whether `v` is only a (dense) gradient that host updates read, directly
+/// or through sums (a tied weight's gradient adds its uses' parts).
+bool Partitioner::feedsHostUpdate(Value v) {
+  if (v.use_empty())
+    return false;
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<AddOp>(user)) {
+      if (!feedsHostUpdate(user->getResult(0)))
+        return false;
+      continue;
+    }
+    auto param = user->getNumOperands() > 0
+                     ? dyn_cast<BlockArgument>(user->getOperand(0))
+                     : BlockArgument();
+    auto h = param ? homes.find(param) : homes.end();
+    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(user) ||
+        use.getOperandNumber() != 1 || h == homes.end() ||
+        !isHost(h->second) || h->second.layout.mask >= 0)
+      return false;
+  }
+  return true;
 }
 
 LogicalResult Partitioner::sendToJoin(Value chunk, Value join,
@@ -413,8 +434,23 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
   bool restream = home != homes.end() && isHost(home->second) && !host;
   auto key = std::make_pair(v.getAsOpaquePointer(),
                             (host ? "host " : "") + layoutKey(want));
-  if (auto c = relayouts.find(key); c != relayouts.end() && !restream)
-    return c->second;
+  if (auto c = relayouts.find(key); c != relayouts.end() && !restream) {
+    bool stale = false;
+    if (streaming && opIndex - relayoutMadeAt[key] > kCopyReuseWindow) {
+      // What the value takes where it lives: its home, or for a data
+      // movement's result the homes of what it is built from.
+      int64_t compact = 0;
+      if (home != homes.end())
+        compact = storedElements(home->second.layout);
+      else if (auto p = pending.find(v); p != pending.end())
+        for (const Movement &m : p->second)
+          if (auto h = homes.find(m.src); h != homes.end())
+            compact += storedElements(h->second.layout);
+      stale = compact > 0 && storedElements(want) > compact;
+    }
+    if (!stale)
+      return c->second;
+  }
   std::string dst;
   if (auto p = pending.find(v); p != pending.end() && home == homes.end()) {
     // A data movement's result: build it straight in the wanted layout.
@@ -441,8 +477,10 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
     dst = newTensor(v, want, loc, host);
     transfer(loc, *from, dst, nullptr);
   }
-  if (!restream)
+  if (!restream) {
     relayouts[key] = dst;
+    relayoutMadeAt[key] = opIndex;
+  }
   return dst;
 }
 
@@ -617,6 +655,14 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       (k.kernel == "sgd" || k.kernel == "sgd_momentum" || k.kernel == "adamw"))
     if (auto h = homes.find(k.ins[0]); h != homes.end())
       host = isHost(h->second);
+  // So does the sum of a tied weight's gradient parts where one part was
+  // streamed out already, chunk by chunk, as it was computed (else the
+  // sum is made on the mesh and crosses the links once).
+  if (streaming && isa<AddOp>(op) && feedsHostUpdate(op->getResult(0)))
+    host = llvm::any_of(op->getOperands(), [&](Value v) {
+      auto h = homes.find(v);
+      return h != homes.end() && isHost(h->second);
+    });
   FailureOr<Choice> c = choose(op, k, host);
   if (failed(c))
     return failure();
@@ -992,6 +1038,7 @@ LogicalResult Partitioner::run() {
     return failure();
   }
   for (Operation &op : fn.getBody().front().without_terminator()) {
+    ++opIndex;
     if (aliasMaskedProduct(op))
       continue;
     FailureOr<OpMapping> m = mapOp(&op);
@@ -1012,9 +1059,20 @@ LogicalResult Partitioner::run() {
       if (failed(mapKernel(&op, m->kernel)))
         return failure();
       if (streaming)
-        for (Value r : op.getResults())
+        for (Value r : op.getResults()) {
           if (failed(streamOutChunk(r, op.getLoc())))
             return failure();
+          // A chunk that stays on the mesh is summed there at once: its
+          // partial sums would hold SRAM until the join is built.
+          auto h = homes.find(r);
+          if (r.hasOneUse() && isa<ConcatOp>(*r.getUsers().begin()) &&
+              h != homes.end() && h->second.layout.isPartial()) {
+            FailureOr<Home> s = summedOnMesh(r, op.getLoc(), -1);
+            if (failed(s))
+              return failure();
+            homes[r] = *s;
+          }
+        }
       break;
     }
   }

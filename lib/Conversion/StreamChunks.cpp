@@ -53,24 +53,30 @@ Value sliceLast2(OpBuilder &b, Location loc, Value v, int64_t lo0, int64_t hi0,
       b.getDenseI64ArrayAttr(stride));
 }
 
-/// The fewest bytes per PE a kernel over box (m, n, k) of a product needs
-/// for its three operand tiles, over the splits the partitioner tries: two
-/// of the box dims over the grid's axes.
-int64_t productTileBytes(int64_t m, int64_t n, int64_t k, int64_t w,
-                         int64_t h) {
-  int64_t ext[3] = {m, n, k};
+/// A product's box: C [batch, M, N] += A [batch?, M, K] B [batch?, K, N].
+struct ProductBox {
+  int64_t batch = 1, m = 1, n = 1, k = 1;
+  bool aBatched = false, bBatched = false; // broadcast operands are not
+};
+
+/// The fewest bytes per PE a kernel over `p` needs for its three operand
+/// tiles, over the splits the partitioner tries: two of the box dims (the
+/// batch dims count as one here) over the grid's axes.
+int64_t productTileBytes(const ProductBox &p, int64_t w, int64_t h) {
+  int64_t ext[4] = {p.batch, p.m, p.n, p.k};
   int64_t best = -1;
-  for (int dx = -1; dx < 3; ++dx)
-    for (int dy = -1; dy < 3; ++dy) {
+  for (int dx = -1; dx < 4; ++dx)
+    for (int dy = -1; dy < 4; ++dy) {
       if (dx == dy && dx >= 0)
         continue;
-      int64_t local[3];
-      for (int d = 0; d < 3; ++d)
-        local[d] = d == dx   ? ceilDiv(ext[d], w)
-                   : d == dy ? ceilDiv(ext[d], h)
-                             : ext[d];
-      int64_t bytes =
-          4 * (local[0] * local[2] + local[2] * local[1] + local[0] * local[1]);
+      int64_t l[4];
+      for (int d = 0; d < 4; ++d)
+        l[d] = d == dx   ? ceilDiv(ext[d], w)
+               : d == dy ? ceilDiv(ext[d], h)
+                         : ext[d];
+      int64_t a = (p.aBatched ? l[0] : 1) * l[1] * l[3];
+      int64_t b = (p.bBatched ? l[0] : 1) * l[3] * l[2];
+      int64_t bytes = 4 * (a + b + l[0] * l[1] * l[2]);
       if (best < 0 || bytes < best)
         best = bytes;
     }
@@ -86,22 +92,22 @@ struct Chunking {
 constexpr int64_t kMaxChunks = 1024;
 
 /// The chunking of a product with the fewest chunks (at most kMaxChunks)
-/// whose kernels fit `limit` bytes per PE, or nullopt if none does; `m`
-/// counts the batch dims' rows too, of which row chunks cut only the
-/// `rowsOfOne` of one batch entry. Among
-/// equals it prefers splitting the result's columns, then the sum (k),
-/// then the rows: rows re-stream the whole other operand per chunk.
-std::optional<Chunking> chooseChunking(int64_t m, int64_t n, int64_t k,
-                                       int64_t w, int64_t h, int64_t limit,
-                                       int64_t rowsOfOne) {
+/// whose kernels fit `limit` bytes per PE, or nullopt if none does (the
+/// batch dims stay whole). Among equals it prefers splitting the result's
+/// columns, then the sum (k), then the rows: rows re-stream the whole
+/// other operand per chunk.
+std::optional<Chunking> chooseChunking(const ProductBox &p, int64_t w,
+                                       int64_t h, int64_t limit) {
   std::optional<Chunking> best;
   int64_t bestCount = 0, bestRank = 0;
-  // Row chunks cut M, not the batch dims folded into m.
-  for (int64_t cm = 1; cm <= rowsOfOne && cm <= kMaxChunks; cm *= 2)
-    for (int64_t cn = 1; cn <= n && cm * cn <= kMaxChunks; cn *= 2)
-      for (int64_t ck = 1; ck <= k && cm * cn * ck <= kMaxChunks; ck *= 2) {
-        if (productTileBytes(ceilDiv(m, cm), ceilDiv(n, cn), ceilDiv(k, ck), w,
-                             h) > limit)
+  for (int64_t cm = 1; cm <= p.m && cm <= kMaxChunks; cm *= 2)
+    for (int64_t cn = 1; cn <= p.n && cm * cn <= kMaxChunks; cn *= 2)
+      for (int64_t ck = 1; ck <= p.k && cm * cn * ck <= kMaxChunks; ck *= 2) {
+        ProductBox c = p;
+        c.m = ceilDiv(p.m, cm);
+        c.n = ceilDiv(p.n, cn);
+        c.k = ceilDiv(p.k, ck);
+        if (productTileBytes(c, w, h) > limit)
           continue;
         int64_t count = cm * cn * ck;
         int64_t rank = cm * 1000000 + ck * 1000; // fewer row chunks first
@@ -130,18 +136,22 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
   int64_t split = 0;
   for (MatmulOp mm : products) {
     // C [..., M, N] = op(A) [..., M, K] op(B) [..., K, N]: the batch dims
-    // stay whole in every chunk (and count, with M, for the tiles).
+    // stay whole in every chunk.
     auto cType = cast<RankedTensorType>(mm.getType());
     auto aType = cast<RankedTensorType>(mm.getA().getType());
+    auto bType = cast<RankedTensorType>(mm.getB().getType());
     int64_t r = cType.getRank();
-    int64_t m = cType.getDimSize(r - 2), n = cType.getDimSize(r - 1);
-    int64_t k =
-        aType.getDimSize(aType.getRank() - (mm.getTransposeA() ? 2 : 1));
-    int64_t batch = cType.getNumElements() / std::max<int64_t>(1, m * n);
-    if (productTileBytes(batch * m, n, k, w, h) <= limitBytes)
+    ProductBox box;
+    box.m = cType.getDimSize(r - 2);
+    box.n = cType.getDimSize(r - 1);
+    box.k = aType.getDimSize(aType.getRank() - (mm.getTransposeA() ? 2 : 1));
+    box.batch = cType.getNumElements() / std::max<int64_t>(1, box.m * box.n);
+    box.aBatched = aType.getRank() > 2;
+    box.bBatched = bType.getRank() > 2;
+    int64_t m = box.m, n = box.n, k = box.k;
+    if (productTileBytes(box, w, h) <= limitBytes)
       continue;
-    std::optional<Chunking> c =
-        chooseChunking(batch * m, n, k, w, h, limitBytes, m);
+    std::optional<Chunking> c = chooseChunking(box, w, h, limitBytes);
     if (!c)
       return mm.emitError("does not fit even streamed: in ")
              << kMaxChunks << " chunks or fewer, a kernel of this product "

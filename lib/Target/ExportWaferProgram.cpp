@@ -198,6 +198,17 @@ LogicalResult Exporter::run(ModuleOp module) {
       ri->set_a(r.getA().convertToDouble());
       ri->set_b(r.getB().convertToDouble());
       ri->set_seed(r.getSeed());
+    } else if (auto splat = dyn_cast_or_null<DenseElementsAttr>(
+                   bind.getInit().value_or(TypedAttr()));
+               splat && splat.isSplat() &&
+               isa<FloatType>(splat.getElementType()) &&
+               b->layout().mask() == 0 &&
+               splat.getSplatValue<APFloat>().isFinite()) {
+      // One value everywhere (optimizer state starts at zero): the
+      // constant generator, not a copy per element.
+      wp::RandomInit *ri = b->mutable_random_init();
+      ri->set_distribution(2);
+      ri->set_a(splat.getSplatValue<APFloat>().convertToDouble());
     } else if (auto init = bind.getInit()) {
       FailureOr<::wsert::HostTensor> v =
           mlir::wse::tensorFromAttr(bind.getLoc(), *init);

@@ -57,20 +57,25 @@ func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32>
 // A 256x256 weight is 16 KiB per PE of a 4x4 mesh; with the other
 // operands, a product over it needs more than a streamed product's share
 // (a quarter of the data SRAM): the products run in 4 chunks. The forward
-// streams the weight in 64-row slices, one per chunk; the gradient's
-// chunks (64 columns each) stream out into their windows of one host
-// tensor as each is computed, and the update reads it whole.
-// execution=auto streams it too: its parameters alone fit, its products
-// do not.
+// streams the weight in 64-row slices, one per chunk, and sums each
+// chunk's partial results on the mesh at once (their partial tiles would
+// hold SRAM until the join); the gradient's chunks (64 columns each)
+// stream out into their windows of one host tensor as each is computed,
+// and the update reads it whole. execution=auto streams it too: its
+// parameters alone fit, its products do not.
 // CHECK-LABEL: fabric.graph @train_step {
 // CHECK:      fabric.transfer @x0 @t0 -> @t2 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>}
-// CHECK:      fabric.transfer @x1 @t0 -> @t4 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 64, 0>}
-// CHECK:      fabric.transfer @x3 @t0 -> @t8 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
-// CHECK:      fabric.tensor @t13 : tensor<256x256xf32> "temp" in @host
-// CHECK-NEXT: fabric.transfer @x5 @t12 -> @t13 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 256, 64>}
-// CHECK:      fabric.transfer @x7 @t15 -> @t13 "affine" {{.*}} window_lo = array<i64: 0, 64>, window_size = array<i64: 256, 64>}
-// CHECK:      fabric.transfer @x11 @t19 -> @t13 "affine" {{.*}} window_lo = array<i64: 0, 192>, window_size = array<i64: 256, 64>}
-// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t13]
+// CHECK:      fabric.compute "map" "mul" in @mesh outs [@t3] ins [@t1, @t2]
+// CHECK:      fabric.transfer @x1 @t3 -> @t4 "linear" {combine = 1 : i64}
+// CHECK:      fabric.transfer @x2 @t0 -> @t5 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 64, 0>}
+// CHECK:      fabric.transfer @x6 @t0 -> @t11 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
+// CHECK:      fabric.tensor @t17 : tensor<256x256xf32> "temp" in @host
+// CHECK-NEXT: fabric.transfer @x9 @t16 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 256, 64>}
+// CHECK:      fabric.transfer @x11 @t19 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 64>, window_size = array<i64: 256, 64>}
+// CHECK:      fabric.transfer @x15 @t23 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 192>, window_size = array<i64: 256, 64>}
+// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t17]
+// The forward's joined result, from the summed chunks.
+// CHECK:      fabric.transfer @x16 @t4 -> @t24 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 8, 64>}
 // AUTO-LABEL: fabric.graph @train_step {
 // AUTO: fabric.region @host host grid [1, 1]
 func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x256xf32> {wse.input = "x"}, %dy: tensor<8x256xf32> {wse.input = "dy"}) -> (tensor<8x256xf32>, tensor<256x256xf32> {wse.param = "w"}) {
@@ -89,9 +94,43 @@ func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x25
 // CHECK:      fabric.transfer @x0 @t0 -> @t2 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>}
 // CHECK-NEXT: fabric.tensor @t3 : tensor<2x8x64xf32>
 // CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t3] ins [@t1, @t2] iter [2, 8, 64, 256]
-// CHECK:      fabric.transfer @x3 @t0 -> @t8 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
-// CHECK:      fabric.transfer @x7 @t9 -> @t10 "affine" {{.*}} window_lo = array<i64: 0, 0, 192>, window_size = array<i64: 2, 8, 64>}
+// CHECK:      fabric.transfer @x6 @t0 -> @t11 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
+// CHECK:      fabric.transfer @x11 @t13 -> @t14 "affine" {{.*}} window_lo = array<i64: 0, 0, 192>, window_size = array<i64: 2, 8, 64>}
 func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<2x8x256xf32> {wse.input = "x"}) -> tensor<2x8x256xf32> {
   %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x8x256xf32>, tensor<256x256xf32>
   return %0 : tensor<2x8x256xf32>
+}
+
+// -----
+
+// A weight's gradient in two parts (a tied weight: two uses), too large to
+// sum on the mesh: each part's chunks stream out into a host tensor of
+// its own as they are computed, and the host adds them before the update.
+// CHECK-LABEL: fabric.graph @train_step {
+// CHECK:      fabric.tensor @t5 : tensor<256x256xf32> "temp" in @host
+// CHECK:      fabric.tensor @t15 : tensor<256x256xf32> "temp" in @host
+// CHECK:      fabric.compute "map" "add" in @host outs [@t22] ins [@t5, @t15]
+// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t22]
+func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x256xf32> {wse.input = "x"}, %dy: tensor<8x256xf32> {wse.input = "dy"}, %dz: tensor<8x256xf32> {wse.input = "dz"}) -> (tensor<256x256xf32> {wse.param = "w"}) {
+  %0 = wse.matmul %dy, %x {transpose_a = true} : tensor<8x256xf32>, tensor<8x256xf32>
+  %1 = wse.matmul %dz, %x {transpose_a = true} : tensor<8x256xf32>, tensor<8x256xf32>
+  %2 = wse.add %0, %1 : tensor<256x256xf32>, tensor<256x256xf32>
+  %3 = wse.sgd_update %w, %2 {lr = 1.000000e-01 : f32} : tensor<256x256xf32>
+  return %3 : tensor<256x256xf32>
+}
+
+// -----
+
+// Small parts are summed on the mesh, and the sum crosses the links once.
+// CHECK-LABEL: fabric.graph @train_step {
+// CHECK:      fabric.compute "map" "add" in @mesh outs [@t6] ins [@t3, @t5]
+// CHECK-NEXT: fabric.tensor @t7 : tensor<16x256xf32> "temp" in @host
+// CHECK-NEXT: fabric.transfer @x0 @t6 -> @t7 "linear"
+// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t7]
+func.func @train_step(%w: tensor<16x256xf32> {wse.param = "w"}, %x: tensor<8x256xf32> {wse.input = "x"}, %dy: tensor<8x16xf32> {wse.input = "dy"}, %dz: tensor<8x16xf32> {wse.input = "dz"}) -> (tensor<16x256xf32> {wse.param = "w"}) {
+  %0 = wse.matmul %dy, %x {transpose_a = true} : tensor<8x16xf32>, tensor<8x256xf32>
+  %1 = wse.matmul %dz, %x {transpose_a = true} : tensor<8x16xf32>, tensor<8x256xf32>
+  %2 = wse.add %0, %1 : tensor<16x256xf32>, tensor<16x256xf32>
+  %3 = wse.sgd_update %w, %2 {lr = 1.000000e-01 : f32} : tensor<16x256xf32>
+  return %3 : tensor<16x256xf32>
 }

@@ -137,7 +137,11 @@
 // CHECK-NEXT: constants {
 // CHECK-NEXT: name: "c"
 // CHECK-NEXT: buffer: 4
-// CHECK:      init: 0.5
+// A splat is written as the constant generator, not once per element.
+// CHECK:      random_init {
+// CHECK-NEXT: distribution: 2
+// CHECK-NEXT: a: 0.5
+// CHECK-NEXT: }
 // CHECK-NEXT: }
 // CHECK-NOT: {{.}}
 
