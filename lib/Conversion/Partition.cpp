@@ -22,7 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Allocation.h"
-#include "Mapping.h"
+#include "Partitioner.h"
 
 #include "fabric/FabricDialect.h"
 #include "wse/Conversion/Passes.h"
@@ -49,147 +49,7 @@ using ::wsert::AxisSplit;
 using ::wsert::ceilDiv;
 using ::wsert::Layout;
 
-namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-std::vector<int64_t> shapeOf(Value v) {
-  auto s = typeOf(v).getShape();
-  return {s.begin(), s.end()};
-}
-
-/// A value's data on the mesh: its tensor and layout.
-struct Home {
-  std::string sym;
-  Layout layout;
-  int64_t combine = 0; // how partial axes combine (1 add, 2 max)
-};
-
-/// Where a parameter, state, input or constant comes from, until its first
-/// use fixes its layout.
-struct Source {
-  std::string kind, name;
-  Attribute init;
-  DenseI64ArrayAttr range;
-};
-
-/// A box split: for each grid axis, the box dim it splits (or -1).
-struct Choice {
-  int64_t dim[2] = {-1, -1};
-  int64_t block[2] = {1, 1};
-  int64_t count[2] = {1, 1};
-};
-
-std::string layoutKey(const Layout &l) { return l.str(); }
-
-class Partitioner {
-public:
-  Partitioner(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m,
-              int64_t wafer[2], StringRef execution)
-      : module(module), fn(fn), machine(m),
-        b(module.getContext()), wafer{wafer[0], wafer[1]},
-        execution(execution.str()) {}
-  LogicalResult run();
-
-private:
-  ModuleOp module;
-  func::FuncOp fn;
-  ::wsert::MachineDesc machine;
-  OpBuilder b;
-  int64_t wafer[2]; // the whole preset, for "a larger mesh" advice
-  fabric::GraphOp graph;
-  std::string region = "mesh";
-  int64_t grid[2] = {1, 1};
-  std::string execution; // pipelined, weight-streaming or auto
-  // Weight streaming: parameters and state live in the host region.
-  bool streaming = false;
-  static constexpr const char *kHost = "host";
-  std::set<std::string> onHost; // tensors in the host region
-  // A streamed product's operand tiles take at most this share of a PE's
-  // data SRAM; larger ones run in chunks (StreamChunks.cpp).
-  static constexpr int64_t kStreamShare = 4;
-  // Gradient chunks joined (by concats, nested) for a host update stream
-  // out as each is computed: the join's host tensor gets each chunk at
-  // its window; the chunks not sent yet go when the update reads it.
-  DenseMap<Value, DenseSet<Value>> streamedParts; // join -> chunks sent
-  LogicalResult streamOutChunk(Value chunk, Location loc);
-  bool feedsHostUpdate(Value v);
-  LogicalResult finishStreamedJoin(Value join, Location loc);
-  LogicalResult sendToJoin(Value chunk, Value join, ArrayRef<int64_t> windowLo,
-                           Location loc);
-  DenseMap<Value, Home> homes;
-  DenseMap<Value, Source> sources;
-  DenseMap<Value, SmallVector<Movement, 2>> pending;
-  std::map<std::pair<void *, std::string>, std::string> relayouts;
-  // Weight streaming saves SRAM over transfers: a relayout larger than its
-  // value's home (a replicated copy for one kernel) is reused only by ops
-  // close after it; a use further on (the backward pass's) transfers the
-  // value again rather than keep the copy alive in between.
-  static constexpr int64_t kCopyReuseWindow = 32;
-  int64_t opIndex = 0;
-  std::map<std::pair<void *, std::string>, int64_t> relayoutMadeAt;
-  int64_t tensors = 0, transfers = 0;
-  // Bytes per PE that tensors alive for the whole step (parameters, state,
-  // inputs, constants) already hold: later kernels fit in the rest.
-  int64_t persistentBytes = 0;
-  std::set<std::string> persistent;
-
-  // Sparsity (wse-sparsify): the masks of the step, which values are zero
-  // outside one of them (and stored as its slots where a kernel allows),
-  // and which constants are a mask.
-  SmallVector<DenseElementsAttr> masks;
-  std::vector<std::vector<uint8_t>> maskBits;
-  DenseMap<Attribute, int64_t> maskOfConstant; // the mask as 0/1 f32
-  DenseMap<Value, int64_t> patterns, maskConsts;
-  std::map<std::string, int64_t> keptCache;
-  int64_t addMask(DenseElementsAttr keep);
-  int64_t maxKept(const Layout &l);
-  int64_t storedElements(const Layout &l) {
-    return l.mask >= 0 ? std::max<int64_t>(1, maxKept(l)) : l.tileElements();
-  }
-  /// `v` with multiplications by a mask stripped (the train step masks
-  /// an updated parameter; on the mesh that is the update's own result).
-  Value unmasked(Value v) const {
-    while (auto mul = v.getDefiningOp<MulOp>()) {
-      if (maskConsts.count(mul.getRhs()))
-        v = mul.getLhs();
-      else if (maskConsts.count(mul.getLhs()))
-        v = mul.getRhs();
-      else
-        break;
-    }
-    return v;
-  }
-  bool aliasMaskedProduct(Operation &op);
-  SparseFacts facts() {
-    return {[this](Value v) { return patterns.lookup_or(v, -1); },
-            [this](Value v) { return maskConsts.lookup_or(v, -1); }};
-  }
-
-  FlatSymbolRefAttr sym(StringRef s) {
-    return FlatSymbolRefAttr::get(b.getContext(), s);
-  }
-  std::string newTensor(Value v, const Layout &l, Location loc, bool host,
-                        StringRef kind = "temp", StringRef name = "",
-                        Attribute init = {}, DenseI64ArrayAttr range = {});
-  bool isHost(const Home &h) const { return onHost.count(h.sym) != 0; }
-  void transfer(Location loc, const Home &src, StringRef dst,
-                const Movement *move);
-  Layout defaultLayout(const std::vector<int64_t> &shape,
-                       bool host = false) const;
-  int64_t meshBytesOfUpdated();
-  FailureOr<std::string> ensure(Value v, const Layout &want, Location loc,
-                                bool host = false);
-  FailureOr<Home> ensureAny(Value v, Location loc);
-  FailureOr<Home> summedOnMesh(Value v, Location loc, int64_t mask);
-  Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
-                       bool isOut) const;
-  FailureOr<Choice> choose(Operation *op, const Kernel &k, bool host);
-  LogicalResult mapKernel(Operation *op, Kernel &k);
-  std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,
-                            const Layout &l, bool host);
-  LogicalResult finish();
-};
+namespace mlir::wse::mesh::partition {
 
 std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
                                    bool host, StringRef kind, StringRef name,
@@ -250,154 +110,6 @@ Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
   l.y = yd < 0 || grid[1] == 1 ? AxisSplit::replicated(1)
                                : AxisSplit::split(yd, shape[yd], grid[1]);
   return l;
-}
-
-/// Where `v` lands in the join of concats above it (which may come later
-/// in the step): the outermost concat result it reaches through single
-/// uses, and the corner of its window there.
-static Value joinOf(Value v, SmallVector<int64_t> &lo) {
-  lo.assign(typeOf(v).getRank(), 0);
-  Value at = v;
-  while (at.hasOneUse()) {
-    auto cat = dyn_cast<ConcatOp>(*at.getUsers().begin());
-    if (!cat)
-      break;
-    int64_t axis = cat.getAxis();
-    for (Value in : cat.getInputs()) {
-      if (in == at)
-        break;
-      lo[size_t(axis)] += typeOf(in).getDimSize(axis);
-    }
-    at = cat.getResult();
-  }
-  return at;
-}
-
-/// A chunk of a gradient (StreamChunks.cpp) that concats join for an
-/// optimizer update on the host: the join gets its host tensor now and
-/// the chunk goes out to it at once, so SRAM holds one chunk at a time.
-LogicalResult Partitioner::streamOutChunk(Value chunk, Location loc) {
-  SmallVector<int64_t> lo;
-  Value join = joinOf(chunk, lo);
-  if (join == chunk || !feedsHostUpdate(join))
-    return success();
-  if (!homes.count(join)) {
-    Layout l = defaultLayout(shapeOf(join), /*host=*/true);
-    homes[join] = Home{newTensor(join, l, loc, /*host=*/true), l, 0};
-    streamedParts[join];
-  }
-  return sendToJoin(chunk, join, lo, loc);
-}
-
-/// Whether `v` is only a (dense) gradient that host updates read, directly
-/// or through sums (a tied weight's gradient adds its uses' parts).
-bool Partitioner::feedsHostUpdate(Value v) {
-  if (v.use_empty())
-    return false;
-  for (OpOperand &use : v.getUses()) {
-    Operation *user = use.getOwner();
-    if (isa<AddOp>(user)) {
-      if (!feedsHostUpdate(user->getResult(0)))
-        return false;
-      continue;
-    }
-    auto param = user->getNumOperands() > 0
-                     ? dyn_cast<BlockArgument>(user->getOperand(0))
-                     : BlockArgument();
-    auto h = param ? homes.find(param) : homes.end();
-    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(user) ||
-        use.getOperandNumber() != 1 || h == homes.end() ||
-        !isHost(h->second) || h->second.layout.mask >= 0)
-      return false;
-  }
-  return true;
-}
-
-LogicalResult Partitioner::sendToJoin(Value chunk, Value join,
-                                      ArrayRef<int64_t> windowLo,
-                                      Location loc) {
-  if (!streamedParts[join].insert(chunk).second)
-    return success();
-  FailureOr<Home> s = summedOnMesh(chunk, loc, -1);
-  if (failed(s))
-    return failure();
-  Movement m;
-  m.src = chunk;
-  m.affine = true;
-  int64_t rank = typeOf(chunk).getRank();
-  m.coeffs.assign(rank * rank, 0);
-  for (int64_t j = 0; j < rank; ++j)
-    m.coeffs[j * rank + j] = 1;
-  m.offset.assign(rank, 0);
-  m.windowLo.assign(windowLo.begin(), windowLo.end());
-  m.windowSize.assign(typeOf(chunk).getShape().begin(),
-                      typeOf(chunk).getShape().end());
-  transfer(loc, *s, homes[join].sym, &m);
-  return success();
-}
-
-/// Sends the chunks of a streamed join not sent yet (those no kernel made
-/// in the join's tree of concats).
-LogicalResult Partitioner::finishStreamedJoin(Value join, Location loc) {
-  SmallVector<Value> leaves{join};
-  SmallVector<Value> chunks;
-  while (!leaves.empty()) {
-    Value v = leaves.pop_back_val();
-    if (auto cat = v.getDefiningOp<ConcatOp>()) {
-      for (Value in : cat.getInputs())
-        leaves.push_back(in);
-      continue;
-    }
-    chunks.push_back(v);
-  }
-  for (Value c : chunks) {
-    SmallVector<int64_t> lo;
-    if (joinOf(c, lo) != join)
-      return emitError(loc, "internal: a streamed gradient chunk lost its "
-                            "place in the join");
-    if (failed(sendToJoin(c, join, lo, loc)))
-      return failure();
-  }
-  streamedParts.erase(join);
-  return success();
-}
-
-/// Bytes per PE that the updated parameters and their optimizer state take
-/// in SRAM where pipelined execution keeps them (spread over the mesh).
-int64_t Partitioner::meshBytesOfUpdated() {
-  int64_t bytes = 0;
-  DenseSet<Value> seen;
-  for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
-      continue;
-    for (Value v : op.getOperands()) {
-      auto arg = dyn_cast<BlockArgument>(v);
-      auto src = arg ? sources.find(arg) : sources.end();
-      if (!arg || typeOf(arg).getRank() == 0 || src == sources.end() ||
-          (src->second.kind != "param" && src->second.kind != "state") ||
-          !seen.insert(arg).second)
-        continue;
-      Layout l = defaultLayout(shapeOf(arg));
-      l.mask = patterns.lookup_or(arg, -1);
-      bytes += 4 * storedElements(l);
-    }
-  }
-  return bytes;
-}
-
-/// Where `v` is, for a transfer to the host: partial sums (a weight
-/// gradient) are summed on the mesh first, spread over it (sparse on
-/// `mask` if >= 0), so they cross the host links once.
-FailureOr<Home> Partitioner::summedOnMesh(Value v, Location loc, int64_t mask) {
-  FailureOr<Home> h = ensureAny(v, loc);
-  if (failed(h) || isHost(*h) || !h->layout.isPartial())
-    return h;
-  Layout spread = defaultLayout(h->layout.shape);
-  spread.mask = mask >= 0 ? mask : h->layout.mask;
-  FailureOr<std::string> s = ensure(v, spread, loc);
-  if (failed(s))
-    return failure();
-  return Home{*s, spread, 0};
 }
 
 FailureOr<Home> Partitioner::ensureAny(Value v, Location loc) {
@@ -1082,7 +794,7 @@ LogicalResult Partitioner::run() {
   return success();
 }
 
-} // namespace
+} // namespace mlir::wse::mesh::partition
 
 std::string mlir::wse::checkMachineOptions(const std::string &machine,
                                            const std::string &mesh,
@@ -1103,6 +815,8 @@ std::string mlir::wse::checkMachineOptions(const std::string &machine,
 }
 
 namespace {
+
+using mesh::partition::Partitioner;
 
 /// The fabric.graph wse-partition made last (just before @train_step).
 fabric::GraphOp lastGraph(ModuleOp module) {
