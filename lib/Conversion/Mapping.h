@@ -39,6 +39,10 @@ struct Kernel {
   SmallVector<float> floats;
   /// How partial results along a split reduction dim combine: 1 add, 2 max.
   int64_t combine = 1;
+  /// An optimizer update (sgd, sgd_momentum, adamw).
+  bool isUpdate() const {
+    return kernel == "sgd" || kernel == "sgd_momentum" || kernel == "adamw";
+  }
   /// Sparse kernels (set by the partitioner, not by mappings): the mask
   /// whose kept entries the kernel runs over, and for each operand (outs
   /// then ins) whether it is stored as that mask's slots. An `spmap`

@@ -66,15 +66,10 @@ void iterateSlotsOf(Kernel &k, int64_t pattern, int64_t mask,
     k.slots[0] = true;
 }
 
-bool isUpdate(const Kernel &k) {
-  return k.kernel == "sgd" || k.kernel == "sgd_momentum" ||
-         k.kernel == "adamw";
-}
-
 } // namespace
 
 bool mesh::sparsifyKernel(Operation *op, Kernel &k, const SparseFacts &f) {
-  if (isUpdate(k)) {
+  if (k.isUpdate()) {
     // Parameter, gradient and state all zero outside one mask: the update
     // of a zero is zero (weight decay included), so it runs over slots.
     int64_t mask = f.patternOf(k.ins[0]);

@@ -21,14 +21,11 @@
 // reading the gradients streamed out.
 //
 //===----------------------------------------------------------------------===//
-#include "Allocation.h"
 #include "Partitioner.h"
 
 #include "fabric/FabricDialect.h"
-#include "wse/Conversion/Passes.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/Machine.h"
-#include "wse/Transforms/CheckedOptions.h"
 #include "wse/WseDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -36,11 +33,6 @@
 
 #include <map>
 #include <set>
-
-namespace mlir::wse {
-#define GEN_PASS_DEF_PARTITION
-#include "wse/Conversion/Passes.h.inc"
-} // namespace mlir::wse
 
 using namespace mlir;
 using namespace mlir::wse;
@@ -109,6 +101,34 @@ Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
                                : AxisSplit::split(xd, shape[xd], grid[0]);
   l.y = yd < 0 || grid[1] == 1 ? AxisSplit::replicated(1)
                                : AxisSplit::split(yd, shape[yd], grid[1]);
+  return l;
+}
+
+/// The parameters and optimizer state an update reads (not scalars), each
+/// once, in the order the step first reads them.
+SmallVector<BlockArgument> Partitioner::updatedArgs() {
+  SmallVector<BlockArgument> args;
+  DenseSet<Value> seen;
+  for (Operation &op : fn.getBody().front().without_terminator()) {
+    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
+      continue;
+    for (Value v : op.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      auto src = arg ? sources.find(arg) : sources.end();
+      if (arg && typeOf(arg).getRank() > 0 && src != sources.end() &&
+          (src->second.kind == "param" || src->second.kind == "state") &&
+          seen.insert(arg).second)
+        args.push_back(arg);
+    }
+  }
+  return args;
+}
+
+/// Where pipelined execution keeps an updated parameter or state: spread
+/// over the mesh, as its mask's slots if it has one.
+Layout Partitioner::updateHome(BlockArgument arg) const {
+  Layout l = defaultLayout(shapeOf(arg));
+  l.mask = patterns.lookup_or(arg, -1);
   return l;
 }
 
@@ -308,9 +328,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         // An update away from its parameter's (or state's) home also
         // writes the new value back there.
         if (!placed && h != homes.end() && persistent.count(h->second.sym) &&
-            isa<BlockArgument>(v) &&
-            (k.kernel == "sgd" || k.kernel == "sgd_momentum" ||
-             k.kernel == "adamw"))
+            isa<BlockArgument>(v) && k.isUpdate())
           comm += double(tile);
       }
       if (leastBytes < 0 || bytes < leastBytes) {
@@ -363,8 +381,7 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
   // An optimizer update of a parameter (or state) in host memory runs on
   // the host, which reads the gradient streamed out.
   bool host = false;
-  if (streaming &&
-      (k.kernel == "sgd" || k.kernel == "sgd_momentum" || k.kernel == "adamw"))
+  if (streaming && k.isUpdate())
     if (auto h = homes.find(k.ins[0]); h != homes.end())
       host = isHost(h->second);
   // So does the sum of a tied weight's gradient parts where one part was
@@ -506,7 +523,7 @@ static bool readAfter(Value v, Operation *op) {
 /// then needs no write-back copy. Returns that tensor, or "".
 std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
                                        Value out, const Layout &l, bool host) {
-  if (k.kernel != "sgd" && k.kernel != "sgd_momentum" && k.kernel != "adamw")
+  if (!k.isUpdate())
     return "";
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
   for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
@@ -698,21 +715,10 @@ LogicalResult Partitioner::run() {
   // rebroadcast and which SRAM pays for once per replica). Kernels that
   // want another layout read a relayout, which the cost model charges.
   // Frozen parameters take the layout of their first use.
-  for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (streaming || !isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
-      continue;
-    for (Value v : op.getOperands()) {
-      auto arg = dyn_cast<BlockArgument>(v);
-      auto src = arg ? sources.find(arg) : sources.end();
-      if (!arg || typeOf(arg).getRank() == 0 || src == sources.end() ||
-          (src->second.kind != "param" && src->second.kind != "state"))
-        continue;
-      Layout l = defaultLayout(shapeOf(arg));
-      l.mask = patterns.lookup_or(arg, -1);
-      if (failed(ensure(arg, l, arg.getLoc())))
+  if (!streaming)
+    for (BlockArgument arg : updatedArgs())
+      if (failed(ensure(arg, updateHome(arg), arg.getLoc())))
         return failure();
-    }
-  }
   if (persistentBytes > machine.dataSramBytes()) {
     // Pointed at the first use of the largest of them.
     BlockArgument largest;
@@ -795,109 +801,3 @@ LogicalResult Partitioner::run() {
 }
 
 } // namespace mlir::wse::mesh::partition
-
-std::string mlir::wse::checkMachineOptions(const std::string &machine,
-                                           const std::string &mesh,
-                                           const std::string &execution) {
-  if (execution != "pipelined" && execution != "weight-streaming" &&
-      execution != "auto")
-    return "execution='" + execution +
-           "' is not pipelined, weight-streaming or auto";
-  std::optional<::wsert::MachineDesc> desc =
-      ::wsert::lookupMachinePreset(machine);
-  if (!desc) {
-    std::string names;
-    for (auto &n : ::wsert::machinePresetNames())
-      names += (names.empty() ? "" : ", ") + n;
-    return "unknown machine '" + machine + "' (presets: " + names + ")";
-  }
-  return ::wsert::applyMeshOption(*desc, mesh);
-}
-
-namespace {
-
-using mesh::partition::Partitioner;
-
-/// The fabric.graph wse-partition made last (just before @train_step).
-fabric::GraphOp lastGraph(ModuleOp module) {
-  fabric::GraphOp last;
-  for (auto g : module.getOps<fabric::GraphOp>())
-    last = g;
-  return last;
-}
-
-struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
-  using Base::Base;
-
-  LogicalResult initializeOptions(
-      StringRef options,
-      function_ref<LogicalResult(const Twine &)> errorHandler) override {
-    return initializeCheckedOptions(
-        "wse-partition",
-        [&](auto handler) { return Base::initializeOptions(options, handler); },
-        [&] { return checkMachineOptions(machine, mesh, execution); },
-        errorHandler);
-  }
-
-  void runOnOperation() override {
-    ModuleOp module = getOperation();
-    // Options set from C++ have not been through initializeOptions.
-    if (std::string err = checkMachineOptions(machine, mesh, execution);
-        !err.empty()) {
-      module.emitError() << err;
-      return signalPassFailure();
-    }
-    ::wsert::MachineDesc m = *::wsert::lookupMachinePreset(machine);
-    int64_t wafer[2] = {m.width, m.height};
-    (void)::wsert::applyMeshOption(m, mesh); // checked above
-    module->setAttr(fabric::kMachineAttr,
-                    fabric::MachineAttr::get(
-                        &getContext(), m.name, m.width, m.height, m.sramBytes,
-                        m.reservedSramBytes, m.colors, m.clockMhz,
-                        m.fmacsPerCycle, m.addsPerCycle, m.hostLinks,
-                        m.hostLinkGbps, m.hostFmacsPerCycle));
-    auto fn = module.lookupSymbol<func::FuncOp>("train_step");
-    if (!fn) {
-      module.emitError("wse-partition maps @train_step: run "
-                       "wse-make-train-step first");
-      return signalPassFailure();
-    }
-    if (execution != "auto") {
-      if (failed(Partitioner(module, fn, m, wafer, execution).run()))
-        signalPassFailure();
-      return;
-    }
-    // Pipelined when the whole step fits SRAM (parameters, optimizer
-    // state and every activation, as wse-lower-to-pe will allocate them),
-    // weight streaming otherwise: try pipelined quietly on a copy first.
-    OpBuilder b(fn);
-    auto copy = cast<func::FuncOp>(b.clone(*fn));
-    bool fits = false, mapped = false; // mapped: run() erased the copy
-    {
-      ScopedDiagnosticHandler quiet(&getContext(),
-                                    [](Diagnostic &) { return success(); });
-      mapped =
-          succeeded(Partitioner(module, copy, m, wafer, "pipelined").run());
-      if (mapped) {
-        mesh::GraphAllocation alloc;
-        fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
-                                             /*placed=*/false)) &&
-               llvm::all_of(alloc.peaks, [&](const auto &p) {
-                 return p.second.bytes <= m.dataSramBytes();
-               });
-      }
-    }
-    if (fits) {
-      fn.erase();
-      return;
-    }
-    if (fabric::GraphOp g = lastGraph(module); g && g->isBeforeInBlock(fn))
-      g.erase();
-    if (!mapped)
-      copy.erase();
-    if (failed(Partitioner(module, fn, m, wafer, "weight-streaming").run()))
-      signalPassFailure();
-  }
-};
-
-} // namespace

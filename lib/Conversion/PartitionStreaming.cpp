@@ -130,22 +130,8 @@ LogicalResult Partitioner::finishStreamedJoin(Value join, Location loc) {
 /// in SRAM where pipelined execution keeps them (spread over the mesh).
 int64_t Partitioner::meshBytesOfUpdated() {
   int64_t bytes = 0;
-  DenseSet<Value> seen;
-  for (Operation &op : fn.getBody().front().without_terminator()) {
-    if (!isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(op))
-      continue;
-    for (Value v : op.getOperands()) {
-      auto arg = dyn_cast<BlockArgument>(v);
-      auto src = arg ? sources.find(arg) : sources.end();
-      if (!arg || typeOf(arg).getRank() == 0 || src == sources.end() ||
-          (src->second.kind != "param" && src->second.kind != "state") ||
-          !seen.insert(arg).second)
-        continue;
-      Layout l = defaultLayout(shapeOf(arg));
-      l.mask = patterns.lookup_or(arg, -1);
-      bytes += 4 * storedElements(l);
-    }
-  }
+  for (BlockArgument arg : updatedArgs())
+    bytes += 4 * storedElements(updateHome(arg));
   return bytes;
 }
 

@@ -157,6 +157,8 @@ private:
   Layout defaultLayout(const std::vector<int64_t> &shape,
                        bool host = false) const;
   int64_t meshBytesOfUpdated();
+  SmallVector<BlockArgument> updatedArgs();
+  Layout updateHome(BlockArgument arg) const;
   FailureOr<std::string> ensure(Value v, const Layout &want, Location loc,
                                 bool host = false);
   FailureOr<Home> ensureAny(Value v, Location loc);

@@ -2,10 +2,9 @@
 // memory streams onto a 4x1 mesh and back over the host links, which carry
 // many wavelets a cycle (the machine's links x Gb/s at its clock), enter
 // the mesh at its west edge, and are counted in bytes each way.
-#include "WaferProgram.pb.h"
+#include "TestWaferProgram.h"
 #include "wse/Sim/MeshSimulator.h"
 #include "wse/Support/Machine.h"
-#include "wse/Target/WaferProgram.h"
 
 #include <gtest/gtest.h>
 
@@ -51,18 +50,8 @@ void addInstr(wp::Program *p, const char *op, int buffer, int transfer) {
 /// g; it sends w to the 4x1 mesh (split in blocks of kN / 4), which sends
 /// each block back into g. Output: g.
 wp::WaferProgram roundTrip(int64_t links = 12, int64_t gbps = 100) {
-  wp::WaferProgram w;
-  w.set_version(mlir::wse::kWaferProgramVersion);
+  wp::WaferProgram w = wse_test::testWaferProgram();
   auto *m = w.mutable_machine();
-  m->set_name("test");
-  m->set_width(8);
-  m->set_height(2);
-  m->set_sram_bytes(48 * 1024);
-  m->set_reserved_sram_bytes(8 * 1024);
-  m->set_colors(24);
-  m->set_clock_mhz(850);
-  m->set_fmacs_per_cycle(1);
-  m->set_adds_per_cycle(2);
   m->set_host_links(links);
   m->set_host_link_gbps(gbps);
   m->set_host_fmacs_per_cycle(128);

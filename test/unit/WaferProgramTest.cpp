@@ -1,8 +1,7 @@
 // The wafer program message and the simulator on small hand-built
 // programs: round trip, validation of corrupt input, a transfer that sums
 // partial tiles, bit-identical reruns, deadlock reports.
-#include "wse/Target/WaferProgram.h"
-#include "WaferProgram.pb.h"
+#include "TestWaferProgram.h"
 #include "wse/Sim/MeshSimulator.h"
 #include "wse/Support/Crc32c.h"
 #include "wse/Support/Math.h"
@@ -27,18 +26,7 @@ void setAxis(wp::Axis *a, int64_t kind, int64_t dim, int64_t block,
 /// its block into a partial scalar (map copy, acc add); a transfer adds the
 /// partials into s, held by PE 0; s is the output.
 wp::WaferProgram partialSum(bool withSend = true) {
-  wp::WaferProgram w;
-  w.set_version(mlir::wse::kWaferProgramVersion);
-  auto *m = w.mutable_machine();
-  m->set_name("test");
-  m->set_width(8);
-  m->set_height(2);
-  m->set_sram_bytes(48 * 1024);
-  m->set_reserved_sram_bytes(8 * 1024);
-  m->set_colors(24);
-  m->set_clock_mhz(850);
-  m->set_fmacs_per_cycle(1);
-  m->set_adds_per_cycle(2);
+  wp::WaferProgram w = wse_test::testWaferProgram();
   auto *p = w.add_programs();
   p->set_name("mesh");
   p->set_width(4);
