@@ -62,6 +62,16 @@ struct Movement {
   SmallVector<int64_t, 4> windowLo, windowSize; // empty: the whole result
 };
 
+/// `outer` (whose indices run over `outerShape`: its window, or its
+/// result) reading the result of `inner` (a movement writing its whole
+/// result), as one movement from `inner`'s source, when that is an index
+/// map a transfer can carry: affine maps compose, a reshape that only
+/// splits dims is affine, two reshapes are one. std::nullopt otherwise (a
+/// reshape merging dims after an affine map needs a division).
+std::optional<Movement> composeMovements(const Movement &outer,
+                                         ArrayRef<int64_t> outerShape,
+                                         const Movement &inner);
+
 /// What an op is on the mesh.
 struct OpMapping {
   enum Kind { Compute, Move, Constant, Failed } kind = Compute;

@@ -40,7 +40,81 @@ OpMapping moves(SmallVector<Movement> list) {
   return m;
 }
 
+/// A row-major reshape from `from` (the source's shape) to `to` (the
+/// result's index space) as an affine map, when each source dim is a run
+/// of consecutive result dims (the reshape only splits dims): source index
+/// j is then the run's indices weighted by their row-major strides.
+std::optional<Movement> reshapeAsAffine(Value src, ArrayRef<int64_t> from,
+                                        ArrayRef<int64_t> to) {
+  int64_t srcRank = int64_t(from.size()), dstRank = int64_t(to.size());
+  Movement m;
+  m.src = src;
+  m.affine = true;
+  m.coeffs.assign(srcRank * dstRank, 0);
+  m.offset.assign(srcRank, 0);
+  int64_t k = 0;
+  for (int64_t j = 0; j < srcRank; ++j) {
+    if (from[j] == 1)
+      continue;
+    // The run of result dims (past size-1 ones) whose product is from[j].
+    while (k < dstRank && to[k] == 1)
+      ++k;
+    int64_t begin = k, prod = 1;
+    while (k < dstRank && prod < from[j])
+      prod *= to[k++];
+    if (prod != from[j])
+      return std::nullopt;
+    int64_t stride = 1;
+    for (int64_t d = k - 1; d >= begin; --d) {
+      m.coeffs[j * dstRank + d] = stride;
+      stride *= to[d];
+    }
+  }
+  return m;
+}
+
 } // namespace
+
+std::optional<Movement> mesh::composeMovements(const Movement &outer,
+                                               ArrayRef<int64_t> outerShape,
+                                               const Movement &inner) {
+  if (!inner.windowLo.empty())
+    return std::nullopt;
+  std::vector<int64_t> mid = typeOf(outer.src).getShape().vec();
+  std::vector<int64_t> src = typeOf(inner.src).getShape().vec();
+  // Two reshapes: element numbers carry through.
+  if (!outer.affine && !inner.affine) {
+    Movement m = outer;
+    m.src = inner.src;
+    return m;
+  }
+  std::optional<Movement> o =
+      outer.affine ? outer : reshapeAsAffine(outer.src, mid, outerShape);
+  std::optional<Movement> i =
+      inner.affine ? inner : reshapeAsAffine(inner.src, src, mid);
+  if (!o || !i)
+    return std::nullopt;
+  // src = i.offset + I (o.offset + O x) = (i.offset + I o.offset) + (I O) x.
+  int64_t srcRank = int64_t(src.size()), midRank = int64_t(mid.size());
+  int64_t dstRank = int64_t(outerShape.size());
+  Movement m;
+  m.src = inner.src;
+  m.affine = true;
+  m.windowLo = outer.windowLo;
+  m.windowSize = outer.windowSize;
+  m.coeffs.assign(srcRank * dstRank, 0);
+  m.offset.assign(i->offset.begin(), i->offset.end());
+  for (int64_t j = 0; j < srcRank; ++j)
+    for (int64_t l = 0; l < midRank; ++l) {
+      int64_t c = i->coeffs[j * midRank + l];
+      if (c == 0)
+        continue;
+      m.offset[j] += c * o->offset[l];
+      for (int64_t k = 0; k < dstRank; ++k)
+        m.coeffs[j * dstRank + k] += c * o->coeffs[l * dstRank + k];
+    }
+  return m;
+}
 
 std::optional<OpMapping> mesh::mapMovement(Operation *op) {
   using R = std::optional<OpMapping>;

@@ -132,6 +132,25 @@ Layout Partitioner::updateHome(BlockArgument arg) const {
   return l;
 }
 
+Movement Partitioner::throughPending(Movement m, Value v) const {
+  std::vector<int64_t> shape =
+      m.windowSize.empty()
+          ? shapeOf(v)
+          : std::vector<int64_t>(m.windowSize.begin(), m.windowSize.end());
+  // A chain of movements (a slice, reshaped, transposed) is one transfer
+  // from where the data is, not one per link.
+  for (;;) {
+    auto p = pending.find(m.src);
+    if (p == pending.end() || p->second.size() != 1 || homes.count(m.src) ||
+        streamedParts.count(m.src))
+      return m;
+    std::optional<Movement> c = composeMovements(m, shape, p->second[0]);
+    if (!c)
+      return m;
+    m = std::move(*c);
+  }
+}
+
 FailureOr<Home> Partitioner::ensureAny(Value v, Location loc) {
   auto it = homes.find(v);
   if (it != homes.end())
@@ -187,7 +206,10 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
   if (auto p = pending.find(v); p != pending.end() && home == homes.end()) {
     // A data movement's result: build it straight in the wanted layout.
     SmallVector<Home> srcs;
-    for (const Movement &m : p->second) {
+    SmallVector<Movement, 2> moves;
+    for (const Movement &m : p->second)
+      moves.push_back(throughPending(m, v));
+    for (const Movement &m : moves) {
       FailureOr<Home> s =
           host ? summedOnMesh(m.src, loc, -1) : ensureAny(m.src, loc);
       if (failed(s))
@@ -195,7 +217,7 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
       srcs.push_back(*s);
     }
     dst = newTensor(v, want, loc, host);
-    for (auto [m, s] : llvm::zip(p->second, srcs)) {
+    for (auto [m, s] : llvm::zip(moves, srcs)) {
       transfer(loc, s, dst, &m);
       restream |= isHost(s) && !host;
     }

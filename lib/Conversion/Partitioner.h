@@ -162,6 +162,9 @@ private:
   FailureOr<std::string> ensure(Value v, const Layout &want, Location loc,
                                 bool host = false);
   FailureOr<Home> ensureAny(Value v, Location loc);
+  /// `m` (writing part of `v`) reading past the pending movements it is
+  /// built on, as far as their index maps compose.
+  Movement throughPending(Movement m, Value v) const;
   FailureOr<Home> summedOnMesh(Value v, Location loc, int64_t mask);
   Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
                        bool isOut) const;

@@ -247,6 +247,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                        pe.sending.end());
     }
     uint64_t start = pe.clock;
+    const Piece *cause = nullptr; // a receive's decider, for the trace
     if (!set[in.op].fabric) {
       isa::Work w;
       if (std::string e =
@@ -407,6 +408,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             [](const Piece *a, const Piece *b) { return a->first < b->first; });
         uint64_t t = from;
         double hostTaken = 0; // the host's links: whole cycles so far
+        // The piece whose arrival decided `t` (null: the post or the ramp).
+        const Piece *decider = nullptr;
         for (const Piece *p : inbound) {
           uint64_t intake = uint64_t(p->count);
           if (pe.host) {
@@ -415,18 +418,31 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             intake =
                 uint64_t(std::ceil(hostTaken / hostWaveletsPerCycle) - before);
           }
-          t = std::max(std::max(t, p->first - 1) + intake, p->arrival);
+          uint64_t next = std::max(t, p->first - 1) + intake;
+          if (p->first - 1 > t || p->arrival > next)
+            decider = p;
+          t = std::max(next, p->arrival);
           if (pe.host)
             stats.hostOutCycles += intake;
         }
         uint64_t done = std::max(last, t);
         if (!inbound.empty())
           pe.rampIn = t;
+        if (tracing && decider && t >= last && t > pe.clock)
+          cause = decider;
         pe.clock = std::max(pe.clock, done);
       }
     }
-    if (tracing && pe.clock > start)
+    if (tracing && pe.clock > start) {
       events.push_back({peIdx, pe.pc, cycles + start, cycles + pe.clock});
+      if (cause) {
+        // Its first wavelet left the sender's ramp `hops` + 1 cycles
+        // before it came in.
+        events.back().fromPe = cause->src;
+        events.back().fromAt =
+            cycles + cause->first - 1 - uint64_t(cause->hops);
+      }
+    }
     ++pe.pc;
   }
   pe.done = true;

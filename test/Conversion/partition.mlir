@@ -90,6 +90,44 @@ func.func @train_step(%a: tensor<4x6xf32> {wse.input = "a"}, %b: tensor<2x6xf32>
 
 // -----
 
+// A chain of movements is one transfer from where the data is: a slice,
+// reshaped (splitting a dim) and transposed is one affine map, and two
+// reshapes are one linear one. A reshape merging dims after a transpose
+// needs a division, so it stays a transfer of its own.
+// CHECK-LABEL: module attributes
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<2x24xf32> "input"
+// CHECK-NEXT: fabric.tensor @t1 : tensor<2x2x4xf32>
+// CHECK-NEXT: fabric.transfer @x0 @t0 -> @t1 "affine" {affine = array<i64: 0, 1, 0, 4, 0, 1>, offset = array<i64: 0, 8>}
+// CHECK-NEXT: fabric.tensor @t2 : tensor<2x2x4xf32>
+// CHECK-NEXT: fabric.compute "map" "neg" {{.*}} ins [@t1]
+// CHECK-NEXT: fabric.tensor @t3 : tensor<2x2x4xf32>
+// CHECK-NEXT: fabric.transfer @x1 @t2 -> @t3 "affine" {affine = array<i64: 0, 1, 0, 1, 0, 0, 0, 0, 1>, offset = array<i64: 0, 0, 0>}
+// CHECK-NEXT: fabric.tensor @t4 : tensor<2x8xf32>
+// CHECK-NEXT: fabric.transfer @x2 @t3 -> @t4 "linear"
+// CHECK-NEXT: fabric.tensor @t5 : tensor<2x8xf32>
+// CHECK-NEXT: fabric.compute "map" "exp" {{.*}} ins [@t4]
+// CHECK-NEXT: fabric.tensor @t6 : tensor<4x12xf32>
+// CHECK-NEXT: fabric.transfer @x3 @t0 -> @t6 "linear"
+// CHECK-NEXT: fabric.tensor @t7 : tensor<4x12xf32>
+// CHECK-NEXT: fabric.compute "map" "sqrt" {{.*}} ins [@t6]
+func.func @train_step(%a: tensor<2x24xf32> {wse.input = "a"}) -> (tensor<2x2x4xf32>, tensor<2x8xf32>, tensor<4x12xf32>) {
+  %s = wse.slice %a {start = array<i64: 0, 8>, limit = array<i64: 2, 16>, stride = array<i64: 1, 1>} : tensor<2x24xf32>
+  %r = wse.reshape %s : tensor<2x8xf32> -> tensor<2x2x4xf32>
+  %t = wse.transpose %r {perm = array<i64: 1, 0, 2>} : tensor<2x2x4xf32>
+  %n = wse.neg %t : tensor<2x2x4xf32>
+  %u = wse.transpose %n {perm = array<i64: 1, 0, 2>} : tensor<2x2x4xf32>
+  %m = wse.reshape %u : tensor<2x2x4xf32> -> tensor<2x8xf32>
+  %e = wse.exp %m : tensor<2x8xf32>
+  %r1 = wse.reshape %a : tensor<2x24xf32> -> tensor<48xf32>
+  %r2 = wse.reshape %r1 : tensor<48xf32> -> tensor<4x12xf32>
+  %q = wse.sqrt %r2 : tensor<4x12xf32>
+  return %n, %e, %q : tensor<2x2x4xf32>, tensor<2x8xf32>, tensor<4x12xf32>
+}
+
+// -----
+
 // Embedding rows: a gather from a [V, D] table, a scatter-add of the
 // gradient into zeros (the zeros are not materialized), AdamW over the
 // table's tiles with its moments laid out like the table and the step

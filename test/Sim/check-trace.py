@@ -4,7 +4,8 @@ A process per program (named "@<program>"), two threads per PE (its core
 "PE (x, y)" and its out-ramp "PE (x, y) out-ramp", names distinct), and per
 thread a sequence of complete ("X") slices that do not overlap (sends on
 the out-ramp, everything else on the core), are timed at the machine's clock (args.cycles = dur * MHz)
-and end by the run's last cycle, the last of them exactly there.
+and end by the run's last cycle, the last of them exactly there; and flow
+arrows ("s" to "f") from a send on an out-ramp to the receive it held up.
 Usage: check-trace.py TRACE.json REPORT.json
 """
 import collections
@@ -49,6 +50,27 @@ for key, list_ in slices.items():
 total = report["cycles"] / mhz
 assert abs(end - total) <= 1e-9 * total, (
     f"the last slice ends at {end * mhz:.0f} cycles; the run took {report['cycles']}")
+
+# Flow arrows: each receive that waited for a sender starts one on the
+# out-ramp slice of the send that decided its end and finishes it where
+# the receive starts, no later than the data could have come in.
+def holder(key, ts, name):
+    for e in slices[key]:
+        if e["ts"] - 1e-9 <= ts <= e["ts"] + e["dur"] + 1e-9 and e["name"] == name:
+            return e
+    raise AssertionError(f"no {name} slice on {threads[key]} at {ts * mhz:.0f} cycles")
+
+starts = {e["id"]: e for e in events if e["ph"] == "s"}
+ends = {e["id"]: e for e in events if e["ph"] == "f"}
+assert starts.keys() == ends.keys(), "a flow arrow without its other end"
+for i, s in starts.items():
+    f = ends[i]
+    assert threads[(s["pid"], s["tid"])].endswith(" out-ramp"), s
+    holder((s["pid"], s["tid"]), s["ts"], "send")
+    recv = [e for e in slices[(f["pid"], f["tid"])]
+            if e["name"] == "recv" and abs(e["ts"] - f["ts"]) < 1e-9]
+    assert len(recv) == 1 and s["ts"] < recv[0]["ts"] + recv[0]["dur"], (s, f)
+print(f"{len(starts)} flow arrows from sends to the receives they held up")
 
 names = collections.Counter(e["name"] for l in slices.values() for e in l)
 print(f"{len(procs)} processes, {len(threads)} threads, "

@@ -509,6 +509,27 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
           j.attribute("ts", double(e.start) * usPerCycle);
         });
       }
+      // A flow arrow from the send whose data a receive waited for last
+      // to that receive: following them back from the PE that finishes
+      // last walks the step's critical path.
+      int64_t flow = 0;
+      for (const auto &e : sim.trace()) {
+        if (e.fromPe < 0)
+          continue;
+        auto to = sim.peInfo(e.pe), from = sim.peInfo(e.fromPe);
+        for (bool start : {true, false})
+          j.object([&] {
+            j.attribute("bp", "e");
+            j.attribute("cat", "fabric");
+            j.attribute("id", flow);
+            j.attribute("name", "wavelets");
+            j.attribute("ph", start ? "s" : "f");
+            j.attribute("pid", start ? from.program : to.program);
+            j.attribute("tid", start ? tid(from, true) : tid(to, false));
+            j.attribute("ts", double(start ? e.fromAt : e.start) * usPerCycle);
+          });
+        ++flow;
+      }
     });
   });
   return "";

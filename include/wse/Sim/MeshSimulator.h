@@ -34,6 +34,10 @@ struct TraceEvent {
   int32_t instr; // index into its program
   uint64_t start, end;
   bool ramp = false; // a send on the PE's out-ramp, beside its core
+  // A receive that waited for a sender: the PE whose piece decided when it
+  // ended, and the cycle that piece left its ramp (-1: none did).
+  int64_t fromPe = -1;
+  uint64_t fromAt = 0;
 };
 
 struct StepStats {
