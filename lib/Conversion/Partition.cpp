@@ -524,6 +524,64 @@ bool Partitioner::aliasMaskedProduct(Operation &op) {
   return false;
 }
 
+/// The optimizer updates run after the backward pass, each reading its
+/// gradient in its parameter's layout. A gradient is final long before:
+/// moving it there as soon as the update's last operand is computed lets
+/// the transfer (a sum of partials, mostly) run while the backward pass
+/// goes on, instead of in a chain of transfers after it. The moved copies
+/// live until the updates, so SRAM counts them with the step-long tensors,
+/// up to half of it.
+LogicalResult Partitioner::sendToUpdates(Operation &op) {
+  SmallVector<Operation *> ready;
+  for (Value r : op.getResults())
+    for (Operation *user : r.getUsers()) {
+      // Through the train step's gradient masking (a masked product's
+      // alias).
+      SmallVector<Operation *, 2> candidates{user};
+      if (isa<MulOp>(user))
+        llvm::append_range(candidates, user->getResult(0).getUsers());
+      for (Operation *u : candidates)
+        if (isa<SgdUpdateOp, SgdMomentumUpdateOp, AdamWUpdateOp>(u) &&
+            u->getBlock() == op.getBlock() && !sentToUpdate.count(u) &&
+            llvm::all_of(u->getOperands(), [&](Value v) {
+              // Scalars (a learning rate computed last) are
+              // not what the choice of layout turns on.
+              return typeOf(v).getRank() == 0 || homes.count(v) ||
+                     sources.count(v) || pending.count(v);
+            }))
+          ready.push_back(u);
+    }
+  for (Operation *u : ready) {
+    if (!sentToUpdate.insert(u).second)
+      continue;
+    FailureOr<OpMapping> m = mapOp(u);
+    if (failed(m) || m->kind != OpMapping::Compute)
+      continue;
+    Kernel &k = m->kernel;
+    sparsifyKernel(u, k, facts());
+    FailureOr<Choice> c = choose(u, k, /*host=*/false);
+    if (failed(c))
+      return failure();
+    for (size_t i = 0; i < k.ins.size(); ++i) {
+      Layout l = operandLayout(k, k.outs.size() + i, *c, false);
+      Value v = k.ins[i];
+      auto h = homes.find(v);
+      bool moved = h == homes.end() && pending.count(v);
+      if ((!moved && (h == homes.end() || h->second.layout == l ||
+                      persistent.count(h->second.sym))) ||
+          l.shape.empty())
+        continue;
+      int64_t bytes = 4 * storedElements(l);
+      if (persistentBytes + bytes > machine.dataSramBytes() / 2)
+        continue;
+      if (failed(ensure(v, l, u->getLoc())))
+        return failure();
+      persistentBytes += bytes;
+    }
+  }
+  return success();
+}
+
 /// Whether `v`, or a shape op's result built from it, is read after `op`.
 static bool readAfter(Value v, Operation *op) {
   for (Operation *user : v.getUsers()) {
@@ -815,6 +873,8 @@ LogicalResult Partitioner::run() {
         }
       break;
     }
+    if (!streaming && failed(sendToUpdates(op)))
+      return failure();
   }
   if (failed(finish()))
     return failure();

@@ -173,6 +173,8 @@ private:
   std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,
                             const Layout &l, bool host);
   LogicalResult finish();
+  DenseSet<Operation *> sentToUpdate;
+  LogicalResult sendToUpdates(Operation &op);
 };
 
 } // namespace mlir::wse::mesh::partition

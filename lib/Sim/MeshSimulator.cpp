@@ -357,8 +357,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         __atomic_store_n(&plan.missing[size_t(slot)],
                          plan.expected[size_t(slot)], __ATOMIC_RELAXED);
         float *base = pe.buffers[in.buffers[0]];
-        // Pieces come in from the post (if any), once the in-ramp is free.
-        uint64_t from = std::max(postedAt.value_or(pe.clock), pe.rampIn);
+        // Pieces come in from the post (if any), when the in-ramp is free.
+        uint64_t from = postedAt.value_or(pe.clock);
         uint64_t last = from;
         std::vector<const Piece *> &inbound = pe.inbound;
         inbound.clear();
@@ -418,7 +418,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             intake =
                 uint64_t(std::ceil(hostTaken / hostWaveletsPerCycle) - before);
           }
-          uint64_t next = std::max(t, p->first - 1) + intake;
+          uint64_t next = pe.takeIn(std::max(t, p->first - 1), intake);
           if (p->first - 1 > t || p->arrival > next)
             decider = p;
           t = std::max(next, p->arrival);
@@ -426,8 +426,6 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             stats.hostOutCycles += intake;
         }
         uint64_t done = std::max(last, t);
-        if (!inbound.empty())
-          pe.rampIn = t;
         if (tracing && decider && t >= last && t > pe.clock)
           cause = decider;
         pe.clock = std::max(pe.clock, done);
@@ -466,7 +464,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
     pe.compute = 0;
     pe.rampOut = 0;
     pe.sending.clear();
-    pe.rampIn = 0;
+    pe.inBusy.clear();
     pe.posted.clear();
     wave[i] = int(i);
   }

@@ -50,10 +50,42 @@ struct PE {
     uint64_t until;
   };
   std::vector<Sending> sending;
-  // The in-ramp likewise: when it is free again, and the transfers posted
-  // (their pieces may come in from then on) and not yet received.
-  uint64_t rampIn = 0;
+  // The in-ramp likewise: the cycles it is busy this step ([start, end),
+  // merged), and the transfers posted (their pieces may come in from then
+  // on) and not yet received. A posted transfer's wavelets take the ramp
+  // whenever it is free after they arrive, also before a transfer whose
+  // recv came first in the program.
+  std::map<uint64_t, uint64_t> inBusy;
   std::vector<std::pair<int64_t, uint64_t>> posted;
+  /// Takes `n` free in-ramp cycles from `t` on; returns when the last ends.
+  uint64_t takeIn(uint64_t t, uint64_t n) {
+    while (n > 0) {
+      auto next = inBusy.upper_bound(t);
+      if (next != inBusy.begin()) {
+        auto prev = std::prev(next);
+        if (prev->second > t) { // t is inside a busy stretch
+          t = prev->second;
+          continue;
+        }
+      }
+      uint64_t use = next == inBusy.end() ? n : std::min(n, next->first - t);
+      uint64_t end = t + use;
+      // Merge with the stretches either side it touches.
+      uint64_t begin = t;
+      if (next != inBusy.begin() && std::prev(next)->second == t) {
+        begin = std::prev(next)->first;
+        inBusy.erase(std::prev(next));
+      }
+      if (next != inBusy.end() && next->first == end) {
+        end = next->second;
+        inBusy.erase(next);
+      }
+      inBusy[begin] = end;
+      n -= use;
+      t += use;
+    }
+    return t;
+  }
   std::vector<const struct Piece *> inbound; // a recv's pieces (scratch)
   int pc = 0;
   bool done = false;

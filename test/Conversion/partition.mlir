@@ -90,6 +90,31 @@ func.func @train_step(%a: tensor<4x6xf32> {wse.input = "a"}, %b: tensor<2x6xf32>
 
 // -----
 
+// A gradient moves to its parameter's layout as soon as it is computed,
+// not at the update: the sum of the partial bias gradients (x0) goes
+// before the kernels that follow (the exp), and the update reads it there.
+// CHECK-LABEL: module attributes
+// CHECK-NEXT: fabric.graph @train_step {
+// CHECK-NEXT: fabric.region @mesh grid [4, 4]
+// CHECK-NEXT: fabric.tensor @t0 : tensor<8xf32> "param" name "b" in @mesh layout <x: split(0, 2, 4), y: replicated(1)>
+// CHECK-NEXT: fabric.tensor @t1 : tensor<16x8xf32> "input" name "g"
+// CHECK-NEXT: fabric.tensor @t2 : tensor<8xf32> "temp" in @mesh layout <x: partial(4), y: split(0, 2, 4)>
+// CHECK-NEXT: fabric.compute "map" "copy" in @mesh outs [@t2] ins [@t1]
+// CHECK-NEXT: fabric.tensor @t3 : tensor<8xf32> "temp" in @mesh layout <x: split(0, 2, 4), y: replicated(1)>
+// CHECK-NEXT: fabric.transfer @x0 @t2 -> @t3 "linear" {combine = 1 : i64}
+// CHECK-NEXT: fabric.tensor @t4 : tensor<16x8xf32> "input" name "x"
+// CHECK-NEXT: fabric.tensor @t5 : tensor<16x8xf32>
+// CHECK-NEXT: fabric.compute "map" "exp" in @mesh outs [@t5] ins [@t4]
+// CHECK-NEXT: fabric.compute "sgd" in @mesh outs [@t0] ins [@t0, @t3]
+func.func @train_step(%b: tensor<8xf32> {wse.param = "b"}, %g: tensor<16x8xf32> {wse.input = "g"}, %x: tensor<16x8xf32> {wse.input = "x"}) -> (tensor<16x8xf32>, tensor<8xf32> {wse.param = "b"}) {
+  %db = wse.reduce_sum %g {axes = array<i64: 0>} : tensor<16x8xf32>
+  %e = wse.exp %x : tensor<16x8xf32>
+  %n = wse.sgd_update %b, %db {lr = 1.000000e-01 : f32} : tensor<8xf32>
+  return %e, %n : tensor<16x8xf32>, tensor<8xf32>
+}
+
+// -----
+
 // A chain of movements is one transfer from where the data is: a slice,
 // reshaped (splitting a dim) and transposed is one affine map, and two
 // reshapes are one linear one. A reshape merging dims after a transpose
