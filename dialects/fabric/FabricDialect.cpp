@@ -322,10 +322,15 @@ LogicalResult TransferOp::verify() {
     return emitOpError("map must be linear or affine");
   auto st = cast<RankedTensorType>(src.getType());
   auto dt = cast<RankedTensorType>(dst.getType());
+  if (!getReshape().empty() && getMap() != "affine")
+    return emitOpError("only an affine map reads its index reshaped");
+  // The index space the affine map reads: the window's, or `reshape`.
+  int64_t indexRank =
+      getReshape().empty() ? dt.getRank() : int64_t(getReshape().size());
   if (getMap() == "affine" &&
-      (getAffine().size() != size_t(st.getRank() * dt.getRank()) ||
+      (getAffine().size() != size_t(st.getRank() * indexRank) ||
        getOffset().size() != size_t(st.getRank())))
-    return emitOpError("an affine map needs src rank x dst rank "
+    return emitOpError("an affine map needs src rank x index rank "
                        "coefficients and src rank offsets");
   if ((!getWindowLo().empty() || !getWindowSize().empty()) &&
       (getWindowLo().size() != size_t(dt.getRank()) ||
@@ -353,13 +358,22 @@ LogicalResult TransferOp::verify() {
   if (getMap() == "linear" && window != st.getNumElements())
     return emitOpError("moves ") << st.getNumElements()
                                  << " elements into a window of " << window;
+  if (!getReshape().empty()) {
+    int64_t n = 1;
+    for (int64_t d : getReshape())
+      n = d < 0 ? -1 : n * d;
+    if (n != window)
+      return emitOpError("reshapes a window of ")
+             << window << " elements into " << n;
+  }
   if (getMap() == "affine" && window > 0)
     for (int64_t j = 0; j < st.getRank(); ++j) {
       int64_t lo = getOffset()[j], hi = lo;
-      for (int64_t k = 0; k < dt.getRank(); ++k) {
-        int64_t size = getWindowSize().empty() ? dt.getDimSize(k)
-                                               : getWindowSize()[k];
-        int64_t reach = getAffine()[j * dt.getRank() + k] * (size - 1);
+      for (int64_t k = 0; k < indexRank; ++k) {
+        int64_t size = !getReshape().empty()     ? getReshape()[k]
+                       : getWindowSize().empty() ? dt.getDimSize(k)
+                                                 : getWindowSize()[k];
+        int64_t reach = getAffine()[j * indexRank + k] * (size - 1);
         (reach < 0 ? lo : hi) += reach;
       }
       if (lo < 0 || hi >= st.getDimSize(j))

@@ -164,7 +164,10 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
     (the whole tensor by default). Element i of the window comes from the
     source element of the same row-major number (`map` "linear": layout
     changes and reshapes) or from `offset + affine * i` (`map` "affine":
-    transposes, broadcasts, slices, concatenation). A source with partial
+    transposes, broadcasts, slices, concatenation). An affine map with a
+    `reshape` shape first renumbers i: its row-major number in the window
+    becomes an index m of that shape, and the map reads m (a reshape
+    merging dims then a transpose, in one transfer). A source with partial
     axes is summed over them (`combine` 1) or maximized (2).
     `wse-route` sets `color`.
   }];
@@ -175,7 +178,8 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$window_lo,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$window_size,
                    DefaultValuedAttr<I64Attr, "0">:$combine,
-                   OptionalAttr<I64Attr>:$color);
+                   OptionalAttr<I64Attr>:$color,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape);
   let assemblyFormat = [{
     $sym_name $src `->` $dst $map (`color` $color^)? attr-dict
   }];

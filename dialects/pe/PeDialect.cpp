@@ -144,6 +144,19 @@ LogicalResult TransferOp::verify() {
     return failure();
   if (getMap() != "linear" && getMap() != "affine")
     return emitOpError("map must be linear or affine");
+  if (!getReshape().empty()) {
+    int64_t window = 1, n = 1;
+    for (int64_t d : getWindowSize())
+      window *= d;
+    for (int64_t d : getReshape())
+      n = d < 0 ? -1 : n * d;
+    if (getMap() != "affine" ||
+        getAffine().size() != getSrcShape().size() * getReshape().size() ||
+        n != window)
+      return emitOpError("a reshaped index needs an affine map of src rank x "
+                         "reshape rank coefficients and as many elements as "
+                         "the window");
+  }
   if (auto m = fabric::getMachine(*this))
     if (int64_t(getColor()) < 0 || int64_t(getColor()) >= m.getColors())
       return emitOpError("color ") << getColor() << " is outside the machine's 0.."

@@ -89,7 +89,8 @@ def Pe_TransferOp : Pe_Op<"transfer", [Symbol]> {
   let summary = "A laid-out tensor moved from one buffer to another";
   let description = [{
     The fabric-level `fabric.transfer`, bound to buffers: `src` and `dst`
-    name `@program::@buffer`, with the tensors' shapes and layouts.
+    name `@program::@buffer`, with the tensors' shapes and layouts, and
+    the window always given.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                    SymbolRefAttr:$src, DenseI64ArrayAttr:$src_shape,
@@ -99,7 +100,8 @@ def Pe_TransferOp : Pe_Op<"transfer", [Symbol]> {
                    StrAttr:$map, DenseI64ArrayAttr:$affine,
                    DenseI64ArrayAttr:$offset, DenseI64ArrayAttr:$window_lo,
                    DenseI64ArrayAttr:$window_size, I64Attr:$combine,
-                   I64Attr:$color);
+                   I64Attr:$color,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape);
   let assemblyFormat = "$sym_name $src `->` $dst attr-dict";
   let hasVerifier = 1;
 }

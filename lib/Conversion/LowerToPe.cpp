@@ -238,10 +238,10 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           mb.getDenseI64ArrayAttr(
               cast<RankedTensorType>(src.op.getType()).getShape()),
           src.op.getLayout(), fullRef(t.getDst()),
-          mb.getDenseI64ArrayAttr(dstShape), dst.op.getLayout(),
-          t.getMapAttr(), t.getAffineAttr(), t.getOffsetAttr(),
-          mb.getDenseI64ArrayAttr(lo), mb.getDenseI64ArrayAttr(size),
-          t.getCombineAttr(), mb.getI64IntegerAttr(*t.getColor()));
+          mb.getDenseI64ArrayAttr(dstShape), dst.op.getLayout(), t.getMapAttr(),
+          t.getAffineAttr(), t.getOffsetAttr(), mb.getDenseI64ArrayAttr(lo),
+          mb.getDenseI64ArrayAttr(size), t.getCombineAttr(),
+          mb.getI64IntegerAttr(*t.getColor()), t.getReshapeAttr());
       for (auto [instr, tensor] : {std::make_pair("send", t.getSrc()),
                                    std::make_pair("recv", t.getDst())}) {
         OpBuilder &pb = builders.at(tensors[tensor.str()].region);

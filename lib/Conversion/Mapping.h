@@ -60,6 +60,9 @@ struct Movement {
   SmallVector<int64_t, 4> coeffs; // src rank x dst rank
   SmallVector<int64_t, 4> offset; // src rank
   SmallVector<int64_t, 4> windowLo, windowSize; // empty: the whole result
+  // Affine only: the index the map reads is the window index renumbered
+  // row-major into this shape (empty: the window index itself).
+  SmallVector<int64_t, 4> reshape;
 };
 
 /// `outer` (whose indices run over `outerShape`: its window, or its

@@ -82,26 +82,66 @@ std::optional<Movement> mesh::composeMovements(const Movement &outer,
     return std::nullopt;
   std::vector<int64_t> mid = typeOf(outer.src).getShape().vec();
   std::vector<int64_t> src = typeOf(inner.src).getShape().vec();
-  // Two reshapes: element numbers carry through.
-  if (!outer.affine && !inner.affine) {
-    Movement m = outer;
-    m.src = inner.src;
+  // A reshape outside: the window index's row-major number is the number
+  // of the element of the middle tensor that the inner map reads, so the
+  // inner map reads the window renumbered into the middle shape (or into
+  // its own reshape, which renumbers the same number again).
+  if (!outer.affine) {
+    Movement m = inner;
+    m.windowLo = outer.windowLo;
+    m.windowSize = outer.windowSize;
+    if (inner.affine && inner.reshape.empty() &&
+        ArrayRef<int64_t>(mid) != outerShape)
+      m.reshape.assign(mid.begin(), mid.end());
     return m;
   }
-  std::optional<Movement> o =
-      outer.affine ? outer : reshapeAsAffine(outer.src, mid, outerShape);
-  std::optional<Movement> i =
-      inner.affine ? inner : reshapeAsAffine(inner.src, src, mid);
-  if (!o || !i)
+  // An affine map outside that hands its index over unchanged (a window
+  // of a concat of the same shape): the inner map reads the window.
+  int64_t midRank = int64_t(mid.size());
+  bool identity = outer.reshape.empty() && outerShape == ArrayRef(mid) &&
+                  llvm::all_of(outer.offset, [](int64_t o) { return o == 0; });
+  for (int64_t j = 0; identity && j < midRank; ++j)
+    for (int64_t k = 0; k < midRank; ++k)
+      identity &= outer.coeffs[j * midRank + k] == (j == k ? 1 : 0);
+  if (identity) {
+    Movement m = inner;
+    m.windowLo = outer.windowLo;
+    m.windowSize = outer.windowSize;
+    return m;
+  }
+  // Otherwise both must be affine over the middle index: a reshape that
+  // only splits dims is, and so is a renumbering into coarser dims.
+  std::optional<Movement> i;
+  if (!inner.affine)
+    i = reshapeAsAffine(inner.src, src, mid);
+  else if (inner.reshape.empty())
+    i = inner;
+  else if (std::optional<Movement> r =
+               reshapeAsAffine(inner.src, inner.reshape, mid)) {
+    // The reshape as an affine map from the middle index, then the map.
+    int64_t rRank = int64_t(inner.reshape.size());
+    int64_t srcRank = int64_t(src.size());
+    i = inner;
+    i->reshape.clear();
+    i->coeffs.assign(srcRank * midRank, 0);
+    for (int64_t j = 0; j < srcRank; ++j)
+      for (int64_t l = 0; l < rRank; ++l)
+        for (int64_t k = 0; k < midRank; ++k)
+          i->coeffs[j * midRank + k] +=
+              inner.coeffs[j * rRank + l] * r->coeffs[l * midRank + k];
+  }
+  if (!i)
     return std::nullopt;
   // src = i.offset + I (o.offset + O x) = (i.offset + I o.offset) + (I O) x.
-  int64_t srcRank = int64_t(src.size()), midRank = int64_t(mid.size());
-  int64_t dstRank = int64_t(outerShape.size());
+  int64_t srcRank = int64_t(src.size());
+  int64_t dstRank = outer.reshape.empty() ? int64_t(outerShape.size())
+                                          : int64_t(outer.reshape.size());
   Movement m;
   m.src = inner.src;
   m.affine = true;
   m.windowLo = outer.windowLo;
   m.windowSize = outer.windowSize;
+  m.reshape = outer.reshape;
   m.coeffs.assign(srcRank * dstRank, 0);
   m.offset.assign(i->offset.begin(), i->offset.end());
   for (int64_t j = 0; j < srcRank; ++j)
@@ -109,9 +149,9 @@ std::optional<Movement> mesh::composeMovements(const Movement &outer,
       int64_t c = i->coeffs[j * midRank + l];
       if (c == 0)
         continue;
-      m.offset[j] += c * o->offset[l];
+      m.offset[j] += c * outer.offset[l];
       for (int64_t k = 0; k < dstRank; ++k)
-        m.coeffs[j * dstRank + k] += c * o->coeffs[l * dstRank + k];
+        m.coeffs[j * dstRank + k] += c * outer.coeffs[l * dstRank + k];
     }
   return m;
 }

@@ -77,7 +77,9 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
                                   : ArrayRef<int64_t>()),
       b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->windowSize)
                                   : ArrayRef<int64_t>()),
-      b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr);
+      b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr,
+      b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->reshape)
+                                  : ArrayRef<int64_t>()));
 }
 
 /// The last dim over x and the largest other dim over y; on the host, the
@@ -143,6 +145,13 @@ Movement Partitioner::throughPending(Movement m, Value v) const {
     auto p = pending.find(m.src);
     if (p == pending.end() || p->second.size() != 1 || homes.count(m.src) ||
         streamedParts.count(m.src))
+      return m;
+    // Partial sums are added where the movement reading them lands: a
+    // value read by more than one consumer is summed once, in the middle
+    // tensor, rather than by each consumer's transfer.
+    auto h = homes.find(p->second[0].src);
+    if (h != homes.end() && h->second.layout.isPartial() &&
+        !(v.hasOneUse() && m.src.hasOneUse()))
       return m;
     std::optional<Movement> c = composeMovements(m, shape, p->second[0]);
     if (!c)

@@ -47,6 +47,10 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> lo(t.window_lo().begin(), t.window_lo().end());
   std::vector<int64_t> wsize(t.window_size().begin(), t.window_size().end());
   std::vector<int64_t> windowStrides = rowMajorStrides(wsize);
+  std::vector<int64_t> reshape(t.reshape().begin(), t.reshape().end());
+  std::vector<int64_t> reshapeStrides = rowMajorStrides(reshape);
+  int64_t indexRank = int64_t(reshape.size());
+  std::vector<int64_t> m(reshape.size());
   std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
   std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
   std::vector<int64_t> s(srcRank);
@@ -75,6 +79,20 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           for (int64_t j = 0; j < srcRank; ++j) {
             s[j] = srcStrides[j] ? lin / srcStrides[j] : 0;
             lin -= s[j] * srcStrides[j];
+          }
+        } else if (t.reshape_size() > 0) {
+          // The window index renumbered into `reshape`, then the map.
+          int64_t lin = 0;
+          for (int64_t k = 0; k < dstRank; ++k)
+            lin += (g[k] - lo[k]) * windowStrides[k];
+          for (int64_t k = 0; k < indexRank; ++k) {
+            m[k] = reshapeStrides[k] ? lin / reshapeStrides[k] : 0;
+            lin -= m[k] * reshapeStrides[k];
+          }
+          for (int64_t j = 0; j < srcRank; ++j) {
+            s[j] = t.offset(j);
+            for (int64_t k = 0; k < indexRank; ++k)
+              s[j] += t.affine(j * indexRank + k) * m[k];
           }
         } else {
           for (int64_t j = 0; j < srcRank; ++j) {

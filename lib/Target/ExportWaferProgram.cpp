@@ -157,6 +157,8 @@ LogicalResult Exporter::run(ModuleOp module) {
       x->add_window_lo(v);
     for (int64_t v : t.getWindowSize())
       x->add_window_size(v);
+    for (int64_t v : t.getReshape())
+      x->add_reshape(v);
     x->set_combine(int32_t(t.getCombine()));
     x->set_color(t.getColor());
   }

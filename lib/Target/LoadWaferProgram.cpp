@@ -160,6 +160,8 @@ std::string checkTransferMap(const wp::Transfer &t) {
     windowElems *= t.window_size(k);
   }
   if (t.map_kind() == 0) {
+    if (t.reshape_size() > 0)
+      return "a reshape renumbers only an affine map's index";
     int64_t srcElems = 1;
     for (int64_t d : t.src().shape())
       srcElems *= d;
@@ -170,17 +172,32 @@ std::string checkTransferMap(const wp::Transfer &t) {
   }
   if (t.map_kind() != 1)
     return "unknown index map";
-  if (t.affine_size() != srcRank * dstRank || t.offset_size() != srcRank)
+  // The index the map reads: the window's, or the window renumbered into
+  // `reshape`.
+  int64_t rank = t.reshape_size() > 0 ? t.reshape_size() : dstRank;
+  if (t.reshape_size() > 0) {
+    int64_t n = 1;
+    for (int64_t d : t.reshape()) {
+      if (d < 0 || d > kMaxElements)
+        return "reshape dim out of range";
+      n *= d;
+    }
+    if (n != windowElems)
+      return "a reshape of the window to " + std::to_string(n) +
+             " elements; the window has " + std::to_string(windowElems);
+  }
+  if (t.affine_size() != srcRank * rank || t.offset_size() != srcRank)
     return "affine map of the wrong size";
   if (windowElems == 0)
     return "";
   for (int64_t j = 0; j < srcRank; ++j) {
     int64_t lo = t.offset(j), hi = t.offset(j);
-    for (int64_t k = 0; k < dstRank; ++k) {
-      int64_t a = t.affine(j * dstRank + k);
+    for (int64_t k = 0; k < rank; ++k) {
+      int64_t a = t.affine(j * rank + k);
       if (a < -kMaxElements || a > kMaxElements)
         return "affine coefficient out of range";
-      int64_t reach = a * (t.window_size(k) - 1);
+      int64_t size = t.reshape_size() > 0 ? t.reshape(k) : t.window_size(k);
+      int64_t reach = a * (size - 1);
       (reach < 0 ? lo : hi) += reach;
     }
     if (lo < 0 || hi >= t.src().shape(j))

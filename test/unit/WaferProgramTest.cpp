@@ -138,6 +138,19 @@ TEST(WaferProgram, CorruptProgramsAreRejectedWithAReason) {
   w = partialSum();
   w.mutable_inputs(0)->mutable_layout()->mutable_x()->set_block(3);
   expectError(w, "splits dim 0 of 8 in blocks of 3");
+  // A reshaped index: affine maps only, as many elements as the window.
+  w = partialSum();
+  w.mutable_transfers(0)->add_reshape(1);
+  expectError(w, "a reshape renumbers only an affine map's index");
+  w = partialSum();
+  w.mutable_transfers(0)->set_map_kind(1);
+  w.mutable_transfers(0)->add_reshape(2);
+  expectError(w, "a reshape of the window to 2 elements; the window has 1");
+  w = partialSum();
+  w.mutable_transfers(0)->set_map_kind(1);
+  w.mutable_transfers(0)->add_reshape(1);
+  w.mutable_transfers(0)->add_affine(1);
+  expectError(w, "affine map of the wrong size");
 }
 
 TEST(MeshSimulator, PartialTilesAreSummedByTheTransfer) {
@@ -279,9 +292,9 @@ TEST(WaferProgram, HeaderCarriesVersionLengthAndChecksum) {
                                             back);
   EXPECT_NE(e.find("truncated or padded"), std::string::npos) << e;
   std::string future = bytes;
-  future[8] = 7;
+  future[8] = 8;
   e = wsert::decodeWaferProgram(future, back);
-  EXPECT_NE(e.find("format version 7; this build reads version"),
+  EXPECT_NE(e.find("format version 8; this build reads version"),
             std::string::npos)
       << e;
 }

@@ -13,8 +13,10 @@ class WaferProgram;
 namespace mlir::wse {
 
 /// Current format version written into every .wsebin: in the binary
-/// header and in the message. 3 added the header with its checksum.
-constexpr unsigned kWaferProgramVersion = 6;
+/// header and in the message. 3 added the header with its checksum; 7 a
+/// transfer's `reshape` (a reader that skipped it would move the wrong
+/// elements).
+constexpr unsigned kWaferProgramVersion = 7;
 
 /// Translates a pe-level module (after wse-lower-to-pe) into the message.
 LogicalResult exportWaferProgram(ModuleOp module,

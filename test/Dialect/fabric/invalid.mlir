@@ -348,7 +348,7 @@ fabric.graph @g {
   fabric.region @r grid [4, 2]
   fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
   fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
-  // expected-error @+1 {{an affine map needs src rank x dst rank coefficients and src rank offsets}}
+  // expected-error @+1 {{an affine map needs src rank x index rank coefficients and src rank offsets}}
   fabric.transfer @x0 @a -> @b "affine" {affine = array<i64: 1>, offset = array<i64: 0>}
 }
 
@@ -358,8 +358,52 @@ fabric.graph @g {
   fabric.region @r grid [4, 2]
   fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
   fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
-  // expected-error @+1 {{an affine map needs src rank x dst rank coefficients and src rank offsets}}
+  // expected-error @+1 {{an affine map needs src rank x index rank coefficients and src rank offsets}}
   fabric.transfer @x0 @a -> @b "affine"
+}
+
+// -----
+
+// A reshaped index: only for an affine map, as many elements as the
+// window, and the coefficients count the reshape's dims.
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
+  fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
+  // expected-error @+1 {{only an affine map reads its index reshaped}}
+  fabric.transfer @x0 @a -> @b "linear" {reshape = array<i64: 8>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
+  fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
+  // expected-error @+1 {{reshapes a window of 8 elements into 6}}
+  fabric.transfer @x0 @a -> @b "affine" {affine = array<i64: 1>, offset = array<i64: 0>, reshape = array<i64: 6>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
+  fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
+  // expected-error @+1 {{an affine map needs src rank x index rank coefficients and src rank offsets}}
+  fabric.transfer @x0 @a -> @b "affine" {affine = array<i64: 1, 0>, offset = array<i64: 0>, reshape = array<i64: 8>}
+}
+
+// -----
+
+// The reshaped index must stay inside the source: m in [0, 8) times 2
+// reads up to 14 of 8.
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
+  fabric.tensor @b : tensor<2x4xf32> "temp" in @r layout <x: split(1, 1, 4), y: split(0, 1, 2)>
+  // expected-error @+1 {{reads outside the source along dim 0}}
+  fabric.transfer @x0 @a -> @b "affine" {affine = array<i64: 2>, offset = array<i64: 0>, reshape = array<i64: 8>}
 }
 
 // -----
