@@ -134,6 +134,52 @@ Layout Partitioner::updateHome(BlockArgument arg) const {
   return l;
 }
 
+/// Partial sums over c PEs wanted replicated over those same PEs: each
+/// receiver would take in the other c - 1 tiles. Summed first into a
+/// layout that splits the tile over them (each PE takes in c - 1 parts
+/// of 1/k of a tile), then gathered (each takes in the other k - 1
+/// parts), the PEs take in far fewer wavelets for one more transfer's
+/// latency. The middle layout, when that is cheaper.
+std::optional<Layout> Partitioner::allReduceMiddle(const Layout &from,
+                                                   const Layout &want) const {
+  if (from.mask >= 0)
+    return std::nullopt;
+  for (int a = 0; a < 2; ++a) {
+    const AxisSplit &p = from.axis(a), &r = want.axis(a);
+    const AxisSplit &other = from.axis(1 - a);
+    if (p.kind != AxisSplit::Partial || r.kind != AxisSplit::Replicated ||
+        r.count != p.count || other != want.axis(1 - a) ||
+        other.kind == AxisSplit::Partial)
+      continue;
+    // The dim to split: the one whose split over the axis leaves the
+    // smallest tile.
+    std::optional<Layout> best;
+    int64_t bestTile = want.tileElements();
+    for (int64_t d = 0; d < int64_t(want.shape.size()); ++d) {
+      if (other.kind == AxisSplit::Split && other.dim == d)
+        continue;
+      AxisSplit s = AxisSplit::split(d, want.shape[size_t(d)], p.count);
+      if (s.count < 2)
+        continue;
+      Layout mid = want;
+      mid.axis(a) = s;
+      if (mid.tileElements() < bestTile) {
+        bestTile = mid.tileElements();
+        best = mid;
+      }
+    }
+    if (!best)
+      return std::nullopt;
+    // Wavelets each PE takes in, plus a crossing of the axis for the
+    // second transfer.
+    int64_t c = p.count, tile = want.tileElements();
+    int64_t direct = (c - 1) * tile;
+    int64_t twoSteps = (c - 1) * bestTile + tile + c;
+    return twoSteps < direct ? best : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Movement Partitioner::throughPending(Movement m, Value v) const {
   std::vector<int64_t> shape =
       m.windowSize.empty()
@@ -237,8 +283,31 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
         host ? summedOnMesh(v, loc, want.mask) : FailureOr<Home>(home->second);
     if (failed(from))
       return failure();
+    if (!host && want.mask < 0) {
+      if (std::optional<Layout> mid = allReduceMiddle(from->layout, want)) {
+        // Sum where the middle layout splits the tile, then gather.
+        std::string m = newTensor(v, *mid, loc, false);
+        transfer(loc, *from, m, nullptr);
+        from = Home{m, *mid, 0};
+      }
+    }
+    // A parameter (or state) placed before the step's first kernel is
+    // read in its old value until the update: its relayout can run at the
+    // start of the step, while the PEs wait for their first inputs, if
+    // SRAM can hold the copy that long.
+    int64_t bytes = 4 * storedElements(want);
+    bool early = !host && !streaming && setupEnd && isa<BlockArgument>(v) &&
+                 setupTensors.count(from->sym) &&
+                 persistentBytes + bytes <= machine.dataSramBytes() / 2;
+    OpBuilder::InsertionGuard guard(b);
+    if (early) {
+      b.setInsertionPointAfter(setupEnd);
+      persistentBytes += bytes;
+    }
     dst = newTensor(v, want, loc, host);
     transfer(loc, *from, dst, nullptr);
+    if (early)
+      setupEnd = &*std::prev(b.getInsertionPoint());
   }
   if (!restream) {
     relayouts[key] = dst;
@@ -844,6 +913,12 @@ LogicalResult Partitioner::run() {
          "each layer's weights in";
     return failure();
   }
+  // Tensors placed so far live for the whole step; relayouts of them may
+  // go right after them.
+  if (!graph.getBody().front().empty())
+    setupEnd = &graph.getBody().front().back();
+  for (const std::string &t : persistent)
+    setupTensors.insert(t);
   for (Operation &op : fn.getBody().front().without_terminator()) {
     ++opIndex;
     if (aliasMaskedProduct(op))

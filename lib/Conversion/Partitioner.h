@@ -165,6 +165,8 @@ private:
   /// `m` (writing part of `v`) reading past the pending movements it is
   /// built on, as far as their index maps compose.
   Movement throughPending(Movement m, Value v) const;
+  std::optional<Layout> allReduceMiddle(const Layout &from,
+                                        const Layout &want) const;
   FailureOr<Home> summedOnMesh(Value v, Location loc, int64_t mask);
   Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
                        bool isOut) const;
@@ -174,6 +176,8 @@ private:
                             const Layout &l, bool host);
   LogicalResult finish();
   DenseSet<Operation *> sentToUpdate;
+  Operation *setupEnd = nullptr;      // the last op placing step-long tensors
+  std::set<std::string> setupTensors; // the tensors placed by then
   LogicalResult sendToUpdates(Operation &op);
 };
 

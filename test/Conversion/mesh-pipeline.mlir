@@ -20,10 +20,14 @@
 // composites, decomposed on the way.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
-// CHECK: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 3,
-// CHECK-NEXT: pe.instr "send" [@t3] ints [0]
-// CHECK-NEXT: pe.instr "post" [@t4] ints [0]
-// CHECK: pe.instr "recv" [@t4] ints [0]
+// The bias is a parameter, read in its old value until its update: the
+// relayout its add needs runs first, at the start of the step.
+// CHECK: pe.instr "send" [@t1] ints [0]
+// CHECK-NEXT: pe.instr "post" [@t5] ints [0]
+// CHECK-NEXT: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 3,
+// CHECK-NEXT: pe.instr "send" [@t3] ints [1]
+// CHECK-NEXT: pe.instr "post" [@t4] ints [1]
+// CHECK: pe.instr "recv" [@t4] ints [1]
 // CHECK: pe.instr "map" "add" [@t6, @t4, @t5]
 // Log-sum-exp: a row max over y, combined by a transfer, then exp and a sum.
 // CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 4,

@@ -115,6 +115,31 @@ func.func @train_step(%b: tensor<8xf32> {wse.param = "b"}, %g: tensor<16x8xf32> 
 
 // -----
 
+// Partial maxima over the 16 PEs of a row, wanted on all 16 (the row max
+// a softmax subtracts): each PE would take in the other 15 tiles of 8.
+// They are combined first into a layout splitting the tile over the row
+// (x0: each of 8 PEs takes in 15 values), then gathered (x1: each PE takes
+// in 8).
+// RUN: wse-opt %s -split-input-file --wse-partition="machine=wse2 mesh=16x4" | FileCheck %s --check-prefix=ALLREDUCE
+// CHECK-LABEL: module attributes
+// CHECK: fabric.compute "map" "sub"
+// ALLREDUCE-LABEL: fabric.graph @train_step
+// ALLREDUCE: fabric.tensor @t1 : tensor<4x8x1xf32> "temp" in @mesh layout <x: partial(16), y: split(0, 1, 4)>
+// ALLREDUCE-NEXT: fabric.compute "map" "copy" {{.*}} {acc = 2 : i64, source = "wse.reduce_max"}
+// ALLREDUCE-NEXT: fabric.tensor @t2 : tensor<4x8x1xf32> "temp" in @mesh layout <x: split(1, 1, 8), y: split(0, 1, 4)>
+// ALLREDUCE-NEXT: fabric.transfer @x0 @t1 -> @t2 "linear" {combine = 2 : i64}
+// ALLREDUCE-NEXT: fabric.tensor @t3 : tensor<4x8x1xf32> "temp" in @mesh layout <x: replicated(16), y: split(0, 1, 4)>
+// ALLREDUCE-NEXT: fabric.transfer @x1 @t2 -> @t3 "linear"
+// ALLREDUCE-NEXT: fabric.tensor @t4
+// ALLREDUCE-NEXT: fabric.compute "map" "sub" {{.*}} ins [@t0, @t3]
+func.func @train_step(%x: tensor<4x8x128xf32> {wse.input = "x"}) -> tensor<4x8x128xf32> {
+  %m = wse.reduce_max %x {axes = array<i64: 2>, keep_dims = true} : tensor<4x8x128xf32>
+  %y = wse.sub %x, %m : tensor<4x8x128xf32>, tensor<4x8x1xf32>
+  return %y : tensor<4x8x128xf32>
+}
+
+// -----
+
 // A chain of movements is one transfer from where the data is: a slice,
 // reshaped (splitting a dim) and transposed is one affine map, and two
 // reshapes are one linear one. A reshape merging dims after a transpose

@@ -27,18 +27,24 @@
 // spread over the region, where their update runs: fc1.weight's 8 inputs
 // over x and its 16 outputs over y. The first layer's product splits the
 // same way, leaving partial sums over x that a transfer adds. The sum
-// starts from 0 in the product itself (acc 3). The bias's transfer does
-// not need the sums: both are posted and received together before the add
-// (wse-post-receives), so their data comes in at once.
+// starts from 0 in the product itself (acc 3). The parameters that other
+// kernels read in another layout (the biases for their adds, fc2.weight)
+// are relaid first, at the start of the step: they hold their old values
+// until the updates. The bias's data is in by the add, which waits only
+// for the sums (wse-post-receives posts both early).
 // CHECK: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 16, height = 16, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [16, 16] {
-// CHECK: pe.instr "map" "mul" [@t5, @t4, @t0] ints [3, 3, 4, 0, 4, 1, 2, 16, 1, 1, 8, 1, 1, 0, 1, 0, 1, 0, 1, 1]
-// CHECK-NEXT: pe.instr "send" [@t5] ints [0]
-// CHECK-NEXT: pe.instr "post" [@t6] ints [0]
-// CHECK-NEXT: pe.instr "send" [@t1] ints [1]
-// CHECK-NEXT: pe.instr "post" [@t7] ints [1]
-// CHECK-NEXT: pe.instr "recv" [@t6] ints [0]
-// CHECK-NEXT: pe.instr "recv" [@t7] ints [1]
+// CHECK: pe.instr "send" [@t1] ints [0]
+// CHECK-NEXT: pe.instr "post" [@t7] ints [0]
+// CHECK-NEXT: pe.instr "send" [@t2] ints [1]
+// CHECK-NEXT: pe.instr "post" [@t10] ints [1]
+// CHECK-NEXT: pe.instr "send" [@t3] ints [2]
+// CHECK-NEXT: pe.instr "post" [@t13] ints [2]
+// CHECK-NEXT: pe.instr "map" "mul" [@t5, @t4, @t0] ints [3, 3, 4, 0, 4, 1, 2, 16, 1, 1, 8, 1, 1, 0, 1, 0, 1, 0, 1, 1]
+// CHECK-NEXT: pe.instr "send" [@t5] ints [3]
+// CHECK-NEXT: pe.instr "post" [@t6] ints [3]
+// CHECK-NEXT: pe.instr "recv" [@t7] ints [0]
+// CHECK-NEXT: pe.instr "recv" [@t6] ints [3]
 // CHECK-NEXT: pe.instr "map" "add" [@t8, @t6, @t7]
 // CHECK-NEXT: pe.instr "map" "relu" [@t9, @t8]
 // CHECK: pe.instr "map" "relu_grad" [{{.*}}, @t8]
