@@ -50,7 +50,22 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> reshape(t.reshape().begin(), t.reshape().end());
   std::vector<int64_t> reshapeStrides = rowMajorStrides(reshape);
   int64_t indexRank = int64_t(reshape.size());
-  std::vector<int64_t> m(reshape.size());
+  std::vector<int64_t> m(indexRank > 0 ? reshape.size() : size_t(dstRank));
+  // A window index's row-major number, and a number as the index of a
+  // shape with the given strides.
+  auto windowNumber = [&](const std::vector<int64_t> &g) {
+    int64_t lin = 0;
+    for (int64_t k = 0; k < dstRank; ++k)
+      lin += (g[size_t(k)] - lo[size_t(k)]) * windowStrides[size_t(k)];
+    return lin;
+  };
+  auto unflattenInto = [](int64_t lin, const std::vector<int64_t> &strides,
+                          std::vector<int64_t> &out) {
+    for (size_t j = 0; j < strides.size(); ++j) {
+      out[j] = strides[j] ? lin / strides[j] : 0;
+      lin -= out[j] * strides[j];
+    }
+  };
   std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
   std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
   std::vector<int64_t> s(srcRank);
@@ -73,32 +88,20 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           if (g[k] < lo[k] || g[k] >= lo[k] + wsize[k])
             return;
         if (t.map_kind() == 0) {
-          int64_t lin = 0;
-          for (int64_t k = 0; k < dstRank; ++k)
-            lin += (g[k] - lo[k]) * windowStrides[k];
-          for (int64_t j = 0; j < srcRank; ++j) {
-            s[j] = srcStrides[j] ? lin / srcStrides[j] : 0;
-            lin -= s[j] * srcStrides[j];
-          }
-        } else if (t.reshape_size() > 0) {
-          // The window index renumbered into `reshape`, then the map.
-          int64_t lin = 0;
-          for (int64_t k = 0; k < dstRank; ++k)
-            lin += (g[k] - lo[k]) * windowStrides[k];
-          for (int64_t k = 0; k < indexRank; ++k) {
-            m[k] = reshapeStrides[k] ? lin / reshapeStrides[k] : 0;
-            lin -= m[k] * reshapeStrides[k];
-          }
-          for (int64_t j = 0; j < srcRank; ++j) {
-            s[j] = t.offset(j);
-            for (int64_t k = 0; k < indexRank; ++k)
-              s[j] += t.affine(j * indexRank + k) * m[k];
-          }
+          unflattenInto(windowNumber(g), srcStrides, s);
         } else {
+          // The affine map reads the window index, or its number renumbered
+          // into `reshape`.
+          if (indexRank > 0)
+            unflattenInto(windowNumber(g), reshapeStrides, m);
+          else
+            for (int64_t k = 0; k < dstRank; ++k)
+              m[size_t(k)] = g[size_t(k)] - lo[size_t(k)];
+          int64_t rank = int64_t(m.size());
           for (int64_t j = 0; j < srcRank; ++j) {
             s[j] = t.offset(j);
-            for (int64_t k = 0; k < dstRank; ++k)
-              s[j] += t.affine(j * dstRank + k) * (g[k] - lo[k]);
+            for (int64_t k = 0; k < rank; ++k)
+              s[j] += t.affine(j * rank + k) * m[size_t(k)];
           }
         }
         // The source PEs holding s: one, or one per partial sum.
