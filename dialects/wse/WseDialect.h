@@ -42,6 +42,9 @@ constexpr llvm::StringLiteral kRangeAttr = "wse.range";
 /// On a parameter: its static sparsity mask, a dense i1 tensor of its shape
 /// (true: trained, false: fixed at zero). Set by wse-sparsify.
 constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
+/// On the module: the activation recomputation policy wse-recompute applied
+/// (the wafer program and wse-sim's report carry it).
+constexpr llvm::StringLiteral kRecomputeAttr = "wse.recompute";
 
 /// Erases the pure wse ops under `root` whose results nothing uses, until
 /// none is left (what a raising pass leaves of the pattern it replaced).

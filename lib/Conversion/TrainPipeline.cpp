@@ -29,6 +29,9 @@ constexpr const char *kExecutionDesc =
     "pipelined (parameters and optimizer state in SRAM), weight-streaming "
     "(in host memory, streamed in over the host links, updated on the "
     "host) or auto (pipelined when they fit; default)";
+constexpr const char *kRecomputeDesc =
+    "none (keep every activation the backward pass reads; default) or "
+    "selective (recompute the ones not made from a weight: wse-recompute)";
 
 struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
   Option<std::string> machine{*this, "machine", llvm::cl::desc(kMachineDesc),
@@ -38,6 +41,9 @@ struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
   Option<std::string> execution{*this, "execution",
                                 llvm::cl::desc(kExecutionDesc),
                                 llvm::cl::init("auto")};
+  Option<std::string> recompute{*this, "recompute",
+                                llvm::cl::desc(kRecomputeDesc),
+                                llvm::cl::init("none")};
 };
 
 /// wse-make-train-step's options (the same names, defaults and meaning)
@@ -124,15 +130,25 @@ struct TrainPipelineOptions
   Option<std::string> execution{*this, "execution",
                                 llvm::cl::desc(kExecutionDesc),
                                 llvm::cl::init("auto")};
+  Option<std::string> recompute{*this, "recompute",
+                                llvm::cl::desc(kRecomputeDesc),
+                                llvm::cl::init("none")};
 };
 
 void addMeshPasses(OpPassManager &pm, const std::string &machine,
-                   const std::string &mesh, const std::string &execution) {
+                   const std::string &mesh, const std::string &execution,
+                   const std::string &recompute) {
   pm.addPass(wse::createDecomposeAttention());
   pm.addPass(wse::createDecomposeForMesh());
   // Decompositions repeat work (a loss and its gradient share their
   // log-sum-exp); common subexpressions run once.
   pm.addPass(createCSEPass());
+  // After CSE, which would merge the recomputed values back.
+  if (recompute != "none") {
+    wse::RecomputeOptions rc;
+    rc.policy = recompute;
+    pm.addPass(wse::createRecompute(rc));
+  }
   wse::PartitionOptions part;
   part.machine = machine;
   part.mesh = mesh;
@@ -172,6 +188,12 @@ void registerCheckedPipeline(
       });
 }
 
+std::string checkRecompute(const std::string &recompute) {
+  if (recompute == "none" || recompute == "selective")
+    return "";
+  return "recompute must be none or selective, not '" + recompute + "'";
+}
+
 wse::MakeTrainStepOptions trainStepOptions(const TrainPipelineOptions &o) {
   wse::MakeTrainStepOptions ts;
   ts.loss = o.loss;
@@ -203,10 +225,13 @@ void mlir::wse::registerTrainPipeline() {
       "wse-decompose-attention, wse-decompose-for-mesh, cse, wse-partition, "
       "wse-place, wse-route, wse-lower-to-pe, wse-post-receives",
       [](const MeshPipelineOptions &o) {
-        return wse::checkMachineOptions(o.machine, o.mesh, o.execution);
+        std::string e = checkRecompute(o.recompute);
+        return e.empty()
+                   ? wse::checkMachineOptions(o.machine, o.mesh, o.execution)
+                   : e;
       },
       [](OpPassManager &pm, const MeshPipelineOptions &o) {
-        addMeshPasses(pm, o.machine, o.mesh, o.execution);
+        addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute);
       });
   registerCheckedPipeline<TrainPipelineOptions>(
       "wse-train-pipeline",
@@ -214,12 +239,14 @@ void mlir::wse::registerTrainPipeline() {
       "then wse-mesh-pipeline",
       [](const TrainPipelineOptions &o) {
         std::string e = wse::checkMakeTrainStepOptions(trainStepOptions(o));
+        if (e.empty())
+          e = checkRecompute(o.recompute);
         return e.empty()
                    ? wse::checkMachineOptions(o.machine, o.mesh, o.execution)
                    : e;
       },
       [](OpPassManager &pm, const TrainPipelineOptions &o) {
         pm.addPass(createMakeTrainStep(trainStepOptions(o)));
-        addMeshPasses(pm, o.machine, o.mesh, o.execution);
+        addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute);
       });
 }

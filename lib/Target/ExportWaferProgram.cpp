@@ -103,6 +103,8 @@ LogicalResult Exporter::run(ModuleOp module) {
     return emitError(module.getLoc(), "no fabric.machine: export a module lowered by "
                             "wse-lower-to-pe (wse-train-pipeline)");
   out.set_version(mlir::wse::kWaferProgramVersion);
+  if (auto rc = module->getAttrOfType<StringAttr>(mlir::wse::kRecomputeAttr))
+    out.set_recompute(rc.str());
   auto *mm = out.mutable_machine();
   mm->set_name(m.getName().str());
   mm->set_width(m.getWidth());

@@ -631,6 +631,8 @@ int runMesh(InputMap &given) {
                 double(cyclesLastStep);
   report.extra["utilization"] = peak > 0 ? double(flopsPerStep) / peak : 0.0;
   report.extra["execution"] = streaming ? "weight-streaming" : "pipelined";
+  report.extra["recompute"] =
+      program.recompute().empty() ? "none" : program.recompute();
   // What bounds the step: the host links when they are busy for most of
   // it (weight streaming), else, on the PE that finishes last, the share
   // of the step its core computes; below half, it mostly waits for the

@@ -85,6 +85,35 @@ def Sparsify : Pass<"wse-sparsify", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
 
+def Recompute : Pass<"wse-recompute", "mlir::ModuleOp"> {
+  let summary = "Recompute activations in the backward pass instead of keeping them";
+  let description = [{
+    On a train step (the function whose first result is marked
+    `wse.loss`), after the composites are decomposed: the forward pass is
+    every op up to the one that makes the loss. A forward value the
+    backward pass reads is kept from the forward pass to its use unless
+    the policy recomputes it; a recomputed value is cloned (with the
+    forward ops it needs that are not kept) right before its first use in
+    the backward pass, so the forward's copy dies at its last forward use.
+
+    `policy=selective` keeps the function's arguments, constants, and the
+    results of ops that read a parameter matrix (a product with a weight,
+    an embedding lookup: recomputing those would read, and in weight
+    streaming stream, the weight again); it recomputes the rest (bias
+    adds and norm scales read vectors):
+    normalizations, activations, softmax and attention's products of two
+    activations, whose values are large (attention's scores and
+    probabilities grow with the square of the sequence) and cheap to
+    compute again. `policy=none` changes nothing. The clones are the same
+    ops on the same values, so the step's numbers do not change.
+  }];
+  let options = [
+    Option<"policy", "policy", "std::string", /*default=*/"\"selective\"",
+           "What to recompute: selective or none (default: selective)">,
+  ];
+  let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
+}
+
 #endif
 
 def DecomposeAttention : Pass<"wse-decompose-attention", "mlir::ModuleOp"> {
