@@ -107,9 +107,10 @@ bool sparsifyKernel(Operation *op, Kernel &k, const SparseFacts &f);
 
 /// Weight streaming (StreamChunks.cpp): splits each 2-D product of `fn`
 /// whose kernel on a w x h grid needs more than `limitBytes` per PE for its
-/// operand tiles into products of slices (summed, and joined by concats).
-/// Returns how many products it split; an error at a product no chunking
-/// of at most 1024 chunks fits.
+/// operand tiles into products of slices (summed, and joined by concats),
+/// and each row gather or scatter-add that does into chunks of its indices
+/// (joined by a concat, or summed). Returns how many ops it split; an error
+/// at an op no chunking of at most 1024 chunks fits.
 FailureOr<int64_t> chunkForStreaming(func::FuncOp fn, int64_t w, int64_t h,
                                      int64_t limitBytes);
 

@@ -121,6 +121,111 @@ std::optional<Chunking> chooseChunking(const ProductBox &p, int64_t w,
   return best;
 }
 
+/// `v[lo:hi, ...]`.
+Value sliceRows(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape(type.getShape()), start(type.getRank(), 0),
+      limit(shape), stride(type.getRank(), 1);
+  start[0] = lo;
+  limit[0] = hi;
+  shape[0] = hi - lo;
+  return SliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      b.getDenseI64ArrayAttr(start), b.getDenseI64ArrayAttr(limit),
+      b.getDenseI64ArrayAttr(stride));
+}
+
+/// The least bytes per PE the operand tiles of a row gather or scatter
+/// (table [V, D], indices [N], rows [N, D]) need on a w x h grid, over the
+/// splits of its box the partitioner can choose from.
+int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w,
+                       int64_t h) {
+  int64_t ext[3] = {v, d, n};
+  int64_t best = -1;
+  for (int dx = -1; dx < 3; ++dx)
+    for (int dy = -1; dy < 3; ++dy) {
+      if (dx == dy && dx >= 0)
+        continue;
+      int64_t l[3];
+      for (int i = 0; i < 3; ++i)
+        l[i] = i == dx ? ceilDiv(ext[i], w) : i == dy ? ceilDiv(ext[i], h) : ext[i];
+      int64_t bytes = 4 * (l[0] * l[1] + l[2] + l[2] * l[1]);
+      if (best < 0 || bytes < best)
+        best = bytes;
+    }
+  return best;
+}
+
+/// Row gathers (embedding lookups) and scatter-adds (their gradients) whose
+/// rows need more than `limitBytes` per PE run in chunks of their indices:
+/// a gather's chunks are joined by a concat, a scatter's (each into zeros)
+/// added in order. Returns how many ops it split.
+FailureOr<int64_t> chunkRowOps(func::FuncOp fn, int64_t w, int64_t h,
+                               int64_t limitBytes) {
+  SmallVector<Operation *> ops;
+  fn.walk([&](Operation *op) {
+    if (auto g = dyn_cast<GatherOp>(op);
+        g && g.getAxis() == 0 && g.getData().getType().getRank() == 2 &&
+        g.getIndices().getType().getRank() == 1)
+      ops.push_back(op);
+    if (auto s = dyn_cast<ScatterAddOp>(op);
+        s && s.getAxis() == 0 && s.getDest().getType().getRank() == 2 &&
+        s.getIndices().getType().getRank() == 1 &&
+        s.getDest().getDefiningOp<ConstantOp>())
+      ops.push_back(op);
+  });
+  int64_t split = 0;
+  for (Operation *op : ops) {
+    auto g = dyn_cast<GatherOp>(op);
+    auto sc = dyn_cast<ScatterAddOp>(op);
+    auto table = cast<RankedTensorType>(g ? g.getData().getType()
+                                          : sc.getDest().getType());
+    Value idx = g ? g.getIndices() : sc.getIndices();
+    int64_t v = table.getDimSize(0), d = table.getDimSize(1);
+    int64_t n = cast<RankedTensorType>(idx.getType()).getDimSize(0);
+    if (rowOpTileBytes(v, d, n, w, h) <= limitBytes)
+      continue;
+    int64_t chunks = 2;
+    while (chunks <= std::min(n, kMaxChunks) &&
+           rowOpTileBytes(v, d, ceilDiv(n, chunks), w, h) > limitBytes)
+      ++chunks;
+    if (chunks > std::min(n, kMaxChunks))
+      return op->emitError("does not fit even streamed: in ")
+             << std::min(n, kMaxChunks) << " chunks of its indices or "
+             << "fewer, a kernel of this row "
+             << (g ? "gather" : "scatter") << " still needs more than "
+             << limitBytes << " bytes per PE for its operand tiles (a "
+             << "quarter of a PE's data SRAM) on the " << w << "x" << h
+             << " mesh. A larger mesh (mesh=WxH) or a smaller batch would "
+             << "make it fit";
+    int64_t step = ceilDiv(n, chunks);
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    SmallVector<Value> parts;
+    Value acc;
+    for (int64_t n0 = 0; n0 < n; n0 += step) {
+      int64_t n1 = std::min(n, n0 + step);
+      Value ids = sliceRows(b, loc, idx, n0, n1);
+      if (g) {
+        parts.push_back(
+            GatherOp::create(b, loc, g.getData(), ids, g.getAxisAttr()));
+        continue;
+      }
+      Value part = ScatterAddOp::create(
+          b, loc, sc.getDest(), ids, sliceRows(b, loc, sc.getUpdates(), n0, n1),
+          sc.getAxisAttr());
+      acc = acc ? Value(AddOp::create(b, loc, acc, part)) : part;
+    }
+    Value joined =
+        g ? Value(ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(0)))
+          : acc;
+    op->getResult(0).replaceAllUsesWith(joined);
+    op->erase();
+    ++split;
+  }
+  return split;
+}
+
 } // namespace
 
 FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
@@ -198,5 +303,8 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
     mm.erase();
     ++split;
   }
-  return split;
+  FailureOr<int64_t> rows = chunkRowOps(fn, w, h, limitBytes);
+  if (failed(rows))
+    return failure();
+  return split + *rows;
 }

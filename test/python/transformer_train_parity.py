@@ -110,6 +110,10 @@ def parse_args(argv=None):
                    help="with --engine mesh: the pipeline's execution=; "
                         "weight-streaming also trains the pipelined program "
                         "and requires the same losses within 1e-6 relative")
+    p.add_argument("--recompute", default=None, choices=("none", "selective"),
+                   help="with --engine mesh: the pipeline's recompute=; the "
+                        "report must say it (the usual bounds against torch "
+                        "and the reference engine hold)")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
     p.add_argument("--sparsify", default=None,
@@ -692,6 +696,8 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
                            ("wse-translate", "wse-opt", "wse-sim"))
     shutil.rmtree(os.path.join(d, "mesh_params"), ignore_errors=True)
     execution = f" execution={args.execution}" if args.execution else ""
+    if args.recompute:
+        execution += f" recompute={args.recompute}"
     run("mesh pipeline", [opt, module] + passes +
         [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
          f"mesh={args.mesh}{execution}", "-o", "program.mlir"], d, t)
@@ -705,6 +711,9 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     res["mesh"] = report_losses(os.path.join(d, "mesh.json"), args.steps,
                                 "mesh sim")
     res["mesh_report"] = load_json(os.path.join(d, "mesh.json"), "mesh sim")
+    if args.recompute and (not isinstance(res["mesh_report"], dict) or
+                           res["mesh_report"].get("recompute") != args.recompute):
+        res["failures"].append(f"mesh report: recompute is not {args.recompute}")
     if args.execution == "weight-streaming":
         compare_pipelined(args, d, passes, res, module)
     return load_params(os.path.join(d, "mesh_params"), param_names,

@@ -656,12 +656,14 @@ int runMesh(InputMap &given) {
       {"name", m.name()}, {"width", m.width()}, {"height", m.height()},
       {"clock_mhz", m.clock_mhz()}};
   llvm::json::Array regions;
+  // The host (weight streaming) is a 1x1 program off the mesh.
   for (const auto &p : program.programs())
     regions.push_back(llvm::json::Object{{"name", p.name()},
                                          {"x", p.x()},
                                          {"y", p.y()},
                                          {"width", p.width()},
-                                         {"height", p.height()}});
+                                         {"height", p.height()},
+                                         {"host", p.host()}});
   report.extra["regions"] = std::move(regions);
   if (!dumpParams.empty())
     for (const auto &b : program.params())
