@@ -118,11 +118,15 @@ LayoutAttr mlir::fabric::getLayoutAttr(MLIRContext *ctx,
 // Ops
 //===----------------------------------------------------------------------===//
 
+// Ops that name tensors and regions check them in verifySymbolUses, whose
+// symbol tables are built once per graph: a lookup per op through
+// SymbolTable::lookupSymbolIn scans the graph, quadratic in its size.
 template <typename T>
-static T lookupIn(Operation *from, FlatSymbolRefAttr ref) {
+static T lookupIn(SymbolTableCollection &symbols, Operation *from,
+                  FlatSymbolRefAttr ref) {
   auto graph = from->getParentOfType<GraphOp>();
   return graph ? dyn_cast_or_null<T>(
-                     SymbolTable::lookupSymbolIn(graph, ref.getAttr()))
+                     symbols.lookupSymbolIn(graph, ref.getAttr()))
                : T();
 }
 
@@ -178,11 +182,11 @@ LogicalResult RegionOp::verify() {
   return success();
 }
 
-LogicalResult TensorOp::verify() {
+LogicalResult TensorOp::verifySymbolUses(SymbolTableCollection &symbols) {
   auto type = dyn_cast<RankedTensorType>(getType());
   if (!type || !type.hasStaticShape())
     return emitOpError("needs a static tensor type");
-  auto region = lookupIn<RegionOp>(*this, getRegionAttr());
+  auto region = lookupIn<RegionOp>(symbols, *this, getRegionAttr());
   if (!region)
     return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
   wsert::Layout l = toLayout(getLayout(), type.getShape());
@@ -206,7 +210,7 @@ LogicalResult TensorOp::verify() {
                                type.getShape());
 }
 
-LogicalResult ComputeOp::verify() {
+LogicalResult ComputeOp::verifySymbolUses(SymbolTableCollection &symbols) {
   size_t rank = getIter().size();
   if (getAxes().size() != rank || getBlocks().size() != rank)
     return emitOpError("iter, axes and blocks must have one entry per dim");
@@ -221,7 +225,7 @@ LogicalResult ComputeOp::verify() {
              << (getAxes()[d] == 1 ? "x" : "y");
     onAxis[getAxes()[d]] = true;
   }
-  auto region = lookupIn<RegionOp>(*this, getRegionAttr());
+  auto region = lookupIn<RegionOp>(symbols, *this, getRegionAttr());
   if (!region)
     return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
   int kernel = wsert::isa::lookupInstr(getKernel().str());
@@ -246,7 +250,7 @@ LogicalResult ComputeOp::verify() {
   for (Attribute refs : {getOuts(), getIns()})
     for (Attribute ref : cast<ArrayAttr>(refs)) {
       bool isOut = i < getOuts().size();
-      auto t = lookupIn<TensorOp>(*this, cast<FlatSymbolRefAttr>(ref));
+      auto t = lookupIn<TensorOp>(symbols, *this, cast<FlatSymbolRefAttr>(ref));
       if (!t)
         return emitOpError("operand ") << ref << " is not a fabric.tensor";
       auto map = dyn_cast<DenseI64ArrayAttr>(getMaps()[i++]);
@@ -313,9 +317,9 @@ LogicalResult ComputeOp::verify() {
   return success();
 }
 
-LogicalResult TransferOp::verify() {
-  auto src = lookupIn<TensorOp>(*this, getSrcAttr());
-  auto dst = lookupIn<TensorOp>(*this, getDstAttr());
+LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto src = lookupIn<TensorOp>(symbols, *this, getSrcAttr());
+  auto dst = lookupIn<TensorOp>(symbols, *this, getDstAttr());
   if (!src || !dst)
     return emitOpError("source and destination must be fabric.tensors");
   if (getMap() != "linear" && getMap() != "affine")
@@ -389,8 +393,8 @@ LogicalResult TransferOp::verify() {
   return success();
 }
 
-LogicalResult OutputOp::verify() {
-  auto t = lookupIn<TensorOp>(*this, getTensorAttr());
+LogicalResult OutputOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto t = lookupIn<TensorOp>(symbols, *this, getTensorAttr());
   if (!t)
     return emitOpError("tensor ") << getTensorAttr() << " is not a fabric.tensor";
   if (toLayout(t.getLayout(), cast<RankedTensorType>(t.getType()).getShape())

@@ -106,7 +106,7 @@ def Fabric_MaskOp : Fabric_Op<"mask", [HasParent<"GraphOp">]> {
   let hasVerifier = 1;
 }
 
-def Fabric_TensorOp : Fabric_Op<"tensor", [Symbol, HasParent<"GraphOp">]> {
+def Fabric_TensorOp : Fabric_Op<"tensor", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, Symbol, HasParent<"GraphOp">]> {
   let summary = "A value of the step, laid out over a region";
   let description = [{
     `kind` says where its data comes from: `temp` (computed in the step),
@@ -124,10 +124,10 @@ def Fabric_TensorOp : Fabric_Op<"tensor", [Symbol, HasParent<"GraphOp">]> {
     $sym_name `:` $type $kind (`name` $name^)? `in` $region `layout` $layout
     (`init` $init^)? attr-dict
   }];
-  let hasVerifier = 1;
+  
 }
 
-def Fabric_ComputeOp : Fabric_Op<"compute", [HasParent<"GraphOp">]> {
+def Fabric_ComputeOp : Fabric_Op<"compute", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, HasParent<"GraphOp">]> {
   let summary = "One kernel over a region: an instruction over laid-out tiles";
   let description = [{
     `kernel` names an instruction of the pe instruction set (`map`,
@@ -154,10 +154,10 @@ def Fabric_ComputeOp : Fabric_Op<"compute", [HasParent<"GraphOp">]> {
     $kernel ($fn^)? `in` $region `outs` $outs `ins` $ins `iter` $iter `axes` $axes
     `blocks` $blocks `maps` $maps attr-dict
   }];
-  let hasVerifier = 1;
+  
 }
 
-def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
+def Fabric_TransferOp : Fabric_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, Symbol, HasParent<"GraphOp">]> {
   let summary = "Move a tensor into another layout or shape over the fabric";
   let description = [{
     Writes the window [`window_lo`, `window_lo` + `window_size`) of `dst`
@@ -183,10 +183,10 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [Symbol, HasParent<"GraphOp">]> {
   let assemblyFormat = [{
     $sym_name $src `->` $dst $map (`color` $color^)? attr-dict
   }];
-  let hasVerifier = 1;
+  
 }
 
-def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
+def Fabric_OutputOp : Fabric_Op<"output", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, HasParent<"GraphOp">]> {
   let summary = "A result the host reads back from a tensor after each step";
   let description = [{
     `loss` marks the step's loss; `metric` a value the host reports each
@@ -195,7 +195,7 @@ def Fabric_OutputOp : Fabric_Op<"output", [HasParent<"GraphOp">]> {
   let arguments = (ins StrAttr:$name, FlatSymbolRefAttr:$tensor, UnitAttr:$loss,
                    UnitAttr:$metric);
   let assemblyFormat = "$name `from` $tensor attr-dict";
-  let hasVerifier = 1;
+  
 }
 
 #endif

@@ -23,16 +23,37 @@ void PeDialect::initialize() {
       >();
 }
 
-/// The buffer `@program::@buffer` (or `@buffer` inside a program).
-static BufferOp lookupBuffer(Operation *from, SymbolRefAttr ref) {
+/// The buffer `@program::@buffer` (or `@buffer` inside a program). Ops
+/// that name buffers check them in verifySymbolUses, whose symbol tables
+/// are built once: SymbolTable::lookupSymbolIn scans, quadratic in the
+/// program's size.
+static BufferOp lookupBuffer(SymbolTableCollection &symbols, Operation *from,
+                             SymbolRefAttr ref) {
   auto module = from->getParentOfType<ModuleOp>();
   if (auto program = from->getParentOfType<ProgramOp>())
     if (ref.getNestedReferences().empty())
       return dyn_cast_or_null<BufferOp>(
-          SymbolTable::lookupSymbolIn(program, ref.getRootReference()));
-  return module ? dyn_cast_or_null<BufferOp>(
-                      SymbolTable::lookupSymbolIn(module, ref))
+          symbols.lookupSymbolIn(program, ref.getRootReference()));
+  return module ? dyn_cast_or_null<BufferOp>(symbols.lookupSymbolIn(module, ref))
                 : BufferOp();
+}
+
+// After the instructions' own checks (verifySymbolUses, run by the
+// SymbolTable trait before this): a fabric instruction names a transfer by
+// its index in the module, counted once here rather than per instruction.
+LogicalResult ProgramOp::verifyRegions() {
+  auto module = (*this)->getParentOfType<ModuleOp>();
+  if (!module)
+    return success();
+  int64_t transfers = llvm::range_size(module.getOps<TransferOp>());
+  for (auto instr : getBody().front().getOps<InstrOp>()) {
+    int op = wsert::isa::lookupInstr(instr.getOp().str());
+    if (op >= 0 && wsert::isa::instructionSet()[op].fabric &&
+        !instr.getInts().empty() && instr.getInts()[0] >= transfers)
+      return instr.emitOpError("names transfer ")
+             << instr.getInts()[0] << "; the module has " << transfers;
+  }
+  return success();
 }
 
 LogicalResult ProgramOp::verify() {
@@ -67,7 +88,7 @@ LogicalResult BufferOp::verify() {
   return success();
 }
 
-LogicalResult InstrOp::verify() {
+LogicalResult InstrOp::verifySymbolUses(SymbolTableCollection &symbols) {
   wsert::isa::Instr in;
   in.op = wsert::isa::lookupInstr(getOp().str());
   if (in.op < 0)
@@ -83,7 +104,7 @@ LogicalResult InstrOp::verify() {
   for (Attribute a : getBuffers()) {
     auto ref = cast<SymbolRefAttr>(a);
     BufferOp buf = ref.getNestedReferences().empty()
-                       ? lookupBuffer(*this, ref)
+                       ? lookupBuffer(symbols, *this, ref)
                        : BufferOp();
     if (!buf)
       return emitOpError("names ")
@@ -95,24 +116,13 @@ LogicalResult InstrOp::verify() {
   in.floats.assign(getFloats().begin(), getFloats().end());
   if (std::string e = wsert::isa::checkInstr(in, lengths); !e.empty())
     return emitOpError(e);
-  if (wsert::isa::instructionSet()[in.op].fabric) {
-    auto module = (*this)->getParentOfType<ModuleOp>();
-    int64_t transfers = 0;
-    if (module)
-      for (auto t : module.getOps<TransferOp>()) {
-        (void)t;
-        ++transfers;
-      }
-    if (module && in.ints[0] >= transfers)
-      return emitOpError("names transfer ")
-             << in.ints[0] << "; the module has " << transfers;
-  }
   return success();
 }
 
-static LogicalResult verifyLaidOut(Operation *op, SymbolRefAttr ref,
+static LogicalResult verifyLaidOut(SymbolTableCollection &symbols,
+                                   Operation *op, SymbolRefAttr ref,
                                    ArrayRef<int64_t> shape, Attribute layout) {
-  BufferOp buf = lookupBuffer(op, ref);
+  BufferOp buf = lookupBuffer(symbols, op, ref);
   if (!buf)
     return op->emitOpError("names ") << ref << ", which is not a pe.buffer";
   auto program = buf->getParentOfType<ProgramOp>();
@@ -138,9 +148,9 @@ static LogicalResult verifyLaidOut(Operation *op, SymbolRefAttr ref,
   return success();
 }
 
-LogicalResult TransferOp::verify() {
-  if (failed(verifyLaidOut(*this, getSrc(), getSrcShape(), getSrcLayout())) ||
-      failed(verifyLaidOut(*this, getDst(), getDstShape(), getDstLayout())))
+LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  if (failed(verifyLaidOut(symbols, *this, getSrc(), getSrcShape(), getSrcLayout())) ||
+      failed(verifyLaidOut(symbols, *this, getDst(), getDstShape(), getDstLayout())))
     return failure();
   if (getMap() != "linear" && getMap() != "affine")
     return emitOpError("map must be linear or affine");
@@ -179,7 +189,7 @@ LogicalResult MaskOp::verify() {
   return success();
 }
 
-LogicalResult BindOp::verify() {
+LogicalResult BindOp::verifySymbolUses(SymbolTableCollection &symbols) {
   StringRef k = getKind();
   if (k != "input" && k != "output" && k != "param" && k != "state" &&
       k != "const" && k != "index")
@@ -192,7 +202,7 @@ LogicalResult BindOp::verify() {
   auto type = dyn_cast<RankedTensorType>(getType());
   if (!type || !type.hasStaticShape())
     return emitOpError("needs a static tensor type");
-  return verifyLaidOut(*this, getTarget(), type.getShape(), getLayout());
+  return verifyLaidOut(symbols, *this, getTarget(), type.getShape(), getLayout());
 }
 
 #define GET_OP_CLASSES

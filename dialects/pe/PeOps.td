@@ -45,6 +45,7 @@ def Pe_ProgramOp : Pe_Op<"program", [SymbolTable, Symbol, NoTerminator,
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = "$sym_name (`host` $host^)? `at` $at `size` $size attr-dict-with-keyword $body";
   let hasVerifier = 1;
+  let hasRegionVerifier = 1;
 }
 
 def Pe_BufferOp : Pe_Op<"buffer", [Symbol, HasParent<"ProgramOp">]> {
@@ -55,7 +56,7 @@ def Pe_BufferOp : Pe_Op<"buffer", [Symbol, HasParent<"ProgramOp">]> {
   let hasVerifier = 1;
 }
 
-def Pe_InstrOp : Pe_Op<"instr", [HasParent<"ProgramOp">]> {
+def Pe_InstrOp : Pe_Op<"instr", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, HasParent<"ProgramOp">]> {
   let summary = "One instruction of the pe instruction set";
   let description = [{
     ```mlir
@@ -69,7 +70,7 @@ def Pe_InstrOp : Pe_Op<"instr", [HasParent<"ProgramOp">]> {
   let assemblyFormat = [{
     $op ($fn^)? $buffers (`ints` $ints^)? (`floats` $floats^)? attr-dict
   }];
-  let hasVerifier = 1;
+  
 }
 
 def Pe_MaskOp : Pe_Op<"mask"> {
@@ -85,7 +86,7 @@ def Pe_MaskOp : Pe_Op<"mask"> {
   let hasVerifier = 1;
 }
 
-def Pe_TransferOp : Pe_Op<"transfer", [Symbol]> {
+def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInterface>, Symbol]> {
   let summary = "A laid-out tensor moved from one buffer to another";
   let description = [{
     The fabric-level `fabric.transfer`, bound to buffers: `src` and `dst`
@@ -103,10 +104,10 @@ def Pe_TransferOp : Pe_Op<"transfer", [Symbol]> {
                    I64Attr:$color,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape);
   let assemblyFormat = "$sym_name $src `->` $dst attr-dict";
-  let hasVerifier = 1;
+  
 }
 
-def Pe_BindOp : Pe_Op<"bind"> {
+def Pe_BindOp : Pe_Op<"bind", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
   let summary = "Host data bound to a laid-out buffer";
   let description = [{
     `kind` is `input` (written before each step), `output` (read after it;
@@ -121,7 +122,7 @@ def Pe_BindOp : Pe_Op<"bind"> {
                    OptionalAttr<TypedAttrInterface>:$init, UnitAttr:$loss,
                    OptionalAttr<DenseI64ArrayAttr>:$range, UnitAttr:$metric);
   let assemblyFormat = "$kind $name `to` $target `:` $type attr-dict";
-  let hasVerifier = 1;
+  
 }
 
 #endif
