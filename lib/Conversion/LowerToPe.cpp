@@ -15,6 +15,7 @@
 #include "wse/Conversion/Passes.h"
 #include "wse/Support/Layout.h"
 #include "wse/Support/Machine.h"
+#include "wse/WseDialect.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -118,7 +119,12 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
            << (regionOrder.size() == 1
                    ? ", as might execution=weight-streaming, which keeps the "
                      "parameters and optimizer state in host memory"
-                   : "");
+                   : "")
+           << (module->hasAttr(wse::kRecomputeAttr)
+                   ? ""
+                   : ", or recompute=selective, which recomputes "
+                     "activations in the backward pass instead of keeping "
+                     "them");
   }
 
   // The programs, one per region.

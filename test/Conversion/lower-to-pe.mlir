@@ -88,7 +88,22 @@ module attributes {fabric.machine = #fabric.machine<name = "t", width = 8, heigh
   fabric.graph @train_step {
     fabric.region @mesh grid [1, 1] at [0, 0]
     fabric.tensor @a : tensor<6000xf32> "input" name "a" in @mesh layout <x: replicated(1), y: replicated(1)>
-    // expected-error @+1 {{does not fit: the step needs 48000 bytes of SRAM per PE when @b is allocated, and a PE has 40960 bytes for data; the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE)}}
+    // expected-error @+1 {{does not fit: the step needs 48000 bytes of SRAM per PE when @b is allocated, and a PE has 40960 bytes for data; the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE). A larger mesh (mesh=WxH) or a smaller batch would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory, or recompute=selective, which recomputes activations in the backward pass instead of keeping them}}
+    fabric.tensor @b : tensor<6000xf32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
+    fabric.compute "map" "exp" in @mesh outs [@b] ins [@a] iter [6000] axes [0] blocks [6000] maps [array<i64: 0>, array<i64: 0>]
+    fabric.output "b" from @b
+  }
+}
+
+// -----
+
+// A step that recomputed its activations (wse-recompute sets wse.recompute)
+// is not told to.
+module attributes {wse.recompute = "selective", fabric.machine = #fabric.machine<name = "t", width = 8, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2>} {
+  fabric.graph @train_step {
+    fabric.region @mesh grid [1, 1] at [0, 0]
+    fabric.tensor @a : tensor<6000xf32> "input" name "a" in @mesh layout <x: replicated(1), y: replicated(1)>
+    // expected-error-re @+1 {{the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE). A larger mesh (mesh=WxH) or a smaller batch would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory{{$}}}}
     fabric.tensor @b : tensor<6000xf32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
     fabric.compute "map" "exp" in @mesh outs [@b] ins [@a] iter [6000] axes [0] blocks [6000] maps [array<i64: 0>, array<i64: 0>]
     fabric.output "b" from @b
