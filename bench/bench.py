@@ -35,6 +35,11 @@ the same run, so the ratio columns mean something on any machine:
   and peak memory. (Their activations at that batch do not fit the wafer
   without micro-batching, which is not built.)
 
+- large models, whole WSE-2: the 125M (baseline), 1.3B and 13B presets at
+  batch 1 x 2048 through --wse-train-pipeline streamed with
+  recompute=selective: compile wall time, peak memory and SRAM per PE (or
+  the bytes per PE the step needed where it does not fit).
+
 - weight streaming: the GPT-2-style LM and the 1024-2048-2048-10 MLP
   (batch 64, 16x16, whose parameters and AdamW state are 7x the mesh's
   SRAM) with execution=pipelined (baseline; the MLP does not fit) and
@@ -56,6 +61,7 @@ Usage: bench.py --bin-dir build/bin [--repeat 5] [--steps 20]
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -109,6 +115,44 @@ def large_model_rows(opt, work):
         rows.append((preset, params, f"{size} B", ratio(size, base[0]),
                      f"{t_make * 1e3:.0f} ms", f"{t_step:.2f} s", ratio(t_step, base[1]),
                      f"{rss:.0f} MB", ratio(rss, base[2])))
+    return rows
+
+
+def whole_wafer_rows(opt, work):
+    """GPT-3 presets at batch 1 compiled for the whole WSE-2, streamed, with
+    recompute=selective: compile wall time, peak memory and the highest
+    buffer end on a mesh PE, or how many bytes per PE the step needed."""
+    d = os.path.join(work, "gpt3")
+    os.makedirs(d, exist_ok=True)
+    rows, base = [], None
+    for preset in ("gpt3-125m", "gpt3-1.3b", "gpt3-13b"):
+        src, out = f"{preset}-b1.mlir", f"{preset}-b1.program.mlir"
+        run([sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
+             "--preset", preset, "--batch", "1", "-o", src], d)
+        cmd = [opt, src, f"--wse-train-pipeline={ADAMW} machine=wse2 "
+               "execution=weight-streaming recompute=selective", "-o", out]
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.stderr.read().decode()
+        _, status, usage = os.wait4(p.pid, 0)
+        wall, rss = time.perf_counter() - t0, usage.ru_maxrss / 1024
+        base = base or (wall, rss)
+        if status == 0:
+            sram, on_mesh = 0, False
+            for line in open(os.path.join(d, out)):
+                if "pe.program" in line:
+                    on_mesh = "host" not in line
+                elif on_mesh and "pe.buffer" in line:
+                    length = int(line.split("[")[1].split("]")[0])
+                    sram = max(sram, int(line.split(" at ")[1]) + 4 * length)
+            fits = f"{sram} B"
+        else:
+            needs = re.search(r"does not fit: the step needs (\d+) bytes", err)
+            if not needs:
+                sys.exit(f"bench: {' '.join(cmd)} failed:\n{err}")
+            fits = f"does not fit ({needs.group(1)} B needed)"
+        rows.append((preset, "1 x 2048", f"{wall:.1f} s", ratio(wall, base[0]),
+                     f"{rss:.0f} MB", ratio(rss, base[1]), fits))
     return rows
 
 
@@ -464,6 +508,13 @@ def main():
     print("\n(models/gpt/make.py --preset NAME --batch 8 (context 2048), weights as "
           "#wse.random; train step: wse-opt --wse-make-train-step (AdamW) wall time and peak "
           "resident memory; baseline: gpt3-125m)")
+    print()
+    print_table(("model", "batch", "compile", "ratio", "peak memory", "ratio", "SRAM/PE"),
+                whole_wafer_rows(opt, work))
+    print("\n(wse-opt --wse-train-pipeline (AdamW, machine=wse2, the whole 750 x 994 wafer, "
+          "execution=weight-streaming recompute=selective) wall time and peak resident memory; "
+          "SRAM/PE: the highest buffer end on a mesh PE, of 40960 B for data; baseline: "
+          "gpt3-125m)")
     if not args.skip_moe:
         print()
         print_table(("model", "experts", "routing", "cycles/step", "ratio", "wavelets/step",

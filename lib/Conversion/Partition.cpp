@@ -829,6 +829,8 @@ LogicalResult Partitioner::run() {
     }
     if (!streaming && failed(sendToUpdates(op)))
       return failure();
+    if (streaming && failed(sendToHost(op)))
+      return failure();
   }
   if (failed(finish()))
     return failure();

@@ -77,6 +77,26 @@ bool Partitioner::feedsHostUpdate(Value v) {
   return true;
 }
 
+/// A gradient that only host updates read streams out as soon as it is
+/// computed: it would otherwise hold SRAM through the rest of the backward
+/// pass, until the updates at the end of the step (a layer's weight
+/// gradients, on every layer at once).
+LogicalResult Partitioner::sendToHost(Operation &op) {
+  for (Value r : op.getResults()) {
+    auto h = homes.find(r);
+    if (h == homes.end() || isHost(h->second) || r.use_empty() ||
+        llvm::any_of(r.getUsers(), [](Operation *u) { return isa<AddOp>(u); }) ||
+        !feedsHostUpdate(r))
+      continue;
+    Layout l = defaultLayout(shapeOf(r), /*host=*/true);
+    FailureOr<std::string> s = ensure(r, l, op.getLoc(), /*host=*/true);
+    if (failed(s))
+      return failure();
+    homes[r] = Home{*s, l, 0};
+  }
+  return success();
+}
+
 LogicalResult Partitioner::sendToJoin(Value chunk, Value join,
                                       ArrayRef<int64_t> windowLo,
                                       Location loc) {

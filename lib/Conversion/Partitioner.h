@@ -179,6 +179,7 @@ private:
   Operation *setupEnd = nullptr;      // the last op placing step-long tensors
   std::set<std::string> setupTensors; // the tensors placed by then
   LogicalResult sendToUpdates(Operation &op);
+  LogicalResult sendToHost(Operation &op);
 };
 
 } // namespace mlir::wse::mesh::partition

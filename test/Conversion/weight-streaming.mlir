@@ -134,3 +134,22 @@ func.func @train_step(%w: tensor<16x256xf32> {wse.param = "w"}, %x: tensor<8x256
   %3 = wse.sgd_update %w, %2 {lr = 1.000000e-01 : f32} : tensor<16x256xf32>
   return %3 : tensor<16x256xf32>
 }
+
+// -----
+
+// A weight gradient streams out as soon as it is computed, not when the
+// updates run at the end of the step: the product's result crosses to the
+// host before the rest of the backward pass (the exp) runs.
+// CHECK-LABEL: fabric.graph @train_step {
+// CHECK:      fabric.compute "map" "mul" in @mesh outs [@[[G:t[0-9]+]]] ins [@{{t[0-9]+}}, @{{t[0-9]+}}] iter [2, 256, 2]
+// CHECK-NEXT: fabric.tensor @[[H:t[0-9]+]] : tensor<2x256xf32> "temp" in @host
+// CHECK-NEXT: fabric.transfer @{{x[0-9]+}} @[[G]] -> @[[H]] "linear"
+// CHECK:      fabric.compute "map" "exp" in @mesh
+// CHECK:      fabric.compute "sgd" in @host outs [@{{t[0-9]+}}] ins [@{{t[0-9]+}}, @[[H]]]
+func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %x: tensor<2x256xf32> {wse.input = "x"}, %dy: tensor<2x2xf32> {wse.input = "dy"}) -> (tensor<2x2xf32>, tensor<2x256xf32> {wse.param = "w"}) {
+  %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x256xf32>, tensor<2x256xf32>
+  %1 = wse.matmul %dy, %x {transpose_a = true} : tensor<2x2xf32>, tensor<2x256xf32>
+  %2 = wse.exp %0 : tensor<2x2xf32>
+  %3 = wse.sgd_update %w, %1 {lr = 1.000000e-01 : f32} : tensor<2x256xf32>
+  return %2, %3 : tensor<2x2xf32>, tensor<2x256xf32>
+}
