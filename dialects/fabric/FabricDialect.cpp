@@ -125,9 +125,9 @@ template <typename T>
 static T lookupIn(SymbolTableCollection &symbols, Operation *from,
                   FlatSymbolRefAttr ref) {
   auto graph = from->getParentOfType<GraphOp>();
-  return graph ? dyn_cast_or_null<T>(
-                     symbols.lookupSymbolIn(graph, ref.getAttr()))
-               : T();
+  return graph
+             ? dyn_cast_or_null<T>(symbols.lookupSymbolIn(graph, ref.getAttr()))
+             : T();
 }
 
 LogicalResult GraphOp::verify() { return success(); }

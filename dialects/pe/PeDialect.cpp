@@ -34,8 +34,9 @@ static BufferOp lookupBuffer(SymbolTableCollection &symbols, Operation *from,
     if (ref.getNestedReferences().empty())
       return dyn_cast_or_null<BufferOp>(
           symbols.lookupSymbolIn(program, ref.getRootReference()));
-  return module ? dyn_cast_or_null<BufferOp>(symbols.lookupSymbolIn(module, ref))
-                : BufferOp();
+  return module
+             ? dyn_cast_or_null<BufferOp>(symbols.lookupSymbolIn(module, ref))
+             : BufferOp();
 }
 
 // After the instructions' own checks (verifySymbolUses, run by the
@@ -149,8 +150,10 @@ static LogicalResult verifyLaidOut(SymbolTableCollection &symbols,
 }
 
 LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
-  if (failed(verifyLaidOut(symbols, *this, getSrc(), getSrcShape(), getSrcLayout())) ||
-      failed(verifyLaidOut(symbols, *this, getDst(), getDstShape(), getDstLayout())))
+  if (failed(verifyLaidOut(symbols, *this, getSrc(), getSrcShape(),
+                           getSrcLayout())) ||
+      failed(verifyLaidOut(symbols, *this, getDst(), getDstShape(),
+                           getDstLayout())))
     return failure();
   if (getMap() != "linear" && getMap() != "affine")
     return emitOpError("map must be linear or affine");
@@ -202,7 +205,8 @@ LogicalResult BindOp::verifySymbolUses(SymbolTableCollection &symbols) {
   auto type = dyn_cast<RankedTensorType>(getType());
   if (!type || !type.hasStaticShape())
     return emitOpError("needs a static tensor type");
-  return verifyLaidOut(symbols, *this, getTarget(), type.getShape(), getLayout());
+  return verifyLaidOut(symbols, *this, getTarget(), type.getShape(),
+                       getLayout());
 }
 
 #define GET_OP_CLASSES

@@ -85,7 +85,8 @@ LogicalResult Partitioner::sendToHost(Operation &op) {
   for (Value r : op.getResults()) {
     auto h = homes.find(r);
     if (h == homes.end() || isHost(h->second) || r.use_empty() ||
-        llvm::any_of(r.getUsers(), [](Operation *u) { return isa<AddOp>(u); }) ||
+        llvm::any_of(r.getUsers(),
+                     [](Operation *u) { return isa<AddOp>(u); }) ||
         !feedsHostUpdate(r))
       continue;
     Layout l = defaultLayout(shapeOf(r), /*host=*/true);

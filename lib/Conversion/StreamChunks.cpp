@@ -138,8 +138,7 @@ Value sliceRows(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
 /// The least bytes per PE the operand tiles of a row gather or scatter
 /// (table [V, D], indices [N], rows [N, D]) need on a w x h grid, over the
 /// splits of its box the partitioner can choose from.
-int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w,
-                       int64_t h) {
+int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w, int64_t h) {
   int64_t ext[3] = {v, d, n};
   int64_t best = -1;
   for (int dx = -1; dx < 3; ++dx)
@@ -148,7 +147,9 @@ int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w,
         continue;
       int64_t l[3];
       for (int i = 0; i < 3; ++i)
-        l[i] = i == dx ? ceilDiv(ext[i], w) : i == dy ? ceilDiv(ext[i], h) : ext[i];
+        l[i] = i == dx   ? ceilDiv(ext[i], w)
+               : i == dy ? ceilDiv(ext[i], h)
+                         : ext[i];
       int64_t bytes = 4 * (l[0] * l[1] + l[2] + l[2] * l[1]);
       if (best < 0 || bytes < best)
         best = bytes;
@@ -192,9 +193,9 @@ FailureOr<int64_t> chunkRowOps(func::FuncOp fn, int64_t w, int64_t h,
     if (chunks > std::min(n, kMaxChunks))
       return op->emitError("does not fit even streamed: in ")
              << std::min(n, kMaxChunks) << " chunks of its indices or "
-             << "fewer, a kernel of this row "
-             << (g ? "gather" : "scatter") << " still needs more than "
-             << limitBytes << " bytes per PE for its operand tiles (a "
+             << "fewer, a kernel of this row " << (g ? "gather" : "scatter")
+             << " still needs more than " << limitBytes
+             << " bytes per PE for its operand tiles (a "
              << "quarter of a PE's data SRAM) on the " << w << "x" << h
              << " mesh. A larger mesh (mesh=WxH) or a smaller batch would "
              << "make it fit";

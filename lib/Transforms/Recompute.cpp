@@ -122,7 +122,8 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
     };
     IRMapping clones;
     OpBuilder b(fn.getContext());
-    // The clone of `v` (a forward value not kept), built before `at` with
+    // The clone of `v` (a forward value not kept), built at the builder's
+    // insertion point (before the backward op reading it) with
     // the clones of its own operands that are not kept either.
     std::function<Value(Value)> cloneOf = [&](Value v) -> Value {
       if (kept(v))
@@ -146,7 +147,7 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
     // The step's results (the loss, metrics) stay the forward's values.
     for (Operation *op : backward)
       if (!op->hasTrait<OpTrait::IsTerminator>())
-          for (OpOperand &use : op->getOpOperands()) {
+        for (OpOperand &use : op->getOpOperands()) {
           Value v = use.get();
           if (kept(v))
             continue;
