@@ -84,7 +84,7 @@ bool Partitioner::feedsHostUpdate(Value v) {
 LogicalResult Partitioner::sendToHost(Operation &op) {
   for (Value r : op.getResults()) {
     auto h = homes.find(r);
-    if (h == homes.end() || isHost(h->second) || r.use_empty() ||
+    if (h == homes.end() || isHost(h->second) ||
         llvm::any_of(r.getUsers(),
                      [](Operation *u) { return isa<AddOp>(u); }) ||
         !feedsHostUpdate(r))

@@ -59,28 +59,38 @@ struct ProductBox {
   bool aBatched = false, bBatched = false; // broadcast operands are not
 };
 
-/// The fewest bytes per PE a kernel over `p` needs for its three operand
-/// tiles, over the splits the partitioner tries: two of the box dims (the
-/// batch dims count as one here) over the grid's axes.
-int64_t productTileBytes(const ProductBox &p, int64_t w, int64_t h) {
-  int64_t ext[4] = {p.batch, p.m, p.n, p.k};
+/// The fewest bytes per PE over the splits the partitioner tries (two of
+/// the box dims `ext` over the grid's axes, or fewer): `bytes` of the
+/// extents each PE's tile has under a split.
+int64_t leastTileBytes(ArrayRef<int64_t> ext, int64_t w, int64_t h,
+                       llvm::function_ref<int64_t(ArrayRef<int64_t>)> bytes) {
+  int rank = int(ext.size());
+  SmallVector<int64_t, 4> l(ext.size());
   int64_t best = -1;
-  for (int dx = -1; dx < 4; ++dx)
-    for (int dy = -1; dy < 4; ++dy) {
+  for (int dx = -1; dx < rank; ++dx)
+    for (int dy = -1; dy < rank; ++dy) {
       if (dx == dy && dx >= 0)
         continue;
-      int64_t l[4];
-      for (int d = 0; d < 4; ++d)
+      for (int d = 0; d < rank; ++d)
         l[d] = d == dx   ? ceilDiv(ext[d], w)
                : d == dy ? ceilDiv(ext[d], h)
                          : ext[d];
-      int64_t a = (p.aBatched ? l[0] : 1) * l[1] * l[3];
-      int64_t b = (p.bBatched ? l[0] : 1) * l[3] * l[2];
-      int64_t bytes = 4 * (a + b + l[0] * l[1] * l[2]);
-      if (best < 0 || bytes < best)
-        best = bytes;
+      int64_t b = bytes(l);
+      if (best < 0 || b < best)
+        best = b;
     }
   return best;
+}
+
+/// The fewest bytes per PE a kernel over `p` needs for its three operand
+/// tiles (the batch dims count as one box dim here).
+int64_t productTileBytes(const ProductBox &p, int64_t w, int64_t h) {
+  return leastTileBytes({p.batch, p.m, p.n, p.k}, w, h,
+                        [&](ArrayRef<int64_t> l) {
+                          int64_t a = (p.aBatched ? l[0] : 1) * l[1] * l[3];
+                          int64_t b = (p.bBatched ? l[0] : 1) * l[3] * l[2];
+                          return 4 * (a + b + l[0] * l[1] * l[2]);
+                        });
 }
 
 struct Chunking {
@@ -136,25 +146,11 @@ Value sliceRows(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
 }
 
 /// The least bytes per PE the operand tiles of a row gather or scatter
-/// (table [V, D], indices [N], rows [N, D]) need on a w x h grid, over the
-/// splits of its box the partitioner can choose from.
+/// (table [V, D], indices [N], rows [N, D]) need on a w x h grid.
 int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w, int64_t h) {
-  int64_t ext[3] = {v, d, n};
-  int64_t best = -1;
-  for (int dx = -1; dx < 3; ++dx)
-    for (int dy = -1; dy < 3; ++dy) {
-      if (dx == dy && dx >= 0)
-        continue;
-      int64_t l[3];
-      for (int i = 0; i < 3; ++i)
-        l[i] = i == dx   ? ceilDiv(ext[i], w)
-               : i == dy ? ceilDiv(ext[i], h)
-                         : ext[i];
-      int64_t bytes = 4 * (l[0] * l[1] + l[2] + l[2] * l[1]);
-      if (best < 0 || bytes < best)
-        best = bytes;
-    }
-  return best;
+  return leastTileBytes({v, d, n}, w, h, [](ArrayRef<int64_t> l) {
+    return 4 * (l[0] * l[1] + l[2] + l[2] * l[1]);
+  });
 }
 
 /// Row gathers (embedding lookups) and scatter-adds (their gradients) whose

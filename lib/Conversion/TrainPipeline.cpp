@@ -189,7 +189,7 @@ void registerCheckedPipeline(
 }
 
 std::string checkRecompute(const std::string &recompute) {
-  if (recompute == "none" || recompute == "selective")
+  if (wse::isRecomputePolicy(recompute))
     return "";
   return "recompute must be none or selective, not '" + recompute + "'";
 }

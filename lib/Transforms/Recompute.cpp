@@ -44,7 +44,7 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
   using RecomputeBase::RecomputeBase;
 
   void runOnOperation() override {
-    if (policy != "selective" && policy != "none") {
+    if (!isRecomputePolicy(policy)) {
       getOperation().emitError("wse-recompute: policy must be selective or "
                                "none, not '")
           << policy << "'";
@@ -58,26 +58,28 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
         recompute(fn, loss);
         any = true;
       }
-    // The wafer program (and so wse-sim's report) says what the step did.
-    if (any)
-      getOperation()->setAttr(kRecomputeAttr,
-                              StringAttr::get(&getContext(), policy));
     if (!any) {
       getOperation().emitError(
           "wse-recompute: no train step (a function whose result is marked "
           "wse.loss); run wse-make-train-step first");
       return signalPassFailure();
     }
+    // The wafer program (and so wse-sim's report) says what the step did.
+    getOperation()->setAttr(kRecomputeAttr,
+                            StringAttr::get(&getContext(), policy));
   }
 
   void recompute(func::FuncOp fn, Operation *loss) {
     Block &body = fn.getBody().front();
-    // The forward pass: every op up to the loss's.
+    // The forward pass: every op up to the loss's; the backward pass (and
+    // the update) the rest.
     DenseSet<Operation *> forward;
+    SmallVector<Operation *> backward;
     for (Operation &op : body) {
-      forward.insert(&op);
-      if (&op == loss)
-        break;
+      if (forward.count(loss))
+        backward.push_back(&op);
+      else
+        forward.insert(&op);
     }
     // Values made from parameters alone (a transposed or masked weight):
     // recomputing them reads only the weight, which is there anyway.
@@ -137,13 +139,6 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
       tally(b.clone(*def, clones));
       return clones.lookup(v);
     };
-    SmallVector<Operation *> backward;
-    bool past = false;
-    for (Operation &op : body) {
-      if (past)
-        backward.push_back(&op);
-      past = past || &op == loss;
-    }
     // The step's results (the loss, metrics) stay the forward's values.
     for (Operation *op : backward)
       if (!op->hasTrait<OpTrait::IsTerminator>())
@@ -161,3 +156,7 @@ struct Recompute : public wse::impl::RecomputeBase<Recompute> {
 };
 
 } // namespace
+
+bool mlir::wse::isRecomputePolicy(llvm::StringRef policy) {
+  return policy == "none" || policy == "selective";
+}

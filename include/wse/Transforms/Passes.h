@@ -18,6 +18,10 @@ namespace mlir::wse {
 /// they parse their options.
 std::string checkMakeTrainStepOptions(const MakeTrainStepOptions &options);
 
+/// Whether `policy` is one wse-recompute (and the pipelines' recompute=)
+/// knows: none or selective.
+bool isRecomputePolicy(llvm::StringRef policy);
+
 #define GEN_PASS_REGISTRATION
 #include "wse/Transforms/Passes.h.inc"
 
