@@ -170,6 +170,17 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [DeclareOpInterfaceMethods<SymbolU
     merging dims then a transpose, in one transfer). A source with partial
     axes is summed over them (`combine` 1) or maximized (2).
     `wse-route` sets `color`.
+
+    `need` (a sparse layout, with `need_dims` = [mask dim, dst dim]) says
+    a sparse kernel is the destination's only reader: each receiving PE
+    takes only the elements whose index along dst dim `need_dims[1]` is
+    the index along mask dim `need_dims[0]` of an entry that PE keeps under
+    `need`; the rest of its tile is not written. `have` (with `have_dims`
+    = [mask dim, src dim]) says a sparse kernel wrote the source from
+    zero: a sending PE holds nonzeros only at the indices along src dim
+    `have_dims[1]` of the entries it keeps under `have`, and sends only
+    those (an element no sender holds is zero). Both are set by
+    wse-trim-sparse-operands.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$src,
                    FlatSymbolRefAttr:$dst, StrAttr:$map,
@@ -179,7 +190,11 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [DeclareOpInterfaceMethods<SymbolU
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$window_size,
                    DefaultValuedAttr<I64Attr, "0">:$combine,
                    OptionalAttr<I64Attr>:$color,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape);
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape,
+                   OptionalAttr<Fabric_LayoutAttr>:$need,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$need_dims,
+                   OptionalAttr<Fabric_LayoutAttr>:$have,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims);
   let assemblyFormat = [{
     $sym_name $src `->` $dst $map (`color` $color^)? attr-dict
   }];

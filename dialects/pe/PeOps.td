@@ -91,7 +91,9 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
   let description = [{
     The fabric-level `fabric.transfer`, bound to buffers: `src` and `dst`
     name `@program::@buffer`, with the tensors' shapes and layouts, and
-    the window always given.
+    the window always given. `need` (with its mask's shape `need_shape`
+    and `need_dims`) and `have` (`have_shape`, `have_dims`) are the fabric
+    transfer's receiver and sender filters.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                    SymbolRefAttr:$src, DenseI64ArrayAttr:$src_shape,
@@ -102,7 +104,13 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
                    DenseI64ArrayAttr:$offset, DenseI64ArrayAttr:$window_lo,
                    DenseI64ArrayAttr:$window_size, I64Attr:$combine,
                    I64Attr:$color,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape);
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$reshape,
+                   OptionalAttr<Pe_LayoutAttr>:$need,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$need_shape,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$need_dims,
+                   OptionalAttr<Pe_LayoutAttr>:$have,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_shape,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims);
   let assemblyFormat = "$sym_name $src `->` $dst attr-dict";
   
 }

@@ -239,7 +239,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         size.assign(dstShape.begin(), dstShape.end());
       }
       std::string name = t.getSymName().str();
-      pe::TransferOp::create(
+      auto x = pe::TransferOp::create(
           mb, t.getLoc(), mb.getStringAttr(name), fullRef(t.getSrc()),
           mb.getDenseI64ArrayAttr(
               cast<RankedTensorType>(src.op.getType()).getShape()),
@@ -247,7 +247,24 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           mb.getDenseI64ArrayAttr(dstShape), dst.op.getLayout(), t.getMapAttr(),
           t.getAffineAttr(), t.getOffsetAttr(), mb.getDenseI64ArrayAttr(lo),
           mb.getDenseI64ArrayAttr(size), t.getCombineAttr(),
-          mb.getI64IntegerAttr(*t.getColor()), t.getReshapeAttr());
+          mb.getI64IntegerAttr(*t.getColor()), t.getReshapeAttr(),
+          /*need=*/nullptr, /*need_shape=*/nullptr, /*need_dims=*/nullptr,
+          /*have=*/nullptr);
+      auto maskShape = [&](fabric::LayoutAttr l) {
+        return mb.getDenseI64ArrayAttr(
+            cast<ShapedType>(masks.at(l.getMask()).getKeep().getType())
+                .getShape());
+      };
+      if (fabric::LayoutAttr need = t.getNeedAttr()) {
+        x.setNeedAttr(need);
+        x.setNeedShapeAttr(maskShape(need));
+        x.setNeedDimsAttr(t.getNeedDimsAttr());
+      }
+      if (fabric::LayoutAttr have = t.getHaveAttr()) {
+        x.setHaveAttr(have);
+        x.setHaveShapeAttr(maskShape(have));
+        x.setHaveDimsAttr(t.getHaveDimsAttr());
+      }
       for (auto [instr, tensor] : {std::make_pair("send", t.getSrc()),
                                    std::make_pair("recv", t.getDst())}) {
         OpBuilder &pb = builders.at(tensors[tensor.str()].region);

@@ -79,7 +79,8 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
                                   : ArrayRef<int64_t>()),
       b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr,
       b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->reshape)
-                                  : ArrayRef<int64_t>()));
+                                  : ArrayRef<int64_t>()),
+      /*need=*/nullptr, /*need_dims=*/nullptr, /*have=*/nullptr);
 }
 
 /// The last dim over x and the largest other dim over y; on the host, the
@@ -322,10 +323,19 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
               work *= local(d);
           work += double(kept); // reading each slot's index
         }
+      } else if (k.kernel == "gather" || k.kernel == "scatter_add") {
+        // Box (n, d, v): a PE looks up each of its indices once, and
+        // moves a row's d elements only when the row is one of its own.
+        double n = double(local(0)), d = double(local(1));
+        double mine = double(local(2)) / double(k.iter[2]);
+        work = k.kernel == "gather" ? n * d : n + n * d * mine;
       } else {
         for (int64_t d = 0; d < rank; ++d)
           work *= local(d);
       }
+      // A transfer costs its wavelets and, before the first arrives, its
+      // hops: about half the split's width plus height.
+      const double latency = double(c.count[0] + c.count[1]) / 2;
       double comm = 0;
       int64_t bytes = 0;
       Value big;
@@ -348,11 +358,11 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         }
         if (isOut) {
           if (l.isPartial())
-            comm += double(tile);
+            comm += double(tile) + latency;
           continue;
         }
         if (!placed && !sources.count(v))
-          comm += double(tile);
+          comm += double(tile) + latency;
         // An update away from its parameter's (or state's) home also
         // writes the new value back there.
         if (!placed && h != homes.end() && persistent.count(h->second.sym) &&

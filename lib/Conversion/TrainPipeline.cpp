@@ -154,6 +154,8 @@ void addMeshPasses(OpPassManager &pm, const std::string &machine,
   part.mesh = mesh;
   part.execution = execution;
   pm.addPass(wse::createPartition(part));
+  pm.addPass(wse::createTrimSparseOperands());
+  pm.addPass(wse::createHoistTransfers());
   pm.addPass(wse::createPlace());
   pm.addPass(wse::createRoute());
   pm.addPass(wse::createLowerToPe());

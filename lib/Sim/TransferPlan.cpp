@@ -38,6 +38,28 @@ const Storage &MeshSimulator::Impl::storage(const Layout &l, int prog) {
   return storages.emplace(key, std::move(s)).first->second;
 }
 
+/// The sorted global indices along `maskDim` of the entries PE (px, py)
+/// keeps under sparse layout `l` (stored as `s`).
+static std::vector<int32_t> keptIndices(const Layout &l, const Storage &s,
+                                        int64_t maskDim, int64_t px,
+                                        int64_t py) {
+  std::vector<int64_t> tile = l.tileShape();
+  int64_t origin = 0;
+  for (int a = 0; a < 2; ++a)
+    if (l.axis(a).kind == AxisSplit::Split && l.axis(a).dim == maskDim)
+      origin = (a == 0 ? px : py) * l.axis(a).block;
+  std::vector<int32_t> out;
+  // Tiles are row-major [rows, cols]: an offset's row or column.
+  for (int32_t off : s.tiles.offsets[size_t(py * s.tiles.gridW + px)]) {
+    int64_t local = maskDim == 0 ? off / tile[1] : off % tile[1];
+    if (origin + local < l.shape[size_t(maskDim)])
+      out.push_back(int32_t(origin + local));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                                       TransferPlan &out) {
   Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
@@ -75,10 +97,48 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   const Storage *srcSparse =
       src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
   int64_t srcWidth = program.programs(t.src_program()).width();
+  // A receiver filter: the indices along a mask dim of the entries each
+  // destination PE keeps under `need`; it takes only elements at those
+  // indices along destination dim `needDim`.
+  const Storage *needed = nullptr;
+  Layout need;
+  int64_t needMaskDim = 0, needDim = -1;
+  std::vector<char> wanted;
+  if (t.has_need()) {
+    need = layoutFromProto(t.need());
+    needed = &storage(need, t.dst_program());
+    needMaskDim = t.need_dims(0);
+    needDim = t.need_dims(1);
+  }
+  // A sender filter: the sorted indices along a mask dim of the entries
+  // each source PE keeps under `have` (built as senders come up).
+  Layout have;
+  const Storage *had = nullptr;
+  int64_t haveMaskDim = 0, haveDim = -1;
+  std::unordered_map<int, std::vector<int32_t>> hasIndex;
+  if (t.has_have()) {
+    have = layoutFromProto(t.have());
+    had = &storage(have, t.src_program());
+    haveMaskDim = t.have_dims(0);
+    haveDim = t.have_dims(1);
+  }
+  auto holds = [&](int64_t sx, int64_t sy, int64_t index) {
+    int pe = int(sy * srcWidth + sx);
+    auto [it, added] = hasIndex.try_emplace(pe);
+    if (added)
+      it->second = keptIndices(have, *had, haveMaskDim, sx, sy);
+    return std::binary_search(it->second.begin(), it->second.end(),
+                              int32_t(index));
+  };
   for (int64_t py = 0; py < dp.height(); ++py)
     for (int64_t px = 0; px < dp.width(); ++px) {
       int dstPe = peAt(t.dst_program(), px, py);
       pieceOf.clear();
+      if (needed) {
+        wanted.assign(size_t(need.shape[size_t(needMaskDim)]), 0);
+        for (int32_t i : keptIndices(need, *needed, needMaskDim, px, py))
+          wanted[size_t(i)] = 1;
+      }
       size_t firstPiece = out.pieces.size();
       int lastSrc = -1, lastPiece = -1;
       forEachStored(dst, t.dst_program(), px, py,
@@ -87,6 +147,8 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
         for (int64_t k = 0; k < dstRank; ++k)
           if (g[k] < lo[k] || g[k] >= lo[k] + wsize[k])
             return;
+        if (needed && !wanted[size_t(g[size_t(needDim)])])
+          return;
         if (t.map_kind() == 0) {
           unflattenInto(windowNumber(g), srcStrides, s);
         } else {
@@ -140,10 +202,14 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           }
           srcOff = slot;
         }
+        bool sent = false;
         for (int64_t cy = 0; cy < counts[1]; ++cy)
           for (int64_t cx = 0; cx < counts[0]; ++cx) {
             int64_t sx = counts[0] > 1 ? cx : coord[0];
             int64_t sy = counts[1] > 1 ? cy : coord[1];
+            if (had && !holds(sx, sy, s[size_t(haveDim)]))
+              continue; // a zero the sparse kernel left
+            sent = true;
             int srcPe = peAt(t.src_program(), sx, sy);
             // Consecutive elements mostly come from one sender.
             if (srcPe == lastSrc) {
@@ -171,6 +237,8 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
             addElement(pending[size_t(it->second) - firstPiece],
                        int32_t(srcOff), int32_t(dstOff));
           }
+        if (!sent)
+          out.zeros[dstPe].push_back(int32_t(dstOff));
       });
       // This receiver's pieces are complete: into the flat arrays.
       for (size_t i = firstPiece; i < out.pieces.size(); ++i) {

@@ -163,6 +163,18 @@ LogicalResult Exporter::run(ModuleOp module) {
       x->add_reshape(v);
     x->set_combine(int32_t(t.getCombine()));
     x->set_color(t.getColor());
+    if (auto need = t.getNeedAttr()) {
+      layout(cast<fabric::LayoutAttr>(need), t.getNeedShape(),
+             *x->mutable_need());
+      for (int64_t v : t.getNeedDims())
+        x->add_need_dims(v);
+    }
+    if (auto have = t.getHaveAttr()) {
+      layout(cast<fabric::LayoutAttr>(have), t.getHaveShape(),
+             *x->mutable_have());
+      for (int64_t v : t.getHaveDims())
+        x->add_have_dims(v);
+    }
   }
   for (auto bind : module.getOps<pe::BindOp>()) {
     StringRef kind = bind.getKind();

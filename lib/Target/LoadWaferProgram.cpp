@@ -206,6 +206,36 @@ std::string checkTransferMap(const wp::Transfer &t) {
   return "";
 }
 
+/// A transfer's sender or receiver filter: a sparse layout of a mask over
+/// the program of `tensor`, indexing one of its dims.
+std::string checkFilter(const wp::WaferProgram &w, const wp::Layout &f,
+                        bool present,
+                        const google::protobuf::RepeatedField<int64_t> &dims,
+                        int program, const wp::Layout &tensor,
+                        const std::string &what) {
+  if (!present)
+    return dims.empty() ? "" : what + "_dims without a " + what + " layout";
+  Layout l = layoutFromProto(f);
+  if (l.mask < 0 || l.mask >= w.masks_size() || f.shape_size() != 2)
+    return what + " is not a sparse layout of a mask";
+  const wp::Mask &mk = w.masks(int(l.mask));
+  if (!std::equal(mk.shape().begin(), mk.shape().end(), f.shape().begin(),
+                  f.shape().end()))
+    return what + "'s mask has another shape";
+  for (const wp::Axis *a : {&f.x(), &f.y()})
+    if (a->kind() < 0 || a->kind() > 2 || a->block() < 1 ||
+        a->block() > kMaxElements)
+      return "bad " + what + " layout axis";
+  const wp::Program &p = w.programs(program);
+  if (std::string e = l.check(p.width(), p.height()); !e.empty())
+    return what + ": " + e;
+  if (dims.size() != 2 || dims[0] < 0 || dims[0] > 1 || dims[1] < 0 ||
+      dims[1] >= tensor.shape_size() ||
+      f.shape(int(dims[0])) != tensor.shape(int(dims[1])))
+    return what + "_dims must be [mask dim, tensor dim] of one extent";
+  return "";
+}
+
 std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
   std::string what = "transfer '" + t.name() + "'";
   if (std::string e =
@@ -224,6 +254,14 @@ std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
   if (t.color() < 0 || t.color() >= w.machine().colors())
     return what + ": color out of range";
   if (std::string e = checkTransferMap(t); !e.empty())
+    return what + ": " + e;
+  if (std::string e = checkFilter(w, t.need(), t.has_need(), t.need_dims(),
+                                  t.dst_program(), t.dst(), "need");
+      !e.empty())
+    return what + ": " + e;
+  if (std::string e = checkFilter(w, t.have(), t.has_have(), t.have_dims(),
+                                  t.src_program(), t.src(), "have");
+      !e.empty())
     return what + ": " + e;
   return "";
 }

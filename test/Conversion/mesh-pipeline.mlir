@@ -1,7 +1,7 @@
 // wse-mesh-pipeline maps an existing train step onto the mesh: it equals
 // the passes one by one.
 // RUN: wse-opt %s -split-input-file --wse-mesh-pipeline="machine=wse2 mesh=4x4" > %t.pipeline
-// RUN: wse-opt %s -split-input-file --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="machine=wse2 mesh=4x4" --wse-place --wse-route --wse-lower-to-pe --wse-post-receives > %t.passes
+// RUN: wse-opt %s -split-input-file --wse-decompose-attention --wse-decompose-for-mesh --cse --wse-partition="machine=wse2 mesh=4x4" --wse-hoist-transfers --wse-place --wse-route --wse-lower-to-pe --wse-post-receives > %t.passes
 // RUN: diff %t.pipeline %t.passes
 // RUN: FileCheck %s < %t.pipeline
 // RUN: wse-opt %s -split-input-file --wse-mesh-pipeline | FileCheck %s --check-prefix=WAFER
@@ -20,39 +20,42 @@
 // composites, decomposed on the way.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
-// The bias is a parameter, read in its old value until its update: the
-// relayout its add needs runs first, at the start of the step.
-// CHECK: pe.instr "send" [@t1] ints [0]
-// CHECK-NEXT: pe.instr "post" [@t5] ints [0]
+// The labels' relayout for their one-hot needs only the input: it starts
+// the step (wse-hoist-transfers), and the PEs wait for it only at the
+// one-hot.
+// CHECK: pe.instr "send" [@[[LABELS:t[0-9]+]]] ints [0]
+// CHECK-NEXT: pe.instr "post" [@[[ONEHOT:t[0-9]+]]] ints [0]
 // CHECK-NEXT: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 3,
 // CHECK-NEXT: pe.instr "send" [@t3] ints [1]
-// CHECK-NEXT: pe.instr "post" [@t4] ints [1]
-// CHECK: pe.instr "recv" [@t4] ints [1]
-// CHECK: pe.instr "map" "add" [@t6, @t4, @t5]
+// CHECK-NEXT: pe.instr "recv" [@t4] ints [1]
+// The bias add reads the bias where it lives.
+// CHECK-NEXT: pe.instr "map" "add" [@t5, @t4, @t1]
 // Log-sum-exp: a row max over y, combined by a transfer, then exp and a sum.
-// CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 4,
-// CHECK-NEXT: pe.instr "send" [@t7] ints [2]
-// CHECK-NEXT: pe.instr "recv" [@t8] ints [2]
+// CHECK-NEXT: pe.instr "map" "copy" [@t6, @t5] ints [2, 4,
+// CHECK-NEXT: pe.instr "send" [@t6] ints [2]
+// CHECK-NEXT: pe.instr "recv" [@t7] ints [2]
 // CHECK: pe.instr "map" "exp"
 // CHECK: pe.instr "map" "log" [@[[LSE:t[0-9]+]],
-// The labels' one-hot.
-// CHECK: pe.instr "map" "eq"
 // The gradient's softmax reuses the loss's log-sum-exp (cse runs after the
-// decomposition): no second row max or log.
+// decomposition), whose relayout starts as soon as it is computed: no
+// second row max or log.
+// CHECK-NEXT: pe.instr "send" [@[[LSE]]]
 // CHECK-NOT: pe.instr "map" "log"
 // CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
-// CHECK: pe.instr "send" [@[[LSE]]]
+// The labels' one-hot.
+// CHECK: pe.instr "recv" [@[[ONEHOT]]] ints [0]
+// CHECK-NEXT: pe.instr "map" "eq" [@{{t[0-9]+}}, @[[ONEHOT]],
 // CHECK-NOT: pe.instr "map" "log"
 // CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
 // The parameters live where their updates run, which write them in place.
 // CHECK: pe.instr "sgd" [@t0, @t0, {{.*}}] ints [2, {{.*}}] floats [5.000000e-01]
 // CHECK: pe.instr "sgd" [@t1, @t1, {{.*}}] ints [1, {{.*}}] floats [5.000000e-01]
 // CHECK-NEXT: }
-// CHECK: pe.transfer @x2 @mesh::@t7 -> @mesh::@t8 {{{.*}}combine = 2 : i64
+// CHECK: pe.transfer @x1 @mesh::@t6 -> @mesh::@t7 {{{.*}}combine = 2 : i64
 // CHECK: pe.bind "param" "fc.weight" to @mesh::@t0 : tensor<3x4xf32>
 // CHECK-NEXT: pe.bind "param" "fc.bias" to @mesh::@t1 : tensor<3xf32>
 // CHECK-NEXT: pe.bind "input" "x" to @mesh::@t2 : tensor<2x4xf32>
-// CHECK-NEXT: pe.bind "input" "labels" to @mesh::@{{t[0-9]+}} : tensor<2xi64>
+// CHECK-NEXT: pe.bind "input" "labels" to @mesh::@[[LABELS]] : tensor<2xi64>
 // CHECK: pe.bind "output" "loss" to @mesh::@{{t[0-9]+}} : tensor<f32> {layout = #fabric.layout<x: replicated(1), y: replicated(1)>, loss}
 // CHECK-NEXT: pe.bind "output" "fc.weight" to @mesh::@t0 : tensor<3x4xf32>
 // CHECK-NEXT: pe.bind "output" "fc.bias" to @mesh::@t1 : tensor<3xf32>

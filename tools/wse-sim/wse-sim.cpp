@@ -500,6 +500,11 @@ std::string writeTrace(const ::wsert::sim::MeshSimulator &sim) {
           j.attributeObject("args", [&] {
             j.attribute("cycles", int64_t(e.end - e.start));
             j.attribute("instruction", e.instr);
+            // A send, post or receive names its transfer (as in the IR).
+            if (in.op() == "send" || in.op() == "recv" || in.op() == "post")
+              if (!in.ints().empty() && in.ints(0) >= 0 &&
+                  in.ints(0) < prog.transfers_size())
+                j.attribute("transfer", prog.transfers(int(in.ints(0))).name());
           });
           j.attribute("dur", double(e.end - e.start) * usPerCycle);
           j.attribute("name", in.fn().empty() ? in.op() : in.op() + " " + in.fn());

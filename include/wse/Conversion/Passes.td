@@ -31,6 +31,32 @@ def Partition : Pass<"wse-partition", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::fabric::FabricDialect"];
 }
 
+def TrimSparseOperands : Pass<"wse-trim-sparse-operands", "mlir::ModuleOp"> {
+  let summary = "Move only the activations each PE's sparse tile reads";
+  let description = [{
+    For each `spmap` kernel, a dense operand indexed by one of its sparse
+    pattern's two dims is read only at the indices of the entries each PE
+    keeps. Where that operand is the kernel's own relayout (written by
+    transfers only, read by this kernel only), its transfers get `need`
+    (the pattern's layout) and `need_dims`: each receiving PE takes only
+    the elements it reads, so wavelets follow the density.
+  }];
+}
+
+def HoistTransfers : Pass<"wse-hoist-transfers", "mlir::ModuleOp"> {
+  let summary = "Start each transfer as soon as its source is ready";
+  let description = [{
+    Moves each `fabric.transfer` between mesh regions up to just after the
+    last op that writes its source or names its destination, so that its
+    wavelets move while the kernels in between compute (wse-post-receives
+    later posts the receive there). A move that would raise the region's
+    live bytes (the sum of the tiles alive at a step) above their peak over
+    the step stops short of it, so the step needs no more SRAM. Transfers
+    to or from the host stay. Run before wse-route, which colors transfers
+    in program order.
+  }];
+}
+
 def Place : Pass<"wse-place", "mlir::ModuleOp"> {
   let summary = "Floorplan fabric regions on the mesh";
   let description = [{

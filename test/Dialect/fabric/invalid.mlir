@@ -597,3 +597,57 @@ fabric.graph @g {
   // expected-error @+1 {{sparse operand @w differs from the kernel's first sparse operand in layout or map}}
   fabric.compute "spmap" "copy" in @r outs [@o] ins [@w] iter [2, 2] axes [0, 0] blocks [2, 2] maps [array<i64: 0, 1>, array<i64: 1, 0>] {pattern = 0 : i64}
 }
+
+// -----
+
+// Transfer filters (wse-trim-sparse-operands): a sparse layout of a
+// defined mask, indexing one dim of the tensor by a mask dim of its extent.
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.mask 0 dense<true> : tensor<4x8xi1>
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(1)>
+  fabric.tensor @b : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(2)>
+  // expected-error @+1 {{need_dims must be [mask dim (0 or 1), tensor dim]}}
+  fabric.transfer @x0 @a -> @b "linear" {need = #fabric.layout<x: split(1, 4, 2), y: split(0, 2, 2), sparse(0)>, need_dims = array<i64: 2, 1>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(1)>
+  fabric.tensor @b : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(2)>
+  // expected-error @+1 {{need must be a sparse layout}}
+  fabric.transfer @x0 @a -> @b "linear" {need = #fabric.layout<x: split(1, 4, 2), y: split(0, 2, 2)>, need_dims = array<i64: 1, 1>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(1)>
+  fabric.tensor @b : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(2)>
+  // expected-error @+1 {{have uses mask 3, which no fabric.mask defines}}
+  fabric.transfer @x0 @a -> @b "linear" {have = #fabric.layout<x: split(1, 4, 2), y: split(0, 2, 2), sparse(3)>, have_dims = array<i64: 1, 1>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.mask 0 dense<true> : tensor<4x8xi1>
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(1)>
+  fabric.tensor @b : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(2)>
+  // expected-error @+1 {{need indexes dim 1 of extent 8 by mask dim 0 of extent 4}}
+  fabric.transfer @x0 @a -> @b "linear" {need = #fabric.layout<x: split(1, 4, 2), y: split(0, 2, 2), sparse(0)>, need_dims = array<i64: 0, 1>}
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [2, 2]
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(1)>
+  fabric.tensor @b : tensor<2x8xf32> "temp" in @r layout <x: split(1, 4, 2), y: replicated(2)>
+  // expected-error @+1 {{have_dims without a have layout}}
+  fabric.transfer @x0 @a -> @b "linear" {have_dims = array<i64: 1, 1>}
+}
