@@ -132,39 +132,43 @@ LogicalResult mlir::wse::mesh::allocateGraph(fabric::GraphOp graph,
       t.last = steps;
     }
 
-  // First-fit in order of first use, per region.
+  // First-fit in order of first use, per region. The live tensors are
+  // kept sorted by offset (pointers: name lookups in the loop made large
+  // graphs quadratic in string compares).
   for (const std::string &region : out.regionOrder) {
-    std::vector<std::string> byStart;
-    for (const std::string &name : out.order)
-      if (out.tensors[name].region == region)
-        byStart.push_back(name);
-    std::stable_sort(byStart.begin(), byStart.end(),
-                     [&](const std::string &a, const std::string &c) {
-                       return out.tensors[a].first < out.tensors[c].first;
-                     });
-    std::vector<std::string> live;
-    GraphAllocation::Peak &peak = out.peaks[region];
-    for (const std::string &name : byStart) {
+    std::vector<std::pair<const std::string *, GraphAllocation::Tensor *>>
+        byStart;
+    for (const std::string &name : out.order) {
       GraphAllocation::Tensor &t = out.tensors[name];
-      llvm::erase_if(live, [&](const std::string &o) {
-        return out.tensors[o].last < t.first;
+      if (t.region == region)
+        byStart.push_back({&name, &t});
+    }
+    std::stable_sort(byStart.begin(), byStart.end(),
+                     [](const auto &a, const auto &c) {
+                       return a.second->first < c.second->first;
+                     });
+    std::vector<GraphAllocation::Tensor *> live; // by offset
+    GraphAllocation::Peak &peak = out.peaks[region];
+    for (auto [name, t] : byStart) {
+      llvm::erase_if(live, [&](const GraphAllocation::Tensor *o) {
+        return o->last < t->first;
       });
-      std::sort(live.begin(), live.end(),
-                [&](const std::string &a, const std::string &c) {
-                  return out.tensors[a].offset < out.tensors[c].offset;
-                });
-      int64_t at = 0, bytes = 4 * t.tile;
-      for (const std::string &o : live) {
-        const GraphAllocation::Tensor &u = out.tensors[o];
-        if (at + bytes <= u.offset)
+      int64_t at = 0, bytes = 4 * t->tile;
+      for (const GraphAllocation::Tensor *u : live) {
+        if (at + bytes <= u->offset)
           break;
-        at = std::max(at, u.offset + 4 * u.tile);
+        at = std::max(at, u->offset + 4 * u->tile);
       }
-      t.offset = at;
-      live.push_back(name);
+      t->offset = at;
+      live.insert(std::upper_bound(live.begin(), live.end(), at,
+                                   [](int64_t off,
+                                      const GraphAllocation::Tensor *u) {
+                                     return off < u->offset;
+                                   }),
+                  t);
       if (at + bytes > peak.bytes) {
         peak.bytes = at + bytes;
-        peak.tensor = name;
+        peak.tensor = *name;
       }
     }
   }

@@ -333,9 +333,6 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         for (int64_t d = 0; d < rank; ++d)
           work *= local(d);
       }
-      // A transfer costs its wavelets and, before the first arrives, its
-      // hops: about half the split's width plus height.
-      const double latency = double(c.count[0] + c.count[1]) / 2;
       double comm = 0;
       int64_t bytes = 0;
       Value big;
@@ -358,11 +355,11 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         }
         if (isOut) {
           if (l.isPartial())
-            comm += double(tile) + latency;
+            comm += double(tile);
           continue;
         }
         if (!placed && !sources.count(v))
-          comm += double(tile) + latency;
+          comm += double(tile);
         // An update away from its parameter's (or state's) home also
         // writes the new value back there.
         if (!placed && h != homes.end() && persistent.count(h->second.sym) &&

@@ -21,37 +21,39 @@
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4,
 // CHECK-NEXT: pe.program @mesh at [0, 0] size [4, 4] {
 // The labels' relayout for their one-hot needs only the input: it starts
-// the step (wse-hoist-transfers), and the PEs wait for it only at the
-// one-hot.
+// the step (wse-hoist-transfers). The bias is a parameter, read in its
+// old value until its update: the relayout its add needs runs next, at
+// the start of the step. The PEs wait for each only where it is used.
 // CHECK: pe.instr "send" [@[[LABELS:t[0-9]+]]] ints [0]
 // CHECK-NEXT: pe.instr "post" [@[[ONEHOT:t[0-9]+]]] ints [0]
+// CHECK-NEXT: pe.instr "send" [@t1] ints [1]
+// CHECK-NEXT: pe.instr "post" [@t5] ints [1]
 // CHECK-NEXT: pe.instr "map" "mul" [@t3, @t2, @t0] ints [3, 3,
-// CHECK-NEXT: pe.instr "send" [@t3] ints [1]
-// CHECK-NEXT: pe.instr "recv" [@t4] ints [1]
-// The bias add reads the bias where it lives.
-// CHECK-NEXT: pe.instr "map" "add" [@t5, @t4, @t1]
+// CHECK-NEXT: pe.instr "send" [@t3] ints [2]
+// CHECK-NEXT: pe.instr "post" [@t4] ints [2]
+// CHECK: pe.instr "recv" [@t4] ints [2]
+// CHECK: pe.instr "map" "add" [@t6, @t4, @t5]
 // Log-sum-exp: a row max over y, combined by a transfer, then exp and a sum.
-// CHECK-NEXT: pe.instr "map" "copy" [@t6, @t5] ints [2, 4,
-// CHECK-NEXT: pe.instr "send" [@t6] ints [2]
-// CHECK-NEXT: pe.instr "recv" [@t7] ints [2]
+// CHECK-NEXT: pe.instr "map" "copy" [@t7, @t6] ints [2, 4,
+// CHECK-NEXT: pe.instr "send" [@t7] ints [3]
+// CHECK-NEXT: pe.instr "recv" [@t8] ints [3]
 // CHECK: pe.instr "map" "exp"
 // CHECK: pe.instr "map" "log" [@[[LSE:t[0-9]+]],
-// The gradient's softmax reuses the loss's log-sum-exp (cse runs after the
-// decomposition), whose relayout starts as soon as it is computed: no
-// second row max or log.
-// CHECK-NEXT: pe.instr "send" [@[[LSE]]]
-// CHECK-NOT: pe.instr "map" "log"
-// CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
 // The labels' one-hot.
 // CHECK: pe.instr "recv" [@[[ONEHOT]]] ints [0]
 // CHECK-NEXT: pe.instr "map" "eq" [@{{t[0-9]+}}, @[[ONEHOT]],
+// The gradient's softmax reuses the loss's log-sum-exp (cse runs after the
+// decomposition): no second row max or log.
+// CHECK-NOT: pe.instr "map" "log"
+// CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
+// CHECK: pe.instr "send" [@[[LSE]]]
 // CHECK-NOT: pe.instr "map" "log"
 // CHECK-NOT: pe.instr "map" "copy" [@{{t[0-9]+}}, @{{t[0-9]+}}] ints [2, 4,
 // The parameters live where their updates run, which write them in place.
 // CHECK: pe.instr "sgd" [@t0, @t0, {{.*}}] ints [2, {{.*}}] floats [5.000000e-01]
 // CHECK: pe.instr "sgd" [@t1, @t1, {{.*}}] ints [1, {{.*}}] floats [5.000000e-01]
 // CHECK-NEXT: }
-// CHECK: pe.transfer @x1 @mesh::@t6 -> @mesh::@t7 {{{.*}}combine = 2 : i64
+// CHECK: pe.transfer @x2 @mesh::@t7 -> @mesh::@t8 {{{.*}}combine = 2 : i64
 // CHECK: pe.bind "param" "fc.weight" to @mesh::@t0 : tensor<3x4xf32>
 // CHECK-NEXT: pe.bind "param" "fc.bias" to @mesh::@t1 : tensor<3xf32>
 // CHECK-NEXT: pe.bind "input" "x" to @mesh::@t2 : tensor<2x4xf32>

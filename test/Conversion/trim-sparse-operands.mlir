@@ -16,10 +16,10 @@
 // CHECK-NOT: need =
 
 // On 16x16 the tiles are one row or column of each weight: the relayouts
-// of the activations and gradients that only sparse kernels read take
-// just the indices a PE's entries use (fc2.weight's columns for the
-// second product's input, fc1.weight's rows for its weight gradient).
-// WIDE: fabric.transfer @x1 @{{t[0-9]+}} -> @[[IN:t[0-9]+]] "linear" {need = #fabric.layout<x: split(1, 1, 16), y: split(0, 1, 4), sparse(1)>, need_dims = array<i64: 1, 1>}
+// of the gradients and activations that only sparse kernels read take just
+// the indices a PE's entries use (fc2.weight's rows for the first layer's
+// output gradient, fc1.weight's rows for its weight gradient).
+// WIDE: fabric.transfer @x12 @{{t[0-9]+}} -> @[[IN:t[0-9]+]] "linear" {need = #fabric.layout<x: replicated(4), y: split(1, 1, 16), sparse(1)>, need_dims = array<i64: 0, 1>}
 // WIDE: fabric.compute "spmap" "mul" in @mesh outs [@{{t[0-9]+}}] ins [@[[IN]], @{{t[0-9]+}}] {{.*}}pattern = 2
 // WIDE: fabric.transfer @x16 @{{t[0-9]+}} -> @[[G:t[0-9]+]] "linear" {need = #fabric.layout<x: split(1, 1, 8), y: split(0, 1, 16), sparse(0)>, need_dims = array<i64: 0, 1>}
 // WIDE: fabric.compute "spmap" "mul" in @mesh outs [@{{t[0-9]+}}] ins [@[[G]], @{{t[0-9]+}}] {{.*}}pattern = 0
