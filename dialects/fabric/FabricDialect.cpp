@@ -389,9 +389,9 @@ LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
                     ArrayRef<int64_t> dims, TensorOp t,
                     RankedTensorType tt) -> LogicalResult {
     if (!l)
-      return dims.empty() ? success()
-                          : emitOpError(what) << "_dims without a " << what
-                                              << " layout";
+      return dims.empty()
+                 ? success()
+                 : emitOpError(what) << "_dims without a " << what << " layout";
     if (dims.size() != 2 || dims[0] < 0 || dims[0] > 1 || dims[1] < 0 ||
         dims[1] >= tt.getRank())
       return emitOpError(what) << "_dims must be [mask dim (0 or 1), tensor "
@@ -401,16 +401,16 @@ LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
     std::optional<SmallVector<int64_t>> maskShape;
     for (auto m : (*this)->getParentOp()->getRegion(0).getOps<MaskOp>())
       if (int64_t(m.getIndex()) == l.getMask())
-        maskShape = llvm::to_vector(
-            cast<ShapedType>(m.getKeep().getType()).getShape());
+        maskShape =
+            llvm::to_vector(cast<ShapedType>(m.getKeep().getType()).getShape());
     if (!maskShape)
       return emitOpError(what) << " uses mask " << l.getMask()
                                << ", which no fabric.mask defines";
     if ((*maskShape)[dims[0]] != tt.getDimSize(dims[1]))
-      return emitOpError(what) << " indexes dim " << dims[1] << " of extent "
-                               << tt.getDimSize(dims[1]) << " by mask dim "
-                               << dims[0] << " of extent "
-                               << (*maskShape)[dims[0]];
+      return emitOpError(what)
+             << " indexes dim " << dims[1] << " of extent "
+             << tt.getDimSize(dims[1]) << " by mask dim " << dims[0]
+             << " of extent " << (*maskShape)[dims[0]];
     if (auto region = lookupIn<RegionOp>(symbols, *this, t.getRegionAttr()))
       if (std::string e = toLayout(l, *maskShape)
                               .check(region.getGrid()[0], region.getGrid()[1]);

@@ -160,12 +160,12 @@ LogicalResult mlir::wse::mesh::allocateGraph(fabric::GraphOp graph,
         at = std::max(at, u->offset + 4 * u->tile);
       }
       t->offset = at;
-      live.insert(std::upper_bound(live.begin(), live.end(), at,
-                                   [](int64_t off,
-                                      const GraphAllocation::Tensor *u) {
-                                     return off < u->offset;
-                                   }),
-                  t);
+      live.insert(
+          std::upper_bound(live.begin(), live.end(), at,
+                           [](int64_t off, const GraphAllocation::Tensor *u) {
+                             return off < u->offset;
+                           }),
+          t);
       if (at + bytes > peak.bytes) {
         peak.bytes = at + bytes;
         peak.tensor = *name;

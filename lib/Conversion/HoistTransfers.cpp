@@ -146,8 +146,8 @@ LogicalResult hoist(fabric::GraphOp graph, int64_t sramBudget) {
   // the hoisted step no longer fits a PE's SRAM (and the original did),
   // keep the original order. Under weight streaming, where SRAM is what
   // decides which models train, keep it too if the peak rose at all.
-  bool streaming = llvm::any_of(alloc.regions,
-                                [](auto &r) { return bool(r.second.getHost()); });
+  bool streaming = llvm::any_of(
+      alloc.regions, [](auto &r) { return bool(r.second.getHost()); });
   GraphAllocation after;
   if (failed(allocateGraph(graph, after, /*placed=*/false)))
     return failure();

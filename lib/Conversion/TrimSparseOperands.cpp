@@ -15,8 +15,8 @@
 // the rest of its tile is neither written nor read. (A filtered transfer
 // loses multicast: each receiver takes other elements, so each sender
 // sends every receiver its own piece. At density 0.1 GPT-2's tiles index
-// 19-57% of their columns and gain; the 1024-wide MLP's 85% and lose.) Where a dense output
-// is written from zero by its sparse kernel alone and read only by
+// 19-57% of their columns and gain; the 1024-wide MLP's 85% and lose.) Where a
+// dense output is written from zero by its sparse kernel alone and read only by
 // transfers, those get `have`: each sending PE sends only the elements
 // its entries reach (the others are zeros, which the receiver fills in
 // where no sender has the element). Wavelets then follow the density.
@@ -175,8 +175,8 @@ void trim(fabric::GraphOp graph) {
     // A filtered transfer cannot multicast one piece to all its
     // receivers (each takes other elements): it pays only where it cuts
     // what a PE takes in by a third or more.
-    auto key = std::make_pair(list[0].pattern.getAsOpaquePointer(),
-                              list[0].maskDim);
+    auto key =
+        std::make_pair(list[0].pattern.getAsOpaquePointer(), list[0].maskDim);
     auto [share, added] = shares.try_emplace(key, 0.0);
     if (added)
       share->second = touchedShare(body, list[0]);
