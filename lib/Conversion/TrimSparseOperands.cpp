@@ -82,22 +82,14 @@ double touchedShare(Block &body, const Touch &t) {
       fabric::toLayout(t.pattern, cast<ShapedType>(keep.getType()).getShape());
   int64_t w = region.getGrid()[0], h = region.getGrid()[1];
   wsert::SparseTiles tiles = wsert::sparseTiles(l, bits, w, h);
-  std::vector<int64_t> tile = l.tileShape();
-  int64_t extent = tile[size_t(t.maskDim)];
+  int64_t extent = l.tileShape()[size_t(t.maskDim)];
   if (extent <= 0)
     return 1;
   double sum = 0;
-  std::vector<char> seen(static_cast<size_t>(extent), 0);
-  for (const std::vector<int32_t> &offsets : tiles.offsets) {
-    std::fill(seen.begin(), seen.end(), 0);
-    int64_t n = 0;
-    for (int32_t off : offsets) {
-      int64_t i = t.maskDim == 0 ? off / tile[1] : off % tile[1];
-      n += !seen[size_t(i)];
-      seen[size_t(i)] = 1;
-    }
-    sum += double(n) / double(extent);
-  }
+  for (int64_t py = 0; py < h; ++py)
+    for (int64_t px = 0; px < w; ++px)
+      sum += double(wsert::keptIndices(l, tiles, t.maskDim, px, py).size()) /
+             double(extent);
   return sum / double(std::max<size_t>(1, tiles.offsets.size()));
 }
 

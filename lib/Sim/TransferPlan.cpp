@@ -38,28 +38,6 @@ const Storage &MeshSimulator::Impl::storage(const Layout &l, int prog) {
   return storages.emplace(key, std::move(s)).first->second;
 }
 
-/// The sorted global indices along `maskDim` of the entries PE (px, py)
-/// keeps under sparse layout `l` (stored as `s`).
-static std::vector<int32_t> keptIndices(const Layout &l, const Storage &s,
-                                        int64_t maskDim, int64_t px,
-                                        int64_t py) {
-  std::vector<int64_t> tile = l.tileShape();
-  int64_t origin = 0;
-  for (int a = 0; a < 2; ++a)
-    if (l.axis(a).kind == AxisSplit::Split && l.axis(a).dim == maskDim)
-      origin = (a == 0 ? px : py) * l.axis(a).block;
-  std::vector<int32_t> out;
-  // Tiles are row-major [rows, cols]: an offset's row or column.
-  for (int32_t off : s.tiles.offsets[size_t(py * s.tiles.gridW + px)]) {
-    int64_t local = maskDim == 0 ? off / tile[1] : off % tile[1];
-    if (origin + local < l.shape[size_t(maskDim)])
-      out.push_back(int32_t(origin + local));
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
 std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                                       TransferPlan &out) {
   Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
@@ -126,7 +104,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     int pe = int(sy * srcWidth + sx);
     auto [it, added] = hasIndex.try_emplace(pe);
     if (added)
-      it->second = keptIndices(have, *had, haveMaskDim, sx, sy);
+      it->second = keptIndices(have, had->tiles, haveMaskDim, sx, sy);
     return std::binary_search(it->second.begin(), it->second.end(),
                               int32_t(index));
   };
@@ -136,7 +114,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       pieceOf.clear();
       if (needed) {
         wanted.assign(size_t(need.shape[size_t(needMaskDim)]), 0);
-        for (int32_t i : keptIndices(need, *needed, needMaskDim, px, py))
+        for (int32_t i : keptIndices(need, needed->tiles, needMaskDim, px, py))
           wanted[size_t(i)] = 1;
       }
       size_t firstPiece = out.pieces.size();

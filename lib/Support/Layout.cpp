@@ -121,4 +121,23 @@ std::string Layout::str() const {
   return s;
 }
 
+std::vector<int32_t> keptIndices(const Layout &l, const SparseTiles &tiles,
+                                 int64_t dim, int64_t px, int64_t py) {
+  std::vector<int64_t> tile = l.tileShape();
+  int64_t origin = 0;
+  for (int a = 0; a < 2; ++a)
+    if (l.axis(a).kind == AxisSplit::Split && l.axis(a).dim == dim)
+      origin = (a == 0 ? px : py) * l.axis(a).block;
+  std::vector<int32_t> out;
+  // Tiles are row-major [rows, cols]: an offset's row or column.
+  for (int32_t off : tiles.offsets[size_t(py * tiles.gridW + px)]) {
+    int64_t local = dim == 0 ? off / tile[1] : off % tile[1];
+    if (origin + local < l.shape[size_t(dim)])
+      out.push_back(int32_t(origin + local));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 } // namespace wsert

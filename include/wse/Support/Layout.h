@@ -127,6 +127,11 @@ struct SparseTiles {
 SparseTiles sparseTiles(const Layout &l, const std::vector<uint8_t> &keep,
                         int64_t gridW, int64_t gridH);
 
+/// The sorted global indices along `dim` (0: rows, 1: columns) of the
+/// entries PE (px, py) holds in `tiles`, the tiles of rank-2 layout `l`.
+std::vector<int32_t> keptIndices(const Layout &l, const SparseTiles &tiles,
+                                 int64_t dim, int64_t px, int64_t py);
+
 /// The words a PE's index buffer of `slots` entries takes: the count, then
 /// two 16-bit tile offsets per word.
 inline int64_t indexWords(int64_t slots) { return 1 + (slots + 1) / 2; }
