@@ -147,28 +147,31 @@ LogicalResult mlir::wse::mesh::allocateGraph(fabric::GraphOp graph,
                      [](const auto &a, const auto &c) {
                        return a.second->first < c.second->first;
                      });
-    std::vector<GraphAllocation::Tensor *> live; // by offset
+    using Entry = std::pair<const std::string *, GraphAllocation::Tensor *>;
+    std::vector<Entry> live; // by offset
     GraphAllocation::Peak &peak = out.peaks[region];
     for (auto [name, t] : byStart) {
-      llvm::erase_if(live, [&](const GraphAllocation::Tensor *o) {
-        return o->last < t->first;
-      });
+      int64_t first = t->first;
+      llvm::erase_if(live,
+                     [&](const Entry &o) { return o.second->last < first; });
       int64_t at = 0, bytes = 4 * t->tile;
-      for (const GraphAllocation::Tensor *u : live) {
+      for (auto [_, u] : live) {
         if (at + bytes <= u->offset)
           break;
         at = std::max(at, u->offset + 4 * u->tile);
       }
       t->offset = at;
-      live.insert(
-          std::upper_bound(live.begin(), live.end(), at,
-                           [](int64_t off, const GraphAllocation::Tensor *u) {
-                             return off < u->offset;
-                           }),
-          t);
+      live.insert(std::upper_bound(live.begin(), live.end(), at,
+                                   [](int64_t off, const Entry &u) {
+                                     return off < u.second->offset;
+                                   }),
+                  Entry{name, t});
       if (at + bytes > peak.bytes) {
         peak.bytes = at + bytes;
         peak.tensor = *name;
+        peak.live.clear();
+        for (auto [n, _] : live)
+          peak.live.push_back(*n);
       }
     }
   }

@@ -32,6 +32,7 @@ struct GraphAllocation {
   struct Peak {
     int64_t bytes = 0;  // the highest buffer end
     std::string tensor; // whose allocation reached it
+    std::vector<std::string> live; // the tensors live then, by offset
   };
   std::map<std::string, Tensor> tensors;
   std::vector<std::string> order; // tensors, then index buffers

@@ -106,12 +106,39 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         largest = name;
       }
     const TensorInfo &l = tensors[largest];
+    auto recomputedAttr =
+        module->getAttrOfType<StringAttr>(wse::kRecomputeAttr);
+    StringRef recomputed = recomputedAttr ? recomputedAttr.getValue() : "";
+    // What is live at the peak, largest first: where to look first.
+    std::vector<std::pair<int64_t, std::string>> live;
+    int64_t liveTemps = 0;
+    for (const std::string &name : peak.live) {
+      const TensorInfo &t = tensors[name];
+      live.push_back({4 * t.tile, name});
+      if (t.op && t.op.getKind() == "temp")
+        liveTemps += 4 * t.tile;
+    }
+    llvm::sort(live, [](const auto &a, const auto &c) {
+      return a.first != c.first ? a.first > c.first : a.second < c.second;
+    });
+    std::string biggest;
+    for (size_t i = 0; i < std::min<size_t>(3, live.size()); ++i) {
+      const TensorInfo &t = tensors[live[i].second];
+      std::string type;
+      llvm::raw_string_ostream os(type);
+      if (t.op)
+        os << t.op.getType();
+      biggest += (i ? ", @" : "@") + live[i].second + " (" + type + ", " +
+                 std::to_string(live[i].first) + ")";
+    }
     return emitError(at, "does not fit: the step needs ")
            << peak.bytes << " bytes of SRAM per PE when @" << peak.tensor
            << " is allocated, and a PE has " << budget
            << " bytes for data; the largest buffer is @" << largest << " ("
            << (l.op ? l.op.getType() : Type()) << ", " << largestBytes
-           << " bytes per PE). "
+           << " bytes per PE); live then: " << live.size() << " tensors, "
+           << liveTemps << " bytes of them temporaries, the largest " << biggest
+           << ". "
            << (smallerThanWafer(m)
                    ? "A larger mesh (mesh=WxH) or a smaller batch"
                    : "A smaller batch")
@@ -120,11 +147,13 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                    ? ", as might execution=weight-streaming, which keeps the "
                      "parameters and optimizer state in host memory"
                    : "")
-           << (module->hasAttr(wse::kRecomputeAttr)
-                   ? ""
-                   : ", or recompute=selective, which recomputes "
+           << (!module->hasAttr(wse::kRecomputeAttr)
+                   ? ", or recompute=selective or full, which recompute "
                      "activations in the backward pass instead of keeping "
-                     "them");
+                     "them"
+               : recomputed == "selective"
+                   ? ", or recompute=full, which keeps fewer activations"
+                   : "");
   }
 
   // The programs, one per region.
@@ -294,12 +323,11 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     StringRef kind = t.op.getKind();
     if (kind == "temp")
       continue;
-    pe::BindOp::create(mb, t.op.getLoc(), mb.getStringAttr(kind),
-                       mb.getStringAttr(t.op.getName() ? *t.op.getName()
-                                                       : StringRef(name)),
-                       fullRef(name), TypeAttr::get(t.op.getType()),
-                       t.op.getLayout(), t.op.getInitAttr(), UnitAttr(),
-                       t.op.getRangeAttr());
+    pe::BindOp::create(
+        mb, t.op.getLoc(), mb.getStringAttr(kind),
+        mb.getStringAttr(t.op.getName() ? *t.op.getName() : StringRef(name)),
+        fullRef(name), TypeAttr::get(t.op.getType()), t.op.getLayout(),
+        t.op.getInitAttr(), UnitAttr(), t.op.getRangeAttr());
   }
   for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
     const TensorInfo &t = tensors[o.getTensor().str()];

@@ -37,19 +37,25 @@ static Value joinOf(Value v, SmallVector<int64_t> &lo) {
   return at;
 }
 
-/// A chunk of a gradient (StreamChunks.cpp) that concats join for an
-/// optimizer update on the host: the join gets its host tensor now and
-/// the chunk goes out to it at once, so SRAM holds one chunk at a time.
+/// A chunk (StreamChunks.cpp) that concats join: the join gets its tensor
+/// now and the chunk goes to its window at once, so SRAM holds one chunk
+/// at a time besides the join. A gradient for an optimizer update on the
+/// host joins in host memory; any other join on the mesh, spread over it
+/// (each chunk in the layout its kernel chose would hold SRAM until the
+/// last is done, in a layout that uses few PEs when the chunk is thin).
 LogicalResult Partitioner::streamOutChunk(Value chunk, Location loc) {
   SmallVector<int64_t> lo;
   Value join = joinOf(chunk, lo);
-  if (join == chunk || !feedsHostUpdate(join))
+  if (join == chunk)
     return success();
+  bool host = feedsHostUpdate(join);
   if (!homes.count(join)) {
-    Layout l = defaultLayout(shapeOf(join), /*host=*/true);
-    homes[join] = Home{newTensor(join, l, loc, /*host=*/true), l, 0};
+    Layout l = defaultLayout(shapeOf(join), host);
+    homes[join] = Home{newTensor(join, l, loc, host), l, 0};
     streamedParts[join];
   }
+  if (!streamedParts.count(join))
+    return success();
   return sendToJoin(chunk, join, lo, loc);
 }
 

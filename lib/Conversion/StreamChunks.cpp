@@ -4,15 +4,17 @@
 // reads them, but a whole weight matrix (or its gradient) may still be
 // more than the mesh holds, and so may the activation tiles a product of
 // a large batch needs. Such a product is split in time: into chunks of its
-// box (rows and columns of its result, and the sum), each a product of
-// slices of its operands; chunks of the sum are added in order, chunks of
-// the result joined by concats. The fewest chunks whose kernel fits wins,
-// columns and sums before rows (a row chunk streams the other operand
-// again). Splitting the sum changes its order of additions: the mesh
-// adds partial sums of split reductions already. The partitioner
-// streams each slice in on its own and, where the joined result is a
-// gradient the host updates, streams each chunk out as soon as it is
-// computed, so no more than one chunk's weights and gradient sit in SRAM.
+// box (its leading batch dim, rows and columns of its result, and the
+// sum), each a product of slices of its operands; chunks of the sum are
+// added in order, chunks of the result joined by concats. The fewest
+// chunks whose kernel fits wins, columns and sums before rows (a row chunk
+// streams the other operand again; so does a batch chunk of a product
+// with a broadcast weight). Splitting the sum changes its order of
+// additions: the mesh adds partial sums of split reductions already. The
+// partitioner streams each slice in on its own and puts each chunk in its
+// window of the join as soon as it is computed (in host memory where the
+// join is a gradient the host updates), so no more than one chunk's
+// weights and result sit in SRAM besides the join.
 //
 //===----------------------------------------------------------------------===//
 #include "Mapping.h"
@@ -53,9 +55,12 @@ Value sliceLast2(OpBuilder &b, Location loc, Value v, int64_t lo0, int64_t hi0,
       b.getDenseI64ArrayAttr(stride));
 }
 
-/// A product's box: C [batch, M, N] += A [batch?, M, K] B [batch?, K, N].
+/// A product's box: C [b0, rest, M, N] += A [batch?, M, K] B [batch?, K, N],
+/// where the batch dims are the leading one (which chunks may split) and
+/// the product of the others (the partitioner splits one dim per mesh
+/// axis, so the two are separate box dims).
 struct ProductBox {
-  int64_t batch = 1, m = 1, n = 1, k = 1;
+  int64_t b0 = 1, rest = 1, m = 1, n = 1, k = 1;
   bool aBatched = false, bBatched = false; // broadcast operands are not
 };
 
@@ -85,16 +90,17 @@ int64_t leastTileBytes(ArrayRef<int64_t> ext, int64_t w, int64_t h,
 /// The fewest bytes per PE a kernel over `p` needs for its three operand
 /// tiles (the batch dims count as one box dim here).
 int64_t productTileBytes(const ProductBox &p, int64_t w, int64_t h) {
-  return leastTileBytes({p.batch, p.m, p.n, p.k}, w, h,
+  return leastTileBytes({p.b0, p.rest, p.m, p.n, p.k}, w, h,
                         [&](ArrayRef<int64_t> l) {
-                          int64_t a = (p.aBatched ? l[0] : 1) * l[1] * l[3];
-                          int64_t b = (p.bBatched ? l[0] : 1) * l[3] * l[2];
-                          return 4 * (a + b + l[0] * l[1] * l[2]);
+                          int64_t batch = l[0] * l[1];
+                          int64_t a = (p.aBatched ? batch : 1) * l[2] * l[4];
+                          int64_t b = (p.bBatched ? batch : 1) * l[4] * l[3];
+                          return 4 * (a + b + batch * l[2] * l[3]);
                         });
 }
 
 struct Chunking {
-  int64_t m = 1, n = 1, k = 1; // chunks along each box dim
+  int64_t b0 = 1, m = 1, n = 1, k = 1; // chunks along each box dim
 };
 
 /// The most chunks one product may take: beyond it, the step's program
@@ -110,24 +116,30 @@ std::optional<Chunking> chooseChunking(const ProductBox &p, int64_t w,
                                        int64_t h, int64_t limit) {
   std::optional<Chunking> best;
   int64_t bestCount = 0, bestRank = 0;
-  for (int64_t cm = 1; cm <= p.m && cm <= kMaxChunks; cm *= 2)
-    for (int64_t cn = 1; cn <= p.n && cm * cn <= kMaxChunks; cn *= 2)
-      for (int64_t ck = 1; ck <= p.k && cm * cn * ck <= kMaxChunks; ck *= 2) {
-        ProductBox c = p;
-        c.m = ceilDiv(p.m, cm);
-        c.n = ceilDiv(p.n, cn);
-        c.k = ceilDiv(p.k, ck);
-        if (productTileBytes(c, w, h) > limit)
-          continue;
-        int64_t count = cm * cn * ck;
-        int64_t rank = cm * 1000000 + ck * 1000; // fewer row chunks first
-        if (!best || count < bestCount ||
-            (count == bestCount && rank < bestRank)) {
-          best = Chunking{cm, cn, ck};
-          bestCount = count;
-          bestRank = rank;
+  for (int64_t cb = 1; cb <= p.b0 && cb <= kMaxChunks; cb *= 2)
+    for (int64_t cm = 1; cm <= p.m && cb * cm <= kMaxChunks; cm *= 2)
+      for (int64_t cn = 1; cn <= p.n && cb * cm * cn <= kMaxChunks; cn *= 2)
+        for (int64_t ck = 1; ck <= p.k && cb * cm * cn * ck <= kMaxChunks;
+             ck *= 2) {
+          ProductBox c = p;
+          c.b0 = ceilDiv(p.b0, cb);
+          c.m = ceilDiv(p.m, cm);
+          c.n = ceilDiv(p.n, cn);
+          c.k = ceilDiv(p.k, ck);
+          if (productTileBytes(c, w, h) > limit)
+            continue;
+          int64_t count = cb * cm * cn * ck;
+          // Fewer row chunks first; batch chunks re-stream B only when it
+          // is broadcast (a weight), and then count as rows.
+          int64_t rank = (cm * (p.bBatched ? 1 : cb)) * 1000000 + ck * 1000 +
+                         (p.bBatched ? cb : 0);
+          if (!best || count < bestCount ||
+              (count == bestCount && rank < bestRank)) {
+            best = Chunking{cb, cm, cn, ck};
+            bestCount = count;
+            bestRank = rank;
+          }
         }
-      }
   return best;
 }
 
@@ -247,9 +259,22 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
     box.m = cType.getDimSize(r - 2);
     box.n = cType.getDimSize(r - 1);
     box.k = aType.getDimSize(aType.getRank() - (mm.getTransposeA() ? 2 : 1));
-    box.batch = cType.getNumElements() / std::max<int64_t>(1, box.m * box.n);
+    int64_t batch =
+        cType.getNumElements() / std::max<int64_t>(1, box.m * box.n);
+    box.b0 = r > 2 ? cType.getDimSize(0) : 1;
+    box.rest = batch / std::max<int64_t>(1, box.b0);
     box.aBatched = aType.getRank() > 2;
     box.bBatched = bType.getRank() > 2;
+    // An operand is sliced along the leading batch dim where it has it
+    // (not broadcast over it).
+    auto hasB0 = [&](RankedTensorType t) {
+      return r > 2 && t.getRank() == r && t.getDimSize(0) == box.b0;
+    };
+    bool sliceA = hasB0(aType), sliceB = hasB0(bType);
+    if (!sliceA && !sliceB) {
+      box.rest *= box.b0;
+      box.b0 = 1;
+    }
     int64_t m = box.m, n = box.n, k = box.k;
     if (productTileBytes(box, w, h) <= limitBytes)
       continue;
@@ -263,39 +288,52 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
              << " mesh. A larger mesh (mesh=WxH) or a smaller batch would "
              << "make it fit";
     int64_t sm = ceilDiv(m, c->m), sn = ceilDiv(n, c->n), sk = ceilDiv(k, c->k);
+    int64_t sb = ceilDiv(box.b0, c->b0);
     OpBuilder b(mm);
     Location loc = mm.getLoc();
     bool ta = mm.getTransposeA(), tb = mm.getTransposeB();
-    SmallVector<Value> rows;
-    for (int64_t m0 = 0; m0 < m; m0 += sm) {
-      int64_t m1 = std::min(m, m0 + sm);
-      SmallVector<Value> cols;
-      for (int64_t n0 = 0; n0 < n; n0 += sn) {
-        int64_t n1 = std::min(n, n0 + sn);
-        // A sum split in time adds its chunks in order.
-        Value acc;
-        for (int64_t k0 = 0; k0 < k; k0 += sk) {
-          int64_t k1 = std::min(k, k0 + sk);
-          Value a = ta ? sliceLast2(b, loc, mm.getA(), k0, k1, m0, m1)
-                       : sliceLast2(b, loc, mm.getA(), m0, m1, k0, k1);
-          Value bv = tb ? sliceLast2(b, loc, mm.getB(), n0, n1, k0, k1)
-                        : sliceLast2(b, loc, mm.getB(), k0, k1, n0, n1);
-          Value part = MatmulOp::create(
-              b, loc, a, bv, Value(), mm.getTransposeAAttr(),
-              mm.getTransposeBAttr(), mm.getAlphaAttr(), mm.getBetaAttr());
-          acc = acc ? Value(AddOp::create(b, loc, acc, part)) : part;
+    SmallVector<Value> batches;
+    for (int64_t b0 = 0; b0 < box.b0; b0 += sb) {
+      int64_t b1 = std::min(box.b0, b0 + sb);
+      Value opA = sliceA && c->b0 > 1 ? sliceRows(b, loc, mm.getA(), b0, b1)
+                                      : mm.getA();
+      Value opB = sliceB && c->b0 > 1 ? sliceRows(b, loc, mm.getB(), b0, b1)
+                                      : mm.getB();
+      SmallVector<Value> rows;
+      for (int64_t m0 = 0; m0 < m; m0 += sm) {
+        int64_t m1 = std::min(m, m0 + sm);
+        SmallVector<Value> cols;
+        for (int64_t n0 = 0; n0 < n; n0 += sn) {
+          int64_t n1 = std::min(n, n0 + sn);
+          // A sum split in time adds its chunks in order.
+          Value acc;
+          for (int64_t k0 = 0; k0 < k; k0 += sk) {
+            int64_t k1 = std::min(k, k0 + sk);
+            Value a = ta ? sliceLast2(b, loc, opA, k0, k1, m0, m1)
+                         : sliceLast2(b, loc, opA, m0, m1, k0, k1);
+            Value bv = tb ? sliceLast2(b, loc, opB, n0, n1, k0, k1)
+                          : sliceLast2(b, loc, opB, k0, k1, n0, n1);
+            Value part = MatmulOp::create(
+                b, loc, a, bv, Value(), mm.getTransposeAAttr(),
+                mm.getTransposeBAttr(), mm.getAlphaAttr(), mm.getBetaAttr());
+            acc = acc ? Value(AddOp::create(b, loc, acc, part)) : part;
+          }
+          cols.push_back(acc);
         }
-        cols.push_back(acc);
+        rows.push_back(cols.size() == 1
+                           ? cols.front()
+                           : Value(ConcatOp::create(
+                                 b, loc, cols, b.getI64IntegerAttr(r - 1))));
       }
-      rows.push_back(cols.size() == 1
-                         ? cols.front()
-                         : Value(ConcatOp::create(b, loc, cols,
-                                                  b.getI64IntegerAttr(r - 1))));
+      batches.push_back(rows.size() == 1
+                            ? rows.front()
+                            : Value(ConcatOp::create(
+                                  b, loc, rows, b.getI64IntegerAttr(r - 2))));
     }
     Value joined =
-        rows.size() == 1
-            ? rows.front()
-            : Value(ConcatOp::create(b, loc, rows, b.getI64IntegerAttr(r - 2)));
+        batches.size() == 1
+            ? batches.front()
+            : Value(ConcatOp::create(b, loc, batches, b.getI64IntegerAttr(0)));
     mm.replaceAllUsesWith(joined);
     mm.erase();
     ++split;

@@ -30,8 +30,10 @@ constexpr const char *kExecutionDesc =
     "(in host memory, streamed in over the host links, updated on the "
     "host) or auto (pipelined when they fit; default)";
 constexpr const char *kRecomputeDesc =
-    "none (keep every activation the backward pass reads; default) or "
-    "selective (recompute the ones not made from a weight: wse-recompute)";
+    "none (keep every activation the backward pass reads; default), "
+    "selective (recompute the ones not made from a weight) or full (keep "
+    "only the forward's cuts, such as the residual stream between blocks, "
+    "and recompute the rest): wse-recompute";
 
 struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
   Option<std::string> machine{*this, "machine", llvm::cl::desc(kMachineDesc),
@@ -48,8 +50,7 @@ struct MeshPipelineOptions : public PassPipelineOptions<MeshPipelineOptions> {
 
 /// wse-make-train-step's options (the same names, defaults and meaning)
 /// and the mesh pipeline's.
-struct TrainPipelineOptions
-    : public PassPipelineOptions<TrainPipelineOptions> {
+struct TrainPipelineOptions : public PassPipelineOptions<TrainPipelineOptions> {
   Option<std::string> loss{
       *this, "loss",
       llvm::cl::desc("Loss on the first result: cross-entropy, mse or output "
@@ -84,8 +85,7 @@ struct TrainPipelineOptions
                      "'lr' (default: false)"),
       llvm::cl::init(false)};
   Option<double> momentum{
-      *this, "momentum",
-      llvm::cl::desc("sgd: momentum in [0, 1) (default: 0)"),
+      *this, "momentum", llvm::cl::desc("sgd: momentum in [0, 1) (default: 0)"),
       llvm::cl::init(0.0)};
   Option<double> dampening{
       *this, "dampening",
@@ -104,8 +104,7 @@ struct TrainPipelineOptions
                        llvm::cl::desc("adamw: beta1 in [0, 1) (default: 0.9)"),
                        llvm::cl::init(0.9)};
   Option<double> beta2{
-      *this, "beta2",
-      llvm::cl::desc("adamw: beta2 in [0, 1) (default: 0.999)"),
+      *this, "beta2", llvm::cl::desc("adamw: beta2 in [0, 1) (default: 0.999)"),
       llvm::cl::init(0.999)};
   Option<double> eps{*this, "eps",
                      llvm::cl::desc("adamw: epsilon, > 0 (default: 1e-8)"),
@@ -193,7 +192,7 @@ void registerCheckedPipeline(
 std::string checkRecompute(const std::string &recompute) {
   if (wse::isRecomputePolicy(recompute))
     return "";
-  return "recompute must be none or selective, not '" + recompute + "'";
+  return "recompute must be none, selective or full, not '" + recompute + "'";
 }
 
 wse::MakeTrainStepOptions trainStepOptions(const TrainPipelineOptions &o) {
@@ -237,8 +236,8 @@ void mlir::wse::registerTrainPipeline() {
       });
   registerCheckedPipeline<TrainPipelineOptions>(
       "wse-train-pipeline",
-      "Forward graph to per-PE programs: wse-make-train-step (every option) "
-      "then wse-mesh-pipeline",
+      "Forward graph to per-PE programs: wse-chunk-attention, "
+      "wse-make-train-step (every option) then wse-mesh-pipeline",
       [](const TrainPipelineOptions &o) {
         std::string e = wse::checkMakeTrainStepOptions(trainStepOptions(o));
         if (e.empty())
@@ -248,6 +247,11 @@ void mlir::wse::registerTrainPipeline() {
                    : e;
       },
       [](OpPassManager &pm, const TrainPipelineOptions &o) {
+        // Before the backward pass is built, so it runs group by group.
+        wse::ChunkAttentionOptions chunk;
+        chunk.machine = o.machine;
+        chunk.mesh = o.mesh;
+        pm.addPass(wse::createChunkAttention(chunk));
         pm.addPass(createMakeTrainStep(trainStepOptions(o)));
         addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute);
       });

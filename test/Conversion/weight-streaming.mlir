@@ -57,8 +57,9 @@ func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32>
 // A 256x256 weight is 16 KiB per PE of a 4x4 mesh; with the other
 // operands, a product over it needs more than a streamed product's share
 // (a quarter of the data SRAM): the products run in 4 chunks. The forward
-// streams the weight in 64-row slices, one per chunk, and sums each
-// chunk's partial results on the mesh at once (their partial tiles would
+// streams the weight in 64-row slices, one per chunk, sums each chunk's
+// partial results on the mesh at once and puts the sum in its window of
+// the joined result, spread over the mesh (the chunks would otherwise
 // hold SRAM until the join); the gradient's chunks (64 columns each)
 // stream out into their windows of one host tensor as each is computed,
 // and the update reads it whole. execution=auto streams it too: its
@@ -66,16 +67,18 @@ func.func @train_step(%w: tensor<2x256xf32> {wse.param = "w"}, %b: tensor<2xf32>
 // CHECK-LABEL: fabric.graph @train_step {
 // CHECK:      fabric.transfer @x0 @t0 -> @t2 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>}
 // CHECK:      fabric.compute "map" "mul" in @mesh outs [@t3] ins [@t1, @t2]
-// CHECK:      fabric.transfer @x1 @t3 -> @t4 "linear" {combine = 1 : i64}
-// CHECK:      fabric.transfer @x2 @t0 -> @t5 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 64, 0>}
-// CHECK:      fabric.transfer @x6 @t0 -> @t11 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
-// CHECK:      fabric.tensor @t17 : tensor<256x256xf32> "temp" in @host
-// CHECK-NEXT: fabric.transfer @x9 @t16 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 256, 64>}
-// CHECK:      fabric.transfer @x11 @t19 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 64>, window_size = array<i64: 256, 64>}
-// CHECK:      fabric.transfer @x15 @t23 -> @t17 "affine" {{.*}} window_lo = array<i64: 0, 192>, window_size = array<i64: 256, 64>}
-// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t17]
-// The forward's joined result, from the summed chunks.
-// CHECK:      fabric.transfer @x16 @t4 -> @t24 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 8, 64>}
+// CHECK-NEXT: fabric.tensor @t4 : tensor<8x256xf32> "temp" in @mesh
+// CHECK-NEXT: fabric.tensor @t5 : tensor<8x64xf32> "temp" in @mesh
+// CHECK-NEXT: fabric.transfer @x1 @t3 -> @t5 "linear" {combine = 1 : i64}
+// CHECK-NEXT: fabric.transfer @x2 @t5 -> @t4 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 8, 64>}
+// CHECK:      fabric.transfer @x3 @t0 -> @t6 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 64, 0>}
+// CHECK:      fabric.transfer @x9 @t0 -> @t12 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
+// CHECK:      fabric.transfer @x11 @t14 -> @t4 "affine" {{.*}} window_lo = array<i64: 0, 192>, window_size = array<i64: 8, 64>}
+// CHECK:      fabric.tensor @t18 : tensor<256x256xf32> "temp" in @host
+// CHECK-NEXT: fabric.transfer @x13 @t17 -> @t18 "affine" {{.*}} window_lo = array<i64: 0, 0>, window_size = array<i64: 256, 64>}
+// CHECK:      fabric.transfer @x15 @t20 -> @t18 "affine" {{.*}} window_lo = array<i64: 0, 64>, window_size = array<i64: 256, 64>}
+// CHECK:      fabric.transfer @x19 @t24 -> @t18 "affine" {{.*}} window_lo = array<i64: 0, 192>, window_size = array<i64: 256, 64>}
+// CHECK-NEXT: fabric.compute "sgd" in @host outs [@t0] ins [@t0, @t18]
 // AUTO-LABEL: fabric.graph @train_step {
 // AUTO: fabric.region @host host grid [1, 1]
 func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x256xf32> {wse.input = "x"}, %dy: tensor<8x256xf32> {wse.input = "dy"}) -> (tensor<8x256xf32>, tensor<256x256xf32> {wse.param = "w"}) {
@@ -94,8 +97,8 @@ func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<8x25
 // CHECK:      fabric.transfer @x0 @t0 -> @t2 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 0, 0>}
 // CHECK-NEXT: fabric.tensor @t3 : tensor<2x8x64xf32>
 // CHECK-NEXT: fabric.compute "map" "mul" in @mesh outs [@t3] ins [@t1, @t2] iter [2, 8, 64, 256]
-// CHECK:      fabric.transfer @x6 @t0 -> @t11 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
-// CHECK:      fabric.transfer @x11 @t13 -> @t14 "affine" {{.*}} window_lo = array<i64: 0, 0, 192>, window_size = array<i64: 2, 8, 64>}
+// CHECK:      fabric.transfer @x9 @t0 -> @t12 "affine" {affine = array<i64: 1, 0, 0, 1>, offset = array<i64: 192, 0>}
+// CHECK:      fabric.transfer @x11 @t14 -> @t4 "affine" {{.*}} window_lo = array<i64: 0, 0, 192>, window_size = array<i64: 2, 8, 64>}
 func.func @train_step(%w: tensor<256x256xf32> {wse.param = "w"}, %x: tensor<2x8x256xf32> {wse.input = "x"}) -> tensor<2x8x256xf32> {
   %0 = wse.matmul %x, %w {transpose_b = true} : tensor<2x8x256xf32>, tensor<256x256xf32>
   return %0 : tensor<2x8x256xf32>

@@ -3,7 +3,7 @@
 // RUN: wse-opt %S/../Inputs/mlp.mlir --wse-make-train-step="lr=0.1" --wse-decompose-for-mesh --cse --wse-recompute=policy=none | FileCheck %s --check-prefix=NONE
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-recompute 2>&1 | FileCheck %s --check-prefix=NOSTEP
 // RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-recompute=policy=all 2>&1 | FileCheck %s --check-prefix=POLICY
-// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-train-pipeline="lr=0.1 mesh=4x4 recompute=full" 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// RUN: not wse-opt %S/../Inputs/mlp.mlir --wse-train-pipeline="lr=0.1 mesh=4x4 recompute=sometimes" 2>&1 | FileCheck %s --check-prefix=PIPELINE
 
 // The module says what was done (the wafer program and wse-sim's report
 // carry it).
@@ -36,5 +36,5 @@
 // NONE-NOT: wse.relu %
 
 // NOSTEP: error: wse-recompute: no train step (a function whose result is marked wse.loss); run wse-make-train-step first
-// POLICY: error: wse-recompute: policy must be selective or none, not 'all'
-// PIPELINE: wse-train-pipeline: recompute must be none or selective, not 'full'
+// POLICY: error: wse-recompute: policy must be selective, full or none, not 'all'
+// PIPELINE: wse-train-pipeline: recompute must be none, selective or full, not 'sometimes'

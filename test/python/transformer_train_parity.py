@@ -110,7 +110,7 @@ def parse_args(argv=None):
                    help="with --engine mesh: the pipeline's execution=; "
                         "weight-streaming also trains the pipelined program "
                         "and requires the same losses within 1e-6 relative")
-    p.add_argument("--recompute", default=None, choices=("none", "selective"),
+    p.add_argument("--recompute", default=None, choices=("none", "selective", "full"),
                    help="with --engine mesh: the pipeline's recompute=; the "
                         "report must say it (the usual bounds against torch "
                         "and the reference engine hold)")

@@ -31,6 +31,26 @@ def Partition : Pass<"wse-partition", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::fabric::FabricDialect"];
 }
 
+def ChunkAttention : Pass<"wse-chunk-attention", "mlir::ModuleOp"> {
+  let summary = "Split attentions whose scores outgrow the mesh into groups";
+  let description = [{
+    Graph level, before `wse-make-train-step`. An attention whose scores
+    `[B, H, T, S]`, spread over the whole mesh, would take more than a
+    32nd of a PE's data SRAM becomes one attention per group of batches
+    (then of heads, in multiples of the query heads sharing a kv head;
+    never for ALiBi, whose slopes depend on the head's index), joined by
+    concats. Batches and heads are independent, so every element is
+    computed as before; the backward pass then runs group by group, with
+    one group's scores live at a time.
+  }];
+  let options = [
+    Option<"machine", "machine", "std::string", "\"wse2\"",
+           "Machine preset: wse2 or wse3 (default: wse2)">,
+    Option<"mesh", "mesh", "std::string", "\"\"",
+           "Use a WxH corner of the machine (default: the whole wafer)">,
+  ];
+}
+
 def TrimSparseOperands : Pass<"wse-trim-sparse-operands", "mlir::ModuleOp"> {
   let summary = "Move only the activations each PE's sparse tile reads";
   let description = [{

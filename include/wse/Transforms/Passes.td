@@ -104,12 +104,16 @@ def Recompute : Pass<"wse-recompute", "mlir::ModuleOp"> {
     normalizations, activations, softmax and attention's products of two
     activations, whose values are large (attention's scores and
     probabilities grow with the square of the sequence) and cheap to
-    compute again. `policy=none` changes nothing. The clones are the same
+    compute again. `policy=full` keeps only the forward's cuts: values that
+    are, at some point of the forward pass, the only activation live (a
+    transformer's residual stream between blocks), and recomputes the rest
+    from the last cut before them, products with weights too (a streamed
+    weight is streamed again). `policy=none` changes nothing. The clones are the same
     ops on the same values, so the step's numbers do not change.
   }];
   let options = [
     Option<"policy", "policy", "std::string", /*default=*/"\"selective\"",
-           "What to recompute: selective or none (default: selective)">,
+           "What to recompute: selective, full or none (default: selective)">,
   ];
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
