@@ -36,9 +36,10 @@ the same run, so the ratio columns mean something on any machine:
   without micro-batching, which is not built.)
 
 - large models, whole WSE-2: the 125M (baseline), 1.3B and 13B presets at
-  batch 1 x 2048 through --wse-train-pipeline streamed with
-  recompute=selective: compile wall time, peak memory and SRAM per PE (or
-  the bytes per PE the step needed where it does not fit).
+  batch 1 x 2048 (13B also at 8 x 2048) through --wse-train-pipeline
+  streamed with recompute=selective or full: compile wall time, peak
+  memory and SRAM per PE (or the bytes per PE the step needed where it
+  does not fit).
 
 - weight streaming: the GPT-2-style LM and the 1024-2048-2048-10 MLP
   (batch 64, 16x16, whose parameters and AdamW state are 7x the mesh's
@@ -118,19 +119,27 @@ def large_model_rows(opt, work):
     return rows
 
 
-def whole_wafer_rows(opt, work):
-    """GPT-3 presets at batch 1 compiled for the whole WSE-2, streamed, with
-    recompute=selective: compile wall time, peak memory and the highest
-    buffer end on a mesh PE, or how many bytes per PE the step needed."""
+# (preset, batch, recompute) compiled for the whole WSE-2 by whole_wafer_rows.
+WHOLE_WAFER = (("gpt3-125m", 1, "selective"), ("gpt3-1.3b", 1, "selective"),
+               ("gpt3-1.3b", 1, "full"), ("gpt3-13b", 1, "selective"),
+               ("gpt3-13b", 1, "full"), ("gpt3-13b", 8, "full"))
+
+
+def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
+    """GPT-3 presets compiled for the whole WSE-2, streamed: compile wall
+    time, peak memory and the highest buffer end on a mesh PE, or how many
+    bytes per PE the step needed."""
     d = os.path.join(work, "gpt3")
     os.makedirs(d, exist_ok=True)
     rows, base = [], None
-    for preset in ("gpt3-125m", "gpt3-1.3b", "gpt3-13b"):
-        src, out = f"{preset}-b1.mlir", f"{preset}-b1.program.mlir"
-        run([sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
-             "--preset", preset, "--batch", "1", "-o", src], d)
+    for preset, batch, recompute in configs:
+        src = f"{preset}-b{batch}.mlir"
+        out = f"{preset}-b{batch}-{recompute}.program.mlir"
+        if not os.path.exists(os.path.join(d, src)):
+            run([sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
+                 "--preset", preset, "--batch", str(batch), "-o", src], d)
         cmd = [opt, src, f"--wse-train-pipeline={ADAMW} machine=wse2 "
-               "execution=weight-streaming recompute=selective", "-o", out]
+               f"execution=weight-streaming recompute={recompute}", "-o", out]
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = p.stderr.read().decode()
@@ -146,13 +155,14 @@ def whole_wafer_rows(opt, work):
                     length = int(line.split("[")[1].split("]")[0])
                     sram = max(sram, int(line.split(" at ")[1]) + 4 * length)
             fits = f"{sram} B"
+            os.remove(os.path.join(d, out))  # 13B's is about 50 MB
         else:
             needs = re.search(r"does not fit: the step needs (\d+) bytes", err)
             if not needs:
                 sys.exit(f"bench: {' '.join(cmd)} failed:\n{err}")
             fits = f"does not fit ({needs.group(1)} B needed)"
-        rows.append((preset, "1 x 2048", f"{wall:.1f} s", ratio(wall, base[0]),
-                     f"{rss:.0f} MB", ratio(rss, base[1]), fits))
+        rows.append((preset, f"{batch} x 2048", recompute, f"{wall:.1f} s",
+                     ratio(wall, base[0]), f"{rss:.0f} MB", ratio(rss, base[1]), fits))
     return rows
 
 
@@ -509,10 +519,10 @@ def main():
           "#wse.random; train step: wse-opt --wse-make-train-step (AdamW) wall time and peak "
           "resident memory; baseline: gpt3-125m)")
     print()
-    print_table(("model", "batch", "compile", "ratio", "peak memory", "ratio", "SRAM/PE"),
-                whole_wafer_rows(opt, work))
+    print_table(("model", "batch", "recompute", "compile", "ratio", "peak memory", "ratio",
+                 "SRAM/PE"), whole_wafer_rows(opt, work))
     print("\n(wse-opt --wse-train-pipeline (AdamW, machine=wse2, the whole 750 x 994 wafer, "
-          "execution=weight-streaming recompute=selective) wall time and peak resident memory; "
+          "execution=weight-streaming recompute=R) wall time and peak resident memory; "
           "SRAM/PE: the highest buffer end on a mesh PE, of 40960 B for data; baseline: "
           "gpt3-125m)")
     if not args.skip_moe:

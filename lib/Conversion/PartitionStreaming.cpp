@@ -60,13 +60,16 @@ LogicalResult Partitioner::streamOutChunk(Value chunk, Location loc) {
 }
 
 /// Whether `v` is only a (dense) gradient that host updates read, directly
-/// or through sums (a tied weight's gradient adds its uses' parts).
+/// or through sums (a tied weight's gradient adds its uses' parts) and
+/// reshapes.
 bool Partitioner::feedsHostUpdate(Value v) {
   if (v.use_empty())
     return false;
   for (OpOperand &use : v.getUses()) {
     Operation *user = use.getOwner();
-    if (isa<AddOp>(user)) {
+    // A sum's parts and a reshaped gradient (a bias's [1, 1, N] sum over
+    // the batch) are bound for the host too.
+    if (isa<AddOp, ReshapeOp>(user)) {
       if (!feedsHostUpdate(user->getResult(0)))
         return false;
       continue;
