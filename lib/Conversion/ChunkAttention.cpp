@@ -113,6 +113,8 @@ struct ChunkAttentionPass
             break;
         }
     }
+    if (perBatch == batch && perHeads == heads)
+      return; // one batch whose heads stay together: nothing to split
     OpBuilder b(op);
     Location loc = op.getLoc();
     Value mask = op.getMask();
