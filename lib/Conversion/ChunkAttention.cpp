@@ -10,6 +10,8 @@
 // computed as before, from the same inputs in the same order.
 //
 //===----------------------------------------------------------------------===//
+#include "Mapping.h"
+
 #include "wse/Conversion/Passes.h"
 #include "wse/Support/Machine.h"
 #include "wse/Transforms/CheckedOptions.h"
@@ -35,23 +37,6 @@ namespace {
 constexpr int64_t kScoreShare = 32;
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// `v[lo:hi]` along `dim`; `v` itself when that is all of it.
-Value sliceDim(OpBuilder &b, Location loc, Value v, int64_t dim, int64_t lo,
-               int64_t hi) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (lo == 0 && hi == type.getDimSize(dim))
-    return v;
-  SmallVector<int64_t> shape(type.getShape()), start(type.getRank(), 0),
-      limit(shape), stride(type.getRank(), 1);
-  start[dim] = lo;
-  limit[dim] = hi;
-  shape[dim] = hi - lo;
-  return SliceOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
-      b.getDenseI64ArrayAttr(start), b.getDenseI64ArrayAttr(limit),
-      b.getDenseI64ArrayAttr(stride));
-}
 
 Value concat(OpBuilder &b, Location loc, ArrayRef<Value> parts, int64_t dim) {
   if (parts.size() == 1)
@@ -124,21 +109,21 @@ struct ChunkAttentionPass
       int64_t d = maskType ? maskType.getRank() - fromEnd : -1;
       if (!m || d < 0 || cast<RankedTensorType>(m.getType()).getDimSize(d) == 1)
         return m;
-      return sliceDim(b, loc, m, d, lo, hi);
+      return mesh::sliceDim(b, loc, m, d, lo, hi);
     };
     SmallVector<Value> byBatch;
     for (int64_t b0 = 0; b0 < batch; b0 += perBatch) {
       int64_t b1 = std::min(batch, b0 + perBatch);
-      Value qb = sliceDim(b, loc, op.getQuery(), 0, b0, b1);
-      Value kb = sliceDim(b, loc, op.getKey(), 0, b0, b1);
-      Value vb = sliceDim(b, loc, op.getValue(), 0, b0, b1);
+      Value qb = mesh::sliceDim(b, loc, op.getQuery(), 0, b0, b1);
+      Value kb = mesh::sliceDim(b, loc, op.getKey(), 0, b0, b1);
+      Value vb = mesh::sliceDim(b, loc, op.getValue(), 0, b0, b1);
       Value mb = sliceMask(4, b0, b1, mask);
       SmallVector<Value> byHeads;
       for (int64_t h0 = 0; h0 < heads; h0 += perHeads) {
         int64_t h1 = h0 + perHeads;
-        Value qh = sliceDim(b, loc, qb, 1, h0, h1);
-        Value kh = sliceDim(b, loc, kb, 1, h0 / rep, h1 / rep);
-        Value vh = sliceDim(b, loc, vb, 1, h0 / rep, h1 / rep);
+        Value qh = mesh::sliceDim(b, loc, qb, 1, h0, h1);
+        Value kh = mesh::sliceDim(b, loc, kb, 1, h0 / rep, h1 / rep);
+        Value vh = mesh::sliceDim(b, loc, vb, 1, h0 / rep, h1 / rep);
         Value mh = sliceMask(3, h0, h1, mb);
         Operation *part = b.clone(*op);
         part->setOperand(0, qh);

@@ -12,6 +12,7 @@
 #ifndef WSE_LIB_CONVERSION_MAPPING_H
 #define WSE_LIB_CONVERSION_MAPPING_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
@@ -104,6 +105,11 @@ struct SparseFacts {
 /// entries where that gives the same result (MappingSparse.cpp); false
 /// leaves it dense.
 bool sparsifyKernel(Operation *op, Kernel &k, const SparseFacts &f);
+
+/// `v[lo:hi]` along `dim`, the other dims whole; `v` itself when that is
+/// all of it (StreamChunks.cpp).
+Value sliceDim(OpBuilder &b, Location loc, Value v, int64_t dim, int64_t lo,
+               int64_t hi);
 
 /// Weight streaming (StreamChunks.cpp): splits each 2-D product of `fn`
 /// whose kernel on a w x h grid needs more than `limitBytes` per PE for its

@@ -143,20 +143,6 @@ std::optional<Chunking> chooseChunking(const ProductBox &p, int64_t w,
   return best;
 }
 
-/// `v[lo:hi, ...]`.
-Value sliceRows(OpBuilder &b, Location loc, Value v, int64_t lo, int64_t hi) {
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<int64_t> shape(type.getShape()), start(type.getRank(), 0),
-      limit(shape), stride(type.getRank(), 1);
-  start[0] = lo;
-  limit[0] = hi;
-  shape[0] = hi - lo;
-  return SliceOp::create(
-      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
-      b.getDenseI64ArrayAttr(start), b.getDenseI64ArrayAttr(limit),
-      b.getDenseI64ArrayAttr(stride));
-}
-
 /// The least bytes per PE the operand tiles of a row gather or scatter
 /// (table [V, D], indices [N], rows [N, D]) need on a w x h grid.
 int64_t rowOpTileBytes(int64_t v, int64_t d, int64_t n, int64_t w, int64_t h) {
@@ -214,15 +200,15 @@ FailureOr<int64_t> chunkRowOps(func::FuncOp fn, int64_t w, int64_t h,
     Value acc;
     for (int64_t n0 = 0; n0 < n; n0 += step) {
       int64_t n1 = std::min(n, n0 + step);
-      Value ids = sliceRows(b, loc, idx, n0, n1);
+      Value ids = mesh::sliceDim(b, loc, idx, 0, n0, n1);
       if (g) {
         parts.push_back(
             GatherOp::create(b, loc, g.getData(), ids, g.getAxisAttr()));
         continue;
       }
       Value part = ScatterAddOp::create(
-          b, loc, sc.getDest(), ids, sliceRows(b, loc, sc.getUpdates(), n0, n1),
-          sc.getAxisAttr());
+          b, loc, sc.getDest(), ids,
+          mesh::sliceDim(b, loc, sc.getUpdates(), 0, n0, n1), sc.getAxisAttr());
       acc = acc ? Value(AddOp::create(b, loc, acc, part)) : part;
     }
     Value joined =
@@ -236,6 +222,22 @@ FailureOr<int64_t> chunkRowOps(func::FuncOp fn, int64_t w, int64_t h,
 }
 
 } // namespace
+
+Value mlir::wse::mesh::sliceDim(OpBuilder &b, Location loc, Value v,
+                                int64_t dim, int64_t lo, int64_t hi) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (lo == 0 && hi == type.getDimSize(dim))
+    return v;
+  SmallVector<int64_t> shape(type.getShape()), start(type.getRank(), 0),
+      limit(shape), stride(type.getRank(), 1);
+  start[dim] = lo;
+  limit[dim] = hi;
+  shape[dim] = hi - lo;
+  return SliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      b.getDenseI64ArrayAttr(start), b.getDenseI64ArrayAttr(limit),
+      b.getDenseI64ArrayAttr(stride));
+}
 
 FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
                                                       int64_t w, int64_t h,
@@ -295,10 +297,10 @@ FailureOr<int64_t> mlir::wse::mesh::chunkForStreaming(func::FuncOp fn,
     SmallVector<Value> batches;
     for (int64_t b0 = 0; b0 < box.b0; b0 += sb) {
       int64_t b1 = std::min(box.b0, b0 + sb);
-      Value opA = sliceA && c->b0 > 1 ? sliceRows(b, loc, mm.getA(), b0, b1)
-                                      : mm.getA();
-      Value opB = sliceB && c->b0 > 1 ? sliceRows(b, loc, mm.getB(), b0, b1)
-                                      : mm.getB();
+      Value opA =
+          sliceA ? mesh::sliceDim(b, loc, mm.getA(), 0, b0, b1) : mm.getA();
+      Value opB =
+          sliceB ? mesh::sliceDim(b, loc, mm.getB(), 0, b0, b1) : mm.getB();
       SmallVector<Value> rows;
       for (int64_t m0 = 0; m0 < m; m0 += sm) {
         int64_t m1 = std::min(m, m0 + sm);
