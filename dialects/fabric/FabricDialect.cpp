@@ -195,8 +195,9 @@ LogicalResult TensorOp::verifySymbolUses(SymbolTableCollection &symbols) {
     return emitOpError("layout: ") << e;
   StringRef k = getKind();
   if (k != "temp" && k != "input" && k != "param" && k != "state" &&
-      k != "const")
-    return emitOpError("kind must be temp, input, param, state or const");
+      k != "const" && k != "accumulator")
+    return emitOpError(
+        "kind must be temp, input, param, state, const or accumulator");
   if (k != "temp" && l.isPartial())
     return emitOpError("only a temp can hold partial sums");
   if ((k == "param" || k == "state" || k == "input") && !getName())

@@ -112,7 +112,9 @@ def Fabric_TensorOp : Fabric_Op<"tensor", [DeclareOpInterfaceMethods<SymbolUserO
     `kind` says where its data comes from: `temp` (computed in the step),
     `input` (written by the host before each step), `param` and `state`
     (kept in SRAM across steps; `name` is the parameter's or state's name),
-    `const` (written once at load from `init`). An integer input's `range`
+    `const` (written once at load from `init`), `accumulator` (a
+    wse.accumulate's sum, kept from one micro-batch of a step to the next).
+    An integer input's `range`
     [lo, hi(, ignored)] is what the host checks its values against.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,

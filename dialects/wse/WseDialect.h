@@ -45,6 +45,20 @@ constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
 /// On the module: the activation recomputation policy wse-recompute applied
 /// (the wafer program and wse-sim's report carry it).
 constexpr llvm::StringLiteral kRecomputeAttr = "wse.recompute";
+/// On a train step: how many micro-batches one step feeds it (gradient
+/// accumulation, wse-make-train-step's micro-batches; see wse.accumulate).
+constexpr llvm::StringLiteral kMicroBatchesAttr = "wse.micro_batches";
+/// On an argument of such a step: it takes the step's batch in N slices
+/// along dim 0, one per micro-batch.
+constexpr llvm::StringLiteral kMicroBatchedAttr = "wse.micro_batched";
+/// On the module after wse-partition: the names of the micro-batched
+/// inputs (the wafer program marks their bindings).
+constexpr llvm::StringLiteral kMicroBatchedInputsAttr =
+    "wse.micro_batched_inputs";
+/// On a fabric compute or transfer and a pe instruction: it runs in the
+/// last micro-batch of a step only (the optimizer update after gradient
+/// accumulation, and writing the step's results).
+constexpr llvm::StringLiteral kOnceAttr = "once";
 
 /// Erases the pure wse ops under `root` whose results nothing uses, until
 /// none is left (what a raising pass leaves of the pattern it replaced).
@@ -67,6 +81,21 @@ Value buildScalarConstant(OpBuilder &b, Location loc, int64_t value);
 /// without an ignore index, so errors can point to the option). Where
 /// several ops read it, the range all of them accept.
 void annotateInputRanges(func::FuncOp fn);
+
+/// The micro-batches one step of `fn` feeds it (1 unless marked).
+int64_t microBatchesOf(func::FuncOp fn);
+
+/// When a value of a micro-batched function is made: from arguments that
+/// are not micro-batched and constants alone (the same in every
+/// micro-batch), once per micro-batch, or once per step (from a
+/// wse.accumulate).
+enum class MicroPhase { Invariant = 0, PerMicroBatch = 1, PerStep = 2 };
+
+/// The phase of every op's results in `fn`'s body (an accumulate's result
+/// is PerStep, the accumulate itself runs per micro-batch). Fails, with an
+/// error at the op, where an op reads values of both other phases, or a
+/// result of the function is made per micro-batch.
+FailureOr<DenseMap<Operation *, MicroPhase>> microBatchPhases(func::FuncOp fn);
 
 /// NumPy broadcasting of two static shapes; fails if they are incompatible.
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,

@@ -2,6 +2,7 @@
 #include "WseOpsCommon.h"
 #include "wse/WseDialect.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/STLExtras.h"
@@ -78,6 +79,69 @@ LogicalResult mlir::wse::opdetail::normalizeAxis(std::optional<Location> loc,
 
 using opdetail::flagOf;
 using opdetail::shapeStr;
+
+//===----------------------------------------------------------------------===//
+// Micro-batching
+//===----------------------------------------------------------------------===//
+
+int64_t mlir::wse::microBatchesOf(func::FuncOp fn) {
+  auto n = fn->getAttrOfType<IntegerAttr>(kMicroBatchesAttr);
+  return n ? n.getInt() : 1;
+}
+
+FailureOr<DenseMap<Operation *, MicroPhase>>
+mlir::wse::microBatchPhases(func::FuncOp fn) {
+  DenseMap<Operation *, MicroPhase> phases;
+  auto phaseOf = [&](Value v) {
+    if (auto arg = dyn_cast<BlockArgument>(v))
+      return fn.getArgAttr(arg.getArgNumber(), kMicroBatchedAttr)
+                 ? MicroPhase::PerMicroBatch
+                 : MicroPhase::Invariant;
+    Operation *def = v.getDefiningOp();
+    if (isa<AccumulateOp>(def))
+      return MicroPhase::PerStep;
+    return phases.lookup(def);
+  };
+  int64_t n = microBatchesOf(fn);
+  for (Operation &op : fn.getBody().front()) {
+    bool micro = false, step = false;
+    for (Value v : op.getOperands()) {
+      MicroPhase p = phaseOf(v);
+      micro |= p == MicroPhase::PerMicroBatch;
+      step |= p == MicroPhase::PerStep;
+    }
+    if (micro && step)
+      return op.emitError("reads a value made once per micro-batch and one "
+                          "made once per step (after a wse.accumulate); "
+                          "which micro-batch's value it means is not "
+                          "defined");
+    if (auto acc = dyn_cast<AccumulateOp>(op)) {
+      if (acc.getMicroBatches() != n)
+        return op.emitError("accumulates over ")
+               << acc.getMicroBatches() << " micro-batches in a function of "
+               << n << " (" << kMicroBatchesAttr << ")";
+      if (step)
+        return op.emitError("accumulates a value made once per step");
+    }
+    if (isa<func::ReturnOp>(op)) {
+      if (micro)
+        return op.emitError("returns a value made once per micro-batch: "
+                            "wse.accumulate it over the step");
+      continue;
+    }
+    phases[&op] = micro ? MicroPhase::PerMicroBatch
+                 : step ? MicroPhase::PerStep
+                        : MicroPhase::Invariant;
+  }
+  return phases;
+}
+
+LogicalResult AccumulateOp::verify() {
+  if (getMicroBatches() < 1)
+    return emitOpError("micro_batches must be at least 1, got ")
+           << getMicroBatches();
+  return success();
+}
 
 //===----------------------------------------------------------------------===//
 // ConstantOp

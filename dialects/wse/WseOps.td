@@ -289,6 +289,31 @@ def Wse_AdamWUpdateOp : Wse_Op<"adamw_update", [Pure,
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// Micro-batching
+//===----------------------------------------------------------------------===//
+
+def Wse_AccumulateOp : Wse_Op<"accumulate", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Sum or mean of a value over the micro-batches of a step";
+  let description = [{
+    In a function marked `wse.micro_batches = N` (wse-make-train-step's
+    `micro-batches`), one step feeds the function N micro-batches: the
+    arguments marked `wse.micro_batched` take consecutive slices of the
+    step's batch along dim 0. Ops that depend on such an argument run once
+    per micro-batch; `wse.accumulate` adds its input over the N of them, in
+    order, and with `mean` multiplies the sum by 1/N. Ops that depend on
+    an accumulate (the optimizer update) run once, after the last
+    micro-batch, and may read only accumulates, other once-per-step values
+    and values that do not depend on a micro-batched argument.
+  }];
+  let arguments = (ins Wse_F32Tensor:$input, I64Attr:$micro_batches,
+                   UnitAttr:$mean);
+  let results = (outs Wse_F32Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
 include "wse/WseMathOps.td"
 include "wse/WseShapeOps.td"
 include "wse/WseNNOps.td"

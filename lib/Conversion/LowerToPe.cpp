@@ -142,7 +142,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
            << (smallerThanWafer(m)
                    ? "A larger mesh (mesh=WxH) or a smaller batch"
                    : "A smaller batch")
-           << " would make it fit"
+           << " (micro-batches=N: N slices, gradients accumulated) would "
+              "make it fit"
            << (regionOrder.size() == 1
                    ? ", as might execution=weight-streaming, which keeps the "
                      "parameters and optimizer state in host memory"
@@ -255,9 +256,12 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           bufs.push_back(bufRef(indexFor(*sparse, c.getRegion().str())));
         }
       }
-      pe::InstrOp::create(pb, c.getLoc(), pb.getStringAttr(kernel),
-                          c.getFnAttr(), pb.getArrayAttr(bufs),
-                          pb.getDenseI64ArrayAttr(ints), c.getFloatsAttr());
+      auto instr = pe::InstrOp::create(
+          pb, c.getLoc(), pb.getStringAttr(kernel), c.getFnAttr(),
+          pb.getArrayAttr(bufs), pb.getDenseI64ArrayAttr(ints),
+          c.getFloatsAttr());
+      if (c->hasAttr(wse::kOnceAttr))
+        instr->setAttr(wse::kOnceAttr, pb.getUnitAttr());
     } else if (auto t = dyn_cast<fabric::TransferOp>(op)) {
       const TensorInfo &src = tensors[t.getSrc().str()];
       const TensorInfo &dst = tensors[t.getDst().str()];
@@ -297,10 +301,13 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       for (auto [instr, tensor] : {std::make_pair("send", t.getSrc()),
                                    std::make_pair("recv", t.getDst())}) {
         OpBuilder &pb = builders.at(tensors[tensor.str()].region);
-        pe::InstrOp::create(pb, t.getLoc(), pb.getStringAttr(instr),
-                            StringAttr(), pb.getArrayAttr({bufRef(tensor)}),
-                            pb.getDenseI64ArrayAttr({transferIndex}),
-                            pb.getDenseF32ArrayAttr({}));
+        auto in = pe::InstrOp::create(
+            pb, t.getLoc(), pb.getStringAttr(instr), StringAttr(),
+            pb.getArrayAttr({bufRef(tensor)}),
+            pb.getDenseI64ArrayAttr({transferIndex}),
+            pb.getDenseF32ArrayAttr({}));
+        if (t->hasAttr(wse::kOnceAttr))
+          in->setAttr(wse::kOnceAttr, pb.getUnitAttr());
       }
       ++transferIndex;
     }
@@ -321,7 +328,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     if (!t.op)
       continue;
     StringRef kind = t.op.getKind();
-    if (kind == "temp")
+    if (kind == "temp" || kind == "accumulator")
       continue;
     pe::BindOp::create(
         mb, t.op.getLoc(), mb.getStringAttr(kind),

@@ -199,6 +199,12 @@ std::optional<OpMapping> mesh::mapStructured(Operation *op) {
              s.getDampening().convertToFloat(),
              s.getWeightDecay().convertToFloat()}));
       })
+      .Case<AccumulateOp>([](AccumulateOp a) -> R {
+        return OpMapping(update(a, "accumulate", {a.getResult()},
+                                {a.getInput()},
+                                {int64_t(a.getMicroBatches()), a.getMean() ? 1 : 0},
+                                {}));
+      })
       .Case<AdamWUpdateOp>([](AdamWUpdateOp a) -> R {
         SmallVector<Value> ins{a.getParam(), a.getGrad(), a.getM(), a.getV(),
                                a.getStep()};

@@ -427,6 +427,9 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       auto h = homes.find(v);
       return h != homes.end() && isHost(h->second);
     });
+  // Gradients are accumulated over micro-batches where they are updated.
+  if (streaming && isa<AccumulateOp>(op) && feedsHostUpdate(op->getResult(0)))
+    host = true;
   FailureOr<Choice> c = choose(op, k, host);
   if (failed(c))
     return failure();
@@ -441,8 +444,10 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
   for (size_t i = 0; i < k.outs.size(); ++i) {
     Layout l = operandLayout(k, i, *c, true);
     std::string s = inPlaceTarget(op, k, k.outs[i], l, host);
+    // An accumulator holds its sum from one micro-batch to the next.
     if (s.empty())
-      s = newTensor(k.outs[i], l, op->getLoc(), host);
+      s = newTensor(k.outs[i], l, op->getLoc(), host,
+                    isa<AccumulateOp>(op) ? "accumulator" : "temp");
     homes[k.outs[i]] = Home{s, l, k.combine};
     if (l.mask >= 0)
       patterns[k.outs[i]] = l.mask;
@@ -796,8 +801,25 @@ LogicalResult Partitioner::run() {
     setupEnd = &graph.getBody().front().back();
   for (const std::string &t : persistent)
     setupTensors.insert(t);
+  DenseMap<Operation *, MicroPhase> phases;
+  if (int64_t micro = microBatchesOf(fn); micro > 1) {
+    FailureOr<DenseMap<Operation *, MicroPhase>> p = microBatchPhases(fn);
+    if (failed(p))
+      return failure();
+    phases = std::move(*p);
+    SmallVector<Attribute> inputs;
+    for (BlockArgument arg : fn.getArguments())
+      if (fn.getArgAttr(arg.getArgNumber(), kMicroBatchedAttr))
+        if (auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                        kInputAttr))
+          inputs.push_back(name);
+    module->setAttr(kMicroBatchesAttr, b.getI64IntegerAttr(micro));
+    module->setAttr(kMicroBatchedInputsAttr, b.getArrayAttr(inputs));
+    b.setListener(&onceMarker);
+  }
   for (Operation &op : fn.getBody().front().without_terminator()) {
     ++opIndex;
+    onceMarker.on = phases.lookup(&op) == MicroPhase::PerStep;
     if (aliasMaskedProduct(op))
       continue;
     FailureOr<OpMapping> m = mapOp(&op);
@@ -839,8 +861,11 @@ LogicalResult Partitioner::run() {
     if (streaming && failed(sendToHost(op)))
       return failure();
   }
+  // The step's results are read after its last micro-batch.
+  onceMarker.on = !phases.empty();
   if (failed(finish()))
     return failure();
+  b.setListener(nullptr);
   fn.erase();
   return success();
 }

@@ -67,9 +67,10 @@ bool Partitioner::feedsHostUpdate(Value v) {
     return false;
   for (OpOperand &use : v.getUses()) {
     Operation *user = use.getOwner();
-    // A sum's parts and a reshaped gradient (a bias's [1, 1, N] sum over
-    // the batch) are bound for the host too.
-    if (isa<AddOp, ReshapeOp>(user)) {
+    // A sum's parts, a reshaped gradient (a bias's [1, 1, N] sum over the
+    // batch) and one accumulated over micro-batches are bound for the host
+    // too.
+    if (isa<AddOp, ReshapeOp, AccumulateOp>(user)) {
       if (!feedsHostUpdate(user->getResult(0)))
         return false;
       continue;

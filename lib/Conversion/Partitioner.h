@@ -96,6 +96,17 @@ private:
   LogicalResult finishStreamedJoin(Value join, Location loc);
   LogicalResult sendToJoin(Value chunk, Value join, ArrayRef<int64_t> windowLo,
                            Location loc);
+  // Micro-batching (wse.accumulate): the fabric ops made for a once-per-
+  // step op (the optimizer update) and for the step's results are marked
+  // to run in the last micro-batch only.
+  struct OnceMarker : public OpBuilder::Listener {
+    bool on = false;
+    void notifyOperationInserted(Operation *op,
+                                 OpBuilder::InsertPoint) override {
+      if (on)
+        op->setAttr(kOnceAttr, UnitAttr::get(op->getContext()));
+    }
+  } onceMarker;
   DenseMap<Value, Home> homes;
   DenseMap<Value, Source> sources;
   DenseMap<Value, SmallVector<Movement, 2>> pending;

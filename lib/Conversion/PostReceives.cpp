@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "pe/PeDialect.h"
 #include "wse/Conversion/Passes.h"
+#include "wse/WseDialect.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -47,9 +48,11 @@ void postReceives(pe::ProgramOp prog) {
     if (!next || next == user)
       continue;
     OpBuilder b(recv);
-    pe::InstrOp::create(b, recv.getLoc(), b.getStringAttr("post"), StringAttr(),
-                        recv.getBuffers(), recv.getIntsAttr(),
-                        recv.getFloatsAttr());
+    auto post = pe::InstrOp::create(b, recv.getLoc(), b.getStringAttr("post"),
+                                    StringAttr(), recv.getBuffers(),
+                                    recv.getIntsAttr(), recv.getFloatsAttr());
+    if (recv->hasAttr(wse::kOnceAttr))
+      post->setAttr(wse::kOnceAttr, b.getUnitAttr());
     if (user)
       recv->moveBefore(user);
     else

@@ -132,6 +132,12 @@ struct TrainPipelineOptions : public PassPipelineOptions<TrainPipelineOptions> {
   Option<std::string> recompute{*this, "recompute",
                                 llvm::cl::desc(kRecomputeDesc),
                                 llvm::cl::init("none")};
+  Option<int64_t> microBatches{
+      *this, "micro-batches",
+      llvm::cl::desc("Split each step's batch into this many micro-batches "
+                     "and accumulate their gradients (wse-micro-batch; "
+                     "default: 1)"),
+      llvm::cl::init(1)};
 };
 
 void addMeshPasses(OpPassManager &pm, const std::string &machine,
@@ -240,6 +246,9 @@ void mlir::wse::registerTrainPipeline() {
       "wse-make-train-step (every option) then wse-mesh-pipeline",
       [](const TrainPipelineOptions &o) {
         std::string e = wse::checkMakeTrainStepOptions(trainStepOptions(o));
+        if (e.empty() && o.microBatches < 1)
+          e = "micro-batches=" + std::to_string(o.microBatches) +
+              " must be at least 1";
         if (e.empty())
           e = checkRecompute(o.recompute);
         return e.empty()
@@ -247,6 +256,11 @@ void mlir::wse::registerTrainPipeline() {
                    : e;
       },
       [](OpPassManager &pm, const TrainPipelineOptions &o) {
+        // First: attention chunks and the step see one micro-batch.
+        wse::MicroBatchOptions micro;
+        micro.microBatches = o.microBatches;
+        micro.funcName = o.funcName;
+        pm.addPass(wse::createMicroBatch(micro));
         // Before the backward pass is built, so it runs group by group.
         wse::ChunkAttentionOptions chunk;
         chunk.machine = o.machine;

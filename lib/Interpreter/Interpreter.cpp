@@ -13,6 +13,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::wse;
 using namespace mlir::wse::interp;
@@ -254,11 +256,32 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     return fn.emitError() << "got " << args.size() << " arguments, @"
                           << fn.getSymName() << " takes "
                           << body.getNumArguments();
+  // A micro-batched step takes the whole step's batch in its micro-batched
+  // arguments and runs over it in slices (wse.accumulate).
+  int64_t micro = microBatchesOf(fn);
+  DenseMap<Operation *, MicroPhase> phases;
+  if (micro > 1) {
+    FailureOr<DenseMap<Operation *, MicroPhase>> p = microBatchPhases(fn);
+    if (failed(p))
+      return failure();
+    phases = std::move(*p);
+  }
+  auto microBatched = [&](BlockArgument arg) {
+    return micro > 1 && fn.getArgAttr(arg.getArgNumber(), kMicroBatchedAttr);
+  };
   Interp in;
+  std::map<unsigned, HostTensor> whole; // micro-batched arguments
   for (auto [arg, value] : llvm::zip(body.getArguments(), args)) {
-    if (!tensorMatchesType(value, arg.getType()))
+    Type type = arg.getType();
+    if (microBatched(arg)) {
+      auto t = cast<RankedTensorType>(type);
+      SmallVector<int64_t> shape(t.getShape());
+      shape[0] *= micro;
+      type = t.clone(shape);
+    }
+    if (!tensorMatchesType(value, type))
       return fn.emitError() << "argument " << arg.getArgNumber() << " should be "
-                            << arg.getType() << ", got " << value.shapeString();
+                            << type << ", got " << value.shapeString();
     HostTensor t = value;
     // i32 arguments wrap to 32 bits and i1 arguments are masks, as they
     // would be on the device.
@@ -266,9 +289,12 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     if (e == Elem::I32 || e == Elem::I1)
       for (int64_t &v : t.i)
         v = wrapInt(v, e);
-    in.set(arg, std::move(t));
+    if (microBatched(arg))
+      whole[arg.getArgNumber()] = std::move(t);
+    else
+      in.set(arg, std::move(t));
   }
-  for (Operation &op : body.without_terminator()) {
+  auto run = [&](Operation &op) -> LogicalResult {
     Handled r = interpretConstant(in, &op);
     if (!r)
       r = interpretMathOp(in, &op);
@@ -283,8 +309,58 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     if (!r)
       return op.emitError() << "the reference interpreter cannot run '"
                             << op.getName() << "'";
-    if (failed(*r))
-      return failure();
+    return *r;
+  };
+  if (micro == 1) {
+    for (Operation &op : body.without_terminator())
+      if (failed(run(op)))
+        return failure();
+  } else {
+    std::map<Operation *, HostTensor> sums;
+    for (int64_t m = 0; m < micro; ++m) {
+      for (auto &[a, t] : whole) {
+        HostTensor slice = t;
+        int64_t rows = t.shape[0] / micro;
+        int64_t inner = t.numElements() / t.shape[0];
+        slice.shape[0] = rows;
+        auto cut = [&](auto &v) {
+          using V = std::decay_t<decltype(v)>;
+          v = V(v.begin() + m * rows * inner, v.begin() + (m + 1) * rows * inner);
+        };
+        if (t.isInt)
+          cut(slice.i);
+        else
+          cut(slice.f);
+        in.set(body.getArgument(a), std::move(slice));
+      }
+      for (Operation &op : body.without_terminator()) {
+        MicroPhase p = phases.lookup(&op);
+        if (auto acc = dyn_cast<AccumulateOp>(op)) {
+          // Added in order of the micro-batches, in f32; a mean multiplies
+          // the sum by 1/N (rounded to f32), as the mesh does.
+          const HostTensor &x = in.get(acc.getInput());
+          auto [it, fresh] = sums.try_emplace(&op, x);
+          if (!fresh)
+            for (size_t k = 0; k < x.f.size(); ++k)
+              it->second.f[k] += x.f[k];
+          continue;
+        }
+        if (p == MicroPhase::PerStep || (p == MicroPhase::Invariant && m > 0))
+          continue;
+        if (failed(run(op)))
+          return failure();
+      }
+    }
+    for (auto &[op, sum] : sums) {
+      auto acc = cast<AccumulateOp>(op);
+      if (acc.getMean())
+        for (auto &v : sum.f)
+          v *= float(1.0f / float(micro));
+      in.set(acc.getResult(), std::move(sum));
+    }
+    for (Operation &op : body.without_terminator())
+      if (phases.lookup(&op) == MicroPhase::PerStep && failed(run(op)))
+        return failure();
   }
   Operation *term = body.getTerminator();
   if (!isa<func::ReturnOp>(term))

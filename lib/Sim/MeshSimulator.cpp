@@ -61,6 +61,7 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   std::unique_ptr<MeshSimulator> sim(new MeshSimulator());
   Impl &im = *sim->impl;
   im.program = program;
+  im.microBatches = std::max<int64_t>(1, program.micro_batches());
   const wp::Machine &machine = program.machine();
   im.rates = {machine.fmacs_per_cycle(), machine.adds_per_cycle()};
   im.hostRates = {machine.host_fmacs_per_cycle(),
@@ -86,6 +87,7 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
       in.buffers.assign(m.buffers().begin(), m.buffers().end());
       in.ints.assign(m.ints().begin(), m.ints().end());
       in.floats.assign(m.floats().begin(), m.floats().end());
+      in.once = m.once();
       code.push_back(std::move(in));
     }
     im.code.push_back(std::move(code));
@@ -173,11 +175,14 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
 
 std::string MeshSimulator::setInput(const std::string &name,
                                     const HostTensor &value) {
-  for (const wp::Binding &b : impl->program.inputs()) {
+  for (int bi = 0; bi < impl->program.inputs_size(); ++bi) {
+    const wp::Binding &b = impl->program.inputs(bi);
     if (b.name() != name)
       continue;
     std::vector<int64_t> shape(b.type().shape().begin(),
                                b.type().shape().end());
+    if (b.micro_batched())
+      shape[0] *= impl->microBatches;
     if (value.shape != shape)
       return "input '" + name + "' must be " +
              HostTensor::floats(shape).shapeString() + ", got " +
@@ -200,7 +205,11 @@ std::string MeshSimulator::setInput(const std::string &name,
     } else {
       values.assign(value.f.begin(), value.f.end());
     }
-    impl->writeTensor(b, values);
+    if (b.micro_batched())
+      impl->wholeInputs[bi] =
+          std::move(values);
+    else
+      impl->writeTensor(b, values);
     return "";
   }
   return "the program has no input '" + name + "'";
@@ -223,8 +232,14 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
   st.py = pe.py;
   st.buffers = pe.buffers.data();
   st.lengths = lengths[pe.prog].data();
+  st.microBatch = micro;
+  bool last = micro + 1 == microBatches;
   while (pe.pc < int(prog.size())) {
     const isa::Instr &in = prog[pe.pc];
+    if (in.once && !last) {
+      ++pe.pc;
+      continue;
+    }
     // An instruction writing memory the out-ramp still sends from waits
     // for that send to finish.
     if (!pe.sending.empty()) {
@@ -449,6 +464,37 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
 
 std::string MeshSimulator::runStep(StepStats &stats) {
   Impl &im = *impl;
+  stats = StepStats();
+  // One run per micro-batch, one after the other (the next starts when
+  // every PE has finished the last); the step's figures add up.
+  for (im.micro = 0; im.micro < im.microBatches; ++im.micro) {
+    for (auto &[index, values] : im.wholeInputs) {
+      const wp::Binding &b = im.program.inputs(index);
+      size_t n = values.size() / size_t(im.microBatches);
+      im.writeTensor(b, std::vector<float>(
+                            values.begin() + std::ptrdiff_t(n * im.micro),
+                            values.begin() + std::ptrdiff_t(n * (im.micro + 1))));
+    }
+    StepStats pass;
+    if (std::string e = im.runPass(pass); !e.empty())
+      return im.microBatches > 1 ? "micro-batch " +
+                                       std::to_string(im.micro + 1) + ": " + e
+                                 : e;
+    stats.cycles += pass.cycles;
+    stats.wavelets += pass.wavelets;
+    stats.flops += pass.flops;
+    stats.criticalComputeCycles += pass.criticalComputeCycles;
+    stats.hostBytesIn += pass.hostBytesIn;
+    stats.hostBytesOut += pass.hostBytesOut;
+    stats.hostInCycles += pass.hostInCycles;
+    stats.hostOutCycles += pass.hostOutCycles;
+  }
+  im.micro = 0;
+  return "";
+}
+
+std::string MeshSimulator::Impl::runPass(StepStats &stats) {
+  Impl &im = *this;
   stats = StepStats();
   // Kahn semantics: a PE's results depend only on what it receives, so
   // the ready PEs of a wave may run in any order, on any thread. A wave

@@ -177,6 +177,12 @@ struct MeshSimulator::Impl {
   std::vector<TransferPlan> plans;
   std::map<std::string, Storage> storages;
   uint64_t cycles = 0, wavelets = 0, flops = 0;
+  // Gradient accumulation: a step runs every program once per micro-batch
+  // (`micro` of `microBatches`); micro-batched inputs wait here, whole,
+  // and each run writes its slice.
+  int64_t microBatches = 1, micro = 0;
+  std::map<int, std::vector<float>> wholeInputs; // by input binding
+  std::string runPass(StepStats &stats);
   int64_t maxSram = 0;
   bool tracing = false;
   std::vector<TraceEvent> trace;

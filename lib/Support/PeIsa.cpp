@@ -574,6 +574,20 @@ std::vector<InstrDef> makeInstructionSet() {
          return checkUpdate(in, l, 0, 5, updateScalars(in, 0, 7));
        },
        execAdamW, 3});
+  set.push_back(
+      {"accumulate",
+       "acc = grad in a step's first micro-batch, acc += grad in the others; "
+       "with mean, acc *= 1/N in the last (wse.accumulate)",
+       "acc, grad",
+       "ints [micro_batches, mean, rank, box(, 1: sparse)]",
+       2, 3, false,
+       [](const Instr &in, const std::vector<int64_t> &l) -> std::string {
+         if (in.ints.size() < 2 || in.ints[0] < 1 ||
+             (in.ints[1] != 0 && in.ints[1] != 1))
+           return "needs micro_batches >= 1 and mean 0 or 1";
+         return checkUpdate(in, l, 2, 0, 0);
+       },
+       execAccumulate});
   return set;
 }
 

@@ -168,6 +168,8 @@ std::string execSgdMomentum(const Instr &in, const PeState &pe,
                             const Rates &rates, Work &work);
 std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
                       Work &work);
+std::string execAccumulate(const Instr &in, const PeState &pe,
+                           const Rates &rates, Work &work);
 
 } // namespace wsert::isa::detail
 

@@ -176,4 +176,31 @@ size_t updateScalars(const Instr &in, size_t lead, size_t tensors) {
   return n > tensors ? n - tensors : 0;
 }
 
+/// Gradient accumulation: the first micro-batch of a step copies, the
+/// others add, in order; with `mean` the last multiplies the sum by 1/N
+/// (rounded to f32), as the reference interpreter does.
+std::string execAccumulate(const Instr &in, const PeState &pe,
+                           const Rates &rates, Work &work) {
+  float *acc = pe.buffers[in.buffers[0]];
+  const float *g = pe.buffers[in.buffers[1]];
+  int64_t count = in.ints[0];
+  bool first = pe.microBatch == 0;
+  bool scale = in.ints[1] != 0 && pe.microBatch == count - 1;
+  float inv = 1.0f / float(count);
+  std::string err;
+  int64_t n = forEachTileRun(in, 2, pe, 2, err, [&](int64_t off, int64_t len) {
+    for (int64_t e = off; e < off + len; ++e) {
+      float v = first ? g[e] : acc[e] + g[e];
+      acc[e] = scale ? v * inv : v;
+    }
+  });
+  if (!err.empty())
+    return err;
+  uint64_t ops = (first ? 0 : uint64_t(n)) + (scale ? uint64_t(n) : 0);
+  work.cycles = cyclesFor(std::max<uint64_t>(ops, uint64_t(n)),
+                          rates.addsPerCycle);
+  work.flops = ops;
+  return "";
+}
+
 } // namespace wsert::isa::detail

@@ -12,6 +12,8 @@
 
 #include <google/protobuf/text_format.h>
 
+#include <set>
+
 using namespace mlir;
 namespace wp = ::wsebin;
 
@@ -68,6 +70,7 @@ LogicalResult Exporter::program(pe::ProgramOp prog) {
   for (auto instr : prog.getBody().front().getOps<pe::InstrOp>()) {
     auto *in = p->add_instrs();
     in->set_op(instr.getOp().str());
+    in->set_once(instr->hasAttr(mlir::wse::kOnceAttr));
     if (auto fn = instr.getFn())
       in->set_fn(fn->str());
     for (Attribute a : instr.getBuffers()) {
@@ -105,6 +108,13 @@ LogicalResult Exporter::run(ModuleOp module) {
   out.set_version(mlir::wse::kWaferProgramVersion);
   if (auto rc = module->getAttrOfType<StringAttr>(mlir::wse::kRecomputeAttr))
     out.set_recompute(rc.str());
+  if (auto n = module->getAttrOfType<IntegerAttr>(mlir::wse::kMicroBatchesAttr))
+    out.set_micro_batches(n.getInt());
+  std::set<std::string> microInputs;
+  if (auto names =
+          module->getAttrOfType<ArrayAttr>(mlir::wse::kMicroBatchedInputsAttr))
+    for (Attribute a : names)
+      microInputs.insert(cast<StringAttr>(a).str());
   auto *mm = out.mutable_machine();
   mm->set_name(m.getName().str());
   mm->set_width(m.getWidth());
@@ -198,6 +208,8 @@ LogicalResult Exporter::run(ModuleOp module) {
       b->mutable_type()->set_int_bits(int32_t(i.getWidth()));
     layout(bind.getLayout(), type.getShape(), *b->mutable_layout());
     b->set_loss(bind.getLoss());
+    b->set_micro_batched(kind == "input" &&
+                         microInputs.count(bind.getName().str()));
     b->set_metric(bind.getMetric());
     if (auto range = bind.getRange())
       for (int64_t v : *range)

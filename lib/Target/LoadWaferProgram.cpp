@@ -327,6 +327,20 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
       m.host_link_gbps() > 100000 || m.host_fmacs_per_cycle() < 0 ||
       m.host_fmacs_per_cycle() > (int64_t(1) << 20))
     return "bad machine description";
+  if (w.micro_batches() < 0 || w.micro_batches() > (int64_t(1) << 20))
+    return "micro_batches is " + std::to_string(w.micro_batches()) +
+           ", not in [0, 2^20]";
+  for (const auto *list : {&w.outputs(), &w.params(), &w.state(),
+                           &w.constants(), &w.indices()})
+    for (const wp::Binding &b : *list)
+      if (b.micro_batched())
+        return "binding '" + b.name() +
+               "' is micro_batched, which only inputs may be";
+  for (const wp::Binding &b : w.inputs())
+    if (b.micro_batched() && (w.micro_batches() < 2 || b.type().shape().empty()))
+      return "input '" + b.name() +
+             "' is micro_batched in a program of " +
+             std::to_string(w.micro_batches()) + " micro-batches, or has no dim 0";
   for (int i = 0; i < w.masks_size(); ++i) {
     const wp::Mask &mk = w.masks(i);
     int64_t n = 1;

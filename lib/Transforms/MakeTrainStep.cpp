@@ -234,20 +234,47 @@ struct MakeTrainStepPass
     if (failed(params))
       return failure();
 
+    // Micro-batched (wse-micro-batch): the step's loss and gradients are
+    // the micro-batches' added up, which equals the whole batch's for a
+    // sum and for a mean over equal micro-batches, not for a mean over the
+    // labels not ignored or for a loss the model computes itself.
+    c.microBatches = microBatchesOf(fn);
+    if (c.microBatches > 1 && c.loss == "output")
+      return fn.emitError("a micro-batched step needs loss=cross-entropy or "
+                          "mse: how an output loss reduces over the batch is "
+                          "unknown");
+    if (c.microBatches > 1 && c.ignoreIndex != INT64_MIN &&
+        c.reduction == "mean")
+      return fn.emitError("a micro-batched step cannot take the mean over "
+                          "labels that are not ignored (ignore-index): "
+                          "micro-batches would count different labels; use "
+                          "reduction=sum");
+    unsigned inputsBefore = body.getNumArguments();
     OpBuilder b(ret);
     FailureOr<Value> lossValue = trainstep::buildLoss(fn, b, ret.getOperand(0), c);
     if (failed(lossValue))
       return failure();
+    // The labels (or targets) the loss added come in micro-batches too.
+    if (c.microBatches > 1)
+      for (unsigned a = inputsBefore; a < body.getNumArguments(); ++a)
+        if (cast<RankedTensorType>(body.getArgument(a).getType()).getRank() > 0)
+          fn.setArgAttr(a, kMicroBatchedAttr, b.getUnitAttr());
     DenseMap<Value, Value> grads;
     if (failed(trainstep::backprop(fn, b, *lossValue, *params, grads)))
       return failure();
     SmallVector<trainstep::Result> updates;
     if (failed(trainstep::applyOptimizer(fn, b, *params, grads, c, updates)))
       return failure();
+    Value stepLoss = *lossValue;
+    if (c.microBatches > 1)
+      stepLoss = AccumulateOp::create(
+          b, stepLoss.getLoc(), stepLoss.getType(), stepLoss,
+          b.getI64IntegerAttr(c.microBatches),
+          c.reduction == "mean" ? b.getUnitAttr() : UnitAttr());
 
     // Results: the loss, then updated parameters and state, then the
     // forward's metrics (other forward results go away).
-    SmallVector<Value> results{*lossValue};
+    SmallVector<Value> results{stepLoss};
     SmallVector<Attribute> resultAttrs{
         b.getDictionaryAttr(b.getNamedAttr(kLossAttr, b.getUnitAttr()))};
     for (auto &u : updates) {

@@ -31,14 +31,19 @@ using namespace mlir::wse;
 
 namespace {
 
-/// The op that makes the loss: the first result marked `wse.loss`.
+/// The op that makes the loss: the first result marked `wse.loss` (a
+/// micro-batch's, where the step accumulates them).
 Operation *lossOp(func::FuncOp fn) {
   if (fn.isExternal())
     return nullptr;
   auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
   for (unsigned i = 0; i < fn.getNumResults(); ++i)
-    if (fn.getResultAttr(i, kLossAttr))
-      return ret.getOperand(i).getDefiningOp();
+    if (fn.getResultAttr(i, kLossAttr)) {
+      Value loss = ret.getOperand(i);
+      if (auto acc = loss.getDefiningOp<AccumulateOp>())
+        loss = acc.getInput();
+      return loss.getDefiningOp();
+    }
   return nullptr;
 }
 

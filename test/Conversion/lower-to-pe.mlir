@@ -88,7 +88,7 @@ module attributes {fabric.machine = #fabric.machine<name = "t", width = 8, heigh
   fabric.graph @train_step {
     fabric.region @mesh grid [1, 1] at [0, 0]
     fabric.tensor @a : tensor<6000xf32> "input" name "a" in @mesh layout <x: replicated(1), y: replicated(1)>
-    // expected-error @+1 {{does not fit: the step needs 48000 bytes of SRAM per PE when @b is allocated, and a PE has 40960 bytes for data; the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE); live then: 2 tensors, 24000 bytes of them temporaries, the largest @a (tensor<6000xf32>, 24000), @b (tensor<6000xf32>, 24000). A larger mesh (mesh=WxH) or a smaller batch would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory, or recompute=selective or full, which recompute activations in the backward pass instead of keeping them}}
+    // expected-error @+1 {{does not fit: the step needs 48000 bytes of SRAM per PE when @b is allocated, and a PE has 40960 bytes for data; the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE); live then: 2 tensors, 24000 bytes of them temporaries, the largest @a (tensor<6000xf32>, 24000), @b (tensor<6000xf32>, 24000). A larger mesh (mesh=WxH) or a smaller batch (micro-batches=N: N slices, gradients accumulated) would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory, or recompute=selective or full, which recompute activations in the backward pass instead of keeping them}}
     fabric.tensor @b : tensor<6000xf32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
     fabric.compute "map" "exp" in @mesh outs [@b] ins [@a] iter [6000] axes [0] blocks [6000] maps [array<i64: 0>, array<i64: 0>]
     fabric.output "b" from @b
@@ -103,7 +103,7 @@ module attributes {wse.recompute = "selective", fabric.machine = #fabric.machine
   fabric.graph @train_step {
     fabric.region @mesh grid [1, 1] at [0, 0]
     fabric.tensor @a : tensor<6000xf32> "input" name "a" in @mesh layout <x: replicated(1), y: replicated(1)>
-    // expected-error-re @+1 {{the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE); live then: 2 tensors, 24000 bytes of them temporaries, the largest @a (tensor<6000xf32>, 24000), @b (tensor<6000xf32>, 24000). A larger mesh (mesh=WxH) or a smaller batch would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory, or recompute=full, which keeps fewer activations{{$}}}}
+    // expected-error-re @+1 {{the largest buffer is @a ('tensor<6000xf32>', 24000 bytes per PE); live then: 2 tensors, 24000 bytes of them temporaries, the largest @a (tensor<6000xf32>, 24000), @b (tensor<6000xf32>, 24000). A larger mesh (mesh=WxH) or a smaller batch (micro-batches=N: N slices, gradients accumulated) would make it fit, as might execution=weight-streaming, which keeps the parameters and optimizer state in host memory, or recompute=full, which keeps fewer activations{{$}}}}
     fabric.tensor @b : tensor<6000xf32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
     fabric.compute "map" "exp" in @mesh outs [@b] ins [@a] iter [6000] axes [0] blocks [6000] maps [array<i64: 0>, array<i64: 0>]
     fabric.output "b" from @b

@@ -114,6 +114,11 @@ def parse_args(argv=None):
                    help="with --engine mesh: the pipeline's recompute=; the "
                         "report must say it (the usual bounds against torch "
                         "and the reference engine hold)")
+    p.add_argument("--micro-batches", type=int, default=None,
+                   help="with --engine mesh: the pipeline's micro-batches= "
+                        "(gradient accumulation over slices of the batch); "
+                        "the report must say it and torch trains the whole "
+                        "batch at once (the usual bounds hold)")
     p.add_argument("--no-float64", action="store_true",
                    help="skip the float64 oracle (the f32 floor column)")
     p.add_argument("--sparsify", default=None,
@@ -698,6 +703,8 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     execution = f" execution={args.execution}" if args.execution else ""
     if args.recompute:
         execution += f" recompute={args.recompute}"
+    if args.micro_batches:
+        execution += f" micro-batches={args.micro_batches}"
     run("mesh pipeline", [opt, module] + passes +
         [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
          f"mesh={args.mesh}{execution}", "-o", "program.mlir"], d, t)
@@ -714,6 +721,11 @@ def run_mesh(args, d, passes, res, param_names, module="model.mlir"):
     if args.recompute and (not isinstance(res["mesh_report"], dict) or
                            res["mesh_report"].get("recompute") != args.recompute):
         res["failures"].append(f"mesh report: recompute is not {args.recompute}")
+    if args.micro_batches and (
+            not isinstance(res["mesh_report"], dict) or
+            res["mesh_report"].get("micro_batches") != args.micro_batches):
+        res["failures"].append(
+            f"mesh report: micro_batches is not {args.micro_batches}")
     if args.execution == "weight-streaming":
         compare_pipelined(args, d, passes, res, module)
     return load_params(os.path.join(d, "mesh_params"), param_names,
@@ -729,7 +741,9 @@ def compare_pipelined(args, d, passes, res, module):
                            ("wse-translate", "wse-opt", "wse-sim"))
     run("pipelined mesh pipeline", [opt, module] + passes +
         [f"--wse-train-pipeline={train_opts(res['loss'])} machine=wse2 "
-         f"mesh={args.mesh} execution=pipelined", "-o", "pipelined.mlir"],
+         f"mesh={args.mesh} execution=pipelined"
+         + (f" micro-batches={args.micro_batches}" if args.micro_batches
+            else ""), "-o", "pipelined.mlir"],
         d, t)
     run("export pipelined", [translate, "--export-wafer-program",
                              "pipelined.mlir", "-o", "pipelined.wsebin"], d, t)

@@ -211,3 +211,41 @@ TEST(Layout, TilesAndRangesOfEdgePes) {
   EXPECT_NE(l.check(2, 2), "");
   EXPECT_EQ(l.str(), "x: d1/3 (3 PEs), y: replicated (2 PEs)");
 }
+
+TEST(PeIsa, AccumulateCopiesAddsAndAveragesOverMicroBatches) {
+  // acc over three micro-batches of a 3-element tile (box: one dim, not
+  // split), the mean taken in the last: (1 + 2 + 4) * float(1 / 3).
+  Pe pe;
+  pe.add({-7, -7, -7});
+  pe.add({0, 0, 0});
+  Instr in;
+  in.op = lookupInstr("accumulate");
+  in.buffers = {0, 1};
+  in.ints = {3, 1, 1, 3, 0, 3};
+  const float grads[3][3] = {{1, 10, -1}, {2, 20, -2}, {4, 40, -4}};
+  for (int64_t m = 0; m < 3; ++m) {
+    pe.bufs[1].assign(grads[m], grads[m] + 3);
+    ASSERT_EQ(checkInstr(in, pe.lengths), "");
+    PeState st = pe.state();
+    st.microBatch = m;
+    Work w;
+    ASSERT_EQ(instructionSet()[in.op].exec(in, st, Rates{1, 2}, w), "");
+    // A copy, then an add, then an add and a multiply, 2 a cycle.
+    EXPECT_EQ(w.flops, m == 0 ? 0u : m == 1 ? 3u : 6u);
+    EXPECT_EQ(w.cycles, m == 2 ? 3u : 2u);
+    if (m == 0)
+      EXPECT_EQ(pe.bufs[0], (std::vector<float>{1, 10, -1}));
+  }
+  float third = 1.0f / 3.0f;
+  EXPECT_EQ(pe.bufs[0], (std::vector<float>{7 * third, 70 * third, -7 * third}));
+  // Without mean the last micro-batch leaves the sum.
+  in.ints[1] = 0;
+  PeState st = pe.state();
+  st.microBatch = 2;
+  Work w;
+  ASSERT_EQ(instructionSet()[in.op].exec(in, st, Rates{1, 2}, w), "");
+  EXPECT_EQ(pe.bufs[0][1], 70 * third + 40);
+  in.ints = {0, 1, 1, 3, 0, 3};
+  EXPECT_EQ(checkInstr(in, pe.lengths),
+            "accumulate needs micro_batches >= 1 and mean 0 or 1");
+}

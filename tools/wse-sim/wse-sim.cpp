@@ -310,6 +310,10 @@ int runReference(InputMap &given) {
   // Token ids and labels: checked against the ops reading them, as torch
   // does, rather than wrapped as ONNX Gather would.
   mlir::wse::annotateInputRanges(fn);
+  // A micro-batched step must say, for every op, when it runs.
+  if (mlir::wse::microBatchesOf(fn) > 1 &&
+      failed(mlir::wse::microBatchPhases(fn)))
+    return 1;
   if (!train && steps.getNumOccurrences() && steps != 1)
     return fail("--steps " + std::to_string(steps) +
                 ": the program trains nothing (no loss output), it computes "
@@ -362,6 +366,9 @@ int runReference(InputMap &given) {
       auto type = cast<RankedTensorType>(fn.getArgument(a).getType());
       std::vector<int64_t> shape(type.getShape().begin(),
                                  type.getShape().end());
+      // A micro-batched step takes the whole batch and runs it in slices.
+      if (fn.getArgAttr(a, mlir::wse::kMicroBatchedAttr))
+        shape[0] *= mlir::wse::microBatchesOf(fn);
       bool wantInt = isa<IntegerType>(type.getElementType());
       if (std::string e =
               ::wsert::inputForStep(it->second, name, shape, wantInt, step,
@@ -408,6 +415,7 @@ int runReference(InputMap &given) {
     }
   }
   report.extra["engine"] = "reference";
+  report.extra["micro_batches"] = mlir::wse::microBatchesOf(fn);
   if (!train) {
     std::vector<std::string> shapes;
     for (const HostTensor &t : results)
@@ -585,6 +593,9 @@ int runMesh(InputMap &given) {
                     b.name() + "=FILE.npy");
       std::vector<int64_t> shape(b.type().shape().begin(),
                                  b.type().shape().end());
+      // A micro-batched step takes the whole batch and runs it in slices.
+      if (b.micro_batched())
+        shape[0] *= program.micro_batches();
       HostTensor value;
       if (std::string e = ::wsert::inputForStep(it->second, b.name(), shape,
                                               b.type().is_int(), step, runs,
@@ -636,6 +647,8 @@ int runMesh(InputMap &given) {
                 double(cyclesLastStep);
   report.extra["utilization"] = peak > 0 ? double(flopsPerStep) / peak : 0.0;
   report.extra["execution"] = streaming ? "weight-streaming" : "pipelined";
+  // Gradient accumulation (wse-micro-batch): a step is this many runs.
+  report.extra["micro_batches"] = std::max<int64_t>(1, program.micro_batches());
   report.extra["recompute"] =
       program.recompute().empty() ? "none" : program.recompute();
   // What bounds the step: the host links when they are busy for most of

@@ -107,6 +107,9 @@ enum class Acc : int64_t {
 /// An instruction as the exporter writes it and the simulator runs it.
 struct Instr {
   int op = -1;                  // index into instructionSet()
+  // Runs in the last micro-batch of a step only (an optimizer update
+  // after gradient accumulation); always when a step has one.
+  bool once = false;
   int fn = -1;                  // map only: index into the Fn table
   std::vector<int32_t> buffers; // indices into the program's buffers
   std::vector<int64_t> ints;
@@ -129,6 +132,7 @@ struct PeState {
   int64_t px = 0, py = 0;       // position in the region
   float *const *buffers = nullptr;  // base of each of the program's buffers
   const int64_t *lengths = nullptr; // each buffer's length in elements
+  int64_t microBatch = 0;           // of the step (accumulate)
 };
 
 struct InstrDef {

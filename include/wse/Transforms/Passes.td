@@ -58,6 +58,31 @@ def MakeTrainStep : Pass<"wse-make-train-step", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
 
+def MicroBatch : Pass<"wse-micro-batch", "mlir::ModuleOp"> {
+  let summary = "Rewrite a forward function to run on 1/N of its batch";
+  let description = [{
+    Gradient accumulation, before `wse-make-train-step`: the forward
+    function (the named one, else the only public one) is rewritten to take
+    one of `micro-batches` equal slices of its batch, dim 0 of every input
+    that is not a parameter, and marked `wse.micro_batches = N` (its
+    batched inputs `wse.micro_batched`). `wse-make-train-step` then builds
+    the step on one micro-batch and adds the loss and every gradient over
+    the step's N micro-batches with `wse.accumulate` before the optimizer;
+    both engines feed such a step the whole batch and run it in N slices.
+    An op that would mix the samples of a batch (a reduction over it, a
+    product contracting it, a reshape folding it into an inner dim, a
+    capacity-based MoE route) is an error at that op: the micro-batches
+    would not add up to the step.
+  }];
+  let options = [
+    Option<"microBatches", "micro-batches", "int64_t", /*default=*/"1",
+           "Micro-batches per step, >= 1, dividing the batch (default: 1, none)">,
+    Option<"funcName", "func", "std::string", /*default=*/"\"\"",
+           "Forward function (default: the only public function)">,
+  ];
+  let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
+}
+
 def Sparsify : Pass<"wse-sparsify", "mlir::ModuleOp"> {
   let summary = "Fix a static unstructured sparsity mask on weight matrices";
   let description = [{

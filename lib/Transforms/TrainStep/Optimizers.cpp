@@ -57,6 +57,14 @@ LogicalResult trainstep::applyOptimizer(func::FuncOp fn, OpBuilder &b,
     return fn.emitError("dampening is not supported yet: torch.optim.SGD "
                         "does not damp the first step, a zero-initialized "
                         "buffer would");
+  // A micro-batched step updates once, with the gradients of its
+  // micro-batches added up (averaged for a mean loss).
+  if (c.microBatches > 1)
+    for (BlockArgument p : params)
+      if (Value g = grads.lookup(p))
+        grads[p] = AccumulateOp::create(
+            b, g.getLoc(), g.getType(), g, b.getI64IntegerAttr(c.microBatches),
+            c.reduction == "mean" ? b.getUnitAttr() : UnitAttr());
   // Entries a wse.mask fixes at zero (wse-sparsify) get no gradient, so
   // clipping, optimizer state and updates see only the trained ones.
   DenseMap<Value, Value> masks;

@@ -20,6 +20,8 @@ struct Config {
   double lr = 0.01, momentum = 0, dampening = 0, weightDecay = 0;
   bool nesterov = false, lrInput = false;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, clipNorm = 0;
+  /// The function's wse.micro_batches: gradients are accumulated over them.
+  int64_t microBatches = 1;
 };
 
 /// Adds a function input named `name` (a `wse.input`) and returns it.

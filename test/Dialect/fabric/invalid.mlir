@@ -89,7 +89,7 @@ fabric.graph @g {
 
 fabric.graph @g {
   fabric.region @r grid [4, 2]
-  // expected-error @+1 {{kind must be temp, input, param, state or const}}
+  // expected-error @+1 {{kind must be temp, input, param, state, const or accumulator}}
   fabric.tensor @t : tensor<8xf32> "scratch" in @r layout <x: split(0, 2, 4), y: replicated(1)>
 }
 
