@@ -119,10 +119,12 @@ def large_model_rows(opt, work):
     return rows
 
 
-# (preset, batch, recompute) compiled for the whole WSE-2 by whole_wafer_rows.
-WHOLE_WAFER = (("gpt3-125m", 1, "selective"), ("gpt3-1.3b", 1, "selective"),
-               ("gpt3-1.3b", 1, "full"), ("gpt3-13b", 1, "selective"),
-               ("gpt3-13b", 1, "full"), ("gpt3-13b", 8, "full"))
+# (preset, batch, recompute, micro-batches) compiled for the whole WSE-2 by
+# whole_wafer_rows.
+WHOLE_WAFER = (("gpt3-125m", 1, "selective", 1), ("gpt3-1.3b", 1, "selective", 1),
+               ("gpt3-1.3b", 1, "full", 1), ("gpt3-13b", 1, "selective", 1),
+               ("gpt3-13b", 1, "full", 1), ("gpt3-13b", 8, "full", 1),
+               ("gpt3-13b", 8, "full", 2), ("gpt3-13b", 8, "full", 8))
 
 
 def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
@@ -132,14 +134,15 @@ def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
     d = os.path.join(work, "gpt3")
     os.makedirs(d, exist_ok=True)
     rows, base = [], None
-    for preset, batch, recompute in configs:
+    for preset, batch, recompute, micro in configs:
         src = f"{preset}-b{batch}.mlir"
-        out = f"{preset}-b{batch}-{recompute}.program.mlir"
+        out = f"{preset}-b{batch}-{recompute}-m{micro}.program.mlir"
         if not os.path.exists(os.path.join(d, src)):
             run([sys.executable, os.path.join(ROOT, "models", "gpt", "make.py"),
                  "--preset", preset, "--batch", str(batch), "-o", src], d)
         cmd = [opt, src, f"--wse-train-pipeline={ADAMW} machine=wse2 "
-               f"execution=weight-streaming recompute={recompute}", "-o", out]
+               f"execution=weight-streaming recompute={recompute} "
+               f"micro-batches={micro}", "-o", out]
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = p.stderr.read().decode()
@@ -161,7 +164,7 @@ def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
             if not needs:
                 sys.exit(f"bench: {' '.join(cmd)} failed:\n{err}")
             fits = f"does not fit ({needs.group(1)} B needed)"
-        rows.append((preset, f"{batch} x 2048", recompute, f"{wall:.1f} s",
+        rows.append((preset, f"{batch} x 2048", recompute, micro, f"{wall:.1f} s",
                      ratio(wall, base[0]), f"{rss:.0f} MB", ratio(rss, base[1]), fits))
     return rows
 
@@ -519,10 +522,12 @@ def main():
           "#wse.random; train step: wse-opt --wse-make-train-step (AdamW) wall time and peak "
           "resident memory; baseline: gpt3-125m)")
     print()
-    print_table(("model", "batch", "recompute", "compile", "ratio", "peak memory", "ratio",
+    print_table(("model", "batch", "recompute", "micro-batches", "compile", "ratio",
+                 "peak memory", "ratio",
                  "SRAM/PE"), whole_wafer_rows(opt, work))
     print("\n(wse-opt --wse-train-pipeline (AdamW, machine=wse2, the whole 750 x 994 wafer, "
-          "execution=weight-streaming recompute=R) wall time and peak resident memory; "
+          "execution=weight-streaming recompute=R micro-batches=N) wall time and peak "
+          "resident memory; "
           "SRAM/PE: the highest buffer end on a mesh PE, of 40960 B for data; baseline: "
           "gpt3-125m)")
     if not args.skip_moe:

@@ -13,7 +13,7 @@
 // SIM-NEXT: step 2 loss 4.500000
 
 // Text form (proto3 leaves zeros out: offset 0, x 0, kind 0 = split, dim 0).
-// CHECK: version: 7
+// CHECK: version: 8
 // CHECK-NEXT: machine {
 // CHECK-NEXT: name: "wse2"
 // CHECK-NEXT: width: 8

@@ -292,9 +292,9 @@ TEST(WaferProgram, HeaderCarriesVersionLengthAndChecksum) {
                                             back);
   EXPECT_NE(e.find("truncated or padded"), std::string::npos) << e;
   std::string future = bytes;
-  future[8] = 8;
+  future[8] = 9;
   e = wsert::decodeWaferProgram(future, back);
-  EXPECT_NE(e.find("format version 8; this build reads version"),
+  EXPECT_NE(e.find("format version 9; this build reads version"),
             std::string::npos)
       << e;
 }

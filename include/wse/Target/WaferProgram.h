@@ -16,7 +16,7 @@ namespace mlir::wse {
 /// header and in the message. 3 added the header with its checksum; 7 a
 /// transfer's `reshape` (a reader that skipped it would move the wrong
 /// elements).
-constexpr unsigned kWaferProgramVersion = 7;
+constexpr unsigned kWaferProgramVersion = 8;
 
 /// Translates a pe-level module (after wse-lower-to-pe) into the message.
 LogicalResult exportWaferProgram(ModuleOp module,
