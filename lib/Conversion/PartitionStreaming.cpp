@@ -157,12 +157,18 @@ LogicalResult Partitioner::finishStreamedJoin(Value join, Location loc) {
   return success();
 }
 
-/// Bytes per PE that the updated parameters and their optimizer state take
-/// in SRAM where pipelined execution keeps them (spread over the mesh).
+/// Bytes per PE that the updated parameters, their optimizer state and
+/// gradient accumulators take in SRAM where pipelined execution keeps them
+/// (spread over the mesh).
 int64_t Partitioner::meshBytesOfUpdated() {
   int64_t bytes = 0;
   for (BlockArgument arg : updatedArgs())
     bytes += 4 * storedElements(updateHome(arg));
+  // Gradient accumulators hold a step's sums from one micro-batch to the
+  // next, one the size of each trained parameter.
+  for (auto acc : fn.getBody().front().getOps<AccumulateOp>())
+    if (typeOf(acc.getResult()).getRank() > 0)
+      bytes += 4 * storedElements(defaultLayout(shapeOf(acc.getResult())));
   return bytes;
 }
 
