@@ -200,10 +200,9 @@ std::optional<OpMapping> mesh::mapStructured(Operation *op) {
              s.getWeightDecay().convertToFloat()}));
       })
       .Case<AccumulateOp>([](AccumulateOp a) -> R {
+        int64_t n = int64_t(a.getMicroBatches()), mean = a.getMean() ? 1 : 0;
         return OpMapping(update(a, "accumulate", {a.getResult()},
-                                {a.getInput()},
-                                {int64_t(a.getMicroBatches()), a.getMean() ? 1 : 0},
-                                {}));
+                                {a.getInput()}, {n, mean}, {}));
       })
       .Case<AdamWUpdateOp>([](AdamWUpdateOp a) -> R {
         SmallVector<Value> ins{a.getParam(), a.getGrad(), a.getM(), a.getV(),

@@ -206,8 +206,7 @@ std::string MeshSimulator::setInput(const std::string &name,
       values.assign(value.f.begin(), value.f.end());
     }
     if (b.micro_batched())
-      impl->wholeInputs[bi] =
-          std::move(values);
+      impl->wholeInputs[bi] = std::move(values);
     else
       impl->writeTensor(b, values);
     return "";
