@@ -38,12 +38,15 @@ void MeshSimulator::Impl::writeTensor(const wp::Binding &b,
 }
 
 template <typename F>
-void MeshSimulator::Impl::writeTensorFrom(const wp::Binding &b, F valueAt) {
+void MeshSimulator::Impl::writeTensorFrom(const wp::Binding &b, F valueAt,
+                                          int only) {
   Layout l = layoutFromProto(b.layout());
   std::vector<int64_t> strides = rowMajorStrides(l.shape);
   const wp::Program &p = program.programs(b.program());
   for (int64_t py = 0; py < p.height(); ++py)
     for (int64_t px = 0; px < p.width(); ++px) {
+      if (only >= 0 && peAt(b.program(), px, py) != only)
+        continue;
       PE &pe = pes[peAt(b.program(), px, py)];
       float *base = pe.buffers[b.buffer()];
       forEachStored(l, b.program(), px, py,
@@ -54,6 +57,18 @@ void MeshSimulator::Impl::writeTensorFrom(const wp::Binding &b, F valueAt) {
                       base[off] = valueAt(lin);
                     });
     }
+}
+
+void MeshSimulator::Impl::writeMicroInputs(int64_t run, int peIdx) {
+  for (auto &[index, values] : wholeInputs) {
+    const wp::Binding &b = program.inputs(index);
+    if (peIdx >= 0 && pes[size_t(peIdx)].prog != b.program())
+      continue;
+    int64_t n = int64_t(values.size()) / microBatches;
+    const float *slice = values.data() + n * run;
+    writeTensorFrom(
+        b, [&](int64_t lin) { return slice[lin]; }, peIdx);
+  }
 }
 
 std::string MeshSimulator::create(const wp::WaferProgram &program,
@@ -231,9 +246,19 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
   st.py = pe.py;
   st.buffers = pe.buffers.data();
   st.lengths = lengths[pe.prog].data();
-  st.microBatch = micro;
-  bool last = micro + 1 == microBatches;
-  while (pe.pc < int(prog.size())) {
+  st.microBatch = pe.run;
+  bool last = pe.run + 1 == microBatches;
+  while (true) {
+    if (pe.pc >= int(prog.size())) {
+      // Through this micro-batch: on to the next, with its inputs.
+      if (pe.run + 1 >= microBatches)
+        break;
+      st.microBatch = ++pe.run;
+      last = pe.run + 1 == microBatches;
+      pe.pc = 0;
+      writeMicroInputs(pe.run, peIdx);
+      continue;
+    }
     const isa::Instr &in = prog[pe.pc];
     if (in.once && !last) {
       ++pe.pc;
@@ -278,6 +303,27 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       // The core starts the send and goes on; the ramp takes the pieces
       // one after another once it is free.
       uint64_t ramp = std::max(pe.clock, pe.rampOut);
+      // A later micro-batch's piece waits until the receiver has taken the
+      // last one: mark the wait, then look again, so that a receive taking
+      // it meanwhile sees the mark and wakes this PE.
+      if (pe.run > 0 && it != plan.bySrc.end()) {
+        auto unread = [&] {
+          for (int pi : it->second)
+            if (__atomic_load_n(&plan.pieces[pi].ready, __ATOMIC_SEQ_CST))
+              return true;
+          return false;
+        };
+        if (unread()) {
+          __atomic_store_n(&pe.blockedSend, in.ints[0], __ATOMIC_SEQ_CST);
+          if (unread()) {
+            blocked = true;
+            return "";
+          }
+        }
+        __atomic_store_n(&pe.blockedSend, int64_t(-1), __ATOMIC_SEQ_CST);
+        for (int pi : it->second)
+          ramp = std::max(ramp, plan.pieces[pi].taken);
+      }
       start = ramp;
       uint64_t hostSent = 0; // wavelets the host links carried so far
       if (it != plan.bySrc.end())
@@ -413,7 +459,6 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             inbound.push_back(&p);
           else
             last = std::max(last, p.arrival);
-          p.ready = false;
         }
         // The receiving ramp takes one wavelet a cycle (the host's links
         // many), in order of arrival, and none before it has arrived.
@@ -443,6 +488,17 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         if (tracing && decider && t >= last && t > pe.clock)
           cause = decider;
         pe.clock = std::max(pe.clock, done);
+        // The pieces are taken: their senders may send the next
+        // micro-batch's (a sender waiting for that is woken).
+        for (int pi : it->second) {
+          Piece &p = plan.pieces[pi];
+          p.taken = pe.clock;
+          __atomic_store_n(&p.ready, false, __ATOMIC_SEQ_CST);
+          if (microBatches > 1 && p.src != peIdx &&
+              __atomic_load_n(&pes[size_t(p.src)].blockedSend,
+                              __ATOMIC_SEQ_CST) == in.ints[0])
+            woken.push_back(p.src);
+        }
       }
     }
     if (tracing && pe.clock > start) {
@@ -464,37 +520,15 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
 std::string MeshSimulator::runStep(StepStats &stats) {
   Impl &im = *impl;
   stats = StepStats();
-  // One run per micro-batch, one after the other (the next starts when
-  // every PE has finished the last); the step's figures add up.
-  for (im.micro = 0; im.micro < im.microBatches; ++im.micro) {
-    for (auto &[index, values] : im.wholeInputs) {
-      const wp::Binding &b = im.program.inputs(index);
-      size_t n = values.size() / size_t(im.microBatches);
-      im.writeTensor(b, std::vector<float>(
-                            values.begin() + std::ptrdiff_t(n * im.micro),
-                            values.begin() + std::ptrdiff_t(n * (im.micro + 1))));
-    }
-    StepStats pass;
-    if (std::string e = im.runPass(pass); !e.empty())
-      return im.microBatches > 1 ? "micro-batch " +
-                                       std::to_string(im.micro + 1) + ": " + e
-                                 : e;
-    stats.cycles += pass.cycles;
-    stats.wavelets += pass.wavelets;
-    stats.flops += pass.flops;
-    stats.criticalComputeCycles += pass.criticalComputeCycles;
-    stats.hostBytesIn += pass.hostBytesIn;
-    stats.hostBytesOut += pass.hostBytesOut;
-    stats.hostInCycles += pass.hostInCycles;
-    stats.hostOutCycles += pass.hostOutCycles;
+  // Micro-batched: every PE starts on the first micro-batch's inputs and
+  // goes on to the next micro-batch (writing its inputs) when it is
+  // through one, without waiting for the others.
+  if (im.microBatches > 1) {
+    im.writeMicroInputs(0, -1);
+    for (TransferPlan &plan : im.plans)
+      for (Piece &p : plan.pieces)
+        p.taken = 0;
   }
-  im.micro = 0;
-  return "";
-}
-
-std::string MeshSimulator::Impl::runPass(StepStats &stats) {
-  Impl &im = *this;
-  stats = StepStats();
   // Kahn semantics: a PE's results depend only on what it receives, so
   // the ready PEs of a wave may run in any order, on any thread. A wave
   // is split in contiguous chunks, one per thread; whatever the split,
@@ -511,6 +545,8 @@ std::string MeshSimulator::Impl::runPass(StepStats &stats) {
     pe.sending.clear();
     pe.inBusy.clear();
     pe.posted.clear();
+    pe.run = 0;
+    pe.blockedSend = -1;
     wave[i] = int(i);
   }
   struct Lane {
@@ -536,8 +572,13 @@ std::string MeshSimulator::Impl::runPass(StepStats &stats) {
         if (std::string e = im.execute(wave[k], blocked, lane.stats,
                                        lane.woken, lane.trace);
             !e.empty()) {
-          im.pes[size_t(wave[k])].faulted = true;
-          lane.faults.push_back({wave[k], e});
+          PE &pe = im.pes[size_t(wave[k])];
+          pe.faulted = true;
+          lane.faults.push_back(
+              {wave[k], im.microBatches > 1
+                            ? "micro-batch " + std::to_string(pe.run + 1) +
+                                  ": " + e
+                            : e});
         }
       }
     };
@@ -609,8 +650,15 @@ std::string MeshSimulator::Impl::runPass(StepStats &stats) {
       const isa::Instr &in = im.code[pe.prog][pe.pc];
       const wp::Transfer &t = im.program.transfers(in.ints[0]);
       const TransferPlan &plan = im.plans[in.ints[0]];
-      // Name a missing sender, another PE before the waiting one itself.
       int self = int(&pe - im.pes.data());
+      if (pe.blockedSend >= 0) {
+        // A later micro-batch's send: the last one's pieces are not taken.
+        waiting += "\n  " + im.name(pe) + " waits in send of transfer '" +
+                   t.name() + "' (micro-batch " + std::to_string(pe.run + 1) +
+                   ") for its last pieces to be received";
+        continue;
+      }
+      // Name a missing sender, another PE before the waiting one itself.
       int missing = 0, shown = -1;
       for (int pi : plan.byDst.at(self))
         if (!plan.pieces[pi].ready) {

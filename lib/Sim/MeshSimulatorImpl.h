@@ -88,6 +88,12 @@ struct PE {
   }
   std::vector<const struct Piece *> inbound; // a recv's pieces (scratch)
   int pc = 0;
+  // The micro-batch this PE is running (a micro-batched step runs its
+  // program once per micro-batch, each PE going on to the next as soon as
+  // it is through one), and the transfer whose send waits for the
+  // receiver to take the last micro-batch's piece (-1: none).
+  int64_t run = 0;
+  int64_t blockedSend = -1;
   bool done = false;
   bool faulted = false; // stopped by a run-time fault this step
 };
@@ -121,7 +127,11 @@ struct Piece {
   int dstSlot = -1; // the receiver's entry in the plan's `missing`
   uint64_t first = 0;   // when the first wavelet is in
   uint64_t arrival = 0; // when the last wavelet is in
+  // Sent and not yet received. A micro-batched step sends it again in the
+  // next micro-batch only once it is received (a channel holds one piece),
+  // and not before `taken`, the cycle its receive ended.
   bool ready = false;
+  uint64_t taken = 0;
 };
 
 /// Appends (src, dst) to runs, extending the last run when contiguous.
@@ -180,9 +190,11 @@ struct MeshSimulator::Impl {
   // Gradient accumulation: a step runs every program once per micro-batch
   // (`micro` of `microBatches`); micro-batched inputs wait here, whole,
   // and each run writes its slice.
-  int64_t microBatches = 1, micro = 0;
+  int64_t microBatches = 1;
   std::map<int, std::vector<float>> wholeInputs; // by input binding
-  std::string runPass(StepStats &stats);
+  /// Writes micro-batch `run`'s slice of every micro-batched input into
+  /// the tiles of PE `peIdx` (all PEs when -1).
+  void writeMicroInputs(int64_t run, int peIdx);
   int64_t maxSram = 0;
   bool tracing = false;
   std::vector<TraceEvent> trace;
@@ -216,7 +228,9 @@ struct MeshSimulator::Impl {
   int threads = 1;
   void writeTensor(const wp::Binding &b, const std::vector<float> &values);
   /// Writes element `valueAt(row-major index)` into every tile holding it.
-  template <typename F> void writeTensorFrom(const wp::Binding &b, F valueAt);
+  /// Only into the tiles of PE `only` when it is not -1.
+  template <typename F>
+  void writeTensorFrom(const wp::Binding &b, F valueAt, int only = -1);
 };
 
 } // namespace wsert::sim
