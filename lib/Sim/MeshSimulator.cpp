@@ -43,10 +43,13 @@ void MeshSimulator::Impl::writeTensorFrom(const wp::Binding &b, F valueAt,
   Layout l = layoutFromProto(b.layout());
   std::vector<int64_t> strides = rowMajorStrides(l.shape);
   const wp::Program &p = program.programs(b.program());
-  for (int64_t py = 0; py < p.height(); ++py)
-    for (int64_t px = 0; px < p.width(); ++px) {
-      if (only >= 0 && peAt(b.program(), px, py) != only)
-        continue;
+  // One PE: just its position.
+  int64_t y0 = only >= 0 ? pes[size_t(only)].py : 0;
+  int64_t x0 = only >= 0 ? pes[size_t(only)].px : 0;
+  int64_t y1 = only >= 0 ? y0 + 1 : p.height();
+  int64_t x1 = only >= 0 ? x0 + 1 : p.width();
+  for (int64_t py = y0; py < y1; ++py)
+    for (int64_t px = x0; px < x1; ++px) {
       PE &pe = pes[peAt(b.program(), px, py)];
       float *base = pe.buffers[b.buffer()];
       forEachStored(l, b.program(), px, py,

@@ -80,27 +80,32 @@ struct Rebatch {
           return std::nullopt;
       return dim(op->getOperand(0));
     };
-    auto normalizesFrom = [&](int64_t axis) -> FailureOr<int64_t> {
+    // The input's batch dim, and `axis` counted from the front; an error
+    // where another operand carries the batch.
+    auto inputAndAxis =
+        [&](int64_t axis) -> FailureOr<std::pair<int64_t, int64_t>> {
       std::optional<int64_t> d = onlyInput();
       if (!d)
         return refuse(op, "takes the batch in an operand other than its "
                           "input");
       int64_t rank = typeOf(op->getOperand(0)).getRank();
-      if (axis < 0)
-        axis += rank;
-      if (*d >= axis)
+      return std::make_pair(*d, axis < 0 ? axis + rank : axis);
+    };
+    auto normalizesFrom = [&](int64_t axis) -> FailureOr<int64_t> {
+      auto da = inputAndAxis(axis);
+      if (failed(da))
+        return failure();
+      if (da->first >= da->second)
         return refuse(op, "normalizes over the batch dim");
-      return *d;
+      return da->first;
     };
     auto alongAxis = [&](int64_t axis) -> FailureOr<int64_t> {
-      std::optional<int64_t> d = onlyInput();
-      if (!d)
-        return refuse(op, "takes the batch in an operand other than its "
-                          "input");
-      int64_t rank = typeOf(op->getOperand(0)).getRank();
-      if ((axis < 0 ? axis + rank : axis) == *d)
+      auto da = inputAndAxis(axis);
+      if (failed(da))
+        return failure();
+      if (da->first == da->second)
         return refuse(op, "works along the batch dim");
-      return *d;
+      return da->first;
     };
     return llvm::TypeSwitch<Operation *, FailureOr<int64_t>>(op)
         .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, EqualOp, LessOp,
