@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MeshSimulatorImpl.h"
+#include "RegionTiming.h"
 #include "wse/Support/Machine.h"
 #include "wse/Support/Math.h"
 
@@ -74,11 +75,18 @@ void MeshSimulator::Impl::writeMicroInputs(int64_t run, int peIdx) {
   }
 }
 
+std::string MeshSimulator::createTimingOnly(const wp::WaferProgram &program,
+                                            std::unique_ptr<MeshSimulator> &out) {
+  return create(program, out, true);
+}
+
 std::string MeshSimulator::create(const wp::WaferProgram &program,
-                                  std::unique_ptr<MeshSimulator> &out) {
+                                  std::unique_ptr<MeshSimulator> &out,
+                                  bool timingOnly) {
   std::unique_ptr<MeshSimulator> sim(new MeshSimulator());
   Impl &im = *sim->impl;
   im.program = program;
+  im.timingOnly = timingOnly;
   im.microBatches = std::max<int64_t>(1, program.micro_batches());
   const wp::Machine &machine = program.machine();
   im.rates = {machine.fmacs_per_cycle(), machine.adds_per_cycle()};
@@ -96,6 +104,13 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     }
     if (!p.host())
       im.maxSram = std::max(im.maxSram, 4 * words);
+    // The functional engine holds host memory in RAM.
+    constexpr int64_t kMaxHostWords = int64_t(1) << 32;
+    if (p.host() && words > kMaxHostWords && !timingOnly)
+      return "the host program uses " + std::to_string(4 * words) +
+             " bytes of host memory; the functional engine holds at most " +
+             std::to_string(4 * kMaxHostWords) +
+             " in RAM (--timing-only times the program without them)";
     im.lengths.push_back(lengths);
     std::vector<isa::Instr> code;
     for (const wp::Instr &m : p.instrs()) {
@@ -123,14 +138,18 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
         pe.host = p.host();
         pe.x = pe.host ? -1 : p.x() + px;
         pe.y = pe.host ? 0 : p.y() + py;
-        pe.sram.assign(size_t(words), 0.0f);
-        for (const wp::Buffer &b : p.buffers())
-          pe.buffers.push_back(pe.sram.data() + b.offset() / 4);
+        if (!timingOnly) {
+          pe.sram.assign(size_t(words), 0.0f);
+          for (const wp::Buffer &b : p.buffers())
+            pe.buffers.push_back(pe.sram.data() + b.offset() / 4);
+        }
         im.pes.push_back(std::move(pe));
       }
   }
   // Buffers moved with the PEs: re-point them.
   for (PE &pe : im.pes) {
+    if (timingOnly)
+      break;
     const wp::Program &p = program.programs(pe.prog);
     for (int b = 0; b < p.buffers_size(); ++b)
       pe.buffers[b] = pe.sram.data() + p.buffers(b).offset() / 4;
@@ -139,7 +158,18 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     TransferPlan plan;
     if (std::string e = im.plan(t, plan); !e.empty())
       return "transfer '" + t.name() + "': " + e;
+    im.transferCosts.push_back(
+        detail::costFromPlan(plan, im.pes, t.combine() != 0));
     im.plans.push_back(std::move(plan));
+  }
+  im.observed.resize(im.code, im.microBatches);
+  if (timingOnly) {
+    // No data: each instruction's cost from its box alone.
+    if (std::string e = im.costInstructions(); !e.empty())
+      return e;
+    im.observing = false;
+    out = std::move(sim);
+    return "";
   }
   for (auto *list : {&program.params(), &program.state(), &program.constants()})
     for (const wp::Binding &b : *list) {
@@ -169,25 +199,32 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     }
   // Index buffers: each PE's slot count, then two 16-bit offsets a word.
   for (const wp::Binding &b : program.indices()) {
-    Layout l = layoutFromProto(b.layout());
-    const Storage &st = im.storage(l, b.program());
     const wp::Program &p = program.programs(b.program());
     for (int64_t py = 0; py < p.height(); ++py)
-      for (int64_t px = 0; px < p.width(); ++px) {
-        const std::vector<int32_t> &offs =
-            st.tiles.offsets[size_t(py * p.width() + px)];
-        float *words = im.pes[im.peAt(b.program(), px, py)].buffers[b.buffer()];
-        words[0] = float(offs.size());
-        for (size_t k = 0; k < offs.size(); ++k) {
-          if (offs[k] > 65535)
-            return "index '" + b.name() + "': a tile offset beyond 16 bits";
-          uint16_t v = uint16_t(offs[k]);
-          std::memcpy(reinterpret_cast<char *>(words + 1 + k / 2) + 2 * (k % 2),
-                      &v, sizeof v);
-        }
-      }
+      for (int64_t px = 0; px < p.width(); ++px)
+        if (std::string e = im.writeIndex(
+                b, px, py,
+                im.pes[im.peAt(b.program(), px, py)].buffers[b.buffer()]);
+            !e.empty())
+          return e;
   }
   out = std::move(sim);
+  return "";
+}
+
+std::string MeshSimulator::Impl::writeIndex(const wp::Binding &b, int64_t px,
+                                            int64_t py, float *words) {
+  const Storage &st = storage(layoutFromProto(b.layout()), b.program());
+  const std::vector<int32_t> &offs =
+      st.tiles.offsets[size_t(py * program.programs(b.program()).width() + px)];
+  words[0] = float(offs.size());
+  for (size_t k = 0; k < offs.size(); ++k) {
+    if (offs[k] > 65535)
+      return "index '" + b.name() + "': a tile offset beyond 16 bits";
+    uint16_t v = uint16_t(offs[k]);
+    std::memcpy(reinterpret_cast<char *>(words + 1 + k / 2) + 2 * (k % 2), &v,
+                sizeof v);
+  }
   return "";
 }
 
@@ -300,6 +337,20 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       pe.clock += w.cycles;
       pe.compute += w.cycles;
       stats.flops += w.flops;
+      if (observing) {
+        // The region model's instruction costs: the slowest PE's cycles,
+        // every PE's FLOPs (PEs of a wave run on several threads).
+        uint64_t &c = observed.cycles[size_t(pe.prog)][size_t(pe.run)]
+                                     [size_t(pe.pc)];
+        uint64_t seen = __atomic_load_n(&c, __ATOMIC_RELAXED);
+        while (seen < w.cycles &&
+               !__atomic_compare_exchange_n(&c, &seen, w.cycles, true,
+                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+          ;
+        __atomic_fetch_add(&observed.flops[size_t(pe.prog)][size_t(pe.run)]
+                                          [size_t(pe.pc)],
+                           w.flops, __ATOMIC_RELAXED);
+      }
     } else if (in.op == kSend) {
       TransferPlan &plan = plans[in.ints[0]];
       auto it = plan.bySrc.find(peIdx);
@@ -352,7 +403,10 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             hostSent += len;
             ramp = start +
                    uint64_t(std::ceil(double(hostSent) / hostWaveletsPerCycle));
-            stats.hostBytesIn += 4 * len;
+            // A copy within host memory (a slice of a host tensor) does
+            // not cross the links.
+            if (p.src != p.dst)
+              stats.hostBytesIn += 4 * len;
             stats.wavelets += len * uint64_t(p.links);
           } else if (p.leader < 0) {
             ramp += len;
@@ -384,7 +438,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         pe.sending.push_back(
             {lo, lo + lengths[pe.prog][size_t(in.buffers[0])], ramp});
         if (tracing)
-          events.push_back({peIdx, pe.pc, cycles + start, cycles + ramp, true});
+          events.push_back(
+              {peIdx, pe.pc, peCycles + start, peCycles + ramp, true});
       }
       pe.rampOut = ramp;
       ++pe.pc;
@@ -505,13 +560,13 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
     }
     if (tracing && pe.clock > start) {
-      events.push_back({peIdx, pe.pc, cycles + start, cycles + pe.clock});
+      events.push_back({peIdx, pe.pc, peCycles + start, peCycles + pe.clock});
       if (cause) {
         // Its first wavelet left the sender's ramp `hops` + 1 cycles
         // before it came in.
         events.back().fromPe = cause->src;
         events.back().fromAt =
-            cycles + cause->first - 1 - uint64_t(cause->hops);
+            peCycles + cause->first - 1 - uint64_t(cause->hops);
       }
     }
     ++pe.pc;
@@ -523,6 +578,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
 std::string MeshSimulator::runStep(StepStats &stats) {
   Impl &im = *impl;
   stats = StepStats();
+  if (im.timingOnly)
+    return im.regionStep(stats);
   // Micro-batched: every PE starts on the first micro-batch's inputs and
   // goes on to the next micro-batch (writing its inputs) when it is
   // through one, without waiting for the others.
@@ -640,7 +697,7 @@ std::string MeshSimulator::runStep(StepStats &stats) {
   uint64_t meshEnd = 0;
   for (const PE &pe : im.pes) {
     uint64_t end = std::max(pe.clock, pe.rampOut);
-    stats.cycles = std::max(stats.cycles, end);
+    stats.peCycles = std::max(stats.peCycles, end);
     // The compute share is the mesh's: the host's optimizer updates end
     // a streamed step, but its core is not the wafer's.
     if (!pe.host && (end > meshEnd || &pe == &im.pes.front())) {
@@ -690,9 +747,44 @@ std::string MeshSimulator::runStep(StepStats &stats) {
                im.name(im.pes[p.src]) + " sent " +
                std::to_string(p.count) + " elements to " +
                im.name(im.pes[p.dst]) + ", which never received them";
-  im.cycles += stats.cycles;
-  im.wavelets += stats.wavelets;
-  im.flops += stats.flops;
+  im.observing = false;
+  // The step's cost is the region model's, from what the PEs did; the
+  // per-PE clocks above are its refinement (peCycles, the trace).
+  StepStats region;
+  if (std::string e = im.regionStep(region); !e.empty())
+    return e;
+  if (region.flops != stats.flops || region.wavelets != stats.wavelets ||
+      region.hostBytesIn != stats.hostBytesIn ||
+      region.hostBytesOut != stats.hostBytesOut)
+    return "internal: the region model counts other work than the PEs did: "
+           "FLOPs " + std::to_string(region.flops) + " / " +
+           std::to_string(stats.flops) + ", wavelets " +
+           std::to_string(region.wavelets) + " / " +
+           std::to_string(stats.wavelets) + ", host bytes " +
+           std::to_string(region.hostBytesIn) + " / " +
+           std::to_string(stats.hostBytesIn) + " in, " +
+           std::to_string(region.hostBytesOut) + " / " +
+           std::to_string(stats.hostBytesOut) + " out";
+  region.peCycles = stats.peCycles;
+  stats = region;
+  im.peCycles += stats.peCycles;
+  return "";
+}
+
+std::string MeshSimulator::Impl::regionStep(StepStats &stats) {
+  detail::RegionModel m;
+  m.program = &program;
+  m.code = &code;
+  m.instrs = &observed;
+  m.transfers = &transferCosts;
+  m.microBatches = microBatches;
+  m.addsPerCycle = rates.addsPerCycle;
+  m.hostWaveletsPerCycle = hostWaveletsPerCycle;
+  if (std::string e = detail::regionStep(m, stats); !e.empty())
+    return e;
+  cycles += stats.cycles;
+  wavelets += stats.wavelets;
+  flops += stats.flops;
   return "";
 }
 
@@ -728,6 +820,8 @@ const wp::WaferProgram &MeshSimulator::program() const {
   return impl->program;
 }
 uint64_t MeshSimulator::totalCycles() const { return impl->cycles; }
+uint64_t MeshSimulator::totalPeCycles() const { return impl->peCycles; }
+bool MeshSimulator::timingOnly() const { return impl->timingOnly; }
 uint64_t MeshSimulator::totalWavelets() const { return impl->wavelets; }
 uint64_t MeshSimulator::totalFlops() const { return impl->flops; }
 int64_t MeshSimulator::maxPeSramBytes() const { return impl->maxSram; }

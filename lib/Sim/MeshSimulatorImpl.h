@@ -32,6 +32,38 @@ inline std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
   return s;
 }
 
+/// Takes `n` cycles of a ramp that is busy in `busy` ([start, end),
+/// merged) from `t` on, the first free ones; returns when the last ends.
+inline uint64_t takeFree(std::map<uint64_t, uint64_t> &busy, uint64_t t,
+                         uint64_t n) {
+  while (n > 0) {
+    auto next = busy.upper_bound(t);
+    if (next != busy.begin()) {
+      auto prev = std::prev(next);
+      if (prev->second > t) { // t is inside a busy stretch
+        t = prev->second;
+        continue;
+      }
+    }
+    uint64_t use = next == busy.end() ? n : std::min(n, next->first - t);
+    uint64_t end = t + use;
+    // Merge with the stretches either side it touches.
+    uint64_t begin = t;
+    if (next != busy.begin() && std::prev(next)->second == t) {
+      begin = std::prev(next)->first;
+      busy.erase(std::prev(next));
+    }
+    if (next != busy.end() && next->first == end) {
+      end = next->second;
+      busy.erase(next);
+    }
+    busy[begin] = end;
+    n -= use;
+    t += use;
+  }
+  return t;
+}
+
 struct PE {
   int prog;
   int64_t px, py, x, y;
@@ -58,34 +90,7 @@ struct PE {
   std::map<uint64_t, uint64_t> inBusy;
   std::vector<std::pair<int64_t, uint64_t>> posted;
   /// Takes `n` free in-ramp cycles from `t` on; returns when the last ends.
-  uint64_t takeIn(uint64_t t, uint64_t n) {
-    while (n > 0) {
-      auto next = inBusy.upper_bound(t);
-      if (next != inBusy.begin()) {
-        auto prev = std::prev(next);
-        if (prev->second > t) { // t is inside a busy stretch
-          t = prev->second;
-          continue;
-        }
-      }
-      uint64_t use = next == inBusy.end() ? n : std::min(n, next->first - t);
-      uint64_t end = t + use;
-      // Merge with the stretches either side it touches.
-      uint64_t begin = t;
-      if (next != inBusy.begin() && std::prev(next)->second == t) {
-        begin = std::prev(next)->first;
-        inBusy.erase(std::prev(next));
-      }
-      if (next != inBusy.end() && next->first == end) {
-        end = next->second;
-        inBusy.erase(next);
-      }
-      inBusy[begin] = end;
-      n -= use;
-      t += use;
-    }
-    return t;
-  }
+  uint64_t takeIn(uint64_t t, uint64_t n) { return takeFree(inBusy, t, n); }
   std::vector<const struct Piece *> inbound; // a recv's pieces (scratch)
   int pc = 0;
   // The micro-batch this PE is running (a micro-batched step runs its
@@ -171,6 +176,36 @@ inline std::string pos(int64_t x, int64_t y) {
   return "(" + std::to_string(x) + ", " + std::to_string(y) + ")";
 }
 
+/// One transfer in the region model.
+struct TransferCost {
+  bool any = false;      // some PE sends some PE a piece
+  uint64_t out = 0;      // wavelets the busiest sender's out-ramp puts out
+                         // (the pieces it leads, copies to itself included)
+  uint64_t in = 0;       // wavelets the busiest receiver's in-ramp takes
+                         // (pieces from other PEs)
+  int64_t hops = 0;      // the longest path of a piece between two PEs
+  bool self = false;     // some PE sends itself a piece
+  uint64_t zeros = 0;    // the most elements a receiver writes as zeros
+  uint64_t wavelets = 0; // wavelet-hops of all its pieces
+  uint64_t combined = 0; // partial-sum elements its receivers combine
+  uint64_t hostIn = 0, hostOut = 0; // wavelets from and to the host
+  bool operator==(const TransferCost &o) const {
+    return any == o.any && out == o.out && in == o.in && hops == o.hops &&
+           self == o.self && zeros == o.zeros && wavelets == o.wavelets &&
+           combined == o.combined && hostIn == o.hostIn &&
+           hostOut == o.hostOut;
+  }
+  std::string str() const;
+};
+
+/// Per program, per micro-batch, per instruction: the most cycles a PE of
+/// the program spent on it and the FLOPs all of them did.
+struct InstrCosts {
+  std::vector<std::vector<std::vector<uint64_t>>> cycles, flops;
+  void resize(const std::vector<std::vector<isa::Instr>> &code,
+              int64_t microBatches);
+};
+
 } // namespace detail
 
 struct MeshSimulator::Impl {
@@ -185,8 +220,22 @@ struct MeshSimulator::Impl {
   std::vector<std::vector<isa::Instr>> code; // per program
   std::vector<std::vector<int64_t>> lengths; // per program, per buffer
   std::vector<TransferPlan> plans;
+  // The region model's inputs (RegionTiming.h): each transfer's cost from
+  // its plan, and each instruction's as the PEs ran it in the first step.
+  std::vector<detail::TransferCost> transferCosts;
+  detail::InstrCosts observed;
+  bool observing = true;
+  // --timing-only: PEs without SRAM, nothing runs but the region model.
+  bool timingOnly = false;
+  /// Each local instruction's cost without data (timing-only): run on
+  /// scratch SRAM at one PE of each class its cost can differ between.
+  std::string costInstructions();
+  std::string regionStep(StepStats &stats);
+  /// Writes PE (px, py)'s part of index binding `b` into `words`.
+  std::string writeIndex(const wp::Binding &b, int64_t px, int64_t py,
+                         float *words);
   std::map<std::string, Storage> storages;
-  uint64_t cycles = 0, wavelets = 0, flops = 0;
+  uint64_t cycles = 0, peCycles = 0, wavelets = 0, flops = 0;
   // Gradient accumulation: a step runs every program once per micro-batch
   // (`micro` of `microBatches`); micro-batched inputs wait here, whole,
   // and each run writes its slice.

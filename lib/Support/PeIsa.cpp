@@ -493,7 +493,10 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
       out[local * db + d] += upd[n * db + d];
     adds += uint64_t(de);
   }
-  work.cycles = uint64_t(ne) + cyclesFor(adds, rates.addsPerCycle);
+  // Every row is charged, its own or not: what a PE spends must not depend
+  // on the indices, so that the cost model can run without data.
+  work.cycles =
+      uint64_t(ne) + cyclesFor(uint64_t(ne * de), rates.addsPerCycle);
   work.flops = adds;
   return "";
 }
@@ -609,6 +612,39 @@ int64_t localExtent(const BoxDim &d, int64_t px, int64_t py) {
     return d.block;
   int64_t p = d.axis == 1 ? px : py;
   return std::clamp<int64_t>(d.global - p * d.block, 0, d.block);
+}
+
+CostShape costShape(const Instr &in) {
+  CostShape c;
+  std::string name = instructionSet()[size_t(in.op)].name;
+  auto box = [&](size_t at, int64_t rank) {
+    Box b = readBox(in, at, rank);
+    c.box.assign(b.begin(), b.end());
+  };
+  // Updates: ints [lead..., rank, box(, 1 when the last buffer is an index)].
+  auto update = [&](size_t lead) {
+    int64_t rank = in.ints[lead];
+    box(lead + 1, rank);
+    c.indexed = in.ints.size() == lead + 2 + 3 * size_t(rank);
+  };
+  if (name == "map")
+    box(2, in.ints[0]);
+  else if (name == "spmap") {
+    box(5, in.ints[0]);
+    c.indexed = true;
+  } else if (name == "gather" || name == "scatter_add") {
+    box(0, 3);
+    c.rowIndexOperand = 2;
+    // Each valid index's row is added on exactly one PE, whichever it is.
+    if (name == "scatter_add")
+      c.wholeFlops = uint64_t(c.box[0].global * c.box[1].global);
+  } else if (name == "sgd" || name == "adamw")
+    update(0);
+  else if (name == "sgd_momentum")
+    update(1);
+  else if (name == "accumulate")
+    update(2);
+  return c;
 }
 
 const std::vector<InstrDef> &instructionSet() {

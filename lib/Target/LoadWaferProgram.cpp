@@ -52,9 +52,10 @@ std::string where(const wp::Program &p, int i) {
 }
 
 constexpr int64_t kMaxElements = int64_t(1) << 31;
-// The host memory a program may use in the simulator, which holds it in
-// RAM (weight streaming's parameters, optimizer state and gradients).
-constexpr int64_t kMaxHostBytes = int64_t(1) << 34;
+// Host memory a program may address (weight streaming's parameters,
+// optimizer state and gradients): MemoryX holds terabytes to petabytes.
+// The functional engine, which holds it in RAM, takes less (MeshSimulator).
+constexpr int64_t kMaxHostBytes = int64_t(1) << 50;
 
 /// Checks a layout against a program's grid and a buffer's length (for
 /// an index buffer: the words of its sparse layout's index).
@@ -378,7 +379,7 @@ std::string validateWaferProgram(const wp::WaferProgram &w) {
           b.offset() + 4 * b.length() > limit)
         return "program '" + p.name() + "': buffer '" + b.name() + "' lies " +
                (p.host() ? "beyond the " + std::to_string(limit) +
-                               " bytes of host memory the simulator runs"
+                               " bytes of host memory a program addresses"
                          : "outside the PE's " + std::to_string(dataBytes) +
                                " bytes of data SRAM");
     for (int i = 0; i < p.instrs_size(); ++i)

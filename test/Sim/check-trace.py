@@ -4,7 +4,8 @@ A process per program (named "@<program>"), two threads per PE (its core
 "PE (x, y)" and its out-ramp "PE (x, y) out-ramp", names distinct), and per
 thread a sequence of complete ("X") slices that do not overlap (sends on
 the out-ramp, everything else on the core), are timed at the machine's clock (args.cycles = dur * MHz)
-and end by the run's last cycle, the last of them exactly there; and flow
+and end by the run's last cycle in the per-PE model (pe_cycles), the last of
+them exactly there; and flow
 arrows ("s" to "f") from a send on an out-ramp to the receive it held up.
 Usage: check-trace.py TRACE.json REPORT.json
 """
@@ -50,9 +51,9 @@ for key, list_ in slices.items():
             f"{a['args']['instruction']} ends at "
             f"{(a['ts'] + a['dur']) * mhz:.0f}")
     end = max(end, list_[-1]["ts"] + list_[-1]["dur"])
-total = report["cycles"] / mhz
+total = report["pe_cycles"] / mhz
 assert abs(end - total) <= 1e-9 * total, (
-    f"the last slice ends at {end * mhz:.0f} cycles; the run took {report['cycles']}")
+    f"the last slice ends at {end * mhz:.0f} cycles; the run took {report['pe_cycles']}")
 
 # Flow arrows: each receive that waited for a sender starts one on the
 # out-ramp slice of the send that decided its end and finishes it where
@@ -77,5 +78,5 @@ print(f"{len(starts)} flow arrows from sends to the receives they held up")
 
 names = collections.Counter(e["name"] for l in slices.values() for e in l)
 print(f"{len(procs)} processes, {len(threads)} threads, "
-      f"{sum(names.values())} slices, ending at cycle {report['cycles']}")
+      f"{sum(names.values())} slices, ending at cycle {report['pe_cycles']}")
 print("instructions: " + ", ".join(sorted(names)))

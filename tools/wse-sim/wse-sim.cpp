@@ -77,6 +77,12 @@ static cl::opt<bool> quiet("quiet",
                            cl::desc("Do not print the loss per step (stdout) "
                                     "nor the progress line (stderr)"),
                            cl::cat(simCategory));
+static cl::opt<bool> timingOnly(
+    "timing-only",
+    cl::desc("Mesh engine: run the cost model alone, without data (no "
+             "inputs, losses or parameters), at the cost of the program's "
+             "regions and instructions rather than its PEs"),
+    cl::cat(simCategory));
 static cl::opt<std::string>
     traceFile("trace", cl::desc("Mesh engine: write a Chrome trace (Perfetto, "
                                 "chrome://tracing) of every PE's instructions"),
@@ -416,7 +422,7 @@ int runReference(InputMap &given) {
   }
   report.extra["engine"] = "reference";
   report.extra["micro_batches"] = mlir::wse::microBatchesOf(fn);
-  if (!train) {
+  if (!train && !timingOnly) {
     std::vector<std::string> shapes;
     for (const HostTensor &t : results)
       shapes.push_back(t.shapeString());
@@ -552,8 +558,25 @@ int runMesh(InputMap &given) {
   ::wsebin::WaferProgram program;
   if (std::string e = ::wsert::loadWaferProgram(inputFile, program); !e.empty())
     return fail(e);
+  if (timingOnly) {
+    // Nothing runs but the cost model: options about data would be ignored.
+    for (auto [option, given] :
+         {std::pair{"--input", !inputs.empty()},
+          std::pair{"--dump-params", !dumpParams.empty()},
+          std::pair{"--dump-outputs", !dumpOutputs.empty()},
+          std::pair{"--dump-masks", !dumpMasks.empty()},
+          std::pair{"--trace", !traceFile.empty()},
+          std::pair{"--threads", threads->getNumOccurrences() > 0}})
+      if (given)
+        return fail(std::string(option) +
+                    " has no effect with --timing-only, which runs no data "
+                    "(and one thread)");
+  }
   std::unique_ptr<::wsert::sim::MeshSimulator> sim;
-  if (std::string e = ::wsert::sim::MeshSimulator::create(program, sim);
+  if (std::string e =
+          timingOnly
+              ? ::wsert::sim::MeshSimulator::createTimingOnly(program, sim)
+              : ::wsert::sim::MeshSimulator::create(program, sim);
       !e.empty())
     return fail(inputFile + ": " + e);
   std::vector<std::string> names;
@@ -587,6 +610,8 @@ int runMesh(InputMap &given) {
   for (int64_t step = 0; step < runs; ++step) {
     auto start = std::chrono::steady_clock::now();
     for (const auto &b : program.inputs()) {
+      if (timingOnly)
+        break;
       auto it = given.find(b.name());
       if (it == given.end())
         return fail("input '" + b.name() + "' is not given: pass --input " +
@@ -610,16 +635,18 @@ int runMesh(InputMap &given) {
       return fail("step " + std::to_string(step + 1) + ": " + e);
     std::optional<float> loss;
     for (const auto &b : program.outputs())
-      if (b.loss())
+      if (b.loss() && !timingOnly)
         loss = sim->read(b).f[0];
     report.step(step + 1, loss, stats.cycles);
+    llvm::json::Object &s = *report.steps.back().getAsObject();
+    if (!timingOnly)
+      s["pe_cycles"] = int64_t(stats.peCycles);
     if (streaming) {
-      llvm::json::Object &s = *report.steps.back().getAsObject();
       s["host_bytes_in"] = int64_t(stats.hostBytesIn);
       s["host_bytes_out"] = int64_t(stats.hostBytesOut);
     }
     for (const auto &b : program.outputs())
-      if (b.metric())
+      if (b.metric() && !timingOnly)
         report.metric(b.name(), sim->read(b));
     if (train)
       report.progress(step + 1, runs, start, stats.flops);
@@ -636,8 +663,10 @@ int runMesh(InputMap &given) {
     printOutputs(shapes);
   }
   const auto &m = program.machine();
-  report.extra["engine"] = "mesh";
+  report.extra["engine"] = timingOnly ? "timing-only" : "mesh";
   report.extra["cycles"] = int64_t(sim->totalCycles());
+  if (!timingOnly)
+    report.extra["pe_cycles"] = int64_t(sim->totalPeCycles());
   report.extra["wavelets"] = int64_t(sim->totalWavelets());
   report.extra["max_pe_sram_bytes"] = sim->maxPeSramBytes();
   report.extra["pes"] = sim->numMeshPes();

@@ -41,10 +41,14 @@ struct TraceEvent {
 };
 
 struct StepStats {
-  uint64_t cycles = 0;   // from the step's start to its last PE finishing
+  // The region model's cycles (every PE of a program at one clock), from
+  // the step's start to its last program finishing; both engines.
+  uint64_t cycles = 0;
+  // The per-PE model's: to the last PE finishing (the mesh engine only).
+  uint64_t peCycles = 0;
   uint64_t wavelets = 0; // wavelet-hops moved over links in the step
   uint64_t flops = 0;    // floating-point operations, an FMAC counting 2
-  // Cycles the core of the mesh PE that finished last spent in local
+  // Cycles the core of the mesh program that finished last spent in local
   // instructions (the rest it waited for or took in fabric data).
   uint64_t criticalComputeCycles = 0;
   // Weight streaming: bytes the host links carried into the wafer and out
@@ -60,7 +64,12 @@ public:
   /// (parameters, state, constants) of a validated program. Returns an
   /// error message, empty on success.
   static std::string create(const wsebin::WaferProgram &program,
-                            std::unique_ptr<MeshSimulator> &out);
+                            std::unique_ptr<MeshSimulator> &out,
+                            bool timingOnly = false);
+  /// Builds only what the region cost model needs (no SRAM, no data):
+  /// runStep then times a step without running it (docs/simulator.md).
+  static std::string createTimingOnly(const wsebin::WaferProgram &program,
+                                      std::unique_ptr<MeshSimulator> &out);
 
   /// Writes a host input into the tiles its layout gives each PE.
   std::string setInput(const std::string &name, const HostTensor &value);
@@ -72,6 +81,9 @@ public:
 
   const wsebin::WaferProgram &program() const;
   uint64_t totalCycles() const;
+  /// The per-PE model's cycles over the steps run (0 when timing only).
+  uint64_t totalPeCycles() const;
+  bool timingOnly() const;
   uint64_t totalWavelets() const;
   uint64_t totalFlops() const;
   int64_t maxPeSramBytes() const;

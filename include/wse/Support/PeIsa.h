@@ -170,6 +170,22 @@ struct BoxDim {
 /// The dim's extent on the PE at (px, py).
 int64_t localExtent(const BoxDim &d, int64_t px, int64_t py);
 
+/// What an instruction's cost on a PE depends on besides the program:
+/// the extents of its box on that PE (no box: the same on every PE) and,
+/// when `indexed`, the slots of the PE's index buffer (a sparse kernel).
+struct CostShape {
+  std::vector<BoxDim> box;
+  bool indexed = false;
+  // The FLOPs of all PEs together when one PE's share depends on data
+  // values but the sum does not (scatter_add: each row is added once).
+  std::optional<uint64_t> wholeFlops;
+  // An operand holding row indices (gather, scatter_add), which must be
+  // valid: costing without data fills it with zeros (row 0).
+  int rowIndexOperand = -1;
+};
+/// The cost shape of a well-formed local instruction.
+CostShape costShape(const Instr &in);
+
 } // namespace wsert::isa
 
 #endif
