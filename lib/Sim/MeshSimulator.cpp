@@ -154,12 +154,42 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
     for (int b = 0; b < p.buffers_size(); ++b)
       pe.buffers[b] = pe.sram.data() + p.buffers(b).offset() / 4;
   }
+  std::unordered_map<std::string, detail::TransferCost> costOf;
   for (const wp::Transfer &t : program.transfers()) {
+    // Timing only: a transfer's cost from its layouts where the map
+    // allows, planned element by element where not.
+    // Transfers alike but for their name and color cost the same (a
+    // model's layers repeat theirs).
+    std::string alike;
+    if (timingOnly) {
+      wp::Transfer k = t;
+      k.clear_name();
+      k.clear_color();
+      k.clear_src_buffer();
+      k.clear_dst_buffer();
+      alike = k.SerializeAsString();
+      if (auto it = costOf.find(alike); it != costOf.end()) {
+        im.transferCosts.push_back(it->second);
+        im.plans.emplace_back();
+        continue;
+      }
+      std::optional<detail::TransferCost> c = im.analyticCost(t);
+      if (c) {
+        costOf[alike] = *c;
+        im.transferCosts.push_back(*c);
+        im.plans.emplace_back();
+        continue;
+      }
+    }
     TransferPlan plan;
     if (std::string e = im.plan(t, plan); !e.empty())
       return "transfer '" + t.name() + "': " + e;
     im.transferCosts.push_back(
         detail::costFromPlan(plan, im.pes, t.combine() != 0));
+    if (timingOnly) {
+      costOf[alike] = im.transferCosts.back();
+      plan = TransferPlan(); // only its cost is needed
+    }
     im.plans.push_back(std::move(plan));
   }
   im.observed.resize(im.code, im.microBatches);
@@ -821,6 +851,22 @@ const wp::WaferProgram &MeshSimulator::program() const {
 }
 uint64_t MeshSimulator::totalCycles() const { return impl->cycles; }
 uint64_t MeshSimulator::totalPeCycles() const { return impl->peCycles; }
+
+std::string MeshSimulator::checkTransferCosts(int64_t &derived) const {
+  derived = 0;
+  for (int i = 0; i < impl->program.transfers_size(); ++i) {
+    const wp::Transfer &t = impl->program.transfers(i);
+    std::optional<detail::TransferCost> c = impl->analyticCost(t);
+    if (!c)
+      continue;
+    ++derived;
+    const detail::TransferCost &planned = impl->transferCosts[size_t(i)];
+    if (!(*c == planned))
+      return "transfer '" + t.name() + "': from its layouts " + c->str() +
+             ", from its plan " + planned.str();
+  }
+  return "";
+}
 bool MeshSimulator::timingOnly() const { return impl->timingOnly; }
 uint64_t MeshSimulator::totalWavelets() const { return impl->wavelets; }
 uint64_t MeshSimulator::totalFlops() const { return impl->flops; }

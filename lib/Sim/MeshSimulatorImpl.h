@@ -15,6 +15,7 @@
 #include "wse/Target/WaferLayout.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -231,6 +232,11 @@ struct MeshSimulator::Impl {
   /// scratch SRAM at one PE of each class its cost can differ between.
   std::string costInstructions();
   std::string regionStep(StepStats &stats);
+  /// The region cost of a transfer from its layouts and map, without
+  /// planning it; none when the map is not one the derivation covers.
+  std::optional<detail::TransferCost> analyticCost(const wp::Transfer &t) const;
+  /// Links of the x-then-y multicast tree from `srcPe` to `members`.
+  int64_t treeLinks(int srcPe, const std::vector<int> &members) const;
   /// Writes PE (px, py)'s part of index binding `b` into `words`.
   std::string writeIndex(const wp::Binding &b, int64_t px, int64_t py,
                          float *words);

@@ -324,16 +324,27 @@ std::string MeshSimulator::Impl::costInstructions() {
   static const int kAccumulate = isa::lookupInstr("accumulate");
   for (int p = 0; p < program.programs_size(); ++p) {
     const wp::Program &pr = program.programs(p);
-    int64_t words = 1;
-    for (const wp::Buffer &b : pr.buffers())
-      words = std::max(words, b.offset() / 4 + b.length());
-    std::vector<float> sram(size_t(words), 0.0f);
-    std::vector<float *> buffers;
-    for (const wp::Buffer &b : pr.buffers())
-      buffers.push_back(sram.data() + b.offset() / 4);
+    // Scratch SRAM for the buffers of the instruction being costed (host
+    // memory may be far larger than this process; its updates are costed
+    // without any).
+    std::vector<float> sram;
+    std::vector<float *> buffers(size_t(pr.buffers_size()), nullptr);
     isa::PeState st;
-    st.buffers = buffers.data();
     st.lengths = lengths[size_t(p)].data();
+    st.buffers = buffers.data();
+    const isa::Instr *current = nullptr;
+    auto scratch = [&] {
+      size_t words = 0;
+      for (int32_t b : current->buffers)
+        words += size_t(lengths[size_t(p)][size_t(b)]);
+      if (sram.size() < words)
+        sram.assign(words, 0.0f);
+      size_t at = 0;
+      for (int32_t b : current->buffers) {
+        buffers[size_t(b)] = sram.data() + at;
+        at += size_t(lengths[size_t(p)][size_t(b)]);
+      }
+    };
     const isa::Rates &r = pr.host() ? hostRates : rates;
     std::vector<const wp::Binding *> indices;
     for (const wp::Binding &b : program.indices())
@@ -345,6 +356,7 @@ std::string MeshSimulator::Impl::costInstructions() {
       if (set[size_t(in.op)].fabric)
         continue;
       isa::CostShape shape = isa::costShape(in);
+      current = &in;
       // Only accumulate's cost depends on the micro-batch.
       int64_t runs = in.op == kAccumulate ? microBatches : 1;
       for (int64_t run = 0; run < runs; ++run) {
@@ -353,11 +365,18 @@ std::string MeshSimulator::Impl::costInstructions() {
         auto at = [&](int64_t px, int64_t py, uint64_t pes) -> std::string {
           st.px = px;
           st.py = py;
+          isa::Work w;
+          if (isa::costWithoutData(in, st, r, w)) {
+            most = std::max(most, w.cycles);
+            flopsSum += w.flops * pes;
+            return "";
+          }
+          scratch();
           if (shape.rowIndexOperand >= 0) {
             int32_t b = in.buffers[size_t(shape.rowIndexOperand)];
-            std::fill(buffers[size_t(b)], buffers[size_t(b)] + lengths[size_t(p)][size_t(b)], 0.0f);
+            std::fill(buffers[size_t(b)],
+                      buffers[size_t(b)] + lengths[size_t(p)][size_t(b)], 0.0f);
           }
-          isa::Work w;
           if (std::string e = set[size_t(in.op)].exec(in, st, r, w); !e.empty())
             return "@" + pr.name() + ", instruction " + std::to_string(pc) +
                    " (" + set[size_t(in.op)].name + "): " + e;
@@ -367,10 +386,13 @@ std::string MeshSimulator::Impl::costInstructions() {
         };
         if (shape.indexed) {
           // A sparse kernel's work follows each PE's slots: every PE.
+          scratch();
           for (int64_t py = 0; py < pr.height(); ++py)
             for (int64_t px = 0; px < pr.width(); ++px) {
               for (const wp::Binding *b : indices)
-                if (std::string e =
+                if (std::count(in.buffers.begin(), in.buffers.end(),
+                               b->buffer()))
+                  if (std::string e =
                         writeIndex(*b, px, py, buffers[size_t(b->buffer())]);
                     !e.empty())
                   return e;

@@ -162,6 +162,9 @@ struct IndexView {
 std::string checkUpdate(const Instr &in, const std::vector<int64_t> &lengths,
                         size_t lead, size_t floats, size_t scalars);
 size_t updateScalars(const Instr &in, size_t lead, size_t tensors);
+/// What an optimizer update (or accumulate) over `elements` costs.
+Work updateWork(const Instr &in, int64_t elements, int64_t microBatch,
+                const Rates &rates);
 std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
                     Work &work);
 std::string execSgdMomentum(const Instr &in, const PeState &pe,

@@ -95,6 +95,32 @@ float lrOf(const Instr &in, const PeState &pe, size_t lrBuffer, size_t lead) {
 
 } // namespace
 
+Work updateWork(const Instr &in, int64_t elements, int64_t microBatch,
+                const Rates &rates) {
+  static const int kSgd = lookupInstr("sgd"),
+                   kMomentum = lookupInstr("sgd_momentum"),
+                   kAdamW = lookupInstr("adamw");
+  uint64_t n = uint64_t(elements);
+  Work w;
+  if (in.op == kSgd) {
+    w.cycles = cyclesFor(n, rates.fmacsPerCycle);
+    w.flops = 2 * n;
+  } else if (in.op == kMomentum) {
+    w.cycles = cyclesFor(3 * n, rates.fmacsPerCycle);
+    w.flops = 6 * n;
+  } else if (in.op == kAdamW) {
+    w.cycles = cyclesFor(8 * n, rates.fmacsPerCycle);
+    w.flops = 16 * n;
+  } else { // accumulate: copy in the first micro-batch, add, then scale
+    bool first = microBatch == 0;
+    bool scale = in.ints[1] != 0 && microBatch == in.ints[0] - 1;
+    uint64_t ops = (first ? 0 : n) + (scale ? n : 0);
+    w.cycles = cyclesFor(std::max(ops, n), rates.addsPerCycle);
+    w.flops = ops;
+  }
+  return w;
+}
+
 std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
                     Work &work) {
   float *p = pe.buffers[in.buffers[0]];
@@ -108,8 +134,7 @@ std::string execSgd(const Instr &in, const PeState &pe, const Rates &rates,
   });
   if (!err.empty())
     return err;
-  work.cycles = cyclesFor(uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 2 * uint64_t(n);
+  work = updateWork(in, n, pe.microBatch, rates);
   return "";
 }
 
@@ -131,8 +156,7 @@ std::string execSgdMomentum(const Instr &in, const PeState &pe,
   });
   if (!err.empty())
     return err;
-  work.cycles = cyclesFor(3 * uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 6 * uint64_t(n);
+  work = updateWork(in, n, pe.microBatch, rates);
   return "";
 }
 
@@ -158,8 +182,7 @@ std::string execAdamW(const Instr &in, const PeState &pe, const Rates &rates,
   });
   if (!err.empty())
     return err;
-  work.cycles = cyclesFor(8 * uint64_t(n), rates.fmacsPerCycle);
-  work.flops = 16 * uint64_t(n);
+  work = updateWork(in, n, pe.microBatch, rates);
   return "";
 }
 
@@ -196,10 +219,7 @@ std::string execAccumulate(const Instr &in, const PeState &pe,
   });
   if (!err.empty())
     return err;
-  uint64_t ops = (first ? 0 : uint64_t(n)) + (scale ? uint64_t(n) : 0);
-  work.cycles = cyclesFor(std::max<uint64_t>(ops, uint64_t(n)),
-                          rates.addsPerCycle);
-  work.flops = ops;
+  work = updateWork(in, n, pe.microBatch, rates);
   return "";
 }
 

@@ -83,6 +83,12 @@ static cl::opt<bool> timingOnly(
              "inputs, losses or parameters), at the cost of the program's "
              "regions and instructions rather than its PEs"),
     cl::cat(simCategory));
+static cl::opt<bool> checkTransferCosts(
+    "check-transfer-costs",
+    cl::desc("Mesh engine: check that each transfer's cost derived from its "
+             "layouts (as --timing-only derives it) equals its plan's; "
+             "prints how many it checked"),
+    cl::cat(simCategory));
 static cl::opt<std::string>
     traceFile("trace", cl::desc("Mesh engine: write a Chrome trace (Perfetto, "
                                 "chrome://tracing) of every PE's instructions"),
@@ -278,6 +284,12 @@ struct Report {
 int runReference(InputMap &given) {
   if (!traceFile.empty())
     return fail("--trace records the mesh engine; give it a .wsebin");
+  for (auto [option, given] :
+       {std::pair{"--timing-only", bool(timingOnly)},
+        std::pair{"--check-transfer-costs", bool(checkTransferCosts)}})
+    if (given)
+      return fail(std::string(option) +
+                  " times the mesh engine's program; give it a .wsebin");
   if (*threads < 0)
     return fail("--threads " + std::to_string(*threads) +
                 " must be 0 (every core) or a positive count");
@@ -566,6 +578,7 @@ int runMesh(InputMap &given) {
           std::pair{"--dump-outputs", !dumpOutputs.empty()},
           std::pair{"--dump-masks", !dumpMasks.empty()},
           std::pair{"--trace", !traceFile.empty()},
+          std::pair{"--check-transfer-costs", bool(checkTransferCosts)},
           std::pair{"--threads", threads->getNumOccurrences() > 0}})
       if (given)
         return fail(std::string(option) +
@@ -579,6 +592,14 @@ int runMesh(InputMap &given) {
               : ::wsert::sim::MeshSimulator::create(program, sim);
       !e.empty())
     return fail(inputFile + ": " + e);
+  if (checkTransferCosts) {
+    int64_t derived = 0;
+    if (std::string e = sim->checkTransferCosts(derived); !e.empty())
+      return fail(e);
+    llvm::errs() << "wse-sim: " << derived << " of "
+                 << program.transfers_size()
+                 << " transfers costed from their layouts, as planned\n";
+  }
   std::vector<std::string> names;
   for (const auto &b : program.inputs())
     names.push_back(b.name());

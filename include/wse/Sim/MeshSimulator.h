@@ -84,6 +84,10 @@ public:
   /// The per-PE model's cycles over the steps run (0 when timing only).
   uint64_t totalPeCycles() const;
   bool timingOnly() const;
+  /// Derives each transfer's region cost from its layouts as --timing-only
+  /// does and compares it with the cost of its plan (a test of the
+  /// derivation); `derived` counts the transfers it covers.
+  std::string checkTransferCosts(int64_t &derived) const;
   uint64_t totalWavelets() const;
   uint64_t totalFlops() const;
   int64_t maxPeSramBytes() const;

@@ -185,6 +185,11 @@ struct CostShape {
 };
 /// The cost shape of a well-formed local instruction.
 CostShape costShape(const Instr &in);
+/// What a dense optimizer update (or accumulate) costs on a PE, from its
+/// box alone (its buffers may be too large to hold: host memory); false
+/// for any other instruction, which the cost model runs on scratch SRAM.
+bool costWithoutData(const Instr &in, const PeState &pe, const Rates &rates,
+                     Work &work);
 
 } // namespace wsert::isa
 
