@@ -41,6 +41,11 @@ the same run, so the ratio columns mean something on any machine:
   memory and SRAM per PE (or the bytes per PE the step needed where it
   does not fit).
 
+- timing-only: wse-sim --timing-only on two of those programs (1.3B at
+  batch 1, the baseline; 13B at 8 x 2048 in 8 micro-batches): its wall
+  time and memory, and the seconds per step, utilization, bottleneck and
+  host bytes it estimates.
+
 - weight streaming: the GPT-2-style LM and the 1024-2048-2048-10 MLP
   (batch 64, 16x16, whose parameters and AdamW state are 7x the mesh's
   SRAM) with execution=pipelined (baseline; the MLP does not fit) and
@@ -127,12 +132,17 @@ WHOLE_WAFER = (("gpt3-125m", 1, "selective", 1), ("gpt3-1.3b", 1, "selective", 1
                ("gpt3-13b", 8, "full", 2), ("gpt3-13b", 8, "full", 8))
 
 
-def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
+# Whole-WSE-2 programs (of WHOLE_WAFER) whose step estimate_rows times.
+ESTIMATED = (("gpt3-1.3b", 1, "full", 1), ("gpt3-13b", 8, "full", 8))
+
+
+def whole_wafer_rows(opt, work, configs=WHOLE_WAFER, keep=None):
     """GPT-3 presets compiled for the whole WSE-2, streamed: compile wall
     time, peak memory and the highest buffer end on a mesh PE, or how many
     bytes per PE the step needed."""
     d = os.path.join(work, "gpt3")
     os.makedirs(d, exist_ok=True)
+    keep = {} if keep is None else keep
     rows, base = [], None
     for preset, batch, recompute, micro in configs:
         src = f"{preset}-b{batch}.mlir"
@@ -158,7 +168,10 @@ def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
                     length = int(line.split("[")[1].split("]")[0])
                     sram = max(sram, int(line.split(" at ")[1]) + 4 * length)
             fits = f"{sram} B"
-            os.remove(os.path.join(d, out))  # 13B's is about 50 MB
+            if (preset, batch, recompute, micro) in ESTIMATED:
+                keep[(preset, batch, recompute, micro)] = os.path.join(d, out)
+            else:
+                os.remove(os.path.join(d, out))  # 13B's is about 50 MB
         else:
             needs = re.search(r"does not fit: the step needs (\d+) bytes", err)
             if not needs:
@@ -166,6 +179,36 @@ def whole_wafer_rows(opt, work, configs=WHOLE_WAFER):
             fits = f"does not fit ({needs.group(1)} B needed)"
         rows.append((preset, f"{batch} x 2048", recompute, micro, f"{wall:.1f} s",
                      ratio(wall, base[0]), f"{rss:.0f} MB", ratio(rss, base[1]), fits))
+    return rows
+
+
+def estimate_rows(tools, programs):
+    """wse-sim --timing-only on whole-WSE-2 programs kept by
+    whole_wafer_rows: its own wall time and memory, and the step it
+    estimates."""
+    _, translate, sim = tools
+    rows, base = [], None
+    for (preset, batch, recompute, micro), mlir in sorted(programs.items()):
+        d = os.path.dirname(mlir)
+        binary = mlir[:-len(".mlir")] + ".wsebin"
+        run([translate, "--export-wafer-program", mlir, "-o", binary], d)
+        os.remove(mlir)
+        cmd = [sim, binary, "--timing-only", "--quiet", "--report", "estimate.json"]
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = p.stderr.read().decode()
+        _, status, usage = os.wait4(p.pid, 0)
+        wall, rss = time.perf_counter() - t0, usage.ru_maxrss / 1024
+        if status != 0:
+            sys.exit(f"bench: {' '.join(cmd)} failed:\n{err}")
+        os.remove(binary)
+        rep = json.load(open(os.path.join(d, "estimate.json")))
+        base = base or (wall, rss)
+        step = rep["steps"][0]
+        rows.append((preset, f"{batch} x 2048", recompute, micro, f"{wall:.1f} s",
+                     ratio(wall, base[0]), f"{rss:.0f} MB",
+                     f"{rep['seconds_per_step_estimate']:.2f} s", f"{rep['utilization']:.4f}",
+                     rep["bottleneck"], f"{step['host_bytes_in'] / 1e12:.2f} TB"))
     return rows
 
 
@@ -522,14 +565,22 @@ def main():
           "#wse.random; train step: wse-opt --wse-make-train-step (AdamW) wall time and peak "
           "resident memory; baseline: gpt3-125m)")
     print()
+    kept = {}
     print_table(("model", "batch", "recompute", "micro-batches", "compile", "ratio",
                  "peak memory", "ratio",
-                 "SRAM/PE"), whole_wafer_rows(opt, work))
+                 "SRAM/PE"), whole_wafer_rows(opt, work, keep=kept))
     print("\n(wse-opt --wse-train-pipeline (AdamW, machine=wse2, the whole 750 x 994 wafer, "
           "execution=weight-streaming recompute=R micro-batches=N) wall time and peak "
           "resident memory; "
           "SRAM/PE: the highest buffer end on a mesh PE, of 40960 B for data; baseline: "
           "gpt3-125m)")
+    print()
+    print_table(("model", "batch", "recompute", "micro-batches", "timing-only", "ratio",
+                 "peak memory", "s/step estimate", "utilization", "bottleneck",
+                 "host in/step"), estimate_rows((opt, translate, sim), kept))
+    print("\n(wse-sim --timing-only on the programs above: the region cost model without "
+          "data; its wall time and peak resident memory, and the step it estimates; "
+          "baseline: gpt3-1.3b)")
     if not args.skip_moe:
         print()
         print_table(("model", "experts", "routing", "cycles/step", "ratio", "wavelets/step",
