@@ -14,6 +14,8 @@
 #include "RegionTiming.h"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 namespace wsert::sim {
@@ -455,6 +457,57 @@ MeshSimulator::Impl::analyticCost(const wp::Transfer &t) const {
         best *= most;
       }
       c.out = best;
+    }
+    // Each source axis's senders chosen by its own receiver coordinate
+    // (or by none): every quantity separates into a function of rx and
+    // one of ry, so receivers are taken per distinct pair of those.
+    bool separable = perReceiver && driver[0] != 1 && driver[1] != 0;
+    if (separable) {
+      // Per position along an axis: its elements' share (factor times the
+      // axis's sender count), the part from the PE itself, the farthest
+      // sender along the axis, and the factor times the distances.
+      struct Side {
+        int64_t all, self, far, dist;
+        bool operator<(const Side &o) const {
+          return std::tie(all, self, far) < std::tie(o.all, o.self, o.far);
+        }
+      };
+      auto side = [&](int ra, int64_t p, std::set<Side> &distinct,
+                      int64_t &sumAll, int64_t &sumDist) {
+        const AxisAt &at = ra == 0 ? xs[size_t(p)] : ys[size_t(p)];
+        int a = ra; // the source axis along this receiver axis
+        const std::vector<Option> &l = driver[a] == ra ? at.opts[a] : none.opts[a];
+        int64_t f = at.empty ? 0 : at.factor;
+        int64_t far = 0;
+        int64_t d = dist(l, ra == 0 ? sx0 : sy0, (ra == 0 ? dx0 : dy0) + p, far);
+        Side s{f * sum(l), same ? f * coordOf(l, p) : 0, far, f * d};
+        sumAll += s.all;
+        sumDist += s.dist;
+        if (s.all > 0)
+          distinct.insert(s);
+      };
+      std::set<Side> dxs, dys;
+      int64_t allX = 0, distX = 0, allY = 0, distY = 0;
+      for (int64_t p = 0; p < cx; ++p)
+        side(0, p, dxs, allX, distX);
+      for (int64_t p = 0; p < cy; ++p)
+        side(1, p, dys, allY, distY);
+      int64_t nf = none.empty ? 0 : none.factor;
+      if (nf == 0 || dxs.empty() || dys.empty())
+        return c;
+      c.any = true;
+      for (const Side &a : dxs)
+        for (const Side &b : dys) {
+          int64_t all = nf * a.all * b.all, self = nf * a.self * b.self;
+          c.self |= self > 0;
+          c.in = std::max(c.in, uint64_t(all - self));
+          if (all > self)
+            c.hops = std::max(c.hops, a.far + b.far);
+        }
+      c.wavelets = uint64_t(nf * (distX * allY + allX * distY));
+      if (t.combine() != 0)
+        c.combined = uint64_t(nf * allX * allY);
+      return c;
     }
     for (size_t ix = 0; ix < cxs.size(); ++ix)
       for (size_t iy = 0; iy < cys.size(); ++iy) {
