@@ -2,13 +2,16 @@
 //
 // What costFromPlan derives from a planned transfer (its pieces), derived
 // from the layouts and the index map alone, without listing elements, for
-// --timing-only. A receiving PE's elements form a box; when each source
-// dim follows at most one window dim (a permutation, broadcast, shift or
-// stride), the elements it takes from one sender are a box too, and its
-// senders along each source axis are a short list that depends on one
-// receiver coordinate: a receiver's pieces are the product of a list per
-// axis, computed once per position along the axis. Other maps (a general
-// reshape, sparse layouts, filters) are planned element by element.
+// --timing-only. A receiving PE's elements form a box; along each source
+// axis its senders are a short list that depends on one receiver
+// coordinate (found in closed form when the split source dim follows one
+// window dim, by walking the window dims it depends on otherwise, as
+// through a reshape), so a receiver's pieces are the product of a list
+// per axis, computed once per position along the axis. Mesh to mesh, the
+// receivers are then taken per distinct pair of per-axis sides, or per
+// multicast class; transfers with the host enumerate their pieces. Sparse
+// layouts, filters and maps where one window dim chooses both sender
+// coordinates are planned element by element.
 //
 //===----------------------------------------------------------------------===//
 #include "RegionTiming.h"

@@ -650,14 +650,12 @@ CostShape costShape(const Instr &in) {
 bool costWithoutData(const Instr &in, const PeState &pe, const Rates &rates,
                      Work &work) {
   std::string name = instructionSet()[size_t(in.op)].name;
-  size_t lead = name == "sgd_momentum" ? 1 : name == "accumulate" ? 2 : 0;
   if (name != "sgd" && name != "sgd_momentum" && name != "adamw" &&
       name != "accumulate")
     return false;
   CostShape shape = costShape(in);
   if (shape.indexed)
     return false;
-  (void)lead;
   Box box;
   box.n = shape.box.size();
   std::copy(shape.box.begin(), shape.box.end(), box.dims);
