@@ -670,7 +670,9 @@ int runMesh(InputMap &given) {
       if (b.metric() && !timingOnly)
         report.metric(b.name(), sim->read(b));
     if (train)
-      report.progress(step + 1, runs, start, stats.flops);
+      report.progress(step + 1, runs, start,
+                      timingOnly ? std::nullopt
+                                 : std::optional<uint64_t>(stats.flops));
     flopsPerStep = stats.flops;
     cyclesLastStep = stats.cycles;
     computeLastStep = stats.criticalComputeCycles;
