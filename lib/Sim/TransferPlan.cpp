@@ -259,38 +259,11 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     }
   for (const std::vector<int> *group : order) {
     const std::vector<int> &members = *group;
-    const PE &s = pes[out.pieces[members[0]].src];
-    if (s.host) {
-      // Host links enter at the west edge in each receiver's row.
-      std::map<int64_t, int64_t> rows; // y -> farthest x
-      for (int i : members) {
-        const PE &d = pes[out.pieces[i].dst];
-        auto [it, added] = rows.try_emplace(d.y, d.x);
-        it->second = std::max(it->second, d.x);
-      }
-      int64_t links = 0;
-      for (auto &[y, x] : rows)
-        links += x + 1;
-      out.pieces[members[0]].links = links;
-      for (size_t k = 1; k < members.size(); ++k)
-        out.pieces[members[k]].leader = members[0];
-      continue;
-    }
-    // x along the sender's row to each receiver's column, then y.
-    int64_t minX = s.x, maxX = s.x;
-    std::map<int64_t, std::pair<int64_t, int64_t>> columns; // x -> y range
-    for (int i : members) {
-      const PE &d = pes[out.pieces[i].dst];
-      minX = std::min(minX, d.x);
-      maxX = std::max(maxX, d.x);
-      auto [it, added] = columns.try_emplace(d.x, std::make_pair(s.y, s.y));
-      it->second.first = std::min(it->second.first, d.y);
-      it->second.second = std::max(it->second.second, d.y);
-    }
-    int64_t links = maxX - minX;
-    for (auto &[x, range] : columns)
-      links += range.second - range.first;
-    out.pieces[members[0]].links = links;
+    std::vector<int> receivers;
+    for (int i : members)
+      receivers.push_back(out.pieces[size_t(i)].dst);
+    out.pieces[members[0]].links =
+        treeLinks(out.pieces[members[0]].src, receivers);
     for (size_t k = 1; k < members.size(); ++k)
       out.pieces[members[k]].leader = members[0];
   }
