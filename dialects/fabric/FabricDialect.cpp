@@ -36,8 +36,8 @@ MachineAttr mlir::fabric::getMachine(Operation *op) {
 // Layout attribute: #fabric.layout<x: split(1, 16, 8), y: replicated(4)>
 //===----------------------------------------------------------------------===//
 
-static void printAxis(AsmPrinter &p, int64_t kind, int64_t dim, int64_t block,
-                      int64_t count) {
+static void printPart(AsmPrinter &p, int64_t kind, int64_t dim,
+                      int64_t block, int64_t count) {
   if (kind == wsert::AxisSplit::Split)
     p << "split(" << dim << ", " << block << ", " << count << ")";
   else
@@ -45,21 +45,29 @@ static void printAxis(AsmPrinter &p, int64_t kind, int64_t dim, int64_t block,
       << count << ")";
 }
 
+static void printAxis(AsmPrinter &p, const wsert::AxisSplit &a) {
+  printPart(p, a.kind, a.dim, a.block, a.count);
+  if (a.nested()) {
+    p << " * ";
+    printPart(p, a.innerKind, a.innerDim, a.innerBlock, a.innerCount);
+  }
+}
+
 void LayoutAttr::print(AsmPrinter &p) const {
+  wsert::Layout l = toLayout(*this, {});
   p << "<x: ";
-  printAxis(p, getXKind(), getXDim(), getXBlock(), getXCount());
+  printAxis(p, l.x);
   p << ", y: ";
-  printAxis(p, getYKind(), getYDim(), getYBlock(), getYCount());
+  printAxis(p, l.y);
   if (getMask() >= 0)
     p << ", sparse(" << getMask() << ")";
   p << ">";
 }
 
-static ParseResult parseAxis(AsmParser &p, StringRef name, int64_t &kind,
+static ParseResult parsePart(AsmParser &p, wsert::AxisSplit::Kind &kind,
                              int64_t &dim, int64_t &block, int64_t &count) {
   StringRef k;
-  if (p.parseKeyword(name) || p.parseColon() || p.parseKeyword(&k) ||
-      p.parseLParen())
+  if (p.parseKeyword(&k) || p.parseLParen())
     return failure();
   dim = -1;
   block = 1;
@@ -78,32 +86,61 @@ static ParseResult parseAxis(AsmParser &p, StringRef name, int64_t &kind,
   return failure(p.parseInteger(count) || p.parseRParen());
 }
 
+static ParseResult parseAxis(AsmParser &p, StringRef name,
+                             wsert::AxisSplit &a) {
+  if (p.parseKeyword(name) || p.parseColon() ||
+      parsePart(p, a.kind, a.dim, a.block, a.count))
+    return failure();
+  if (failed(p.parseOptionalStar()))
+    return success();
+  SMLoc at = p.getCurrentLocation();
+  if (parsePart(p, a.innerKind, a.innerDim, a.innerBlock, a.innerCount))
+    return failure();
+  if (a.kind == wsert::AxisSplit::Partial)
+    return p.emitError(at, "a nested axis splits or replicates its groups, "
+                           "it does not sum them");
+  if (a.innerCount < 2)
+    return p.emitError(at, "an inner part spans 2 or more PEs");
+  return success();
+}
+
 Attribute LayoutAttr::parse(AsmParser &p, Type) {
-  int64_t v[8], mask = -1;
-  if (p.parseLess() || parseAxis(p, "x", v[0], v[1], v[2], v[3]) ||
-      p.parseComma() || parseAxis(p, "y", v[4], v[5], v[6], v[7]))
+  wsert::Layout l;
+  if (p.parseLess() || parseAxis(p, "x", l.x) || p.parseComma() ||
+      parseAxis(p, "y", l.y))
     return {};
   if (succeeded(p.parseOptionalComma())) {
     SMLoc at = p.getCurrentLocation();
-    if (p.parseKeyword("sparse") || p.parseLParen() || p.parseInteger(mask) ||
-        p.parseRParen())
+    if (p.parseKeyword("sparse") || p.parseLParen() ||
+        p.parseInteger(l.mask) || p.parseRParen())
       return {};
-    if (mask < 0)
+    if (l.mask < 0)
       return p.emitError(at, "a mask index is >= 0"), Attribute();
   }
   if (p.parseGreater())
     return {};
-  return LayoutAttr::get(p.getContext(), v[0], v[1], v[2], v[3], v[4], v[5],
-                         v[6], v[7], mask);
+  return getLayoutAttr(p.getContext(), l);
 }
 
 wsert::Layout mlir::fabric::toLayout(LayoutAttr a, ArrayRef<int64_t> shape) {
   wsert::Layout l;
   l.shape.assign(shape.begin(), shape.end());
-  l.x = {wsert::AxisSplit::Kind(a.getXKind()), a.getXDim(), a.getXBlock(),
-         a.getXCount()};
-  l.y = {wsert::AxisSplit::Kind(a.getYKind()), a.getYDim(), a.getYBlock(),
-         a.getYCount()};
+  l.x = {wsert::AxisSplit::Kind(a.getXKind()),
+         a.getXDim(),
+         a.getXBlock(),
+         a.getXCount(),
+         wsert::AxisSplit::Kind(a.getXInnerKind()),
+         a.getXInnerDim(),
+         a.getXInnerBlock(),
+         a.getXInnerCount()};
+  l.y = {wsert::AxisSplit::Kind(a.getYKind()),
+         a.getYDim(),
+         a.getYBlock(),
+         a.getYCount(),
+         wsert::AxisSplit::Kind(a.getYInnerKind()),
+         a.getYInnerDim(),
+         a.getYInnerBlock(),
+         a.getYInnerCount()};
   l.mask = a.getMask();
   return l;
 }
@@ -111,7 +148,10 @@ wsert::Layout mlir::fabric::toLayout(LayoutAttr a, ArrayRef<int64_t> shape) {
 LayoutAttr mlir::fabric::getLayoutAttr(MLIRContext *ctx,
                                        const wsert::Layout &l) {
   return LayoutAttr::get(ctx, l.x.kind, l.x.dim, l.x.block, l.x.count,
-                         l.y.kind, l.y.dim, l.y.block, l.y.count, l.mask);
+                         l.y.kind, l.y.dim, l.y.block, l.y.count, l.mask,
+                         l.x.innerKind, l.x.innerDim, l.x.innerBlock,
+                         l.x.innerCount, l.y.innerKind, l.y.innerDim,
+                         l.y.innerBlock, l.y.innerCount);
 }
 
 //===----------------------------------------------------------------------===//
@@ -215,17 +255,20 @@ LogicalResult ComputeOp::verifySymbolUses(SymbolTableCollection &symbols) {
   size_t rank = getIter().size();
   if (getAxes().size() != rank || getBlocks().size() != rank)
     return emitOpError("iter, axes and blocks must have one entry per dim");
-  bool onAxis[3] = {false, false, false};
+  bool onAxis[5] = {false, false, false, false, false};
   for (size_t d = 0; d < rank; ++d) {
-    if (getAxes()[d] < 0 || getAxes()[d] > 2 ||
+    if (getAxes()[d] < 0 || getAxes()[d] > 4 ||
         (getBlocks()[d] < 1 && getIter()[d] != 0) ||
         (getAxes()[d] == 0 && getBlocks()[d] != getIter()[d]))
       return emitOpError("dim ") << d << " has a bad axis or block";
     if (getAxes()[d] != 0 && onAxis[getAxes()[d]])
       return emitOpError("splits two box dims over axis ")
-             << (getAxes()[d] == 1 ? "x" : "y");
+             << (getAxes()[d] % 2 == 1 ? "x" : "y")
+             << (getAxes()[d] > 2 ? " (inner)" : "");
     onAxis[getAxes()[d]] = true;
   }
+  if ((onAxis[3] && !onAxis[1]) || (onAxis[4] && !onAxis[2]))
+    return emitOpError("splits a box dim within groups that no dim splits");
   auto region = lookupIn<RegionOp>(symbols, *this, getRegionAttr());
   if (!region)
     return emitOpError("region ") << getRegionAttr() << " is not a fabric.region";
@@ -262,27 +305,13 @@ LogicalResult ComputeOp::verifySymbolUses(SymbolTableCollection &symbols) {
         if (d < -1 || d >= int64_t(rank))
           return emitOpError("the map of ") << ref << " names dim " << d;
       // The tile each PE holds must be the one the box gives it.
-      wsert::Layout want;
-      want.shape.assign(type.getShape().begin(), type.getShape().end());
-      for (int a = 0; a < 2; ++a) {
-        int64_t boxDim = -1;
-        for (size_t d = 0; d < rank; ++d)
-          if (getAxes()[d] == a + 1)
-            boxDim = int64_t(d);
-        if (boxDim < 0) {
-          want.axis(a) = wsert::AxisSplit::replicated(1);
-          continue;
-        }
-        int64_t count = wsert::ceilDiv(getIter()[boxDim], getBlocks()[boxDim]);
-        int64_t j = -1;
-        for (int64_t d = 0; d < int64_t(map.size()); ++d)
-          if (map[d] == boxDim && type.getDimSize(d) == getIter()[boxDim])
-            j = d;
-        want.axis(a) = j >= 0 ? wsert::AxisSplit{wsert::AxisSplit::Split, j,
-                                                 getBlocks()[boxDim], count}
-                       : isOut ? wsert::AxisSplit::partial(count)
-                               : wsert::AxisSplit::replicated(count);
-      }
+      std::vector<int64_t> iter(getIter().begin(), getIter().end()),
+          axes(getAxes().begin(), getAxes().end()),
+          blocks(getBlocks().begin(), getBlocks().end());
+      wsert::Layout want = wsert::boxOperandLayout(
+          {type.getShape().begin(), type.getShape().end()},
+          {map.asArrayRef().begin(), map.asArrayRef().end()}, iter, axes,
+          blocks, isOut);
       wsert::Layout have = toLayout(t.getLayout(), type.getShape());
       want.mask = have.mask;
       if (have.mask >= 0) {

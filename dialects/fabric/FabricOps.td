@@ -50,6 +50,13 @@ def Fabric_LayoutAttr : AttrDef<Fabric_Dialect, "Layout"> {
     `partial(count)` (each of `count` PEs holds a partial sum; the tensor
     is their sum, or their maximum for a max reduction).
 
+    A nested axis, `outer * inner`, groups its PEs: the outer part
+    (`split` or `replicated`, its count the number of groups) says what
+    each group of consecutive PEs holds, the inner part (its count the
+    PEs of a group) what each PE of the group holds of that:
+    `y: split(0, 1, 4) * split(1, 8, 8)` puts each of 4 experts on its own
+    8 rows, its dim 1 split over them.
+
     A sparse tensor (wse-sparsify) adds `sparse(k)`: each PE stores only
     the entries mask `k` keeps (the graph's `fabric.mask` with index k, or
     the module's `pe.mask` after wse-lower-to-pe), in its tile's row-major
@@ -58,13 +65,18 @@ def Fabric_LayoutAttr : AttrDef<Fabric_Dialect, "Layout"> {
     ```mlir
     #fabric.layout<x: split(1, 16, 8), y: replicated(4)>
     #fabric.layout<x: replicated(16), y: split(0, 8, 16), sparse(0)>
+    #fabric.layout<x: split(2, 4, 32), y: split(0, 1, 4) * partial(8)>
     ```
   }];
   let parameters = (ins "int64_t":$x_kind, "int64_t":$x_dim,
                     "int64_t":$x_block, "int64_t":$x_count,
                     "int64_t":$y_kind, "int64_t":$y_dim,
                     "int64_t":$y_block, "int64_t":$y_count,
-                    "int64_t":$mask);
+                    "int64_t":$mask,
+                    "int64_t":$x_inner_kind, "int64_t":$x_inner_dim,
+                    "int64_t":$x_inner_block, "int64_t":$x_inner_count,
+                    "int64_t":$y_inner_kind, "int64_t":$y_inner_dim,
+                    "int64_t":$y_inner_block, "int64_t":$y_inner_count);
   let hasCustomAssemblyFormat = 1;
 }
 

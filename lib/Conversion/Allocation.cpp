@@ -33,9 +33,12 @@ int64_t GraphAllocation::maxKept(const Layout &l, const std::string &region) {
 const std::string &GraphAllocation::indexFor(Layout l,
                                              const std::string &region) {
   // Partial sums along an axis hold the same entries as a replica.
-  for (int a = 0; a < 2; ++a)
+  for (int a = 0; a < 2; ++a) {
     if (l.axis(a).kind == ::wsert::AxisSplit::Partial)
       l.axis(a).kind = ::wsert::AxisSplit::Replicated;
+    if (l.axis(a).innerKind == ::wsert::AxisSplit::Partial)
+      l.axis(a).innerKind = ::wsert::AxisSplit::Replicated;
+  }
   std::string key = region + " " + l.str();
   for (int64_t d : l.shape)
     key += " " + std::to_string(d);

@@ -84,7 +84,9 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
 }
 
 /// The last dim over x and the largest other dim over y; on the host, the
-/// whole tensor.
+/// whole tensor. A tensor of rank 3 or more whose leading dim is small (a
+/// stack of experts' weights) puts each of its indices on its own band of
+/// rows, the largest other dim split within the band.
 Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
                                   bool host) const {
   Layout l;
@@ -104,6 +106,16 @@ Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
                                : AxisSplit::split(xd, shape[xd], grid[0]);
   l.y = yd < 0 || grid[1] == 1 ? AxisSplit::replicated(1)
                                : AxisSplit::split(yd, shape[yd], grid[1]);
+  if (rank >= 3 && xd != 0 && shape[0] > 1 && grid[1] / shape[0] >= 2) {
+    int64_t inner = -1;
+    for (int64_t d = 1; d < rank; ++d)
+      if (d != xd && shape[d] > 1 && (inner < 0 || shape[d] > shape[inner]))
+        inner = d;
+    if (inner >= 0)
+      l.y = AxisSplit::nest(
+          {AxisSplit::Split, 0, 1, shape[0]},
+          AxisSplit::split(inner, shape[inner], grid[1] / shape[0]));
+  }
   return l;
 }
 
@@ -249,30 +261,56 @@ Layout Partitioner::operandLayout(const Kernel &k, size_t operand,
                                   const Choice &c, bool isOut) const {
   Value v = operand < k.outs.size() ? k.outs[operand]
                                     : k.ins[operand - k.outs.size()];
-  const SmallVector<int64_t> &map = k.maps[operand];
-  Layout l;
-  l.shape = shapeOf(v);
-  for (int a = 0; a < 2; ++a) {
-    AxisSplit &ax = l.axis(a);
-    int64_t boxDim = c.dim[a];
-    if (boxDim < 0) {
-      ax = AxisSplit::replicated(1);
-      continue;
-    }
-    int64_t j = -1;
-    for (size_t d = 0; d < map.size(); ++d)
-      if (map[d] == boxDim)
-        j = int64_t(d);
-    if (j >= 0 && l.shape[j] == k.iter[boxDim])
-      ax = {AxisSplit::Split, j, c.block[a], c.count[a]};
-    else if (isOut && k.reduction[boxDim])
-      ax = AxisSplit::partial(c.count[a]);
-    else
-      ax = AxisSplit::replicated(c.count[a]);
-  }
+  std::vector<int64_t> axes, blocks;
+  c.boxAxes(k.iter, axes, blocks);
+  // A result lacks only reduction dims: it holds partial sums over them.
+  Layout l = ::wsert::boxOperandLayout(
+      shapeOf(v), {k.maps[operand].begin(), k.maps[operand].end()},
+      {k.iter.begin(), k.iter.end()}, axes, blocks, isOut);
   if (!k.slots.empty() && k.slots[operand])
     l.mask = k.mask;
   return l;
+}
+
+/// The ways to split a box over one grid axis of `pes` PEs: not at all,
+/// one dim in blocks, or nested: each index of an outer dim in `stacks` on
+/// its own group of PEs, another dim split within the group.
+static SmallVector<Choice, 16> axisOptions(const Kernel &k, int a,
+                                           int64_t pes,
+                                           ArrayRef<int64_t> dims,
+                                           ArrayRef<int64_t> stacks) {
+  SmallVector<Choice, 16> out;
+  out.push_back(Choice());
+  if (pes == 1)
+    return out;
+  for (int64_t d : dims) {
+    Choice c;
+    AxisSplit s = AxisSplit::split(d, k.iter[d], pes);
+    c.dim[a] = d;
+    c.block[a] = s.block;
+    c.count[a] = s.count;
+    out.push_back(c);
+  }
+  // Sparse kernels iterate slots of plain tiles.
+  if (k.mask >= 0)
+    return out;
+  for (int64_t o : stacks) {
+    int64_t groupPes = pes / k.iter[o];
+    if (k.reduction[o] || groupPes < 2)
+      continue;
+    for (int64_t i : dims) {
+      if (i == o)
+        continue;
+      Choice c;
+      c.dim[a] = o;
+      c.block[a] = 1;
+      c.count[a] = k.iter[o];
+      c.inner[a] = i;
+      c.innerBlock[a] = AxisSplit::split(i, k.iter[i], groupPes).block;
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
@@ -291,23 +329,54 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
   int64_t leastBytes = -1;
   Value largest;
   int64_t largestBytes = 0;
-  for (int64_t dx : dims)
-    for (int64_t dy : dims) {
-      if ((dx == dy && dx >= 0) || (dx >= 0 && grid[0] == 1) ||
-          (dy >= 0 && grid[1] == 1))
+  SmallVector<int64_t> splittable(dims.begin() + 1, dims.end());
+  // Box dims that index a stack (experts' weights, laid out a group of
+  // PEs per index by defaultLayout, and what is computed from them): the
+  // outer dims of nested splits. Nesting other small dims too (attention's
+  // batch and heads) made GPT-2's step 8% slower: more, smaller transfers.
+  SmallVector<int64_t> stacks;
+  size_t operands = k.outs.size() + k.ins.size();
+  for (size_t i = 0; i < operands; ++i) {
+    Value v = i < k.outs.size() ? k.outs[i] : k.ins[i - k.outs.size()];
+    auto h = homes.find(v);
+    if (h == homes.end() || isHost(h->second))
+      continue;
+    for (int a = 0; a < 2; ++a) {
+      const AxisSplit &ax = h->second.layout.axis(a);
+      if (!ax.nested() || ax.kind != AxisSplit::Split)
         continue;
-      Choice c;
-      c.dim[0] = dx;
-      c.dim[1] = dy;
+      int64_t boxDim = k.maps[i][size_t(ax.dim)];
+      if (boxDim >= 0 && k.iter[boxDim] == h->second.layout.shape[ax.dim] &&
+          !llvm::is_contained(stacks, boxDim))
+        stacks.push_back(boxDim);
+    }
+  }
+  SmallVector<Choice, 16> xs = axisOptions(k, 0, grid[0], splittable, stacks);
+  SmallVector<Choice, 16> ys = axisOptions(k, 1, grid[1], splittable, stacks);
+  for (const Choice &cx : xs)
+    for (const Choice &cy : ys) {
+      int64_t used[4] = {cx.dim[0], cx.inner[0], cy.dim[1], cy.inner[1]};
+      bool twice = false;
+      for (int i = 0; i < 4; ++i)
+        for (int j = i + 1; j < 4; ++j)
+          twice |= used[i] >= 0 && used[i] == used[j];
+      if (twice)
+        continue;
+      Choice c = cx;
+      c.dim[1] = cy.dim[1];
+      c.block[1] = cy.block[1];
+      c.count[1] = cy.count[1];
+      c.inner[1] = cy.inner[1];
+      c.innerBlock[1] = cy.innerBlock[1];
       double work = 1;
-      for (int a = 0; a < 2; ++a)
-        if (c.dim[a] >= 0) {
-          AxisSplit s = AxisSplit::split(c.dim[a], k.iter[c.dim[a]], grid[a]);
-          c.block[a] = s.block;
-          c.count[a] = s.count;
-        }
       auto local = [&](int64_t d) {
-        return d == dx ? c.block[0] : d == dy ? c.block[1] : k.iter[d];
+        for (int a = 0; a < 2; ++a) {
+          if (d == c.dim[a])
+            return c.block[a];
+          if (d == c.inner[a])
+            return c.innerBlock[a];
+        }
+        return k.iter[d];
       };
       if (k.mask >= 0) {
         // A sparse kernel works per slot: the pattern's two box dims
@@ -455,12 +524,8 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
   }
   for (auto &m : k.maps)
     maps.push_back(b.getDenseI64ArrayAttr(m));
-  SmallVector<int64_t> axes(k.iter.size(), 0), blocks(k.iter);
-  for (int a = 0; a < 2; ++a)
-    if (c->dim[a] >= 0) {
-      axes[c->dim[a]] = a + 1;
-      blocks[c->dim[a]] = c->block[a];
-    }
+  std::vector<int64_t> axes, blocks;
+  c->boxAxes(k.iter, axes, blocks);
   auto compute = fabric::ComputeOp::create(
       b, op->getLoc(), b.getStringAttr(k.kernel),
       k.fn.empty() ? StringAttr() : b.getStringAttr(k.fn),
@@ -588,9 +653,14 @@ std::string Partitioner::inPlaceTarget(Operation *op, const Kernel &k,
 
 /// A layout whose partial axes are summed away (held by one PE).
 Layout combined(Layout l) {
-  for (int a = 0; a < 2; ++a)
-    if (l.axis(a).kind == AxisSplit::Partial)
-      l.axis(a) = AxisSplit::replicated(1);
+  for (int a = 0; a < 2; ++a) {
+    AxisSplit &ax = l.axis(a);
+    if (ax.kind == AxisSplit::Partial)
+      ax = AxisSplit::replicated(1);
+    // A group's partial sums summed onto each of its PEs.
+    if (ax.nested() && ax.innerKind == AxisSplit::Partial)
+      ax.innerKind = AxisSplit::Replicated;
+  }
   return l;
 }
 

@@ -32,7 +32,8 @@ std::optional<Layout> Partitioner::allReduceMiddle(const Layout &from,
   for (int a = 0; a < 2; ++a) {
     const AxisSplit &p = from.axis(a), &r = want.axis(a);
     const AxisSplit &other = from.axis(1 - a);
-    if (p.kind != AxisSplit::Partial || r.kind != AxisSplit::Replicated ||
+    if (p.nested() || r.nested() || other.nested() ||
+        p.kind != AxisSplit::Partial || r.kind != AxisSplit::Replicated ||
         r.count != p.count || other != want.axis(1 - a) ||
         other.kind == AxisSplit::Partial)
       continue;

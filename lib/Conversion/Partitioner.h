@@ -52,11 +52,31 @@ struct Source {
   DenseI64ArrayAttr range;
 };
 
-/// A box split: for each grid axis, the box dim it splits (or -1).
+/// A box split: for each grid axis, the box dim it splits (or -1), and for
+/// a nested axis the box dim split within each of its groups (or -1).
 struct Choice {
   int64_t dim[2] = {-1, -1};
   int64_t block[2] = {1, 1};
   int64_t count[2] = {1, 1};
+  int64_t inner[2] = {-1, -1};
+  int64_t innerBlock[2] = {1, 1};
+  /// Per box dim: the axis it is split over (0 none, 1 x, 2 y, 3 and 4
+  /// within the groups of x and y) and its block.
+  void boxAxes(const SmallVector<int64_t> &iter, std::vector<int64_t> &axes,
+               std::vector<int64_t> &blocks) const {
+    axes.assign(iter.size(), 0);
+    blocks.assign(iter.begin(), iter.end());
+    for (int a = 0; a < 2; ++a) {
+      if (dim[a] >= 0) {
+        axes[size_t(dim[a])] = a + 1;
+        blocks[size_t(dim[a])] = block[a];
+      }
+      if (inner[a] >= 0) {
+        axes[size_t(inner[a])] = a + 3;
+        blocks[size_t(inner[a])] = innerBlock[a];
+      }
+    }
+  }
 };
 
 inline std::string layoutKey(const Layout &l) { return l.str(); }

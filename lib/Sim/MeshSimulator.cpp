@@ -826,8 +826,13 @@ HostTensor MeshSimulator::read(const wp::Binding &b) const {
   std::vector<int64_t> strides = rowMajorStrides(l.shape);
   const wp::Program &p = impl->program.programs(b.program());
   // Replicas hold the same values: read the first along each axis.
-  int64_t wx = l.x.kind == AxisSplit::Split ? std::min(l.x.count, p.width()) : 1;
-  int64_t hy = l.y.kind == AxisSplit::Split ? std::min(l.y.count, p.height()) : 1;
+  // (A nested axis's replicas are read again, group by group.)
+  auto reach = [](const AxisSplit &a, int64_t extent) -> int64_t {
+    if (a.nested())
+      return std::min(a.pes(), extent);
+    return a.kind == AxisSplit::Split ? std::min(a.count, extent) : 1;
+  };
+  int64_t wx = reach(l.x, p.width()), hy = reach(l.y, p.height());
   for (int64_t py = 0; py < hy; ++py)
     for (int64_t px = 0; px < wx; ++px) {
       const PE &pe = impl->pes[impl->peAt(b.program(), px, py)];

@@ -299,11 +299,19 @@ costClasses(const std::vector<isa::BoxDim> &box, int64_t axis, int64_t extent) {
   std::vector<int64_t> at = {0, extent};
   bool split = false;
   for (const isa::BoxDim &d : box)
-    if (d.axis == axis) {
+    if (d.gridAxis() == axis - 1) {
       split = true;
       int64_t b = std::max<int64_t>(1, d.block);
-      at.push_back(d.global / b);
-      at.push_back((d.global + b - 1) / b);
+      int64_t s = std::max<int64_t>(1, d.stride);
+      // An inner dim's classes repeat in every group of `period` PEs.
+      int64_t groups = d.period > 0 ? (extent + d.period - 1) / d.period : 1;
+      for (int64_t g = 0; g < groups; ++g) {
+        int64_t base = g * d.period;
+        at.push_back(base + s * (d.global / b));
+        at.push_back(base + s * ((d.global + b - 1) / b));
+        if (d.period > 0)
+          at.push_back(base + d.period);
+      }
     }
   if (!split)
     at.push_back(1);

@@ -71,8 +71,10 @@ struct Option {
 std::optional<TransferCost>
 MeshSimulator::Impl::analyticCost(const wp::Transfer &t) const {
   Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
+  // Nested axes (groups of PEs along one axis) are planned.
   if (src.mask >= 0 || dst.mask >= 0 || t.has_need() || t.has_have() ||
-      src.isPartial() != (t.combine() != 0) || dst.isPartial())
+      src.isPartial() != (t.combine() != 0) || dst.isPartial() ||
+      src.isNested() || dst.isNested())
     return std::nullopt;
   int64_t rank = int64_t(dst.shape.size());
   std::vector<int64_t> lo(t.window_lo().begin(), t.window_lo().end());

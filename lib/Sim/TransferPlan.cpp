@@ -69,9 +69,9 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> srcStrides = rowMajorStrides(src.shape);
   std::vector<int64_t> srcTileStrides = rowMajorStrides(src.tileShape());
   std::vector<int64_t> s(srcRank);
+  std::vector<int64_t> holders[2]; // per axis, the source positions of s
   std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
   std::vector<std::vector<Run>> pending; // runs of this receiver's pieces
-  bool sameProgram = t.src_program() == t.dst_program();
   const Storage *srcSparse =
       src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
   int64_t srcWidth = program.programs(t.src_program()).width();
@@ -145,30 +145,52 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           }
         }
         // The source PEs holding s: one, or one per partial sum.
-        int64_t coord[2] = {0, 0}, counts[2] = {1, 1};
         int64_t srcOff = 0;
         for (int64_t j = 0; j < srcRank; ++j) {
           int64_t local = s[j];
-          for (int a = 0; a < 2; ++a)
-            if (src.axis(a).kind == AxisSplit::Split && src.axis(a).dim == j)
-              local -= (s[j] / src.axis(a).block) * src.axis(a).block;
+          for (int a = 0; a < 2; ++a) {
+            const AxisSplit &ax = src.axis(a);
+            if (ax.kind == AxisSplit::Split && ax.dim == j)
+              local -= (s[j] / ax.block) * ax.block;
+            if (ax.nested() && ax.innerKind == AxisSplit::Split &&
+                ax.innerDim == j)
+              local -= (s[j] / ax.innerBlock) * ax.innerBlock;
+          }
           srcOff += local * srcTileStrides[j];
         }
         for (int a = 0; a < 2; ++a) {
           const AxisSplit &ax = src.axis(a);
           int64_t mine = a == 0 ? px : py;
-          if (ax.kind == AxisSplit::Split)
-            coord[a] = s[ax.dim] / ax.block;
-          else if (ax.kind == AxisSplit::Replicated)
-            coord[a] = sameProgram && mine < ax.count ? mine : mine % ax.count;
-          else
-            counts[a] = ax.count;
+          std::vector<int64_t> &at = holders[a];
+          at.clear();
+          // A replica: the receiver's own position's, so a copy between
+          // equal layouts stays on its PE.
+          auto pick = [&](AxisSplit::Kind kind, int64_t dim, int64_t block,
+                          int64_t count, int64_t own, auto add) {
+            if (kind == AxisSplit::Split)
+              add(s[size_t(dim)] / block);
+            else if (kind == AxisSplit::Replicated)
+              add(own % count);
+            else
+              for (int64_t c = 0; c < count; ++c)
+                add(c);
+          };
+          pick(ax.kind, ax.dim, ax.block, ax.count, mine / ax.innerCount,
+               [&](int64_t g) {
+                 if (!ax.nested()) {
+                   at.push_back(g);
+                   return;
+                 }
+                 pick(ax.innerKind, ax.innerDim, ax.innerBlock, ax.innerCount,
+                      mine % ax.innerCount, [&](int64_t i) {
+                        at.push_back(g * ax.innerCount + i);
+                      });
+               });
         }
         if (srcSparse) {
           // A sparse source sends its slots; an entry it does not keep is
           // zero (partial sums along an axis hold the same entries).
-          int64_t sx = counts[0] > 1 ? 0 : coord[0];
-          int64_t sy = counts[1] > 1 ? 0 : coord[1];
+          int64_t sx = holders[0][0], sy = holders[1][0];
           const std::vector<int32_t> &slotOf =
               srcSparse->slotOf[size_t(sy * srcWidth + sx)];
           int32_t slot = srcOff < int64_t(slotOf.size())
@@ -181,10 +203,8 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
           srcOff = slot;
         }
         bool sent = false;
-        for (int64_t cy = 0; cy < counts[1]; ++cy)
-          for (int64_t cx = 0; cx < counts[0]; ++cx) {
-            int64_t sx = counts[0] > 1 ? cx : coord[0];
-            int64_t sy = counts[1] > 1 ? cy : coord[1];
+        for (int64_t sy : holders[1])
+          for (int64_t sx : holders[0]) {
             if (had && !holds(sx, sy, s[size_t(haveDim)]))
               continue; // a zero the sparse kernel left
             sent = true;

@@ -443,9 +443,7 @@ std::string execGather(const Instr &in, const PeState &pe, const Rates &rates,
   if (ne == 0 || de == 0 || ve == 0)
     return "";
   int64_t db = box[1].block;
-  int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
-                   : box[2].axis == 2 ? pe.py * box[2].block
-                                      : 0;
+  int64_t vBegin = boxPosition(box[2], pe.px, pe.py) * box[2].block;
   float *out = pe.buffers[in.buffers[0]];
   const float *table = pe.buffers[in.buffers[1]];
   const float *idx = pe.buffers[in.buffers[2]];
@@ -474,9 +472,7 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
   if (ne == 0 || de == 0 || ve == 0)
     return "";
   int64_t db = box[1].block;
-  int64_t vBegin = box[2].axis == 1   ? pe.px * box[2].block
-                   : box[2].axis == 2 ? pe.py * box[2].block
-                                      : 0;
+  int64_t vBegin = boxPosition(box[2], pe.px, pe.py) * box[2].block;
   float *out = pe.buffers[in.buffers[0]];
   const float *upd = pe.buffers[in.buffers[1]];
   const float *idx = pe.buffers[in.buffers[2]];
@@ -607,11 +603,18 @@ std::optional<Fn> lookupFn(const std::string &name) {
   return std::nullopt;
 }
 
+int64_t boxPosition(const BoxDim &d, int64_t px, int64_t py) {
+  if (d.axis == 0)
+    return 0;
+  int64_t p = (d.gridAxis() == 0 ? px : py) / std::max<int64_t>(1, d.stride);
+  return d.period > 0 ? p % d.period : p;
+}
+
 int64_t localExtent(const BoxDim &d, int64_t px, int64_t py) {
   if (d.axis == 0)
     return d.block;
-  int64_t p = d.axis == 1 ? px : py;
-  return std::clamp<int64_t>(d.global - p * d.block, 0, d.block);
+  return std::clamp<int64_t>(d.global - boxPosition(d, px, py) * d.block, 0,
+                             d.block);
 }
 
 CostShape costShape(const Instr &in) {

@@ -44,23 +44,36 @@ inline Box readBox(const Instr &in, size_t at, int64_t rank) {
   for (size_t d = 0; d < box.n; ++d)
     box.dims[d] = {in.ints[at + 3 * d], in.ints[at + 3 * d + 1],
                    in.ints[at + 3 * d + 2]};
+  // A nested axis: the inner dim's blocks make the groups the outer dim's
+  // blocks step over.
+  for (size_t d = 0; d < box.n; ++d) {
+    BoxDim &inner = box.dims[d];
+    if (inner.axis != 3 && inner.axis != 4)
+      continue;
+    int64_t b = std::max<int64_t>(1, inner.block);
+    inner.period = std::max<int64_t>(1, (inner.global + b - 1) / b);
+    for (size_t o = 0; o < box.n; ++o)
+      if (box.dims[o].axis == inner.axis - 2)
+        box.dims[o].stride = inner.period;
+  }
   return box;
 }
 
 inline std::string checkBox(const Box &box) {
-  bool x = false, y = false;
+  bool on[5] = {false, false, false, false, false};
   for (const BoxDim &d : box) {
-    if (d.block < 0 || d.global < 0 || d.axis < 0 || d.axis > 2)
+    if (d.block < 0 || d.global < 0 || d.axis < 0 || d.axis > 4)
       return "a box dim has block " + num(d.block) + ", axis " + num(d.axis) +
              ", global " + num(d.global);
     if (d.axis == 0 && d.block != d.global)
       return "a dim that is not split has block " + num(d.block) +
              " but global " + num(d.global);
-    if ((d.axis == 1 && x) || (d.axis == 2 && y))
+    if (d.axis > 0 && on[d.axis])
       return "two box dims are split over one axis";
-    x |= d.axis == 1;
-    y |= d.axis == 2;
+    on[d.axis] = true;
   }
+  if ((on[3] && !on[1]) || (on[4] && !on[2]))
+    return "a box dim is split within groups that no dim splits";
   return "";
 }
 
@@ -80,8 +93,8 @@ inline int64_t viewSpan(const Box &box, const int64_t *strides) {
 inline bool active(const Box &box, const PeState &pe) {
   bool x = false, y = false;
   for (const BoxDim &d : box) {
-    x |= d.axis == 1;
-    y |= d.axis == 2;
+    x |= d.gridAxis() == 0;
+    y |= d.gridAxis() == 1;
   }
   return (x || pe.px == 0) && (y || pe.py == 0);
 }

@@ -45,6 +45,12 @@ void Exporter::layout(fabric::LayoutAttr l, ArrayRef<int64_t> shape,
     ax->set_dim(s.axis(a).dim);
     ax->set_block(s.axis(a).block);
     ax->set_count(s.axis(a).count);
+    if (s.axis(a).nested()) {
+      ax->set_inner_kind(s.axis(a).innerKind);
+      ax->set_inner_dim(s.axis(a).innerDim);
+      ax->set_inner_block(s.axis(a).innerBlock);
+      ax->set_inner_count(s.axis(a).innerCount);
+    }
   }
   m.set_mask(int32_t(s.mask + 1));
 }

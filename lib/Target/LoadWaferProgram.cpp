@@ -36,6 +36,12 @@ Layout layoutFromProto(const wp::Layout &l) {
     s.dim = m.dim();
     s.block = m.block();
     s.count = m.count();
+    if (m.inner_count() > 1) {
+      s.innerKind = AxisSplit::Kind(m.inner_kind());
+      s.innerDim = m.inner_dim();
+      s.innerBlock = m.inner_block();
+      s.innerCount = m.inner_count();
+    }
   }
   out.mask = int64_t(l.mask()) - 1;
   return out;
@@ -79,6 +85,10 @@ std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
   }
   for (const wp::Axis *a : {&m.x(), &m.y()})
     if (a->kind() < 0 || a->kind() > 2 || a->block() < 1 ||
+        a->inner_kind() < 0 || a->inner_kind() > 2 || a->inner_count() < 0 ||
+        a->inner_count() > kMaxElements ||
+        (a->inner_count() > 1 &&
+         (a->inner_block() < 1 || a->inner_block() > kMaxElements)) ||
         a->block() > kMaxElements)
       return what + ": bad layout axis";
   Layout l = layoutFromProto(m);
@@ -225,6 +235,10 @@ std::string checkFilter(const wp::WaferProgram &w, const wp::Layout &f,
     return what + "'s mask has another shape";
   for (const wp::Axis *a : {&f.x(), &f.y()})
     if (a->kind() < 0 || a->kind() > 2 || a->block() < 1 ||
+        a->inner_kind() < 0 || a->inner_kind() > 2 || a->inner_count() < 0 ||
+        a->inner_count() > kMaxElements ||
+        (a->inner_count() > 1 &&
+         (a->inner_block() < 1 || a->inner_block() > kMaxElements)) ||
         a->block() > kMaxElements)
       return "bad " + what + " layout axis";
   const wp::Program &p = w.programs(program);

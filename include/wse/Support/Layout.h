@@ -3,7 +3,10 @@
 // A layout says, for each axis of a region's PE grid (x, then y), whether
 // the tensor is split along one of its dims in equal blocks (the last block
 // may be short), replicated, or held as partial sums still to be combined.
-// Dims not split are whole on every PE. A PE's tile is the tensor's shape
+// An axis can also be nested: its PEs form groups, one per block of an
+// outer dim (or one copy each), and within a group the tensor is split,
+// replicated or partial again (a batch of experts, each on its own band of
+// rows and split within it). Dims not split are whole on every PE. A PE's tile is the tensor's shape
 // with each split dim replaced by its block, stored row-major; edge PEs
 // hold short blocks in full-size tiles. The compiler (fabric layouts, pe
 // buffers), the wafer program and the simulator all use this one struct.
@@ -24,19 +27,41 @@ struct AxisSplit {
   Kind kind = Replicated;
   int64_t dim = -1;  // the tensor dim (Split only)
   int64_t block = 1; // elements of `dim` per PE (Split only)
-  int64_t count = 1; // PEs along the axis that hold a tile
+  int64_t count = 1; // PEs along the axis that hold a tile (groups, nested)
+  // Nested (innerCount > 1): the axis's PEs form `count` groups of
+  // `innerCount` consecutive PEs; the outer kind (split or replicated)
+  // says what each group holds, the inner one what each PE of a group
+  // holds of that. PE p is in group p / innerCount at p % innerCount.
+  Kind innerKind = Replicated;
+  int64_t innerDim = -1, innerBlock = 1, innerCount = 1;
 
   bool operator==(const AxisSplit &o) const {
     return kind == o.kind && dim == o.dim && block == o.block &&
-           count == o.count;
+           count == o.count && innerKind == o.innerKind &&
+           innerDim == o.innerDim && innerBlock == o.innerBlock &&
+           innerCount == o.innerCount;
   }
   bool operator!=(const AxisSplit &o) const { return !(*this == o); }
+  bool nested() const { return innerCount > 1; }
+  /// The PEs along the axis that hold a tile.
+  int64_t pes() const { return count * innerCount; }
+  bool splits(int64_t d) const {
+    return (kind == Split && dim == d) || (innerKind == Split && innerDim == d);
+  }
+  bool partial() const { return kind == Partial || innerKind == Partial; }
   /// Split of `extent` elements over at most `pes` PEs.
   static AxisSplit split(int64_t dim, int64_t extent, int64_t pes);
   static AxisSplit replicated(int64_t count) {
     return {Replicated, -1, 1, count};
   }
   static AxisSplit partial(int64_t count) { return {Partial, -1, 1, count}; }
+  /// `outer` (split or replicated) with `inner` within each of its groups;
+  /// an inner of one PE leaves `outer` as it is.
+  static AxisSplit nest(AxisSplit outer, const AxisSplit &inner);
+  /// The inner part as an axis of its own (one group's PEs).
+  AxisSplit innerPart() const {
+    return {innerKind, innerDim, innerBlock, innerCount};
+  }
 };
 
 struct Layout {
@@ -53,9 +78,8 @@ struct Layout {
   bool operator!=(const Layout &o) const { return !(*this == o); }
   const AxisSplit &axis(int a) const { return a == 0 ? x : y; }
   AxisSplit &axis(int a) { return a == 0 ? x : y; }
-  bool isPartial() const {
-    return x.kind == AxisSplit::Partial || y.kind == AxisSplit::Partial;
-  }
+  bool isPartial() const { return x.partial() || y.partial(); }
+  bool isNested() const { return x.nested() || y.nested(); }
   int64_t numElements() const;
   /// The tile every PE stores (split dims replaced by their block).
   std::vector<int64_t> tileShape() const;
@@ -66,7 +90,7 @@ struct Layout {
              int64_t &size) const;
   /// Whether the PE at (px, py) holds a tile at all.
   bool holds(int64_t px, int64_t py) const {
-    return px < x.count && py < y.count;
+    return px < x.pes() && py < y.pes();
   }
   /// Checks the layout against itself and a grid; empty when fine.
   std::string check(int64_t gridW, int64_t gridH) const;
@@ -75,6 +99,19 @@ struct Layout {
 };
 
 int64_t ceilDiv(int64_t a, int64_t b);
+
+/// The layout an iteration box gives one of its operands. The box has
+/// global extents `iter`, per dim the axis it is split over (`axes`: 0
+/// none, 1 x, 2 y, 3 and 4 within the groups of x and y) and its block;
+/// `map` takes each operand dim to its box dim (-1: broadcast). A box dim
+/// the operand lacks leaves it partial (a result, `partialIfMissing`) or
+/// replicated along that axis.
+Layout boxOperandLayout(const std::vector<int64_t> &shape,
+                        const std::vector<int64_t> &map,
+                        const std::vector<int64_t> &iter,
+                        const std::vector<int64_t> &axes,
+                        const std::vector<int64_t> &blocks,
+                        bool partialIfMissing);
 
 /// Calls f(global index, tile offset) for every element of the tile the
 /// PE at (px, py) holds, in row-major order of the tile.

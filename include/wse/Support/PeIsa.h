@@ -163,10 +163,19 @@ int lookupInstr(const std::string &name);
 std::string checkInstr(const Instr &in, const std::vector<int64_t> &lengths);
 
 /// Ints of an iteration box: per dim (block, axis, global) where axis is
-/// 0 (whole on every PE), 1 (split over x) or 2 (split over y).
+/// 0 (whole on every PE), 1 (split over x), 2 (split over y), or 3 and 4
+/// (split within the groups of a nested x or y: the dim with axis 1 or 2
+/// then picks the group, `period` consecutive PEs, and this one the PE
+/// in it). `stride` and `period` are not encoded: readBox derives them.
 struct BoxDim {
   int64_t block = 1, axis = 0, global = 1;
+  int64_t stride = 1; // PEs per step of the dim along its axis
+  int64_t period = 0; // an inner dim's group size (0: none)
+  /// 0 for x, 1 for y, -1 when not split.
+  int64_t gridAxis() const { return axis == 0 ? -1 : (axis - 1) % 2; }
 };
+/// The block of the dim the PE at (px, py) covers (0 when not split).
+int64_t boxPosition(const BoxDim &d, int64_t px, int64_t py);
 /// The dim's extent on the PE at (px, py).
 int64_t localExtent(const BoxDim &d, int64_t px, int64_t py);
 

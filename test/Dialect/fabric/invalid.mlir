@@ -73,8 +73,48 @@ fabric.graph @g {
 
 fabric.graph @g {
   fabric.region @r grid [4, 2]
-  // expected-error @+1 {{layout: both axes split dim 0}}
+  // expected-error @+1 {{layout: dim 0 is split twice}}
   fabric.tensor @t : tensor<8xf32> "temp" in @r layout <x: split(0, 4, 2), y: split(0, 4, 2)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [8, 2]
+  // expected-error @+1 {{layout: dim 1 is split twice}}
+  fabric.tensor @t : tensor<2x8xf32> "temp" in @r layout <x: split(0, 1, 2) * split(1, 2, 4), y: split(1, 4, 2)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  // expected-error @+1 {{layout: axis x uses 8 PEs of a grid of 4}}
+  fabric.tensor @t : tensor<2x8xf32> "temp" in @r layout <x: split(0, 1, 2) * split(1, 2, 4), y: replicated(1)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [8, 2]
+  // expected-error @+1 {{layout: axis x (inner) splits dim 1 of 8 in blocks of 2 over 3 PEs}}
+  fabric.tensor @t : tensor<2x8xf32> "temp" in @r layout <x: split(0, 1, 2) * split(1, 2, 3), y: replicated(1)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [8, 2]
+  // expected-error @+1 {{a nested axis splits or replicates its groups, it does not sum them}}
+  fabric.tensor @t : tensor<2x8xf32> "temp" in @r layout <x: partial(2) * split(1, 2, 4), y: replicated(1)>
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [8, 2]
+  // expected-error @+1 {{an inner part spans 2 or more PEs}}
+  fabric.tensor @t : tensor<2x8xf32> "temp" in @r layout <x: split(0, 1, 2) * split(1, 8, 1), y: replicated(1)>
 }
 
 // -----
@@ -171,7 +211,25 @@ fabric.graph @g {
   fabric.region @r grid [4, 2]
   fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
   // expected-error @+1 {{dim 0 has a bad axis or block}}
+  fabric.compute "map" "copy" in @r outs [@a] ins [@a] iter [8] axes [5] blocks [2] maps [array<i64: 0>, array<i64: 0>]
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [4, 2]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: split(0, 2, 4), y: replicated(1)>
+  // expected-error @+1 {{splits a box dim within groups that no dim splits}}
   fabric.compute "map" "copy" in @r outs [@a] ins [@a] iter [8] axes [3] blocks [2] maps [array<i64: 0>, array<i64: 0>]
+}
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [8, 2]
+  fabric.tensor @a : tensor<2x8xf32> "temp" in @r layout <x: split(0, 1, 2) * split(1, 4, 2), y: replicated(1)>
+  // expected-error @+1 {{operand @a is laid out x: d0/1 (2 groups) * d1/4 (2 PEs each), y: replicated (1 PEs); the box gives it x: d0/1 (2 groups) * d1/2 (4 PEs each), y: replicated (1 PEs)}}
+  fabric.compute "map" "copy" in @r outs [@a] ins [@a] iter [2, 8] axes [1, 3] blocks [1, 2] maps [array<i64: 0, 1>, array<i64: 0, 1>]
 }
 
 // -----
