@@ -372,6 +372,9 @@ LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
     return emitOpError("window needs one entry per destination dim");
   if (getCombine() < 0 || getCombine() > 2)
     return emitOpError("combine must be 0, 1 or 2");
+  if (getSparseRows() && getCombine() != 1)
+    return emitOpError("leaves zero rows unsent, which only a sum "
+                       "(combine 1) may");
   wsert::Layout sl = toLayout(src.getLayout(), st.getShape());
   wsert::Layout dl = toLayout(dst.getLayout(), dt.getShape());
   if ((getCombine() != 0) != sl.isPartial())

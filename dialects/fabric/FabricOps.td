@@ -195,6 +195,13 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [DeclareOpInterfaceMethods<SymbolU
     `have_dims[1]` of the entries it keeps under `have`, and sends only
     those (an element no sender holds is zero). Both are set by
     wse-trim-sparse-operands.
+
+    `sparse_rows` (with `combine` 1) says most rows of the source's
+    partial tiles are zero (a row gather from a split table, a row
+    scatter-add of split indices): a sender sends only the rows of its
+    tile (runs of its last dim) that hold a nonzero, each after a
+    one-wavelet header naming the row. A row not sent adds nothing, so the
+    sum is the one every row would give, bit for bit.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$src,
                    FlatSymbolRefAttr:$dst, StrAttr:$map,
@@ -208,7 +215,8 @@ def Fabric_TransferOp : Fabric_Op<"transfer", [DeclareOpInterfaceMethods<SymbolU
                    OptionalAttr<Fabric_LayoutAttr>:$need,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$need_dims,
                    OptionalAttr<Fabric_LayoutAttr>:$have,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims);
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims,
+                   UnitAttr:$sparse_rows);
   let assemblyFormat = [{
     $sym_name $src `->` $dst $map (`color` $color^)? attr-dict
   }];

@@ -93,7 +93,8 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
     name `@program::@buffer`, with the tensors' shapes and layouts, and
     the window always given. `need` (with its mask's shape `need_shape`
     and `need_dims`) and `have` (`have_shape`, `have_dims`) are the fabric
-    transfer's receiver and sender filters.
+    transfer's receiver and sender filters, `sparse_rows` its zero rows
+    left unsent.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                    SymbolRefAttr:$src, DenseI64ArrayAttr:$src_shape,
@@ -110,7 +111,8 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$need_dims,
                    OptionalAttr<Pe_LayoutAttr>:$have,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_shape,
-                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims);
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims,
+                   UnitAttr:$sparse_rows);
   let assemblyFormat = "$sym_name $src `->` $dst attr-dict";
   
 }

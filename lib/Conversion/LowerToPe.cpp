@@ -282,7 +282,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           mb.getDenseI64ArrayAttr(size), t.getCombineAttr(),
           mb.getI64IntegerAttr(*t.getColor()), t.getReshapeAttr(),
           /*need=*/nullptr, /*need_shape=*/nullptr, /*need_dims=*/nullptr,
-          /*have=*/nullptr);
+          /*have=*/nullptr, /*have_shape=*/nullptr, /*have_dims=*/nullptr,
+          t.getSparseRowsAttr());
       auto maskShape = [&](fabric::LayoutAttr l) {
         return mb.getDenseI64ArrayAttr(
             cast<ShapedType>(masks.at(l.getMask()).getKeep().getType())

@@ -80,7 +80,11 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
       b.getI64IntegerAttr(src.layout.isPartial() ? src.combine : 0), nullptr,
       b.getDenseI64ArrayAttr(move ? ArrayRef<int64_t>(move->reshape)
                                   : ArrayRef<int64_t>()),
-      /*need=*/nullptr, /*need_dims=*/nullptr, /*have=*/nullptr);
+      /*need=*/nullptr, /*need_dims=*/nullptr, /*have=*/nullptr,
+      /*have_dims=*/nullptr,
+      src.sparseRows && src.combine == 1 && src.layout.isPartial()
+          ? b.getUnitAttr()
+          : UnitAttr());
 }
 
 /// The last dim over x and the largest other dim over y; on the host, the
@@ -272,6 +276,39 @@ Layout Partitioner::operandLayout(const Kernel &k, size_t operand,
   return l;
 }
 
+/// Whether a kernel's partial results are mostly zero rows, which the
+/// transfer summing them leaves unsent (sparse rows): a row gather over a
+/// split table (a row is nonzero on the one PE holding its table row) or
+/// a row scatter-add of split indices (a PE's partial table has a row for
+/// each of its indices at most). Not in a micro-batched step, whose
+/// transfers cost the same in every micro-batch.
+bool Partitioner::sparseRows(const Kernel &k) const {
+  return (k.kernel == "gather" || k.kernel == "scatter_add") &&
+         microBatchesOf(fn) <= 1;
+}
+
+/// The wavelets a PE's partial tile `l` of such a kernel sends, expected:
+/// a gather's rows spread over the PEs of its split table, a scatter-add's
+/// at most one row per index it holds, each row with its header.
+double Partitioner::rowsSent(const Kernel &k, const Layout &l,
+                             const Choice &c) const {
+  auto local = [&](int64_t d) {
+    for (int a = 0; a < 2; ++a) {
+      if (d == c.dim[a])
+        return double(c.block[a]);
+      if (d == c.inner[a])
+        return double(c.innerBlock[a]);
+    }
+    return double(k.iter[d]);
+  };
+  double rowLength = l.shape.empty() ? 1 : double(l.tileShape().back());
+  double rows = double(l.tileElements()) / rowLength;
+  double nonzero = k.kernel == "gather"
+                       ? rows * local(2) / double(k.iter[2])
+                       : std::min(rows, local(0));
+  return nonzero * (rowLength + 1);
+}
+
 /// The ways to split a box over one grid axis of `pes` PEs: not at all,
 /// one dim in blocks, or nested: each index of an outer dim in `stacks` on
 /// its own group of PEs, another dim split within the group.
@@ -424,7 +461,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         }
         if (isOut) {
           if (l.isPartial())
-            comm += double(tile);
+            comm += sparseRows(k) ? rowsSent(k, l, c) : double(tile);
           continue;
         }
         if (!placed && !sources.count(v))
@@ -518,6 +555,7 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       s = newTensor(k.outs[i], l, op->getLoc(), host,
                     isa<AccumulateOp>(op) ? "accumulator" : "temp");
     homes[k.outs[i]] = Home{s, l, k.combine};
+    homes[k.outs[i]].sparseRows = l.isPartial() && sparseRows(k);
     if (l.mask >= 0)
       patterns[k.outs[i]] = l.mask;
     outs.push_back(sym(s));

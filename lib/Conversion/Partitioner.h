@@ -42,6 +42,10 @@ struct Home {
   std::string sym;
   Layout layout;
   int64_t combine = 0; // how partial axes combine (1 add, 2 max)
+  // Most rows of each partial tile are zero (a row gather from a split
+  // table, a row scatter-add of split indices): transfers summing them
+  // send only the rows holding a nonzero.
+  bool sparseRows = false;
 };
 
 /// Where a parameter, state, input or constant comes from, until its first
@@ -202,6 +206,8 @@ private:
   Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
                        bool isOut) const;
   FailureOr<Choice> choose(Operation *op, const Kernel &k, bool host);
+  bool sparseRows(const Kernel &k) const;
+  double rowsSent(const Kernel &k, const Layout &l, const Choice &c) const;
   LogicalResult mapKernel(Operation *op, Kernel &k);
   std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,
                             const Layout &l, bool host);

@@ -156,6 +156,12 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
   }
   std::unordered_map<std::string, detail::TransferCost> costOf;
   for (const wp::Transfer &t : program.transfers()) {
+    // Its cost follows each micro-batch's data, which the region model
+    // (one cost per transfer a step) cannot follow.
+    if (t.sparse_rows() && im.microBatches > 1)
+      return "transfer '" + t.name() +
+             "': sparse rows in a micro-batched step (its cost would "
+             "differ from one micro-batch to the next)";
     // Timing only: a transfer's cost from its layouts where the map
     // allows, planned element by element where not.
     // Transfers alike but for their name and color cost the same (a
@@ -423,7 +429,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
               std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
             to += r.len;
           }
-          uint64_t len = uint64_t(p.count);
+          detail::countSent(plan, p, base);
+          uint64_t len = p.sent;
           uint64_t leaves = ramp; // its first wavelet
           // One wavelet a cycle leaves the ramp (once per multicast group);
           // the first needs `hops` cycles to arrive, the rest stream behind
@@ -542,7 +549,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             from += r.len;
           }
           if (t.combine() != 0)
-            stats.flops += uint64_t(p.count);
+            stats.flops += p.sentData;
           if (p.src != peIdx)
             inbound.push_back(&p);
           else
@@ -558,10 +565,10 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         // The piece whose arrival decided `t` (null: the post or the ramp).
         const Piece *decider = nullptr;
         for (const Piece *p : inbound) {
-          uint64_t intake = uint64_t(p->count);
+          uint64_t intake = p->sent;
           if (pe.host) {
             double before = std::ceil(hostTaken / hostWaveletsPerCycle);
-            hostTaken += double(p->count);
+            hostTaken += double(p->sent);
             intake =
                 uint64_t(std::ceil(hostTaken / hostWaveletsPerCycle) - before);
           }
@@ -778,6 +785,11 @@ std::string MeshSimulator::runStep(StepStats &stats) {
                std::to_string(p.count) + " elements to " +
                im.name(im.pes[p.dst]) + ", which never received them";
   im.observing = false;
+  // A transfer with sparse rows costs what this step's data sent.
+  for (size_t t = 0; t < im.plans.size(); ++t)
+    if (im.program.transfers(int(t)).sparse_rows())
+      im.transferCosts[t] = detail::costFromPlan(
+          im.plans[t], im.pes, im.program.transfers(int(t)).combine() != 0);
   // The step's cost is the region model's, from what the PEs did; the
   // per-PE clocks above are its refinement (peCycles, the trace).
   StepStats region;

@@ -130,6 +130,10 @@ struct Piece {
   int64_t links = 0;   // leader: links of the group's x-then-y tree
   int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
   int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
+  // What the last send put on the ramp: `count`, or for a transfer with
+  // sparse rows the elements of its rows holding a nonzero plus a header
+  // wavelet per such row (`sentData` without the headers).
+  uint64_t sent = 0, sentData = 0;
   int dstSlot = -1; // the receiver's entry in the plan's `missing`
   uint64_t first = 0;   // when the first wavelet is in
   uint64_t arrival = 0; // when the last wavelet is in
@@ -164,7 +168,15 @@ struct TransferPlan {
   // Entries of a dense destination that a sparse source does not keep:
   // the receiver writes zeros there (no wavelet carries them).
   std::unordered_map<int, std::vector<int32_t>> zeros;
+  // Sparse rows: the source tile's row length (its last dim), 0 when every
+  // element is sent.
+  int64_t rowLength = 0;
 };
+
+/// A piece's wavelets as sent from the source tile `base`: with sparse
+/// rows only the rows (of `plan.rowLength`) holding a nonzero go, each
+/// with a header. Sets `p.sent` and `p.sentData`.
+void countSent(const TransferPlan &plan, Piece &p, const float *base);
 
 /// How a sparse layout is stored on a program's PEs: each PE's slots
 /// (tile offsets of kept entries) and, per tile offset, its slot or -1.

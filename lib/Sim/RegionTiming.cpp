@@ -30,7 +30,8 @@ TransferCost costFromPlan(const TransferPlan &plan, const std::vector<PE> &pes,
   std::unordered_map<int, uint64_t> out, in;
   for (const Piece &p : plan.pieces) {
     c.any = true;
-    uint64_t n = uint64_t(p.count);
+    // What the sends put on the ramps (all of it, but with sparse rows).
+    uint64_t n = p.sent;
     bool leads = p.leader < 0;
     if (leads)
       out[p.src] += n;
@@ -48,7 +49,7 @@ TransferCost costFromPlan(const TransferPlan &plan, const std::vector<PE> &pes,
     if (leads && p.src != p.dst && pes[size_t(p.dst)].host)
       c.hostOut += n;
     if (combines)
-      c.combined += n;
+      c.combined += p.sentData;
   }
   for (auto &[pe, n] : out)
     c.out = std::max(c.out, n);

@@ -251,6 +251,11 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       }
     }
   out.runs.shrink_to_fit();
+  if (t.sparse_rows())
+    out.rowLength = std::max<int64_t>(
+        1, src.shape.empty() ? 1 : src.tileShape().back());
+  for (Piece &p : out.pieces)
+    p.sent = p.sentData = uint64_t(p.count);
   // A piece's sender and source offsets as (start, length) ranges, in
   // bytes: what a multicast group's members share.
   auto groupKey = [&](const Piece &p) {
@@ -305,5 +310,43 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   }
   return "";
 }
+
+namespace detail {
+
+void countSent(const TransferPlan &plan, Piece &p, const float *base) {
+  if (plan.rowLength == 0) {
+    p.sent = p.sentData = uint64_t(p.count);
+    return;
+  }
+  // A piece's runs follow the receiver's order: a source row can come up
+  // in several runs, so rows are counted once through a small set.
+  int64_t row = plan.rowLength;
+  uint64_t data = 0;
+  std::vector<int64_t> rows; // rows with a nonzero, sorted at the end
+  std::vector<std::pair<int64_t, int64_t>> segments; // (row, elements)
+  for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
+    const Run &r = plan.runs[size_t(k)];
+    for (int64_t at = r.src; at < r.src + r.len;) {
+      int64_t rowId = at / row;
+      int64_t end = std::min<int64_t>(r.src + r.len, (rowId + 1) * row);
+      segments.push_back({rowId, end - at});
+      for (int64_t e = at; e < end; ++e)
+        if (base[e] != 0.0f) {
+          rows.push_back(rowId);
+          break;
+        }
+      at = end;
+    }
+  }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  for (auto [rowId, n] : segments)
+    if (std::binary_search(rows.begin(), rows.end(), rowId))
+      data += uint64_t(n);
+  p.sentData = data;
+  p.sent = data + uint64_t(rows.size());
+}
+
+} // namespace detail
 
 } // namespace wsert::sim

@@ -178,6 +178,7 @@ LogicalResult Exporter::run(ModuleOp module) {
     for (int64_t v : t.getReshape())
       x->add_reshape(v);
     x->set_combine(int32_t(t.getCombine()));
+    x->set_sparse_rows(t.getSparseRows());
     x->set_color(t.getColor());
     if (auto need = t.getNeedAttr()) {
       layout(cast<fabric::LayoutAttr>(need), t.getNeedShape(),

@@ -266,6 +266,8 @@ std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
   if (t.combine() < 0 || t.combine() > 2 ||
       (t.combine() != 0) != layoutFromProto(t.src()).isPartial())
     return what + ": combine mode does not match the source's layout";
+  if (t.sparse_rows() && (t.combine() != 1 || t.src().mask() != 0))
+    return what + ": sparse rows need a sum of dense partial tiles";
   if (t.color() < 0 || t.color() >= w.machine().colors())
     return what + ": color out of range";
   if (std::string e = checkTransferMap(t); !e.empty())

@@ -182,7 +182,9 @@ func.func @train_step(%a: tensor<2x24xf32> {wse.input = "a"}) -> (tensor<2x2x4xf
 // table's tiles with its moments laid out like the table and the step
 // replicated. Table and moments live where the update runs and nothing
 // reads them after it, so AdamW writes all three in place; only the step
-// is written back. A scalar constant becomes a "const" tensor.
+// is written back. A scalar constant becomes a "const" tensor. The
+// gather's rows are partial over y (the table's rows split there): the
+// transfer summing them sends only rows holding a nonzero (sparse_rows).
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
@@ -203,7 +205,7 @@ func.func @train_step(%a: tensor<2x24xf32> {wse.input = "a"}) -> (tensor<2x2x4xf
 // CHECK-NEXT: fabric.transfer @x0 @t9 -> @t10 "linear"
 // CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t0, @t1, @t2] ins [@t0, @t6, @t1, @t2, @t10] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
 // CHECK-NEXT: fabric.tensor @t11 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: replicated(1)>
-// CHECK-NEXT: fabric.transfer @x1 @t4 -> @t11 "linear" {combine = 1 : i64}
+// CHECK-NEXT: fabric.transfer @x1 @t4 -> @t11 "linear" {combine = 1 : i64, sparse_rows}
 // CHECK-NEXT: fabric.transfer @x2 @t9 -> @t7 "linear"
 // CHECK-NEXT: fabric.output "result0" from @t11
 // CHECK-NEXT: fabric.output "emb" from @t0

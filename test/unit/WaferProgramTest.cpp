@@ -299,3 +299,110 @@ TEST(WaferProgram, HeaderCarriesVersionLengthAndChecksum) {
       << e;
 }
 
+
+namespace {
+
+/// A 4x1 program: input x [4, 3, 2] split over x along dim 0; each PE
+/// copies its [3, 2] slice into a partial tile; a transfer with sparse
+/// rows sums the partials into s on PE 0.
+wp::WaferProgram sparseRowSum() {
+  wp::WaferProgram w = wse_test::testWaferProgram();
+  auto *p = w.add_programs();
+  p->set_name("mesh");
+  p->set_width(4);
+  p->set_height(1);
+  const char *names[] = {"x", "part", "s"};
+  for (int i = 0; i < 3; ++i) {
+    auto *b = p->add_buffers();
+    b->set_name(names[i]);
+    b->set_offset(32 * i);
+    b->set_length(6);
+  }
+  auto *map = p->add_instrs();
+  map->set_op("map");
+  map->set_fn("copy");
+  map->add_buffers(1);
+  map->add_buffers(0);
+  // rank 3, acc 3 (add from zero), box (1 x 4 over x, 3, 2), strides out
+  // (0, 2, 1), in (6, 2, 1).
+  for (int64_t v : {3, 3, 1, 1, 4, 3, 0, 3, 2, 0, 2, 0, 2, 1, 6, 2, 1})
+    map->add_ints(v);
+  for (const char *op : {"send", "recv"}) {
+    auto *in = p->add_instrs();
+    in->set_op(op);
+    in->add_buffers(op[0] == 's' ? 1 : 2);
+    in->add_ints(0);
+  }
+  auto *t = w.add_transfers();
+  t->set_name("rows");
+  t->set_src_program(0);
+  t->set_src_buffer(1);
+  for (int64_t d : {3, 2})
+    t->mutable_src()->add_shape(d);
+  setAxis(t->mutable_src()->mutable_x(), 2, -1, 1, 4);
+  setAxis(t->mutable_src()->mutable_y(), 1, -1, 1, 1);
+  t->set_dst_program(0);
+  t->set_dst_buffer(2);
+  for (int64_t d : {3, 2})
+    t->mutable_dst()->add_shape(d);
+  setAxis(t->mutable_dst()->mutable_x(), 1, -1, 1, 1);
+  setAxis(t->mutable_dst()->mutable_y(), 1, -1, 1, 1);
+  for (int64_t d : {3, 2}) {
+    t->add_window_lo(0);
+    t->add_window_size(d);
+  }
+  t->set_combine(1);
+  t->set_sparse_rows(true);
+  t->set_color(3);
+  auto *in = w.add_inputs();
+  in->set_name("x");
+  for (int64_t d : {4, 3, 2}) {
+    in->mutable_type()->add_shape(d);
+    in->mutable_layout()->add_shape(d);
+  }
+  setAxis(in->mutable_layout()->mutable_x(), 0, 0, 1, 4);
+  setAxis(in->mutable_layout()->mutable_y(), 1, -1, 1, 1);
+  in->set_buffer(0);
+  auto *out = w.add_outputs();
+  out->set_name("s");
+  out->set_buffer(2);
+  for (int64_t d : {3, 2}) {
+    out->mutable_type()->add_shape(d);
+    out->mutable_layout()->add_shape(d);
+  }
+  setAxis(out->mutable_layout()->mutable_x(), 1, -1, 1, 1);
+  setAxis(out->mutable_layout()->mutable_y(), 1, -1, 1, 1);
+  return w;
+}
+
+} // namespace
+
+TEST(MeshSimulator, SparseRowsSendOnlyRowsHoldingANonzero) {
+  ASSERT_EQ(validateWaferProgram(sparseRowSum()), "");
+  std::unique_ptr<sim::MeshSimulator> s;
+  ASSERT_EQ(sim::MeshSimulator::create(sparseRowSum(), s), "");
+  // PE p's rows: PE 1 holds one nonzero row, PE 2 two (one of them -0 and
+  // 5), PE 3 none (a -0 row counts as zero).
+  HostTensor x = HostTensor::floats({4, 3, 2});
+  auto at = [&](int p, int r, int c) -> float & { return x.f[size_t(p * 6 + r * 2 + c)]; };
+  at(0, 0, 0) = 1.0f;
+  at(1, 2, 1) = 2.0f;
+  at(2, 0, 0) = -0.0f;
+  at(2, 0, 1) = 5.0f;
+  at(2, 1, 0) = 3.0f;
+  at(3, 1, 1) = -0.0f;
+  ASSERT_EQ(s->setInput("x", x), "");
+  sim::StepStats stats;
+  ASSERT_EQ(s->runStep(stats), "");
+  HostTensor out = s->read(s->program().outputs(0));
+  std::vector<float> want = {1, 5, 3, 0, 0, 2};
+  EXPECT_EQ(out.f, want);
+  EXPECT_FALSE(std::signbit(out.f[0 * 2 + 0])) << "-0 + the rest";
+  // Rows of 2 plus a header: PE 1 one row 1 hop, PE 2 two rows 2 hops,
+  // PE 3 nothing (PE 0's own row does not cross a link).
+  EXPECT_EQ(stats.wavelets, 3u * 1 + 6u * 2);
+  wp::WaferProgram bad = sparseRowSum();
+  bad.mutable_transfers(0)->set_combine(2); // max: a row not sent is no -inf
+  EXPECT_NE(validateWaferProgram(bad).find("sparse rows need a sum"),
+            std::string::npos);
+}

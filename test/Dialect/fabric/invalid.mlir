@@ -709,3 +709,13 @@ fabric.graph @g {
   // expected-error @+1 {{have_dims without a have layout}}
   fabric.transfer @x0 @a -> @b "linear" {have_dims = array<i64: 1, 1>}
 }
+
+// -----
+
+fabric.graph @g {
+  fabric.region @r grid [4, 1]
+  fabric.tensor @a : tensor<8xf32> "temp" in @r layout <x: partial(4), y: replicated(1)>
+  fabric.tensor @b : tensor<8xf32> "temp" in @r layout <x: replicated(1), y: replicated(1)>
+  // expected-error @+1 {{leaves zero rows unsent, which only a sum (combine 1) may}}
+  fabric.transfer @x @a -> @b "linear" {combine = 2 : i64, sparse_rows}
+}
