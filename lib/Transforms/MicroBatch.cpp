@@ -120,6 +120,8 @@ struct Rebatch {
         .Case<SoftmaxOp, LogSoftmaxOp>(
             [&](auto s) { return alongAxis(s.getAxis()); })
         .Case<CumsumOp>([&](CumsumOp s) { return alongAxis(s.getAxis()); })
+        // Values and indices alike: the batch stays where it is.
+        .Case<TopKOp>([&](TopKOp s) { return alongAxis(s.getAxis()); })
         .Case<LayerNormOp>(
             [&](LayerNormOp s) { return normalizesFrom(s.getAxis()); })
         .Case<RmsNormOp>(
@@ -295,21 +297,24 @@ struct Rebatch {
       if (llvm::none_of(op.getOperands(),
                         [&](Value v) { return dimOf.count(v); }))
         continue;
-      if (op.getNumResults() != 1)
-        return refuse(&op, "has more than one result");
+      // (Every result of an op with several has the batch at that dim.)
       FailureOr<int64_t> d = resultDim(&op);
       if (failed(d))
         return failure();
-      auto t = typeOf(op.getResult(0));
-      if (*d < 0 || *d >= t.getRank() || t.getDimSize(*d) % n != 0)
-        return refuse(&op, "has no batch dim that micro-batches divide");
+      for (Value result : op.getResults()) {
+        auto t = typeOf(result);
+        if (*d < 0 || *d >= t.getRank() || t.getDimSize(*d) % n != 0)
+          return refuse(&op, "has no batch dim that micro-batches divide");
+      }
       if (auto s = dyn_cast<SliceOp>(op)) {
         SmallVector<int64_t> limit(s.getLimit());
         limit[size_t(*d)] /= n;
         s.setLimit(limit);
       }
-      op.getResult(0).setType(divided(t, *d, n));
-      dimOf[op.getResult(0)] = *d;
+      for (Value result : op.getResults()) {
+        result.setType(divided(typeOf(result), *d, n));
+        dimOf[result] = *d;
+      }
     }
     auto ret = cast<func::ReturnOp>(body.getTerminator());
     fn.setType(FunctionType::get(fn.getContext(), body.getArgumentTypes(),

@@ -59,3 +59,22 @@ func.func @two_batches(%x: tensor<4x8xf32> {wse.input = "x"}, %y: tensor<6x8xf32
   return %x : tensor<4x8xf32>
 }
 
+
+// -----
+
+// top_k along the features keeps each sample's choices in its micro-batch;
+// the capacity routing after it shares each expert's slots over the batch.
+func.func @route_over_batch(%x: tensor<4x3xf32> {wse.input = "x"}) -> tensor<6xi64> {
+  %v, %i = wse.top_k %x {axis = 1 : i64, k = 2 : i64} : tensor<4x3xf32>
+  // expected-error @+1 {{micro-batches=2: 'wse.moe_route' routes with a capacity per expert that depends on the tokens of the whole batch}}
+  %s, %t = wse.moe_route %i {capacity = 2 : i64, experts = 3 : i64} : tensor<4x2xi64>
+  return %t : tensor<6xi64>
+}
+
+// -----
+
+func.func @top_k_over_batch(%x: tensor<4x3xf32> {wse.input = "x"}) -> tensor<2x3xf32> {
+  // expected-error @+1 {{micro-batches=2: 'wse.top_k' works along the batch dim}}
+  %v, %i = wse.top_k %x {axis = 0 : i64, k = 2 : i64} : tensor<4x3xf32>
+  return %v : tensor<2x3xf32>
+}
