@@ -72,9 +72,8 @@ std::optional<TransferCost>
 MeshSimulator::Impl::analyticCost(const wp::Transfer &t) const {
   Layout src = layoutFromProto(t.src()), dst = layoutFromProto(t.dst());
   // Nested axes (groups of PEs along one axis) are planned.
-  // Sparse rows are planned (and, without data, cost every row).
+  // Sparse rows, without data, cost every row: the dense derivation.
   if (src.mask >= 0 || dst.mask >= 0 || t.has_need() || t.has_have() ||
-      t.sparse_rows() ||
       src.isPartial() != (t.combine() != 0) || dst.isPartial() ||
       src.isNested() || dst.isNested())
     return std::nullopt;
