@@ -112,10 +112,17 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
   const T *bk = b;
   std::vector<T> bt;
   if (transB) {
+    // In tiles, so that both the reads and the writes stay in cache (a
+    // row-by-row copy missed on every write: 9% of an LM's step).
+    constexpr int64_t kTile = 32;
     bt.resize(static_cast<size_t>(n * k));
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t p = 0; p < k; ++p)
-        bt[p * n + j] = b[j * k + p];
+    for (int64_t j0 = 0; j0 < n; j0 += kTile)
+      for (int64_t p0 = 0; p0 < k; p0 += kTile) {
+        int64_t j1 = std::min(n, j0 + kTile), p1 = std::min(k, p0 + kTile);
+        for (int64_t j = j0; j < j1; ++j)
+          for (int64_t p = p0; p < p1; ++p)
+            bt[p * n + j] = b[j * k + p];
+      }
     bk = bt.data();
   }
   // Rows are independent: splitting them over threads changes no sum.

@@ -1,0 +1,63 @@
+// The reference engine's matmul against the plain dot product it promises
+// (each output its products summed in k order from zero, multiplies and
+// adds rounded apart): every transpose form and sizes off the kernel's row
+// block, column chunk and transpose tile, on one and on several threads.
+#include "wse/Support/Math.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace wsert;
+
+namespace {
+
+#pragma clang fp contract(off)
+float dot(const std::vector<float> &a, const std::vector<float> &b, int64_t m,
+          int64_t n, int64_t k, bool transA, bool transB, int64_t i,
+          int64_t j) {
+  float s = 0.0f;
+  for (int64_t p = 0; p < k; ++p) {
+    float x = transA ? a[size_t(p * m + i)] : a[size_t(i * k + p)];
+    float y = transB ? b[size_t(j * k + p)] : b[size_t(p * n + j)];
+    float prod = x * y;
+    s = s + prod;
+  }
+  return s;
+}
+
+} // namespace
+
+TEST(Math, MatmulIsTheDotProductBitForBit) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  const int64_t sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 64, 32},
+                              {5, 65, 33}, {37, 70, 45}, {130, 97, 300}};
+  for (int threads : {1, 2}) {
+    math::setGemmThreads(threads);
+    for (const auto &s : sizes)
+      for (int form = 0; form < 4; ++form) {
+        int64_t m = s[0], n = s[1], k = s[2];
+        bool transA = form & 1, transB = form & 2;
+        std::vector<float> a(size_t(m * k)), b(size_t(k * n)),
+            c(size_t(m * n));
+        for (float &v : a)
+          v = normal(rng);
+        for (float &v : b)
+          v = normal(rng);
+        math::matmul(c.data(), a.data(), b.data(), m, n, k, transA, transB,
+                     false);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            float want = dot(a, b, m, n, k, transA, transB, i, j);
+            float got = c[size_t(i * n + j)];
+            ASSERT_EQ(std::memcmp(&want, &got, sizeof(float)), 0)
+                << m << "x" << n << "x" << k << " form " << form << " at ("
+                << i << ", " << j << "): " << got << " vs " << want;
+          }
+      }
+  }
+  math::setGemmThreads(1);
+}
