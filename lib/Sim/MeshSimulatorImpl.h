@@ -14,6 +14,7 @@
 #include "wse/Support/PeIsa.h"
 #include "wse/Target/WaferLayout.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,32 +34,44 @@ inline std::vector<int64_t> rowMajorStrides(const std::vector<int64_t> &shape) {
   return s;
 }
 
-/// Takes `n` cycles of a ramp that is busy in `busy` ([start, end),
-/// merged) from `t` on, the first free ones; returns when the last ends.
-inline uint64_t takeFree(std::map<uint64_t, uint64_t> &busy, uint64_t t,
-                         uint64_t n) {
+/// The cycles a ramp is busy in a step: disjoint [start, end) stretches,
+/// sorted and merged where they touch. A flat vector: most takes append
+/// at its end, and a tree node per stretch cost an allocation each.
+struct BusyCycles {
+  std::vector<std::pair<uint64_t, uint64_t>> stretches;
+  void clear() { stretches.clear(); }
+};
+
+/// Takes `n` cycles of a ramp that is busy in `busy` from `t` on, the
+/// first free ones; returns when the last ends.
+inline uint64_t takeFree(BusyCycles &busy, uint64_t t, uint64_t n) {
+  std::vector<std::pair<uint64_t, uint64_t>> &v = busy.stretches;
   while (n > 0) {
-    auto next = busy.upper_bound(t);
-    if (next != busy.begin()) {
-      auto prev = std::prev(next);
-      if (prev->second > t) { // t is inside a busy stretch
-        t = prev->second;
-        continue;
-      }
+    // The first stretch starting after t.
+    size_t next = size_t(
+        std::upper_bound(v.begin(), v.end(), t,
+                         [](uint64_t at, const std::pair<uint64_t, uint64_t>
+                                             &s) { return at < s.first; }) -
+        v.begin());
+    if (next > 0 && v[next - 1].second > t) { // t is inside a busy stretch
+      t = v[next - 1].second;
+      continue;
     }
-    uint64_t use = next == busy.end() ? n : std::min(n, next->first - t);
+    uint64_t use = next == v.size() ? n : std::min(n, v[next].first - t);
     uint64_t end = t + use;
     // Merge with the stretches either side it touches.
-    uint64_t begin = t;
-    if (next != busy.begin() && std::prev(next)->second == t) {
-      begin = std::prev(next)->first;
-      busy.erase(std::prev(next));
+    bool before = next > 0 && v[next - 1].second == t;
+    bool after = next < v.size() && v[next].first == end;
+    if (before && after) {
+      v[next - 1].second = v[next].second;
+      v.erase(v.begin() + std::ptrdiff_t(next));
+    } else if (before) {
+      v[next - 1].second = end;
+    } else if (after) {
+      v[next].first = t;
+    } else {
+      v.insert(v.begin() + std::ptrdiff_t(next), {t, end});
     }
-    if (next != busy.end() && next->first == end) {
-      end = next->second;
-      busy.erase(next);
-    }
-    busy[begin] = end;
     n -= use;
     t += use;
   }
@@ -88,7 +101,7 @@ struct PE {
   // on) and not yet received. A posted transfer's wavelets take the ramp
   // whenever it is free after they arrive, also before a transfer whose
   // recv came first in the program.
-  std::map<uint64_t, uint64_t> inBusy;
+  BusyCycles inBusy;
   std::vector<std::pair<int64_t, uint64_t>> posted;
   /// Takes `n` free in-ramp cycles from `t` on; returns when the last ends.
   uint64_t takeIn(uint64_t t, uint64_t n) { return takeFree(inBusy, t, n); }

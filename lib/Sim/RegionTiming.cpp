@@ -75,7 +75,7 @@ namespace {
 
 struct Unit {
   uint64_t core = 0, ramp = 0, compute = 0;
-  std::map<uint64_t, uint64_t> inBusy;
+  BusyCycles inBusy;
   std::vector<std::pair<int64_t, uint64_t>> posted; // transfer, when
   struct Sending {
     int64_t lo, hi; // words of SRAM
