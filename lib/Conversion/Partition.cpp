@@ -89,8 +89,8 @@ void Partitioner::transfer(Location loc, const Home &src, StringRef dst,
 
 /// The last dim over x and the largest other dim over y; on the host, the
 /// whole tensor. A tensor of rank 3 or more whose leading dim is small (a
-/// stack of experts' weights) puts each of its indices on its own band of
-/// rows, the largest other dim split within the band.
+/// stack of experts' weights, a batch) puts each of its indices on its own
+/// band of rows, the largest other dim split within the band.
 Layout Partitioner::defaultLayout(const std::vector<int64_t> &shape,
                                   bool host) const {
   Layout l;
@@ -388,6 +388,10 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         stacks.push_back(boxDim);
     }
   }
+  if (nestAll)
+    for (int64_t d : splittable)
+      if (!k.reduction[d] && !llvm::is_contained(stacks, d))
+        stacks.push_back(d);
   SmallVector<Choice, 16> xs = axisOptions(k, 0, grid[0], splittable, stacks);
   SmallVector<Choice, 16> ys = axisOptions(k, 1, grid[1], splittable, stacks);
   for (const Choice &cx : xs)

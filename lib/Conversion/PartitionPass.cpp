@@ -1,10 +1,13 @@
 //===- PartitionPass.cpp - the wse-partition pass and its options --------===//
 //
 // Checks the machine, mesh and execution options, records the machine on
-// the module and runs the partitioner (Partition.cpp) on @train_step. With
-// execution=auto it first maps the step pipelined on a copy, quietly, and
-// keeps that when every region's buffers fit (Allocation.h); otherwise it
-// maps the step with weight streaming.
+// the module and runs the partitioner (Partition.cpp) on @train_step.
+// Pipelined (execution=pipelined or auto) it first maps the step on a
+// copy, quietly, and keeps that when every region's buffers fit
+// (Allocation.h); if they do not, it tries again nesting every small dim,
+// which saves SRAM; failing that, auto maps the step with weight
+// streaming and pipelined maps it as first preferred (wse-lower-to-pe
+// then says what does not fit).
 //
 //===----------------------------------------------------------------------===//
 #include "Allocation.h"
@@ -51,6 +54,42 @@ fabric::GraphOp lastGraph(ModuleOp module) {
   return last;
 }
 
+/// Maps a copy of `fn` pipelined, quietly, and keeps it (erasing `fn`)
+/// when every region's buffers fit (Allocation.h); `mapped` says whether
+/// the step mapped at all (else no layout would make it fit).
+bool pipelinedFits(ModuleOp module, func::FuncOp fn,
+                   const ::wsert::MachineDesc &m, int64_t wafer[2],
+                   bool nestSmallDims, bool &mapped) {
+  OpBuilder b(fn);
+  auto copy = cast<func::FuncOp>(b.clone(*fn));
+  bool fits = false;
+  mapped = false; // when it did, run() erased the copy
+  {
+    ScopedDiagnosticHandler quiet(module.getContext(),
+                                  [](Diagnostic &) { return success(); });
+    Partitioner p(module, copy, m, wafer, "pipelined");
+    p.nestSmallDims(nestSmallDims);
+    mapped = succeeded(p.run());
+    if (mapped) {
+      mesh::GraphAllocation alloc;
+      fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
+                                           /*placed=*/false)) &&
+             llvm::all_of(alloc.peaks, [&](const auto &p) {
+               return p.second.bytes <= m.dataSramBytes();
+             });
+    }
+  }
+  if (fits) {
+    fn.erase();
+    return true;
+  }
+  if (fabric::GraphOp g = lastGraph(module); g && g->isBeforeInBlock(fn))
+    g.erase();
+  if (!mapped)
+    copy.erase();
+  return false;
+}
+
 struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
   using Base::Base;
 
@@ -87,39 +126,27 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
                        "wse-make-train-step first");
       return signalPassFailure();
     }
-    if (execution != "auto") {
+    if (execution == "weight-streaming") {
       if (failed(Partitioner(module, fn, m, wafer, execution).run()))
         signalPassFailure();
       return;
     }
     // Pipelined when the whole step fits SRAM (parameters, optimizer
-    // state and every activation, as wse-lower-to-pe will allocate them),
-    // weight streaming otherwise: try pipelined quietly on a copy first.
-    OpBuilder b(fn);
-    auto copy = cast<func::FuncOp>(b.clone(*fn));
-    bool fits = false, mapped = false; // mapped: run() erased the copy
-    {
-      ScopedDiagnosticHandler quiet(&getContext(),
-                                    [](Diagnostic &) { return success(); });
-      mapped =
-          succeeded(Partitioner(module, copy, m, wafer, "pipelined").run());
-      if (mapped) {
-        mesh::GraphAllocation alloc;
-        fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
-                                             /*placed=*/false)) &&
-               llvm::all_of(alloc.peaks, [&](const auto &p) {
-                 return p.second.bytes <= m.dataSramBytes();
-               });
-      }
-    }
-    if (fits) {
-      fn.erase();
+    // state and every activation, as wse-lower-to-pe will allocate them):
+    // first with the layouts the cost prefers, then, if the step maps but
+    // its buffers do not fit, nesting every small dim (fewer replicas,
+    // more and smaller transfers: mapping.md, "Stacks").
+    bool mapped = false;
+    if (pipelinedFits(module, fn, m, wafer, false, mapped) ||
+        (mapped && pipelinedFits(module, fn, m, wafer, true, mapped)))
+      return;
+    // execution=pipelined: the preferred layouts, whose buffers
+    // wse-lower-to-pe reports; auto: weight streaming.
+    if (execution == "pipelined") {
+      if (failed(Partitioner(module, fn, m, wafer, execution).run()))
+        signalPassFailure();
       return;
     }
-    if (fabric::GraphOp g = lastGraph(module); g && g->isBeforeInBlock(fn))
-      g.erase();
-    if (!mapped)
-      copy.erase();
     if (failed(Partitioner(module, fn, m, wafer, "weight-streaming").run()))
       signalPassFailure();
   }

@@ -93,6 +93,10 @@ public:
         b(module.getContext()), wafer{wafer[0], wafer[1]},
         execution(execution.str()) {}
   LogicalResult run();
+  /// Lets nested splits group the PEs by any small non-reduction box dim,
+  /// not only by a stack's: fewer replicas (less SRAM), more and smaller
+  /// transfers (more cycles). For steps that do not fit otherwise.
+  void nestSmallDims(bool on) { nestAll = on; }
 
 private:
   ModuleOp module;
@@ -104,6 +108,7 @@ private:
   std::string region = "mesh";
   int64_t grid[2] = {1, 1};
   std::string execution; // pipelined, weight-streaming or auto
+  bool nestAll = false;
   // Weight streaming: parameters and state live in the host region.
   bool streaming = false;
   static constexpr const char *kHost = "host";
