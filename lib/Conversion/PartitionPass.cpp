@@ -74,8 +74,8 @@ bool pipelinedFits(ModuleOp module, func::FuncOp fn,
       mesh::GraphAllocation alloc;
       fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
                                            /*placed=*/false)) &&
-             llvm::all_of(alloc.peaks, [&](const auto &p) {
-               return p.second.bytes <= m.dataSramBytes();
+             llvm::all_of(alloc.peaks, [&](const auto &peak) {
+               return peak.second.bytes <= m.dataSramBytes();
              });
     }
   }
