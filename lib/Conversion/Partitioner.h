@@ -1,10 +1,10 @@
 //===- Partitioner.h - wse-partition's state, shared by its files -*- C++
 //-*-===//
 //
-// The partitioner walks @train_step once (Partition.cpp); weight
-// streaming's parts of it (host-resident values, gradient chunks streamed
-// out, what SRAM the pipelined step would need) are in
-// PartitionStreaming.cpp.
+// The partitioner walks @train_step once (Partition.cpp), choosing each
+// kernel's split in PartitionChoose.cpp; weight streaming's parts of it
+// (host-resident values, gradient chunks streamed out, what SRAM the
+// pipelined step would need) are in PartitionStreaming.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef WSE_LIB_CONVERSION_PARTITIONER_H
@@ -64,6 +64,16 @@ struct Choice {
   int64_t count[2] = {1, 1};
   int64_t inner[2] = {-1, -1};
   int64_t innerBlock[2] = {1, 1};
+  /// The extent of box dim `d` on one PE: its block if split, else whole.
+  int64_t local(int64_t d, const SmallVector<int64_t> &iter) const {
+    for (int a = 0; a < 2; ++a) {
+      if (d == dim[a])
+        return block[a];
+      if (d == inner[a])
+        return innerBlock[a];
+    }
+    return iter[size_t(d)];
+  }
   /// Per box dim: the axis it is split over (0 none, 1 x, 2 y, 3 and 4
   /// within the groups of x and y) and its block.
   void boxAxes(const SmallVector<int64_t> &iter, std::vector<int64_t> &axes,

@@ -322,8 +322,11 @@ void countSent(const TransferPlan &plan, Piece &p, const float *base) {
   // in several runs, so rows are counted once through a small set.
   int64_t row = plan.rowLength;
   uint64_t data = 0;
-  std::vector<int64_t> rows; // rows with a nonzero, sorted at the end
-  std::vector<std::pair<int64_t, int64_t>> segments; // (row, elements)
+  // Scratch kept per thread: a send runs on the thread of its PE's wave.
+  thread_local std::vector<int64_t> rows; // with a nonzero, sorted below
+  thread_local std::vector<std::pair<int64_t, int64_t>> segments; // (row, n)
+  rows.clear();
+  segments.clear();
   for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
     const Run &r = plan.runs[size_t(k)];
     for (int64_t at = r.src; at < r.src + r.len;) {

@@ -181,6 +181,21 @@ Case randomCase(std::mt19937 &rng) {
   return c;
 }
 
+/// A transfer's index map and window from a case.
+void setMap(const Case &c, wp::Transfer *t) {
+  t->set_map_kind(c.mapKind);
+  for (int64_t v : c.affine)
+    t->add_affine(v);
+  for (int64_t v : c.offset)
+    t->add_offset(v);
+  for (int64_t v : c.reshape)
+    t->add_reshape(v);
+  for (int64_t v : c.lo)
+    t->add_window_lo(v);
+  for (int64_t v : c.size)
+    t->add_window_size(v);
+}
+
 void addInstr(wp::Program *p, const char *op, int transfer) {
   auto *in = p->add_instrs();
   in->set_op(op);
@@ -229,17 +244,7 @@ TEST(TransferCost, DerivedFromLayoutsEqualsThePlan) {
     t->set_dst_program(two ? 1 : 0);
     toProto(src, t->mutable_src());
     toProto(dst, t->mutable_dst());
-    t->set_map_kind(c.mapKind);
-    for (int64_t v : c.affine)
-      t->add_affine(v);
-    for (int64_t v : c.offset)
-      t->add_offset(v);
-    for (int64_t v : c.reshape)
-      t->add_reshape(v);
-    for (int64_t v : c.lo)
-      t->add_window_lo(v);
-    for (int64_t v : c.size)
-      t->add_window_size(v);
+    setMap(c, t);
     t->set_combine(combine ? 1 : 0);
     ASSERT_EQ(validateWaferProgram(prog), "") << "trial " << trial;
     std::unique_ptr<sim::MeshSimulator> s;
@@ -317,17 +322,7 @@ TEST(TransferPlan, NestedLayoutsMoveTheRightElements) {
     t->set_dst_buffer(1);
     toProto(src, t->mutable_src());
     toProto(dst, t->mutable_dst());
-    t->set_map_kind(c.mapKind);
-    for (int64_t v : c.affine)
-      t->add_affine(v);
-    for (int64_t v : c.offset)
-      t->add_offset(v);
-    for (int64_t v : c.reshape)
-      t->add_reshape(v);
-    for (int64_t v : c.lo)
-      t->add_window_lo(v);
-    for (int64_t v : c.size)
-      t->add_window_size(v);
+    setMap(c, t);
     auto *in = prog.add_inputs();
     in->set_name("x");
     for (int64_t v : c.srcShape)
