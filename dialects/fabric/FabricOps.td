@@ -127,13 +127,16 @@ def Fabric_TensorOp : Fabric_Op<"tensor", [DeclareOpInterfaceMethods<SymbolUserO
     `const` (written once at load from `init`), `accumulator` (a
     wse.accumulate's sum, kept from one micro-batch of a step to the next).
     An integer input's `range`
-    [lo, hi(, ignored)] is what the host checks its values against.
+    [lo, hi(, ignored)] is what the host checks its values against. A
+    stacked parameter's `parts` name its slices along dim 0
+    (wse.param_parts), under which the host reads and writes them.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, TypeAttr:$type,
                    Fabric_LayoutAttr:$layout, FlatSymbolRefAttr:$region,
                    StrAttr:$kind, OptionalAttr<StrAttr>:$name,
                    OptionalAttr<TypedAttrInterface>:$init,
-                   OptionalAttr<DenseI64ArrayAttr>:$range);
+                   OptionalAttr<DenseI64ArrayAttr>:$range,
+                   OptionalAttr<StrArrayAttr>:$parts);
   let assemblyFormat = [{
     $sym_name `:` $type $kind (`name` $name^)? `in` $region `layout` $layout
     (`init` $init^)? attr-dict

@@ -124,13 +124,15 @@ def Pe_BindOp : Pe_Op<"bind", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]
     `loss` marks the loss, `metric` a value reported each step), `param` and `state` (written at load from
     `init`, read back by --dump-params), `const` (written at load) or
     `index` (a sparse layout's slot offsets, written at load from its mask;
-    `type` is the mask's).
+    `type` is the mask's). A stacked parameter's `parts` name its slices
+    along dim 0, under which --dump-params writes them.
   }];
   let arguments = (ins StrAttr:$kind, StrAttr:$name, SymbolRefAttr:$target,
                    TypeAttr:$type,
                    Pe_LayoutAttr:$layout,
                    OptionalAttr<TypedAttrInterface>:$init, UnitAttr:$loss,
-                   OptionalAttr<DenseI64ArrayAttr>:$range, UnitAttr:$metric);
+                   OptionalAttr<DenseI64ArrayAttr>:$range, UnitAttr:$metric,
+                   OptionalAttr<StrArrayAttr>:$parts);
   let assemblyFormat = "$kind $name `to` $target `:` $type attr-dict";
   
 }

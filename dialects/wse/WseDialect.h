@@ -42,6 +42,9 @@ constexpr llvm::StringLiteral kRangeAttr = "wse.range";
 /// On a parameter: its static sparsity mask, a dense i1 tensor of its shape
 /// (true: trained, false: fixed at zero). Set by wse-sparsify.
 constexpr llvm::StringLiteral kMaskAttr = "wse.mask";
+/// On a parameter: it stacks these parameters along dim 0, one slice each
+/// (wse-stack-experts); the engines read and write them under these names.
+constexpr llvm::StringLiteral kParamPartsAttr = "wse.param_parts";
 /// On the module: the activation recomputation policy wse-recompute applied
 /// (the wafer program and wse-sim's report carry it).
 constexpr llvm::StringLiteral kRecomputeAttr = "wse.recompute";

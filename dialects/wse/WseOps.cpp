@@ -116,7 +116,7 @@ mlir::wse::microBatchPhases(func::FuncOp fn) {
                           "which micro-batch's value it means is not "
                           "defined");
     if (auto acc = dyn_cast<AccumulateOp>(op)) {
-      if (acc.getMicroBatches() != n)
+      if (int64_t(acc.getMicroBatches()) != n)
         return op.emitError("accumulates over ")
                << acc.getMicroBatches() << " micro-batches in a function of "
                << n << " (" << kMicroBatchesAttr << ")";

@@ -322,7 +322,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                        mb.getStringAttr(name), fullRef(name),
                        TypeAttr::get(mk.getKeep().getType()),
                        fabric::getLayoutAttr(b.getContext(), l), ElementsAttr(),
-                       UnitAttr(), DenseI64ArrayAttr());
+                       UnitAttr(), DenseI64ArrayAttr(), UnitAttr(), ArrayAttr());
   }
   for (const std::string &name : order) {
     const TensorInfo &t = tensors[name];
@@ -335,7 +335,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
         mb, t.op.getLoc(), mb.getStringAttr(kind),
         mb.getStringAttr(t.op.getName() ? *t.op.getName() : StringRef(name)),
         fullRef(name), TypeAttr::get(t.op.getType()), t.op.getLayout(),
-        t.op.getInitAttr(), UnitAttr(), t.op.getRangeAttr());
+        t.op.getInitAttr(), UnitAttr(), t.op.getRangeAttr(), UnitAttr(),
+        t.op.getPartsAttr());
   }
   for (auto o : graph.getBody().front().getOps<fabric::OutputOp>()) {
     const TensorInfo &t = tensors[o.getTensor().str()];
@@ -343,7 +344,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
                        o.getNameAttr(), fullRef(o.getTensor()),
                        TypeAttr::get(t.op.getType()), t.op.getLayout(),
                        ElementsAttr(), o.getLossAttr(), DenseI64ArrayAttr(),
-                       o.getMetricAttr());
+                       o.getMetricAttr(), ArrayAttr());
   }
   graph.erase();
   return success();

@@ -45,7 +45,8 @@ namespace mlir::wse::mesh::partition {
 
 std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
                                    bool host, StringRef kind, StringRef name,
-                                   Attribute init, DenseI64ArrayAttr range) {
+                                   Attribute init, DenseI64ArrayAttr range,
+                                   ArrayAttr parts) {
   std::string s = "t" + std::to_string(tensors++);
   if (host) {
     onHost.insert(s);
@@ -58,7 +59,8 @@ std::string Partitioner::newTensor(Value v, const Layout &l, Location loc,
                            fabric::getLayoutAttr(b.getContext(), l),
                            sym(host ? kHost : region), b.getStringAttr(kind),
                            name.empty() ? StringAttr() : b.getStringAttr(name),
-                           init ? cast<TypedAttr>(init) : TypedAttr(), range);
+                           init ? cast<TypedAttr>(init) : TypedAttr(), range,
+                           parts);
   return s;
 }
 
@@ -169,7 +171,7 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
   if (auto src = sources.find(v); src != sources.end()) {
     std::string s =
         newTensor(v, want, loc, host, src->second.kind, src->second.name,
-                  src->second.init, src->second.range);
+                  src->second.init, src->second.range, src->second.parts);
     homes[v] = Home{s, want, 0};
     sources.erase(src);
     return s;
@@ -549,6 +551,7 @@ LogicalResult Partitioner::run() {
     if (auto p = fn.getArgAttrOfType<StringAttr>(n, kParamAttr)) {
       s.kind = "param";
       s.name = p.str();
+      s.parts = fn.getArgAttrOfType<ArrayAttr>(n, kParamPartsAttr);
     } else if (auto st = fn.getArgAttrOfType<StringAttr>(n, kStateAttr)) {
       s.kind = "state";
       s.name = st.str();
@@ -680,7 +683,7 @@ LogicalResult Partitioner::run() {
     switch (m->kind) {
     case OpMapping::Constant: {
       auto c = cast<ConstantOp>(op);
-      sources[c.getResult()] = Source{"const", "", c.getValue(), {}};
+      sources[c.getResult()] = Source{"const", "", c.getValue(), {}, {}};
       break;
     }
     case OpMapping::Failed:

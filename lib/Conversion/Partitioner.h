@@ -54,6 +54,7 @@ struct Source {
   std::string kind, name;
   Attribute init;
   DenseI64ArrayAttr range;
+  ArrayAttr parts; // a stacked parameter's parts (wse.param_parts)
 };
 
 /// A box split: for each grid axis, the box dim it splits (or -1), and for
@@ -200,7 +201,8 @@ private:
   }
   std::string newTensor(Value v, const Layout &l, Location loc, bool host,
                         StringRef kind = "temp", StringRef name = "",
-                        Attribute init = {}, DenseI64ArrayAttr range = {});
+                        Attribute init = {}, DenseI64ArrayAttr range = {},
+                        ArrayAttr parts = {});
   bool isHost(const Home &h) const { return onHost.count(h.sym) != 0; }
   void transfer(Location loc, const Home &src, StringRef dst,
                 const Movement *move);

@@ -118,6 +118,13 @@ struct TrainPipelineOptions : public PassPipelineOptions<TrainPipelineOptions> {
       *this, "freeze",
       llvm::cl::desc("Parameters not trained: glob patterns, each must match "
                      "(default: none)")};
+  Option<bool> stackExperts{
+      *this, "stack-experts",
+      llvm::cl::desc("Stack the E copies of an expert (a ModuleList of "
+                     "experts) into one computation over stacked parameters, "
+                     "laid out as batched experts are (wse-stack-experts; "
+                     "default: true)"),
+      llvm::cl::init(true)};
   Option<std::string> funcName{
       *this, "func",
       llvm::cl::desc("Forward function (default: the only public function)"),
@@ -266,6 +273,8 @@ void mlir::wse::registerTrainPipeline() {
         chunk.machine = o.machine;
         chunk.mesh = o.mesh;
         pm.addPass(wse::createChunkAttention(chunk));
+        if (o.stackExperts)
+          pm.addPass(wse::createStackExperts());
         pm.addPass(createMakeTrainStep(trainStepOptions(o)));
         addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute);
       });

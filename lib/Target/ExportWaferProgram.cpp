@@ -221,6 +221,9 @@ LogicalResult Exporter::run(ModuleOp module) {
     if (auto range = bind.getRange())
       for (int64_t v : *range)
         b->add_range(v);
+    if (auto parts = bind.getParts())
+      for (Attribute p : *parts)
+        b->add_parts(cast<StringAttr>(p).str());
     if (kind == "param" && !bind.getInit())
       return emitError(bind.getLoc()) << "parameter '" << bind.getName()
                               << "' has no initial value (import it from "

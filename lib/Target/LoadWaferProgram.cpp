@@ -302,6 +302,19 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
   if (b.init_size() != 0 && b.init_size() != layoutFromProto(b.layout()).numElements())
     return what + ": initial value has " + std::to_string(b.init_size()) +
            " elements";
+  if (b.parts_size() != 0) {
+    if (kind != "parameter")
+      return what + ": parts on a " + kind + " (only parameters stack)";
+    if (b.type().shape().empty() ||
+        b.type().shape(0) != int64_t(b.parts_size()))
+      return what + ": " + std::to_string(b.parts_size()) +
+             " parts for a dim 0 of " +
+             (b.type().shape().empty() ? std::string("none")
+                                       : std::to_string(b.type().shape(0)));
+    for (const std::string &p : b.parts())
+      if (p.empty())
+        return what + ": a part without a name";
+  }
   if (b.has_random_init()) {
     const wp::RandomInit &r = b.random_init();
     if (kind != "parameter" && kind != "state" && kind != "constant")

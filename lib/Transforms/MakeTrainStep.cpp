@@ -200,14 +200,34 @@ struct MakeTrainStepPass
       auto name = fn.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kParamAttr);
       if (!name)
         continue;
-      names += (names.empty() ? "" : ", ") + name.str();
-      bool frozen = false;
-      for (auto [i, p] : llvm::enumerate(patterns))
-        if (p.match(name.getValue())) {
-          used.set(i);
-          frozen = true;
-        }
-      if (!frozen)
+      // A stacked parameter (wse-stack-experts) is its parts: all of them
+      // are frozen or none.
+      SmallVector<StringRef> parts;
+      if (auto list = fn.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(),
+                                                     kParamPartsAttr))
+        for (Attribute p : list)
+          parts.push_back(cast<StringAttr>(p).getValue());
+      else
+        parts.push_back(name.getValue());
+      size_t frozenParts = 0;
+      for (StringRef part : parts) {
+        names += (names.empty() ? "" : ", ") + part.str();
+        bool frozen = false;
+        for (auto [i, p] : llvm::enumerate(patterns))
+          if (p.match(part)) {
+            used.set(i);
+            frozen = true;
+          }
+        frozenParts += frozen;
+      }
+      if (frozenParts && frozenParts != parts.size())
+        return getOperation().emitError()
+               << "wse-make-train-step: freeze= freezes " << frozenParts
+               << " of the " << parts.size() << " parts of '" << name.getValue()
+               << "' (stacked by wse-stack-experts), which train together; "
+                  "freeze all of them, or keep them apart with the "
+                  "pipeline's stack-experts=false";
+      if (!frozenParts)
         params.push_back(arg);
     }
     // A pattern that freezes nothing is a typo more often than not.

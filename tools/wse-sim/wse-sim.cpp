@@ -152,6 +152,27 @@ std::string writeTensor(const std::string &dir, const std::string &name,
   return "";
 }
 
+/// A parameter as --dump-params writes it: a stacked one (wse.param_parts)
+/// as its parts, slice i of dim 0 under name i.
+std::string writeParam(const std::string &dir, const std::string &name,
+                       const std::vector<std::string> &parts,
+                       const HostTensor &t,
+                       ::wsert::NpyDType intType = ::wsert::NpyDType::I64) {
+  if (parts.empty())
+    return writeTensor(dir, name, t, intType);
+  if (t.shape.empty() || t.shape[0] != int64_t(parts.size()))
+    return "parameter '" + name + "' stacks " + std::to_string(parts.size()) +
+           " parts but has a dim 0 of " +
+           (t.shape.empty() ? std::string("none") : std::to_string(t.shape[0]));
+  for (size_t i = 0; i < parts.size(); ++i)
+    if (std::string e = writeTensor(dir, parts[i],
+                                    ::wsert::sliceLeading(t, int64_t(i)),
+                                    intType);
+        !e.empty())
+      return e;
+  return "";
+}
+
 /// Names that were given with --input but that the program does not take.
 std::string checkUnused(const InputMap &given,
                         const std::vector<std::string> &known) {
@@ -440,10 +461,19 @@ int runReference(InputMap &given) {
       shapes.push_back(t.shapeString());
     printOutputs(shapes);
   }
+  auto partsOf = [&](unsigned a) {
+    std::vector<std::string> parts;
+    if (auto list =
+            fn.getArgAttrOfType<ArrayAttr>(a, mlir::wse::kParamPartsAttr))
+      for (Attribute p : list)
+        parts.push_back(cast<StringAttr>(p).str());
+    return parts;
+  };
   if (!dumpParams.empty())
     for (auto &[name, a] : paramArg)
-      if (std::string e = writeTensor(dumpParams, name, args[a],
-                                      npyIntType(fn.getArgument(a).getType()));
+      if (std::string e =
+              writeParam(dumpParams, name, partsOf(a), args[a],
+                         npyIntType(fn.getArgument(a).getType()));
           !e.empty())
         return fail(e);
   if (!dumpMasks.empty())
@@ -453,8 +483,8 @@ int runReference(InputMap &given) {
         FailureOr<HostTensor> t = mlir::wse::tensorFromAttr(fn.getLoc(), mask);
         if (failed(t))
           return 1;
-        if (std::string e =
-                writeTensor(dumpMasks, name, *t, ::wsert::NpyDType::Bool);
+        if (std::string e = writeParam(dumpMasks, name, partsOf(a), *t,
+                                       ::wsert::NpyDType::Bool);
             !e.empty())
           return fail(e);
       }
@@ -735,9 +765,13 @@ int runMesh(InputMap &given) {
                                          {"height", p.height()},
                                          {"host", p.host()}});
   report.extra["regions"] = std::move(regions);
+  auto partsOf = [](const ::wsebin::Binding &b) {
+    return std::vector<std::string>(b.parts().begin(), b.parts().end());
+  };
   if (!dumpParams.empty())
     for (const auto &b : program.params())
-      if (std::string e = writeTensor(dumpParams, b.name(), sim->read(b));
+      if (std::string e =
+              writeParam(dumpParams, b.name(), partsOf(b), sim->read(b));
           !e.empty())
         return fail(e);
   // A sparse parameter's layout names its mask.
@@ -750,8 +784,8 @@ int runMesh(InputMap &given) {
       HostTensor t = HostTensor::ints(shape);
       for (size_t i = 0; i < t.i.size(); ++i)
         t.i[i] = m.keep()[i] ? 1 : 0;
-      if (std::string e =
-              writeTensor(dumpMasks, b.name(), t, ::wsert::NpyDType::Bool);
+      if (std::string e = writeParam(dumpMasks, b.name(), partsOf(b), t,
+                                     ::wsert::NpyDType::Bool);
           !e.empty())
         return fail(e);
     }

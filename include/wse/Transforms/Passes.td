@@ -195,6 +195,25 @@ def RaiseMoe : Pass<"wse-raise-moe", "mlir::ModuleOp"> {
   let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
 }
 
+def StackExperts : Pass<"wse-stack-experts", "mlir::ModuleOp"> {
+  let summary = "Stack the E copies of an expert (a ModuleList of experts) into one computation over stacked parameters";
+  let description = [{
+    Finds a `wse.concat` along dim 0 of E results where result e is computed
+    from block e of one value's dim 0 (the dispatched slots) by the same ops
+    on the same shapes for every e, differing only in the parameters they
+    read, and replaces the E computations with one over a leading expert
+    dim: pointwise ops, reshapes, transposes, softmaxes, reductions and
+    matmuls lift; anything else leaves the experts as they are. The E
+    parameters in each role become one parameter [E, ...] named after them
+    (`h.0.moe.expert.*.fc.weight`) with `wse.param_parts` listing their
+    names; the engines dump and report the parts under those names. Each
+    concat that looks like experts gets a remark: stacked, or why not. The
+    mesh pipeline runs it before building the train step, so the mesh lays
+    a ModuleList's experts out as it lays out batched expert weights.
+  }];
+  let dependentDialects = ["mlir::wse::WseDialect", "mlir::func::FuncDialect"];
+}
+
 def RaiseAttention : Pass<"wse-raise-attention", "mlir::ModuleOp"> {
   let summary = "Raise the attention pattern of exported models into wse.attention";
   let description = [{
