@@ -216,6 +216,12 @@ FailureOr<std::string> Partitioner::ensure(Value v, const Layout &want,
           host ? summedOnMesh(m.src, loc, -1) : ensureAny(m.src, loc);
       if (failed(s))
         return failure();
+      if (!host)
+        if (std::optional<Layout> mid = sumBeforeMoving(s->layout, want)) {
+          std::string t = newTensor(m.src, *mid, loc, false);
+          transfer(loc, *s, t, nullptr);
+          s = Home{t, *mid, 0};
+        }
       srcs.push_back(*s);
     }
     dst = newTensor(v, want, loc, host);

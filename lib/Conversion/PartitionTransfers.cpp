@@ -66,6 +66,57 @@ std::optional<Layout> Partitioner::allReduceMiddle(const Layout &from,
   return std::nullopt;
 }
 
+/// A data movement (a reshape, slice, transpose) of partial sums over c
+/// PEs into a layout `want` that keeps several copies of each element
+/// (the activations of a stacked expert product, replicated along the
+/// axis that splits its outputs): built straight from the partial tiles,
+/// each copy's receiver takes in all c partial copies of its tile. Summed
+/// first where the partial axis splits the source instead (each PE takes
+/// in c - 1 parts of 1/c of its tile), the movement then sends sums.
+std::optional<Layout> Partitioner::sumBeforeMoving(const Layout &from,
+                                                   const Layout &want) const {
+  if (from.mask >= 0 || want.mask >= 0 || want.numElements() == 0)
+    return std::nullopt;
+  // With one copy of each element the direct movement sums it once where
+  // it lands, a reduce-scatter already: summing first only adds a hop.
+  int64_t tile = want.tileElements();
+  int64_t copies = want.x.pes() * want.y.pes() * tile / want.numElements();
+  if (copies < 2)
+    return std::nullopt;
+  for (int a = 0; a < 2; ++a) {
+    const AxisSplit &p = from.axis(a), &other = from.axis(1 - a);
+    if (p.kind != AxisSplit::Partial || p.nested() || other.nested() ||
+        other.kind == AxisSplit::Partial)
+      continue;
+    std::optional<Layout> best;
+    int64_t bestTile = from.tileElements();
+    for (int64_t d = 0; d < int64_t(from.shape.size()); ++d) {
+      if (other.kind == AxisSplit::Split && other.dim == d)
+        continue;
+      AxisSplit s = AxisSplit::split(d, from.shape[size_t(d)], p.count);
+      if (s.count < 2)
+        continue;
+      Layout mid = from;
+      mid.axis(a) = s;
+      if (mid.tileElements() < bestTile) {
+        bestTile = mid.tileElements();
+        best = mid;
+      }
+    }
+    if (!best)
+      return std::nullopt;
+    // Wavelets a PE takes in (in the movement, also those a PE of the
+    // middle layout sends: each element to every copy), plus a crossing
+    // of the axis for the second transfer.
+    int64_t c = p.count;
+    int64_t direct = (c - 1) * tile;
+    int64_t twoSteps =
+        (c - 1) * bestTile + std::max(tile, bestTile * copies) + c;
+    return twoSteps < direct ? best : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 Movement Partitioner::throughPending(Movement m, Value v) const {
   std::vector<int64_t> shape =
       m.windowSize.empty()

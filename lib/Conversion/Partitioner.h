@@ -219,6 +219,11 @@ private:
   Movement throughPending(Movement m, Value v) const;
   std::optional<Layout> allReduceMiddle(const Layout &from,
                                         const Layout &want) const;
+  /// For a data movement built from partial sums `from` into `want` (the
+  /// movement's result): the layout to sum them in first, when that is
+  /// cheaper than summing at each receiver.
+  std::optional<Layout> sumBeforeMoving(const Layout &from,
+                                        const Layout &want) const;
   FailureOr<Home> summedOnMesh(Value v, Location loc, int64_t mask);
   Layout operandLayout(const Kernel &k, size_t operand, const Choice &c,
                        bool isOut) const;

@@ -304,7 +304,7 @@ std::string checkBinding(const wp::WaferProgram &w, const wp::Binding &b,
            " elements";
   if (b.parts_size() != 0) {
     if (kind != "parameter")
-      return what + ": parts on a " + kind + " (only parameters stack)";
+      return what + ": has parts, which only a stacked parameter has";
     if (b.type().shape().empty() ||
         b.type().shape(0) != int64_t(b.parts_size()))
       return what + ": " + std::to_string(b.parts_size()) +

@@ -263,6 +263,7 @@ private:
 
   func::FuncOp fn;
   DenseMap<Value, Value> lifted; // template value -> its stacked value
+  DenseSet<Operation *> mine;     // reshapes this pass made
 };
 
 LogicalResult Stacker::check(Stack &s, std::string &why) {
@@ -329,11 +330,15 @@ Value Stacker::reshape(OpBuilder &b, Location loc, Value v,
   auto type = cast<RankedTensorType>(v.getType());
   if (type.getShape() == shape)
     return v;
-  if (auto inner = v.getDefiningOp<ReshapeOp>())
+  // Through a reshape of ours: reshapes of reshapes are one reshape.
+  if (auto inner = v.getDefiningOp<ReshapeOp>(); inner && mine.count(inner)) {
     v = inner.getInput();
-  if (cast<RankedTensorType>(v.getType()).getShape() == shape)
-    return v;
-  return ReshapeOp::create(b, loc, type.clone(shape), v);
+    if (cast<RankedTensorType>(v.getType()).getShape() == shape)
+      return v;
+  }
+  auto r = ReshapeOp::create(b, loc, type.clone(shape), v);
+  mine.insert(r);
+  return r;
 }
 
 /// A batched value [E, s...] with unit dims after E up to per-expert rank
@@ -594,10 +599,14 @@ void Stacker::rewrite(Stack &s) {
     for (BlockArgument a : group)
       dead.set(a.getArgNumber());
   (void)fn.eraseArguments(dead);
-  // Reshapes looked through.
+  // Reshapes looked through, and the slots' own reshape if only the experts
+  // read it.
   for (Operation *op : llvm::reverse(created.ops))
     if (op->use_empty())
       op->erase();
+  if (Operation *def = s.slots.getDefiningOp();
+      def && def->use_empty() && isMemoryEffectFree(def))
+    def->erase();
   emitRemark(loc) << "wse-stack-experts: stacked " << s.experts
                   << " experts: " << llvm::join(remarks, ", ");
 }

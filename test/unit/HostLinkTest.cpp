@@ -188,3 +188,29 @@ TEST(HostLinks, AHostNeedsLinksAndOneHostPe) {
   EXPECT_NE(validateWaferProgram(w).find("bytes of host memory"),
             std::string::npos);
 }
+
+TEST(WaferProgram, StackedParameterPartsAreChecked) {
+  // A stacked parameter names one part per slice of its dim 0.
+  wp::WaferProgram w = roundTrip();
+  for (int64_t i = 0; i < kN; ++i)
+    w.mutable_params(0)->add_parts("w." + std::to_string(i));
+  EXPECT_EQ(validateWaferProgram(w), "");
+  w.mutable_params(0)->add_parts("w.extra");
+  std::string e = validateWaferProgram(w);
+  EXPECT_NE(e.find("parameter 'w': " + std::to_string(kN + 1) +
+                   " parts for a dim 0 of " + std::to_string(kN)),
+            std::string::npos)
+      << e;
+  w = roundTrip();
+  for (int64_t i = 0; i < kN; ++i)
+    w.mutable_params(0)->add_parts(i == 2 ? "" : "w." + std::to_string(i));
+  e = validateWaferProgram(w);
+  EXPECT_NE(e.find("parameter 'w': a part without a name"), std::string::npos)
+      << e;
+  w = roundTrip();
+  w.mutable_outputs(0)->add_parts("g.0");
+  e = validateWaferProgram(w);
+  EXPECT_NE(e.find("output 'g': has parts, which only a stacked parameter has"),
+            std::string::npos)
+      << e;
+}
