@@ -26,8 +26,10 @@ the same run, so the ratio columns mean something on any machine:
 
 - mixture of experts: models/moe (top-2, d_ff 128 per expert) at E = 4
   and E = 16 experts, as exported (one-hot dispatch and combine matmuls)
-  and raised by --wse-raise-moe (wse.moe_route and row gathers), AdamW on
-  32x32: cycles and wavelets per step against E = 4, SRAM per PE.
+  and raised by --wse-raise-moe (wse.moe_route and row gathers), and
+  models/switch (top-1, nn.Linear experts) at E = 8 and 16, raised, its
+  experts stacked (wse-stack-experts) and apart, AdamW on 32x32: cycles
+  and wavelets per step against the first E, SRAM per PE.
 
 - large models, graph level: models/gpt/make.py's GPT-3 presets 125M
   (baseline), 1.3B, 13B and 175B at batch 8 x 2048 with seeded weights:
@@ -424,19 +426,29 @@ def streaming_rows(tools, work, steps):
 
 def moe_rows(tools, work, steps):
     """models/moe at E = 4 and 16 experts (same top-k and d_ff per expert),
-    as exported and raised: the mesh engine's cycles, wavelets and SRAM."""
+    as exported and raised, and models/switch (nn.Linear experts) at E = 8
+    and 16, raised, with its experts stacked (the pipeline's default) and
+    kept apart (stack-experts=false): the mesh engine's cycles, wavelets
+    and SRAM."""
     opt, translate, sim = tools
     rows, base = [], {}
-    for experts in (4, 16):
-        d = os.path.join(work, f"moe{experts}")
+    variants = {
+        "moe": ((4, 16), (("one-hot", [], ""), ("raised", ["--wse-raise-moe"], ""))),
+        "switch": ((8, 16), (("raised, apart", ["--wse-raise-moe"], " stack-experts=false"),
+                             ("raised, stacked", ["--wse-raise-moe"], ""))),
+    }
+    runs = [(m, e, forms) for m, (counts, forms) in variants.items() for e in counts]
+    for model, experts, forms in runs:
+        d = os.path.join(work, f"{model}{experts}")
         os.makedirs(d, exist_ok=True)
-        run([sys.executable, os.path.join(ROOT, "models/moe/export.py"), "--out",
+        run([sys.executable, os.path.join(ROOT, f"models/{model}/export.py"), "--out",
              "model.onnx", "--data-dir", ".", "--steps", str(steps), "--set",
              f"experts={experts}"], d)
         run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], d)
-        for label, passes in (("one-hot", []), ("raised", ["--wse-raise-moe"])):
+        for label, passes, extra in forms:
             run([opt, "model.mlir", *passes, "--wse-train-pipeline=loss=output "
-                 f"optimizer=adamw lr=0.001 machine=wse2 mesh={LM_MESH}", "-o", "p.mlir"], d)
+                 f"optimizer=adamw lr=0.001 machine=wse2 mesh={LM_MESH}{extra}", "-o",
+                 "p.mlir"], d)
             run([translate, "--export-wafer-program", "p.mlir", "-o", "p.wsebin"], d)
             t0 = time.perf_counter()
             run([sim, "p.wsebin", "--steps", str(steps), "--quiet", "--report", "r.json",
@@ -444,8 +456,8 @@ def moe_rows(tools, work, steps):
             wall = (time.perf_counter() - t0) / steps
             rep = json.load(open(os.path.join(d, "r.json")))
             cyc, wav = rep["steps"][0]["cycles"], rep["wavelets"] / steps
-            b = base.setdefault(label, (cyc, wav))
-            rows.append(("moe", str(experts), label, str(cyc), ratio(cyc, b[0]), f"{wav:.0f}",
+            b = base.setdefault((model, label), (cyc, wav))
+            rows.append((model, str(experts), label, str(cyc), ratio(cyc, b[0]), f"{wav:.0f}",
                          ratio(wav, b[1]), f"{rep['max_pe_sram_bytes']} B",
                          f"{wall * 1e3:.0f} ms"))
     return rows
@@ -588,8 +600,9 @@ def main():
                     moe_rows((opt, translate, sim), work, lm_steps))
         print(f"\n(models/moe: top-2 of E experts, d_ff 128 per expert, capacity factor "
               f"1.25, AdamW, loss=output, {LM_MESH}; one-hot: the exported dense dispatch "
-              f"and combine; raised: --wse-raise-moe; ratio: against E = 4 with the same "
-              f"routing)")
+              f"and combine; raised: --wse-raise-moe; ratio: against the first E with the "
+              f"same routing. models/switch: top-1, nn.Linear experts; stacked: "
+              f"wse-stack-experts (the pipeline's default), apart: stack-experts=false)")
     if not args.skip_streaming:
         print()
         print_table(("model", "mesh", "execution", "cycles/step", "ratio", "host in/step",
