@@ -112,8 +112,8 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
     if (k.iter[d] > 1)
       dims.push_back(d);
   int64_t budget = machine.dataSramBytes() - persistentBytes;
-  std::optional<Choice> best;
-  double bestCost = 0;
+  std::optional<Choice> best, bestCapped;
+  double bestCost = 0, bestCappedCost = 0;
   int64_t leastBytes = -1;
   Value largest;
   int64_t largestBytes = 0;
@@ -230,7 +230,14 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         best = c;
         bestCost = cost;
       }
+      if (tileCap > 0 && bytes <= tileCap &&
+          (!bestCapped || cost < bestCappedCost)) {
+        bestCapped = c;
+        bestCappedCost = cost;
+      }
     }
+  if (bestCapped)
+    best = bestCapped;
   if (!best) {
     InFlightDiagnostic d = op->emitError("does not fit: '")
                            << op->getName() << "' needs at least "

@@ -16,6 +16,8 @@
 #include "wse/Conversion/Passes.h"
 #include "wse/Transforms/CheckedOptions.h"
 
+#include "llvm/ADT/StringSet.h"
+
 namespace mlir::wse {
 #define GEN_PASS_DEF_PARTITION
 #include "wse/Conversion/Passes.h.inc"
@@ -54,12 +56,13 @@ fabric::GraphOp lastGraph(ModuleOp module) {
   return last;
 }
 
-/// Maps a copy of `fn` pipelined, quietly, and keeps it (erasing `fn`)
-/// when every region's buffers fit (Allocation.h); `mapped` says whether
-/// the step mapped at all (else no layout would make it fit).
-bool pipelinedFits(ModuleOp module, func::FuncOp fn,
-                   const ::wsert::MachineDesc &m, int64_t wafer[2],
-                   bool nestSmallDims, bool &mapped) {
+/// Maps a copy of `fn` as `execution`, quietly, and keeps it (erasing
+/// `fn`) when every region's buffers fit (Allocation.h); `mapped` says
+/// whether the step mapped at all (else no layout would make it fit).
+bool mapsAndFits(ModuleOp module, func::FuncOp fn,
+                 const ::wsert::MachineDesc &m, int64_t wafer[2],
+                 StringRef execution, bool nestSmallDims, int64_t tileCap,
+                 bool &mapped) {
   OpBuilder b(fn);
   auto copy = cast<func::FuncOp>(b.clone(*fn));
   bool fits = false;
@@ -67,15 +70,23 @@ bool pipelinedFits(ModuleOp module, func::FuncOp fn,
   {
     ScopedDiagnosticHandler quiet(module.getContext(),
                                   [](Diagnostic &) { return success(); });
-    Partitioner p(module, copy, m, wafer, "pipelined");
+    Partitioner p(module, copy, m, wafer, execution);
     p.nestSmallDims(nestSmallDims);
+    p.preferTilesOf(tileCap);
     mapped = succeeded(p.run());
     if (mapped) {
+      fabric::GraphOp graph = lastGraph(module);
+      // Weight streaming's host region holds host memory.
+      llvm::StringSet<> host;
+      for (auto r : graph.getBody().front().getOps<fabric::RegionOp>())
+        if (r.getHost())
+          host.insert(r.getSymName());
       mesh::GraphAllocation alloc;
-      fits = succeeded(mesh::allocateGraph(lastGraph(module), alloc,
-                                           /*placed=*/false)) &&
+      fits = succeeded(mesh::allocateGraph(graph, alloc, /*placed=*/false)) &&
              llvm::all_of(alloc.peaks, [&](const auto &peak) {
-               return peak.second.bytes <= m.dataSramBytes();
+               return peak.second.bytes <= (host.contains(peak.first)
+                                                ? m.hostMemoryBytes
+                                                : m.dataSramBytes());
              });
     }
   }
@@ -87,6 +98,27 @@ bool pipelinedFits(ModuleOp module, func::FuncOp fn,
     g.erase();
   if (!mapped)
     copy.erase();
+  return false;
+}
+
+/// Maps `fn` as `execution` so that its buffers fit, if some layouts do:
+/// first those the cost prefers; if the step maps but its buffers do not
+/// fit, nesting every small dim (fewer replicas, more and smaller
+/// transfers: mapping.md, "Stacks"), then also preferring for each kernel
+/// the splits whose tiles take at most a quarter, then a sixteenth of a
+/// PE's data SRAM (a split gather table instead of a replicated one).
+bool mapToFit(ModuleOp module, func::FuncOp fn, const ::wsert::MachineDesc &m,
+              int64_t wafer[2], StringRef execution) {
+  bool mapped = false;
+  if (mapsAndFits(module, fn, m, wafer, execution, false, 0, mapped))
+    return true;
+  for (int64_t cap : {int64_t(0), m.dataSramBytes() / 4,
+                      m.dataSramBytes() / 16}) {
+    if (!mapped)
+      return false;
+    if (mapsAndFits(module, fn, m, wafer, execution, true, cap, mapped))
+      return true;
+  }
   return false;
 }
 
@@ -126,27 +158,21 @@ struct PartitionPass : public mlir::wse::impl::PartitionBase<PartitionPass> {
                        "wse-make-train-step first");
       return signalPassFailure();
     }
-    if (execution == "weight-streaming") {
-      if (failed(Partitioner(module, fn, m, wafer, execution).run()))
-        signalPassFailure();
-      return;
-    }
     // Pipelined when the whole step fits SRAM (parameters, optimizer
-    // state and every activation, as wse-lower-to-pe will allocate them):
-    // first with the layouts the cost prefers, then, if the step maps but
-    // its buffers do not fit, nesting every small dim (fewer replicas,
-    // more and smaller transfers: mapping.md, "Stacks").
-    bool mapped = false;
-    if (pipelinedFits(module, fn, m, wafer, false, mapped) ||
-        (mapped && pipelinedFits(module, fn, m, wafer, true, mapped)))
-      return;
-    // execution=pipelined: the preferred layouts, whose buffers
-    // wse-lower-to-pe reports; auto: weight streaming.
-    if (execution == "pipelined") {
-      if (failed(Partitioner(module, fn, m, wafer, execution).run()))
-        signalPassFailure();
-      return;
+    // state and every activation, as wse-lower-to-pe will allocate them),
+    // else (auto) streamed; each with the layouts that fit. When none do,
+    // the preferred layouts, whose buffers wse-lower-to-pe reports.
+    if (execution != "weight-streaming") {
+      if (mapToFit(module, fn, m, wafer, "pipelined"))
+        return;
+      if (execution == "pipelined") {
+        if (failed(Partitioner(module, fn, m, wafer, execution).run()))
+          signalPassFailure();
+        return;
+      }
     }
+    if (mapToFit(module, fn, m, wafer, "weight-streaming"))
+      return;
     if (failed(Partitioner(module, fn, m, wafer, "weight-streaming").run()))
       signalPassFailure();
   }

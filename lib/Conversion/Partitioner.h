@@ -108,6 +108,11 @@ public:
   /// not only by a stack's: fewer replicas (less SRAM), more and smaller
   /// transfers (more cycles). For steps that do not fit otherwise.
   void nestSmallDims(bool on) { nestAll = on; }
+  /// Prefers, for each kernel, the cheapest split whose operand tiles take
+  /// at most `bytes` a PE (0: no preference), and the cheapest that fits
+  /// SRAM where none does: smaller tiles (a split table instead of a
+  /// replicated one) for steps whose live tiles together do not fit.
+  void preferTilesOf(int64_t bytes) { tileCap = bytes; }
 
 private:
   ModuleOp module;
@@ -120,6 +125,7 @@ private:
   int64_t grid[2] = {1, 1};
   std::string execution; // pipelined, weight-streaming or auto
   bool nestAll = false;
+  int64_t tileCap = 0;
   // Weight streaming: parameters and state live in the host region.
   bool streaming = false;
   static constexpr const char *kHost = "host";

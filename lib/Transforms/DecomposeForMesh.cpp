@@ -155,10 +155,39 @@ rankAlongAxis(Builder &g, Operation *op, Value input, int64_t axis, int64_t k,
       Value(ConcatOp::create(g.b, g.loc, idxs, g.b.getI64IntegerAttr(axis))));
 }
 
-/// A running sum as a product with a triangular matrix of ones: the mesh's
-/// contractions do the summing. Exact for the small integer counts a
-/// router's cumsum makes; other sums round as the contraction's split
-/// orders them.
+/// [n, n] ones where row i sums column j: j <= i (j >= i reversed), the
+/// diagonal left out when exclusive.
+Value triangle(Builder &g, int64_t n, bool exclusive, bool reverse) {
+  std::vector<float> tri(size_t(n * n), 0.0f);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      bool in = reverse ? j >= i : j <= i;
+      tri[size_t(i * n + j)] = (in && !(exclusive && i == j)) ? 1.0f : 0.0f;
+    }
+  auto type = RankedTensorType::get({n, n}, g.b.getF32Type());
+  return ConstantOp::create(g.b, g.loc,
+                            DenseElementsAttr::get(type, ArrayRef(tri)));
+}
+
+Value product(Builder &g, Value a, Value b) {
+  return MatmulOp::create(g.b, g.loc, a, b, Value(), g.b.getBoolAttr(false),
+                          g.b.getBoolAttr(false), g.b.getF32FloatAttr(1.0f),
+                          g.b.getF32FloatAttr(1.0f));
+}
+
+/// Up to this length a running sum is one product with an [n, n]
+/// triangle; longer ones go by blocks.
+constexpr int64_t kDirectScan = 128;
+
+/// A running sum as products with triangular matrices of ones: the mesh's
+/// contractions do the summing. Up to kDirectScan, one [n, n] triangle;
+/// beyond, in B blocks of L ~ sqrt(n): the sums within each block (an
+/// [L, L] triangle over all blocks at once) plus those of the blocks
+/// before it (a [B, B] triangle over the block totals), O(n sqrt(n)) work
+/// and O(n) constants instead of O(n^2) each (a router's running count
+/// over k N choices: 4 MB of constant at N = 512, k = 2, directly). Exact
+/// for the small integer counts a router's cumsum makes; other sums round
+/// as the contractions' splits order them.
 Value cumsumAsMatmul(Builder &g, Value input, int64_t axis, bool exclusive,
                      bool reverse) {
   auto t = g.type(input);
@@ -176,18 +205,33 @@ Value cumsumAsMatmul(Builder &g, Value input, int64_t axis, bool exclusive,
     x = TransposeOp::create(g.b, g.loc, x, g.b.getDenseI64ArrayAttr(perm));
   int64_t rest = n ? t.getNumElements() / n : 0;
   x = g.reshape(x, {n, rest});
-  std::vector<float> tri(n * n, 0.0f);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      bool in = reverse ? j >= i : j <= i;
-      tri[i * n + j] = (in && !(exclusive && i == j)) ? 1.0f : 0.0f;
+  Value y;
+  if (n <= kDirectScan) {
+    y = product(g, triangle(g, n, exclusive, reverse), x);
+  } else {
+    int64_t l = int64_t(std::ceil(std::sqrt(double(n))));
+    int64_t blocks = (n + l - 1) / l, padded = blocks * l;
+    // Zero rows at the end change no running sum of the rows before them,
+    // nor, reversed, of any row.
+    if (padded > n) {
+      auto zt = RankedTensorType::get({padded - n, rest}, g.b.getF32Type());
+      Value zeros =
+          ConstantOp::create(g.b, g.loc, DenseElementsAttr::get(zt, 0.0f));
+      x = ConcatOp::create(g.b, g.loc, ValueRange{x, zeros},
+                           g.b.getI64IntegerAttr(0));
     }
-  auto triType = RankedTensorType::get({n, n}, g.b.getF32Type());
-  Value l = ConstantOp::create(g.b, g.loc,
-                               DenseElementsAttr::get(triType, ArrayRef(tri)));
-  Value y = MatmulOp::create(g.b, g.loc, l, x, Value(), g.b.getBoolAttr(false),
-                             g.b.getBoolAttr(false), g.b.getF32FloatAttr(1.0f),
-                             g.b.getF32FloatAttr(1.0f));
+    Value xb = g.reshape(x, {blocks, l, rest});
+    Value within = product(g, triangle(g, l, exclusive, reverse), xb);
+    Value totals = g.sum(xb, {1}, false); // [B, rest]
+    Value before = product(g, triangle(g, blocks, true, reverse), totals);
+    y = g.add(within, g.reshape(before, {blocks, 1, rest}));
+    y = g.reshape(y, {padded, rest});
+    if (padded > n)
+      y = SliceOp::create(g.b, g.loc, g.type(y).clone({n, rest}), y,
+                          g.b.getDenseI64ArrayAttr({0, 0}),
+                          g.b.getDenseI64ArrayAttr({n, rest}),
+                          g.b.getDenseI64ArrayAttr({1, 1}));
+  }
   y = g.reshape(y, moved);
   if (axis != 0)
     y = TransposeOp::create(g.b, g.loc, y, g.b.getDenseI64ArrayAttr(back));

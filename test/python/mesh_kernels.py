@@ -626,6 +626,20 @@ def routing_cases(g):
                    f"{str(excl).lower()}, reverse = {str(rev).lower()}}} : {ttype(shape)}",
                    shape), f"cumsum {shape} axis {axis} exclusive {excl} reverse {rev}")
         cases.append(c)
+    # Past 128 a running sum goes by blocks of about sqrt(n) (a triangle
+    # within the blocks, one over their totals); a router's counts are
+    # small integers, summed exactly however the blocks split them.
+    for j, (excl, rev) in enumerate([(False, False), (True, False), (False, True),
+                                     (True, True)]):
+        c = Case(f"cumsum_long{j}", "routing", exact=True)
+        n = int(g.rng.integers(129, 700))
+        shape = [n, int(g.pick([1, 3]))] if j % 2 == 0 else [2, n]
+        axis = 0 if j % 2 == 0 else 1
+        x = c.arg(shape, g.rng.integers(0, 2, shape).astype(np.float32))
+        c.ret(c.op(f"wse.cumsum {x[0]} {{axis = {axis} : i64, exclusive = "
+                   f"{str(excl).lower()}, reverse = {str(rev).lower()}}} : {ttype(shape)}",
+                   shape), f"cumsum {shape} axis {axis} exclusive {excl} reverse {rev}")
+        cases.append(c)
     for j, (cm, em) in enumerate([(True, True), (False, True), (True, False),
                                   (False, False)]):
         c = Case(f"moe_route{j}", "routing", exact=True)
