@@ -111,9 +111,12 @@ public:
         cast<OpResult>(t).getResultNumber() !=
             cast<OpResult>(v).getResultNumber() ||
         to->getNumRegions() || !isMemoryEffectFree(to))
-      return fail("expert " + std::to_string(e) + " computes '" +
-                  vo->getName().getStringRef().str() + "' where expert 0 has '" +
-                  to->getName().getStringRef().str() + "'");
+      return fail(
+          "expert " + std::to_string(e) + " computes '" +
+          vo->getName().getStringRef().str() + "' where expert 0 has '" +
+          to->getName().getStringRef().str() + "'" +
+          (to->getName() == vo->getName() ? " on other shapes or attributes"
+                                          : ""));
     for (auto [a, b] : llvm::zip(to->getOperands(), vo->getOperands()))
       if (failed(match(a, b, e)))
         return failure();
