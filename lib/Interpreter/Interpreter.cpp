@@ -312,9 +312,28 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     return *r;
   };
   if (micro == 1) {
-    for (Operation &op : body.without_terminator())
+    // Each value is dropped after the last op that reads it (results no
+    // op reads, at once), so a step's memory is its live values, reused
+    // hot from the allocator rather than faulted in fresh.
+    Operation *term = body.getTerminator();
+    DenseMap<Operation *, SmallVector<Value, 2>> lastReads;
+    DenseSet<Value> seen;
+    for (Operation &op : llvm::reverse(body.without_terminator())) {
+      for (Value r : op.getResults())
+        if (r.use_empty())
+          lastReads[&op].push_back(r);
+      for (Value v : op.getOperands())
+        if (seen.insert(v).second &&
+            !llvm::is_contained(term->getOperands(), v))
+          lastReads[&op].push_back(v);
+    }
+    for (Operation &op : body.without_terminator()) {
       if (failed(run(op)))
         return failure();
+      if (auto it = lastReads.find(&op); it != lastReads.end())
+        for (Value v : it->second)
+          in.drop(v);
+    }
   } else {
     std::map<Operation *, HostTensor> sums;
     for (int64_t m = 0; m < micro; ++m) {

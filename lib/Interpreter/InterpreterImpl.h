@@ -116,6 +116,7 @@ public:
   llvm::DenseMap<Value, HostTensor> env;
   const HostTensor &get(Value v) const { return env.find(v)->second; }
   void set(Value v, HostTensor t) { env[v] = std::move(t); }
+  void drop(Value v) { env.erase(v); }
 };
 
 using Handled = std::optional<LogicalResult>;
