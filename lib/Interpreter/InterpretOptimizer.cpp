@@ -1,7 +1,8 @@
 //===- InterpretOptimizer.cpp - parameter updates in the interpreter ------===//
 //
 // sgd_update, sgd_momentum_update and adamw_update, elementwise in Real as
-// on a PE. An optional scalar `lr` operand replaces the `lr` attribute.
+// on a PE. An optional scalar `lr` operand replaces the `lr` attribute. The
+// parameter and state are updated in place where nothing reads them later.
 //
 //===----------------------------------------------------------------------===//
 #include "InterpreterImpl.h"
@@ -24,7 +25,7 @@ Real learningRate(Interp &in, Value lrValue, APFloat lrAttr) {
 }
 
 LogicalResult sgd(Interp &in, SgdUpdateOp s) {
-  HostTensor p = in.get(s.getParam());
+  HostTensor p = in.take(s.getParam());
   const HostTensor &g = in.get(s.getGrad());
   Real lr = learningRate(in, s.getLrValue(), s.getLr());
   for (size_t e = 0; e < p.f.size(); ++e)
@@ -34,8 +35,8 @@ LogicalResult sgd(Interp &in, SgdUpdateOp s) {
 }
 
 LogicalResult sgdMomentum(Interp &in, SgdMomentumUpdateOp s) {
-  HostTensor p = in.get(s.getParam());
-  HostTensor buf = in.get(s.getBuf());
+  HostTensor p = in.take(s.getParam());
+  HostTensor buf = in.take(s.getBuf());
   const HostTensor &g = in.get(s.getGrad());
   ::wsert::math::sgdMomentumUpdate<Real>(
       p.f.data(), g.f.data(), buf.f.data(), int64_t(p.f.size()),
@@ -48,9 +49,9 @@ LogicalResult sgdMomentum(Interp &in, SgdMomentumUpdateOp s) {
 }
 
 LogicalResult adamw(Interp &in, AdamWUpdateOp a) {
-  HostTensor p = in.get(a.getParam());
-  HostTensor m = in.get(a.getM());
-  HostTensor v = in.get(a.getV());
+  HostTensor p = in.take(a.getParam());
+  HostTensor m = in.take(a.getM());
+  HostTensor v = in.take(a.getV());
   const HostTensor &g = in.get(a.getGrad());
   ::wsert::math::adamwUpdate<Real>(
       p.f.data(), g.f.data(), m.f.data(), v.f.data(), int64_t(p.f.size()),

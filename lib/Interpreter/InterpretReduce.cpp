@@ -40,9 +40,60 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
   for (size_t d = 0; d < kept.size(); ++d)
     if (!llvm::is_contained(axes, int64_t(d)))
       steps[d] = keptStrides[d];
-  std::vector<int64_t> dst = offsetMap(x.shape, steps);
   int64_t n = numElementsOf(kept);
   HostTensor out = makeTensor(shapeOf(resultType), e);
+  // Axes that are one run of dims view the input as [outer, len, inner]:
+  // output (o, i) folds in x[o, 0..len, i] in that order, the order of the
+  // element-by-element walk below, in plain loops.
+  bool run = !axes.empty();
+  for (size_t j = 1; j < axes.size(); ++j)
+    run &= axes[j] == axes[j - 1] + 1;
+  if (!x.isInt && run) {
+    int64_t outer = 1, len = 1, inner = 1;
+    for (int64_t d = 0; d < int64_t(x.shape.size()); ++d)
+      (d < axes.front() ? outer : d > axes.back() ? inner : len) *= x.shape[d];
+    double init = kind == Reduce::Prod  ? 1.0
+                  : kind == Reduce::Max ? -std::numeric_limits<double>::infinity()
+                  : kind == Reduce::Min ? std::numeric_limits<double>::infinity()
+                                        : 0.0;
+    std::vector<double> acc(static_cast<size_t>(n), init);
+    auto fold = [&](auto step) {
+      for (int64_t o = 0; o < outer; ++o) {
+        double *a = acc.data() + o * inner;
+        const Real *src = x.f.data() + o * len * inner;
+        for (int64_t l = 0; l < len; ++l, src += inner)
+          for (int64_t i = 0; i < inner; ++i)
+            step(a[i], double(src[i]));
+      }
+    };
+    switch (kind) {
+    case Reduce::Sum:
+    case Reduce::Mean:
+      fold([](double &a, double v) { a += v; });
+      break;
+    case Reduce::Prod:
+      fold([](double &a, double v) { a *= v; });
+      break;
+    case Reduce::Max:
+      fold([](double &a, double v) {
+        if (std::isnan(v) || v > a)
+          a = std::isnan(a) ? a : v;
+      });
+      break;
+    case Reduce::Min:
+      fold([](double &a, double v) {
+        if (std::isnan(v) || v < a)
+          a = std::isnan(a) ? a : v;
+      });
+      break;
+    }
+    for (int64_t k = 0; k < n; ++k)
+      out.f[k] = kind == Reduce::Mean ? Real(acc[k] / double(count))
+                                      : Real(acc[k]);
+    in.set(op->getResult(0), std::move(out));
+    return success();
+  }
+  std::vector<int64_t> dst = offsetMap(x.shape, steps);
 
   if (!x.isInt) {
     double init = kind == Reduce::Prod  ? 1.0

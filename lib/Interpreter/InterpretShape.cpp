@@ -177,7 +177,7 @@ LogicalResult cumsum(Interp &in, CumsumOp c) {
 Handled interp::interpretShapeOp(Interp &in, Operation *op) {
   return llvm::TypeSwitch<Operation *, Handled>(op)
       .Case<ReshapeOp>([&](ReshapeOp r) -> LogicalResult {
-        HostTensor t = in.get(r.getInput());
+        HostTensor t = in.take(r.getInput());
         t.shape = shapeOf(r.getType());
         in.set(r.getResult(), std::move(t));
         return success();

@@ -328,12 +328,21 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
           lastReads[&op].push_back(v);
     }
     for (Operation &op : body.without_terminator()) {
+      auto it = lastReads.find(&op);
+      in.dying.clear();
+      // A value the op reads twice (the m and v of a first AdamW step, both
+      // zeros) is copied for each read.
+      if (it != lastReads.end())
+        for (Value v : it->second)
+          if (llvm::count(op.getOperands(), v) == 1)
+            in.dying.insert(v);
       if (failed(run(op)))
         return failure();
-      if (auto it = lastReads.find(&op); it != lastReads.end())
+      if (it != lastReads.end())
         for (Value v : it->second)
           in.drop(v);
     }
+    in.dying.clear();
   } else {
     std::map<Operation *, HostTensor> sums;
     for (int64_t m = 0; m < micro; ++m) {
@@ -385,8 +394,12 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
   if (!isa<func::ReturnOp>(term))
     return term->emitError() << "the reference interpreter cannot run '"
                              << term->getName() << "'";
+  // Moved out, but for a value returned twice, copied before its last.
   std::vector<HostTensor> results;
-  for (Value v : term->getOperands())
-    results.push_back(in.get(v));
+  ValueRange outs = term->getOperands();
+  for (auto [i, v] : llvm::enumerate(outs)) {
+    bool later = llvm::is_contained(outs.drop_front(i + 1), v);
+    results.push_back(later ? in.get(v) : std::move(in.env.find(v)->second));
+  }
   return results;
 }

@@ -19,6 +19,7 @@
 
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <cstdint>
 #include <optional>
@@ -117,6 +118,13 @@ public:
   const HostTensor &get(Value v) const { return env.find(v)->second; }
   void set(Value v, HostTensor t) { env[v] = std::move(t); }
   void drop(Value v) { env.erase(v); }
+  /// v's tensor, moved out when the running op is the last to read it
+  /// (`dying`), else a copy.
+  HostTensor take(Value v) {
+    auto it = env.find(v);
+    return dying.contains(v) ? std::move(it->second) : it->second;
+  }
+  llvm::DenseSet<Value> dying;
 };
 
 using Handled = std::optional<LogicalResult>;
