@@ -20,7 +20,7 @@ LogicalResult transpose(Interp &in, TransposeOp t) {
   for (int64_t p : t.getPerm())
     steps.push_back(inStrides[p]);
   Shape shape = shapeOf(t.getType());
-  in.set(t.getResult(), gatherElements(x, shape, offsetMap(shape, steps)));
+  in.set(t.getResult(), stridedCopy(x, shape, steps, 0));
   return success();
 }
 
@@ -58,10 +58,7 @@ LogicalResult slice(Interp &in, SliceOp s) {
     if (shape[d] > 0)
       base += start[d] * inStrides[d];
   }
-  std::vector<int64_t> map = offsetMap(shape, steps);
-  for (int64_t &m : map)
-    m += base;
-  in.set(s.getResult(), gatherElements(x, shape, map));
+  in.set(s.getResult(), stridedCopy(x, shape, steps, base));
   return success();
 }
 

@@ -114,6 +114,46 @@ HostTensor interp::makeTensor(Shape shape, Elem e) {
                       : HostTensor::floats(std::move(shape));
 }
 
+HostTensor interp::stridedCopy(const HostTensor &in, Shape shape,
+                               const Shape &steps, int64_t base) {
+  HostTensor out = in.isInt ? HostTensor::ints(shape) : HostTensor::floats(shape);
+  int64_t n = numElementsOf(shape);
+  if (n == 0)
+    return out;
+  if (shape.empty()) {
+    if (in.isInt)
+      out.i[0] = in.i[base];
+    else
+      out.f[0] = in.f[base];
+    return out;
+  }
+  int64_t rank = int64_t(shape.size()), len = shape.back(),
+          step = steps.back();
+  Shape coord(size_t(rank), 0);
+  int64_t off = base;
+  auto rows = [&](auto *dst, const auto *src) {
+    for (int64_t o = 0; o < n; o += len) {
+      const auto *s = src + off;
+      for (int64_t j = 0; j < len; ++j)
+        dst[o + j] = s[j * step];
+      // Next row: the odometer over the dims before the last.
+      for (int64_t d = rank - 2; d >= 0; --d) {
+        if (++coord[d] < shape[d]) {
+          off += steps[d];
+          break;
+        }
+        off -= steps[d] * (shape[d] - 1);
+        coord[d] = 0;
+      }
+    }
+  };
+  if (in.isInt)
+    rows(out.i.data(), in.i.data());
+  else
+    rows(out.f.data(), in.f.data());
+  return out;
+}
+
 HostTensor interp::gatherElements(const HostTensor &in, Shape shape,
                                   const std::vector<int64_t> &map) {
   HostTensor out = in.isInt ? HostTensor::ints(std::move(shape))

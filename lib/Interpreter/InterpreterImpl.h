@@ -102,6 +102,11 @@ RowBroadcast broadcastRows(const Shape &in, const Shape &out);
 HostTensor makeTensor(Shape shape, Elem e);
 
 /// out[k] = in[map[k]], element kind kept; `shape` has map.size() elements.
+/// out (row-major `shape`) at coordinates c = in[base + sum_d c_d steps_d]:
+/// a transpose or a slice, in loops over the last dim (no offset table).
+HostTensor stridedCopy(const HostTensor &in, Shape shape, const Shape &steps,
+                       int64_t base);
+
 HostTensor gatherElements(const HostTensor &in, Shape shape,
                           const std::vector<int64_t> &map);
 
