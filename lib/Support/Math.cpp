@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -110,12 +111,13 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate) {
   // op(B) is gathered into row-major [k][n] when it is stored transposed.
   const T *bk = b;
-  std::vector<T> bt;
+  // Every element is written below: no zero fill.
+  std::unique_ptr<T[]> bt;
   if (transB) {
     // In tiles, so that both the reads and the writes stay in cache (a
     // row-by-row copy missed on every write: 9% of an LM's step).
     constexpr int64_t kTile = 32;
-    bt.resize(static_cast<size_t>(n * k));
+    bt.reset(new T[static_cast<size_t>(n * k)]);
     for (int64_t j0 = 0; j0 < n; j0 += kTile)
       for (int64_t p0 = 0; p0 < k; p0 += kTile) {
         int64_t j1 = std::min(n, j0 + kTile), p1 = std::min(k, p0 + kTile);
@@ -123,7 +125,7 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
           for (int64_t p = p0; p < p1; ++p)
             bt[p * n + j] = b[j * k + p];
       }
-    bk = bt.data();
+    bk = bt.get();
   }
   // Rows are independent: splitting them over threads changes no sum.
   int64_t parts = std::min<int64_t>(
