@@ -85,13 +85,12 @@ std::optional<Layout> Partitioner::sumBeforeMoving(const Layout &from,
     return std::nullopt;
   for (int a = 0; a < 2; ++a) {
     const AxisSplit &p = from.axis(a), &other = from.axis(1 - a);
-    if (p.kind != AxisSplit::Partial || p.nested() || other.nested() ||
-        other.kind == AxisSplit::Partial)
+    if (p.kind != AxisSplit::Partial || p.nested() || other.partial())
       continue;
     std::optional<Layout> best;
     int64_t bestTile = from.tileElements();
     for (int64_t d = 0; d < int64_t(from.shape.size()); ++d) {
-      if (other.kind == AxisSplit::Split && other.dim == d)
+      if (other.splits(d))
         continue;
       AxisSplit s = AxisSplit::split(d, from.shape[size_t(d)], p.count);
       if (s.count < 2)

@@ -27,7 +27,8 @@ capacity routing), for the wse MoE training parity test.
 Experts are batched parameters (w1 [E, d, d_ff] ...) by default, or with
 expert_linears=1 a ModuleList of nn.Linear pairs (each expert applied to
 its slice of the dispatched tokens, then stacked): the two forms torch
-code uses and the importer must both accept. The one-hot choices come from
+code uses and the importer must both accept. expert_swiglu=1 makes the
+list Mixtral's experts instead, w2(silu(w1 x) * w3 x) without biases. The one-hot choices come from
 F.one_hot (ONNX OneHot), or with onehot_scatter=1 from
 zeros.scatter_(2, idx, 1) (ONNX ScatterElements).
 
@@ -46,6 +47,7 @@ import torch.nn.functional as F
 CONFIG = dict(vocab=128, seq=32, d_model=64, n_head=4, n_layer=2, experts=4,
               top_k=2, d_ff=128, capacity_factor=1.25, aux_weight=0.01,
               expert_linears=0, expert_relu=0, onehot_scatter=0,
+              expert_swiglu=0,
               init_std=0.02, batch=2,
               returns_loss=1)
 
@@ -89,15 +91,32 @@ class Expert(nn.Module):
         return self.proj(self.act(self.fc(x)))
 
 
+class SwiGluExpert(nn.Module):
+    """Mixtral's expert: w2(silu(w1 x) * w3 x), no biases."""
+
+    def __init__(self, d_model, d_ff):
+        super().__init__()
+        self.w1 = nn.Linear(d_model, d_ff, bias=False)
+        self.w3 = nn.Linear(d_model, d_ff, bias=False)
+        self.w2 = nn.Linear(d_ff, d_model, bias=False)
+
+    def forward(self, x):
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
 class MoE(nn.Module):
     def __init__(self, d_model, d_ff, experts, top_k, capacity_factor,
-                 expert_linears, expert_relu=0, onehot_scatter=0):
+                 expert_linears, expert_relu=0, onehot_scatter=0,
+                 expert_swiglu=0):
         super().__init__()
         self.onehot_scatter = onehot_scatter
         self.experts, self.top_k, self.factor = experts, top_k, capacity_factor
         self.act = activation(expert_relu)
         self.gate = nn.Linear(d_model, experts, bias=False)
-        if expert_linears:
+        if expert_swiglu:
+            self.expert = nn.ModuleList(SwiGluExpert(d_model, d_ff)
+                                        for _ in range(experts))
+        elif expert_linears:
             self.expert = nn.ModuleList(Expert(d_model, d_ff, expert_relu)
                                         for _ in range(experts))
         else:
@@ -155,7 +174,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(d)
         self.moe = MoE(d, cfg["d_ff"], cfg["experts"], cfg["top_k"],
                        cfg["capacity_factor"], cfg["expert_linears"],
-                       cfg["expert_relu"], cfg["onehot_scatter"])
+                       cfg["expert_relu"], cfg["onehot_scatter"],
+                       cfg["expert_swiglu"])
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
