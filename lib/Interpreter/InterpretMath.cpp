@@ -89,7 +89,7 @@ std::optional<int64_t> powInt(int64_t base, int64_t exp) {
 
 template <typename F>
 LogicalResult unaryFloat(Interp &in, Operation *op, F f) {
-  HostTensor t = in.get(op->getOperand(0));
+  HostTensor t = in.take(op->getOperand(0));
   for (Real &v : t.f)
     v = f(v);
   in.set(op->getResult(0), std::move(t));
@@ -99,7 +99,7 @@ LogicalResult unaryFloat(Interp &in, Operation *op, F f) {
 /// A unary op on f32, i64 or i32.
 template <typename FF, typename FI>
 LogicalResult unaryNumeric(Interp &in, Operation *op, FF ff, FI fi) {
-  HostTensor t = in.get(op->getOperand(0));
+  HostTensor t = in.take(op->getOperand(0));
   Elem e = elemOf(op->getResult(0).getType());
   if (t.isInt)
     for (int64_t &v : t.i)
