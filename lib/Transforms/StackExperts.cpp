@@ -193,6 +193,25 @@ Value findSlots(Value result, int64_t experts, int64_t e, int64_t &width) {
   return Value();
 }
 
+/// The parameters `result` is computed from, not through `slots`.
+DenseSet<Value> paramsReached(Value result, Value slots) {
+  DenseSet<Value> params, seen;
+  SmallVector<Value> work{result};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (v == slots || !seen.insert(v).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      auto fn = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+      if (fn && fn.getArgAttr(arg.getArgNumber(), kParamAttr))
+        params.insert(v);
+      continue;
+    }
+    llvm::append_range(work, v.getDefiningOp()->getOperands());
+  }
+  return params;
+}
+
 /// A name for the stacked parameter: the parts' names with the one
 /// dot-separated field in which they differ replaced by `*`
 /// (h.0.moe.expert.*.fc.weight), or the first name and `+` otherwise.
@@ -240,6 +259,11 @@ public:
     if (!s.slots ||
         findSlots(concat.getInputs()[1], s.experts, 1, w1) != s.slots ||
         w1 != s.width)
+      return failure();
+    // Experts have parameters of their own; copies of one computation on
+    // blocks of a batch (wse-chunk-attention's) are not experts.
+    if (paramsReached(concat.getInputs()[0], s.slots) ==
+        paramsReached(concat.getInputs()[1], s.slots))
       return failure();
     s.ops.resize(size_t(s.experts));
     Matcher m(s);
