@@ -27,7 +27,8 @@ the same run, so the ratio columns mean something on any machine:
 - mixture of experts: models/moe (top-2, d_ff 128 per expert) at E = 4
   and E = 16 experts, as exported (one-hot dispatch and combine matmuls)
   and raised by --wse-raise-moe (wse.moe_route and row gathers), and
-  models/switch (top-1, nn.Linear experts) at E = 8 and 16, raised, its
+  models/switch (top-1, nn.Linear experts) at E = 8 and 16 and Mixtral's
+  SwiGLU experts (models/moe expert_swiglu=1, top-2 of 8), raised, their
   experts stacked (wse-stack-experts) and apart, AdamW on 32x32: cycles
   and wavelets per step against the first E, SRAM per PE.
 
@@ -427,23 +428,27 @@ def streaming_rows(tools, work, steps):
 def moe_rows(tools, work, steps):
     """models/moe at E = 4 and 16 experts (same top-k and d_ff per expert),
     as exported and raised, and models/switch (nn.Linear experts) at E = 8
-    and 16, raised, with its experts stacked (the pipeline's default) and
-    kept apart (stack-experts=false): the mesh engine's cycles, wavelets
-    and SRAM."""
+    and 16 and Mixtral-style SwiGLU experts at E = 8, raised, with their
+    experts stacked (the pipeline's default) and kept apart
+    (stack-experts=false): the mesh engine's cycles, wavelets and SRAM."""
     opt, translate, sim = tools
     rows, base = [], {}
+    stacking = (("raised, apart", ["--wse-raise-moe"], " stack-experts=false"),
+                ("raised, stacked", ["--wse-raise-moe"], ""))
+    # name: (models/ dir, extra export settings, expert counts, forms)
     variants = {
-        "moe": ((4, 16), (("one-hot", [], ""), ("raised", ["--wse-raise-moe"], ""))),
-        "switch": ((8, 16), (("raised, apart", ["--wse-raise-moe"], " stack-experts=false"),
-                             ("raised, stacked", ["--wse-raise-moe"], ""))),
+        "moe": ("moe", [], (4, 16), (("one-hot", [], ""), ("raised", ["--wse-raise-moe"], ""))),
+        "switch": ("switch", [], (8, 16), stacking),
+        "mixtral": ("moe", ["expert_swiglu=1"], (8,), stacking),
     }
-    runs = [(m, e, forms) for m, (counts, forms) in variants.items() for e in counts]
-    for model, experts, forms in runs:
+    runs = [(name, src, sets, e, forms)
+            for name, (src, sets, counts, forms) in variants.items() for e in counts]
+    for model, src, sets, experts, forms in runs:
         d = os.path.join(work, f"{model}{experts}")
         os.makedirs(d, exist_ok=True)
-        run([sys.executable, os.path.join(ROOT, f"models/{model}/export.py"), "--out",
+        run([sys.executable, os.path.join(ROOT, f"models/{src}/export.py"), "--out",
              "model.onnx", "--data-dir", ".", "--steps", str(steps), "--set",
-             f"experts={experts}"], d)
+             f"experts={experts}", *sum((["--set", s] for s in sets), [])], d)
         run([translate, "--import-onnx", "model.onnx", "-o", "model.mlir"], d)
         for label, passes, extra in forms:
             run([opt, "model.mlir", *passes, "--wse-train-pipeline=loss=output "
@@ -601,7 +606,8 @@ def main():
         print(f"\n(models/moe: top-2 of E experts, d_ff 128 per expert, capacity factor "
               f"1.25, AdamW, loss=output, {LM_MESH}; one-hot: the exported dense dispatch "
               f"and combine; raised: --wse-raise-moe; ratio: against the first E with the "
-              f"same routing. models/switch: top-1, nn.Linear experts; stacked: "
+              f"same routing. models/switch: top-1, nn.Linear experts; mixtral: models/moe "
+              f"with expert_swiglu=1, top-2 of a ModuleList of SwiGLU experts; stacked: "
               f"wse-stack-experts (the pipeline's default), apart: stack-experts=false)")
     if not args.skip_streaming:
         print()
