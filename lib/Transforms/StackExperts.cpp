@@ -64,7 +64,6 @@ struct Stack {
   SmallVector<Value> order;         // template values, operands first
   DenseSet<Value> perExpert;        // template values that differ by expert
   SmallVector<SmallVector<BlockArgument>> params; // [group][expert]
-  DenseMap<Value, unsigned> groupOf;              // template param -> group
   SmallVector<DenseSet<Operation *>> ops;         // each expert's ops
 };
 
@@ -319,7 +318,6 @@ LogicalResult Stacker::check(Stack &s, std::string &why) {
                 ", which a stacked parameter would drop";
           return failure();
         }
-    s.groupOf[t] = unsigned(s.params.size());
     s.params.push_back(std::move(group));
   }
   // A value expert 0 computes from its slots that another expert reads as
@@ -552,15 +550,10 @@ void Stacker::rewrite(Stack &s) {
                             group[0].getLoc());
     BlockArgument stacked = fn.getArgument(at);
     lifted[group[0]] = stacked;
-    remarks.push_back(name + " " + std::to_string(s.experts) + "x" +
-                      [&] {
-                        std::string d;
-                        for (int64_t x : cast<RankedTensorType>(
-                                             group[0].getType())
-                                             .getShape())
-                          d += (d.empty() ? "" : "x") + std::to_string(x);
-                        return d;
-                      }());
+    std::string dims;
+    for (int64_t x : type.getShape())
+      dims += (dims.empty() ? "" : "x") + std::to_string(x);
+    remarks.push_back(name + " " + dims);
     // Reads of a part outside its expert's computation read its slice.
     b.setInsertionPointToStart(&entry);
     for (auto [e, a] : llvm::enumerate(group)) {
