@@ -19,6 +19,29 @@ using ::wsert::Layout;
 
 namespace mlir::wse::mesh::partition {
 
+/// `base` with axis `a` splitting, over `count` PEs, the dim (not one the
+/// other axis splits) that leaves the smallest tile; none if no split
+/// makes the tile smaller.
+static std::optional<Layout> splitOverAxis(const Layout &base, int a,
+                                           int64_t count) {
+  std::optional<Layout> best;
+  int64_t bestTile = base.tileElements();
+  for (int64_t d = 0; d < int64_t(base.shape.size()); ++d) {
+    if (base.axis(1 - a).splits(d))
+      continue;
+    AxisSplit s = AxisSplit::split(d, base.shape[size_t(d)], count);
+    if (s.count < 2)
+      continue;
+    Layout mid = base;
+    mid.axis(a) = s;
+    if (mid.tileElements() < bestTile) {
+      bestTile = mid.tileElements();
+      best = mid;
+    }
+  }
+  return best;
+}
+
 /// Partial sums over c PEs wanted replicated over those same PEs: each
 /// receiver would take in the other c - 1 tiles. Summed first into a
 /// layout that splits the tile over them (each PE takes in c - 1 parts
@@ -37,30 +60,14 @@ std::optional<Layout> Partitioner::allReduceMiddle(const Layout &from,
         r.count != p.count || other != want.axis(1 - a) ||
         other.kind == AxisSplit::Partial)
       continue;
-    // The dim to split: the one whose split over the axis leaves the
-    // smallest tile.
-    std::optional<Layout> best;
-    int64_t bestTile = want.tileElements();
-    for (int64_t d = 0; d < int64_t(want.shape.size()); ++d) {
-      if (other.kind == AxisSplit::Split && other.dim == d)
-        continue;
-      AxisSplit s = AxisSplit::split(d, want.shape[size_t(d)], p.count);
-      if (s.count < 2)
-        continue;
-      Layout mid = want;
-      mid.axis(a) = s;
-      if (mid.tileElements() < bestTile) {
-        bestTile = mid.tileElements();
-        best = mid;
-      }
-    }
+    std::optional<Layout> best = splitOverAxis(want, a, p.count);
     if (!best)
       return std::nullopt;
     // Wavelets each PE takes in, plus a crossing of the axis for the
     // second transfer.
     int64_t c = p.count, tile = want.tileElements();
     int64_t direct = (c - 1) * tile;
-    int64_t twoSteps = (c - 1) * bestTile + tile + c;
+    int64_t twoSteps = (c - 1) * best->tileElements() + tile + c;
     return twoSteps < direct ? best : std::nullopt;
   }
   return std::nullopt;
@@ -87,23 +94,10 @@ std::optional<Layout> Partitioner::sumBeforeMoving(const Layout &from,
     const AxisSplit &p = from.axis(a), &other = from.axis(1 - a);
     if (p.kind != AxisSplit::Partial || p.nested() || other.partial())
       continue;
-    std::optional<Layout> best;
-    int64_t bestTile = from.tileElements();
-    for (int64_t d = 0; d < int64_t(from.shape.size()); ++d) {
-      if (other.splits(d))
-        continue;
-      AxisSplit s = AxisSplit::split(d, from.shape[size_t(d)], p.count);
-      if (s.count < 2)
-        continue;
-      Layout mid = from;
-      mid.axis(a) = s;
-      if (mid.tileElements() < bestTile) {
-        bestTile = mid.tileElements();
-        best = mid;
-      }
-    }
+    std::optional<Layout> best = splitOverAxis(from, a, p.count);
     if (!best)
       return std::nullopt;
+    int64_t bestTile = best->tileElements();
     // Wavelets a PE takes in (in the movement, also those a PE of the
     // middle layout sends: each element to every copy), plus a crossing
     // of the axis for the second transfer.

@@ -42,22 +42,29 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
       steps[d] = keptStrides[d];
   int64_t n = numElementsOf(kept);
   HostTensor out = makeTensor(shapeOf(resultType), e);
-  // Axes that are one run of dims view the input as [outer, len, inner]:
-  // output (o, i) folds in x[o, 0..len, i] in that order, the order of the
-  // element-by-element walk below, in plain loops.
-  bool run = !axes.empty();
-  for (size_t j = 1; j < axes.size(); ++j)
-    run &= axes[j] == axes[j - 1] + 1;
-  if (!x.isInt && run) {
-    int64_t outer = 1, len = 1, inner = 1;
-    for (int64_t d = 0; d < int64_t(x.shape.size()); ++d)
-      (d < axes.front() ? outer : d > axes.back() ? inner : len) *= x.shape[d];
+  if (!x.isInt) {
     double init = kind == Reduce::Prod  ? 1.0
                   : kind == Reduce::Max ? -std::numeric_limits<double>::infinity()
                   : kind == Reduce::Min ? std::numeric_limits<double>::infinity()
                                         : 0.0;
     std::vector<double> acc(static_cast<size_t>(n), init);
+    // Every element folds into its output in element order. Axes that are
+    // one run of dims view the input as [outer, len, inner] (output (o, i)
+    // takes x[o, 0..len, i]), walked in plain loops; others through a
+    // table of each element's output.
+    bool run = !axes.empty();
+    for (size_t j = 1; j < axes.size(); ++j)
+      run &= axes[j] == axes[j - 1] + 1;
     auto fold = [&](auto step) {
+      if (!run) {
+        std::vector<int64_t> dst = offsetMap(x.shape, steps);
+        for (size_t k = 0; k < dst.size(); ++k)
+          step(acc[dst[k]], double(x.f[k]));
+        return;
+      }
+      int64_t outer = 1, len = 1, inner = 1;
+      for (int64_t d = 0; d < int64_t(x.shape.size()); ++d)
+        (d < axes.front() ? outer : d > axes.back() ? inner : len) *= x.shape[d];
       for (int64_t o = 0; o < outer; ++o) {
         double *a = acc.data() + o * inner;
         const Real *src = x.f.data() + o * len * inner;
@@ -74,7 +81,7 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
     case Reduce::Prod:
       fold([](double &a, double v) { a *= v; });
       break;
-    case Reduce::Max:
+    case Reduce::Max: // NaN propagates, as in NumPy and torch.
       fold([](double &a, double v) {
         if (std::isnan(v) || v > a)
           a = std::isnan(a) ? a : v;
@@ -86,41 +93,6 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
           a = std::isnan(a) ? a : v;
       });
       break;
-    }
-    for (int64_t k = 0; k < n; ++k)
-      out.f[k] = kind == Reduce::Mean ? Real(acc[k] / double(count))
-                                      : Real(acc[k]);
-    in.set(op->getResult(0), std::move(out));
-    return success();
-  }
-  std::vector<int64_t> dst = offsetMap(x.shape, steps);
-
-  if (!x.isInt) {
-    double init = kind == Reduce::Prod  ? 1.0
-                  : kind == Reduce::Max ? -std::numeric_limits<double>::infinity()
-                  : kind == Reduce::Min ? std::numeric_limits<double>::infinity()
-                                        : 0.0;
-    std::vector<double> acc(static_cast<size_t>(n), init);
-    for (size_t k = 0; k < dst.size(); ++k) {
-      double v = x.f[k];
-      double &a = acc[dst[k]];
-      switch (kind) {
-      case Reduce::Sum:
-      case Reduce::Mean:
-        a += v;
-        break;
-      case Reduce::Prod:
-        a *= v;
-        break;
-      case Reduce::Max: // NaN propagates, as in NumPy and torch.
-        if (std::isnan(v) || v > a)
-          a = std::isnan(a) ? a : v;
-        break;
-      case Reduce::Min:
-        if (std::isnan(v) || v < a)
-          a = std::isnan(a) ? a : v;
-        break;
-      }
     }
     for (int64_t k = 0; k < n; ++k)
       out.f[k] = kind == Reduce::Mean ? Real(acc[k] / double(count))
@@ -137,6 +109,7 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
                    : kind == Reduce::Min ? hi
                                          : 0;
     std::vector<int64_t> acc(static_cast<size_t>(n), init);
+    std::vector<int64_t> dst = offsetMap(x.shape, steps);
     for (size_t k = 0; k < dst.size(); ++k) {
       int64_t v = x.i[k];
       int64_t &a = acc[dst[k]];
