@@ -157,6 +157,10 @@ def Fabric_ComputeOp : Fabric_Op<"compute", [DeclareOpInterfaceMethods<SymbolUse
     entries of operand `pattern` (sparse, rank 2) instead of its two box
     dims; its other sparse operands share that operand's layout and map.
     An optimizer update whose tensors are sparse runs over their slots.
+    An `unstored` scatter-add (partial results over split indices, moved
+    only as sparse rows) keeps no table: the PE reads its indices, and each
+    transfer from the table sends the rows built from its `ins` as it sends
+    (a row from the PE holding it to the PE of its destination row).
   }];
   let arguments = (ins StrAttr:$kernel, OptionalAttr<StrAttr>:$fn,
                    FlatSymbolRefAttr:$region,
@@ -166,7 +170,8 @@ def Fabric_ComputeOp : Fabric_Op<"compute", [DeclareOpInterfaceMethods<SymbolUse
                    DefaultValuedAttr<I64Attr, "0">:$acc,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$ints,
                    DefaultValuedAttr<DenseF32ArrayAttr, "{}">:$floats,
-                   OptionalAttr<I64Attr>:$pattern);
+                   OptionalAttr<I64Attr>:$pattern,
+                   UnitAttr:$unstored);
   let assemblyFormat = [{
     $kernel ($fn^)? `in` $region `outs` $outs `ins` $ins `iter` $iter `axes` $axes
     `blocks` $blocks `maps` $maps attr-dict

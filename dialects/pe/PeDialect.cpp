@@ -122,7 +122,8 @@ LogicalResult InstrOp::verifySymbolUses(SymbolTableCollection &symbols) {
 
 static LogicalResult verifyLaidOut(SymbolTableCollection &symbols,
                                    Operation *op, SymbolRefAttr ref,
-                                   ArrayRef<int64_t> shape, Attribute layout) {
+                                   ArrayRef<int64_t> shape, Attribute layout,
+                                   bool stored = true) {
   BufferOp buf = lookupBuffer(symbols, op, ref);
   if (!buf)
     return op->emitOpError("names ") << ref << ", which is not a pe.buffer";
@@ -143,7 +144,7 @@ static LogicalResult verifyLaidOut(SymbolTableCollection &symbols,
       }
     return op->emitOpError("is sparse(") << l.mask << "), which no pe.mask defines";
   }
-  if (l.tileElements() > int64_t(buf.getLength()))
+  if (stored && l.tileElements() > int64_t(buf.getLength()))
     return op->emitOpError("a tile of ")
            << l.tileElements() << " elements does not fit " << ref;
   return success();
@@ -151,7 +152,7 @@ static LogicalResult verifyLaidOut(SymbolTableCollection &symbols,
 
 LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
   if (failed(verifyLaidOut(symbols, *this, getSrc(), getSrcShape(),
-                           getSrcLayout())) ||
+                           getSrcLayout(), /*stored=*/!getRows())) ||
       failed(verifyLaidOut(symbols, *this, getDst(), getDstShape(),
                            getDstLayout())))
     return failure();
@@ -181,6 +182,26 @@ LogicalResult TransferOp::verifySymbolUses(SymbolTableCollection &symbols) {
                        "source holds partial sums");
   if (fabric::toLayout(getDstLayout(), getDstShape()).isPartial())
     return emitOpError("cannot write partial sums");
+  if (ArrayAttr rows = getRowsAttr()) {
+    // Rows and indices of the source's program, of a scatter-add's box
+    // whose table tile is the source's.
+    auto program = lookupBuffer(symbols, *this, getSrc())
+                       ->getParentOfType<ProgramOp>();
+    if (rows.size() != 2 || getRowsBox().size() != 9 || !getSparseRows())
+      return emitOpError("rows needs two buffers (updates, indices), a "
+                         "rows_box of 9 ints and sparse_rows");
+    for (Attribute r : rows) {
+      BufferOp buf = lookupBuffer(symbols, *this, cast<SymbolRefAttr>(r));
+      if (!buf || buf->getParentOfType<ProgramOp>() != program)
+        return emitOpError("rows names ")
+               << r << ", which is not a pe.buffer of the source's program";
+    }
+    ArrayRef<int64_t> box = getRowsBox();
+    std::vector<int64_t> tile = src.tileShape();
+    if (tile.size() != 2 || box[3] != tile[1] || box[6] != tile[0])
+      return emitOpError("rows_box's blocks of v and d (")
+             << box[6] << ", " << box[3] << ") are not the source tile's";
+  }
   return success();
 }
 

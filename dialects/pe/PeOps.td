@@ -94,7 +94,11 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
     the window always given. `need` (with its mask's shape `need_shape`
     and `need_dims`) and `have` (`have_shape`, `have_dims`) are the fabric
     transfer's receiver and sender filters, `sparse_rows` its zero rows
-    left unsent.
+    left unsent. With `rows` (`@program::@updates`, `@program::@indices`)
+    the source is not stored: a scatter-add's partial table (combine 1,
+    sparse rows), which each sending PE builds as it sends from its rows
+    of the updates at the indices, over the box `rows_box` (boxes of n, d
+    and v, as `scatter_add`'s ints); `src` is then a placeholder buffer.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name,
                    SymbolRefAttr:$src, DenseI64ArrayAttr:$src_shape,
@@ -112,7 +116,9 @@ def Pe_TransferOp : Pe_Op<"transfer", [DeclareOpInterfaceMethods<SymbolUserOpInt
                    OptionalAttr<Pe_LayoutAttr>:$have,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_shape,
                    DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$have_dims,
-                   UnitAttr:$sparse_rows);
+                   UnitAttr:$sparse_rows,
+                   OptionalAttr<SymbolRefArrayAttr>:$rows,
+                   DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$rows_box);
   let assemblyFormat = "$sym_name $src `->` $dst attr-dict";
   
 }

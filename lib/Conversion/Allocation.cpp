@@ -100,6 +100,15 @@ LogicalResult mlir::wse::mesh::allocateGraph(fabric::GraphOp graph,
   for (auto c : body.getOps<fabric::ComputeOp>())
     if (std::optional<Layout> l = out.sparseOperand(c))
       out.indexFor(*l, c.getRegion().str());
+  // A table not stored takes a placeholder word; its rows and indices live
+  // until the last transfer that sends from it.
+  for (auto c : body.getOps<fabric::ComputeOp>())
+    if (c.getUnstored())
+      for (Attribute r : c.getOuts()) {
+        std::string name = cast<FlatSymbolRefAttr>(r).getValue().str();
+        out.tensors[name].tile = 1;
+        out.rowsOf[name] = c;
+      }
 
   int64_t step = 0;
   auto mention = [&](Attribute ref) {
@@ -120,6 +129,9 @@ LogicalResult mlir::wse::mesh::allocateGraph(fabric::GraphOp graph,
         return t.emitError("has no color: run wse-route first");
       mention(t.getSrcAttr());
       mention(t.getDstAttr());
+      if (auto c = out.rowsOf.find(t.getSrc().str()); c != out.rowsOf.end())
+        for (Attribute r : c->second.getIns())
+          mention(r);
     } else if (!isa<fabric::OutputOp>(op)) {
       continue;
     }

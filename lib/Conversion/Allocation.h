@@ -52,6 +52,10 @@ struct GraphAllocation {
   /// The first sparse operand layout of a kernel, if any.
   std::optional<::wsert::Layout> sparseOperand(fabric::ComputeOp c) const;
 
+  /// A table not stored (an unstored scatter-add's output) -> its kernel,
+  /// whose ins each transfer from the table sends from.
+  std::map<std::string, fabric::ComputeOp> rowsOf;
+
   std::map<int64_t, std::vector<uint8_t>> maskBits;
   std::map<std::string, int64_t> keptOf;
   int64_t maxKept(const ::wsert::Layout &l, const std::string &region);

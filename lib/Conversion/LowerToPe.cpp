@@ -191,6 +191,16 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
     (void)t;
     ++transferIndex;
   }
+  // A kernel's box: (block, axis, global) per dim.
+  auto boxOf = [](fabric::ComputeOp c) {
+    SmallVector<int64_t> box;
+    for (size_t d = 0; d < c.getIter().size(); ++d) {
+      box.push_back(c.getBlocks()[d]);
+      box.push_back(c.getAxes()[d]);
+      box.push_back(c.getIter()[d]);
+    }
+    return box;
+  };
   for (Operation *op : program) {
     if (auto c = dyn_cast<fabric::ComputeOp>(op)) {
       OpBuilder &pb = builders.at(c.getRegion().str());
@@ -203,12 +213,7 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
       for (auto &n : names)
         bufs.push_back(bufRef(n));
       int64_t rank = int64_t(c.getIter().size());
-      SmallVector<int64_t> box;
-      for (int64_t d = 0; d < rank; ++d) {
-        box.push_back(c.getBlocks()[d]);
-        box.push_back(c.getAxes()[d]);
-        box.push_back(c.getIter()[d]);
-      }
+      SmallVector<int64_t> box = boxOf(c);
       SmallVector<int64_t> ints;
       StringRef kernel = c.getKernel();
       std::optional<Layout> sparse = sparseOperand(c);
@@ -246,6 +251,8 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           bufs.push_back(bufRef(indexFor(*sparse, c.getRegion().str())));
       } else if (kernel == "gather" || kernel == "scatter_add") {
         ints.append(box);
+        if (c.getUnstored())
+          ints.push_back(1);
       } else {
         ints.append(c.getInts().begin(), c.getInts().end());
         ints.push_back(rank);
@@ -283,7 +290,16 @@ LogicalResult LowerToPePass::lowerGraph(fabric::GraphOp graph,
           mb.getI64IntegerAttr(*t.getColor()), t.getReshapeAttr(),
           /*need=*/nullptr, /*need_shape=*/nullptr, /*need_dims=*/nullptr,
           /*have=*/nullptr, /*have_shape=*/nullptr, /*have_dims=*/nullptr,
-          t.getSparseRowsAttr());
+          t.getSparseRowsAttr(), /*rows=*/nullptr, /*rows_box=*/nullptr);
+      // A table not stored: the send builds the rows from its kernel's ins.
+      if (auto rows = alloc.rowsOf.find(t.getSrc().str());
+          rows != alloc.rowsOf.end()) {
+        SmallVector<Attribute> refs;
+        for (Attribute r : rows->second.getIns())
+          refs.push_back(fullRef(cast<FlatSymbolRefAttr>(r).getValue()));
+        x.setRowsAttr(mb.getArrayAttr(refs));
+        x.setRowsBoxAttr(mb.getDenseI64ArrayAttr(boxOf(rows->second)));
+      }
       auto maskShape = [&](fabric::LayoutAttr l) {
         return mb.getDenseI64ArrayAttr(
             cast<ShapedType>(masks.at(l.getMask()).getKeep().getType())

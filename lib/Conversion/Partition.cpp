@@ -326,6 +326,8 @@ LogicalResult Partitioner::mapKernel(Operation *op, Kernel &k) {
       b.getDenseF32ArrayAttr(k.floats),
       k.kernel == "spmap" ? b.getI64IntegerAttr(k.pattern) : IntegerAttr());
   compute->setAttr("source", b.getStringAttr(op->getName().getStringRef()));
+  if (unstored(k, operandLayout(k, 0, *c, true)))
+    compute.setUnstored(true);
   return success();
 }
 

@@ -46,6 +46,13 @@ bool Partitioner::sparseRows(const Kernel &k) const {
          microBatchesOf(fn) <= 1;
 }
 
+/// Whether a kernel's output `out` is a scatter-add's partial table that
+/// only sparse rows move: kept nowhere, each transfer sends the PE's rows
+/// as it builds them (fabric.compute `unstored`).
+bool Partitioner::unstored(const Kernel &k, const Layout &out) const {
+  return k.kernel == "scatter_add" && out.isPartial() && sparseRows(k);
+}
+
 /// The wavelets a PE's partial tile `l` of such a kernel sends, expected:
 /// a gather's rows spread over the PEs of its split table, a scatter-add's
 /// at most one row per index it holds, each row with its header.
@@ -179,9 +186,16 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
       } else if (k.kernel == "gather" || k.kernel == "scatter_add") {
         // Box (n, d, v): a PE looks up each of its indices once, and
         // moves a row's d elements only when the row is one of its own.
+        // A scatter-add first zeroes its table's tile; one not stored
+        // reads its indices only (its rows go out as sparse rows).
         double n = double(local(0)), d = double(local(1));
-        double mine = double(local(2)) / double(k.iter[2]);
-        work = k.kernel == "gather" ? n * d : n + n * d * mine;
+        double v = double(local(2)), mine = v / double(k.iter[2]);
+        if (k.kernel == "gather")
+          work = n * d;
+        else if (unstored(k, operandLayout(k, 0, c, true)))
+          work = n;
+        else
+          work = v * d + n + n * d * mine;
       } else {
         for (int64_t d = 0; d < rank; ++d)
           work *= local(d);
@@ -194,7 +208,7 @@ FailureOr<Choice> Partitioner::choose(Operation *op, const Kernel &k,
         bool isOut = i < k.outs.size();
         Value v = isOut ? k.outs[i] : k.ins[i - k.outs.size()];
         Layout l = operandLayout(k, i, c, isOut);
-        int64_t tile = storedElements(l);
+        int64_t tile = isOut && unstored(k, l) ? 0 : storedElements(l);
         auto h = homes.find(v);
         bool placed =
             h != homes.end() && h->second.layout == l && !isHost(h->second);

@@ -235,6 +235,7 @@ private:
                        bool isOut) const;
   FailureOr<Choice> choose(Operation *op, const Kernel &k, bool host);
   bool sparseRows(const Kernel &k) const;
+  bool unstored(const Kernel &k, const Layout &out) const;
   double rowsSent(const Kernel &k, const Layout &l, const Choice &c) const;
   LogicalResult mapKernel(Operation *op, Kernel &k);
   std::string inPlaceTarget(Operation *op, const Kernel &k, Value out,

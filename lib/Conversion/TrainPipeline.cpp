@@ -125,6 +125,12 @@ struct TrainPipelineOptions : public PassPipelineOptions<TrainPipelineOptions> {
                      "laid out as batched experts are (wse-stack-experts; "
                      "default: true)"),
       llvm::cl::init(true)};
+  Option<bool> routedScatters{
+      *this, "routed-scatters",
+      llvm::cl::desc("Move a raised mixture of experts' rows by scatter-adds "
+                     "from the PEs holding them (wse-decompose-for-mesh; "
+                     "default: true)"),
+      llvm::cl::init(true)};
   Option<std::string> funcName{
       *this, "func",
       llvm::cl::desc("Forward function (default: the only public function)"),
@@ -149,9 +155,11 @@ struct TrainPipelineOptions : public PassPipelineOptions<TrainPipelineOptions> {
 
 void addMeshPasses(OpPassManager &pm, const std::string &machine,
                    const std::string &mesh, const std::string &execution,
-                   const std::string &recompute) {
+                   const std::string &recompute, bool routedScatters = true) {
   pm.addPass(wse::createDecomposeAttention());
-  pm.addPass(wse::createDecomposeForMesh());
+  wse::DecomposeForMeshOptions decompose;
+  decompose.routedScatters = routedScatters;
+  pm.addPass(wse::createDecomposeForMesh(decompose));
   // Decompositions repeat work (a loss and its gradient share their
   // log-sum-exp); common subexpressions run once.
   pm.addPass(createCSEPass());
@@ -276,6 +284,7 @@ void mlir::wse::registerTrainPipeline() {
         if (o.stackExperts)
           pm.addPass(wse::createStackExperts());
         pm.addPass(createMakeTrainStep(trainStepOptions(o)));
-        addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute);
+        addMeshPasses(pm, o.machine, o.mesh, o.execution, o.recompute,
+                      o.routedScatters);
       });
 }

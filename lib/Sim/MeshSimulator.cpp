@@ -416,10 +416,28 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
       start = ramp;
       uint64_t hostSent = 0; // wavelets the host links carried so far
+      const float *base = pe.buffers[in.buffers[0]];
+      if (plan.rowsUpdates >= 0 && it != plan.bySrc.end()) {
+        // A table not stored: this PE's tile, built off its SRAM from its
+        // rows as its scatter_add would (only the rows holding a nonzero
+        // then leave).
+        thread_local std::vector<float> tile;
+        tile.assign(size_t(plan.rowsTile), 0.0f);
+        float *bufs[3] = {tile.data(), pe.buffers[size_t(plan.rowsUpdates)],
+                          pe.buffers[size_t(plan.rowsIndex)]};
+        isa::PeState rowsState = st;
+        rowsState.buffers = bufs;
+        isa::Work unused;
+        if (std::string e =
+                set[plan.rowsOf.op].exec(plan.rowsOf, rowsState, rates, unused);
+            !e.empty())
+          return name(pe) + ", instruction " + std::to_string(pe.pc) +
+                 " (send): " + e;
+        base = tile.data();
+      }
       if (it != plan.bySrc.end())
         for (int pi : it->second) {
           Piece &p = plan.pieces[pi];
-          const float *base = pe.buffers[in.buffers[0]];
           float *to = plan.data.data() + p.dataBegin;
           for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
             const Run &r = plan.runs[size_t(k)];
@@ -471,9 +489,14 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       if (pe.host)
         stats.hostInCycles += ramp - start;
       if (ramp > start) {
-        const float *lo = pe.buffers[size_t(in.buffers[0])];
-        pe.sending.push_back(
-            {lo, lo + lengths[pe.prog][size_t(in.buffers[0])], ramp});
+        // What the ramp reads: the source, or the rows it is built from.
+        for (int b : {plan.rowsUpdates >= 0 ? -1 : int(in.buffers[0]),
+                      plan.rowsUpdates, plan.rowsIndex}) {
+          if (b < 0)
+            continue;
+          const float *lo = pe.buffers[size_t(b)];
+          pe.sending.push_back({lo, lo + lengths[pe.prog][size_t(b)], ramp});
+        }
         if (tracing)
           events.push_back(
               {peIdx, pe.pc, peCycles + start, peCycles + ramp, true});

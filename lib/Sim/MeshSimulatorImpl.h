@@ -184,6 +184,11 @@ struct TransferPlan {
   // Sparse rows: the source tile's row length (its last dim), 0 when every
   // element is sent.
   int64_t rowLength = 0;
+  // A source not stored (pe.transfer `rows`): the scatter_add over the
+  // sender's updates and indices buffers that builds its tile at a send.
+  int rowsUpdates = -1, rowsIndex = -1;
+  isa::Instr rowsOf;
+  int64_t rowsTile = 0;
 };
 
 /// A piece's wavelets as sent from the source tile `base`: with sparse

@@ -251,6 +251,14 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
       }
     }
   out.runs.shrink_to_fit();
+  if (t.rows_box_size() > 0) {
+    out.rowsUpdates = t.rows_updates_buffer();
+    out.rowsIndex = t.rows_index_buffer();
+    out.rowsOf.op = isa::lookupInstr("scatter_add");
+    out.rowsOf.buffers = {0, 1, 2};
+    out.rowsOf.ints.assign(t.rows_box().begin(), t.rows_box().end());
+    out.rowsTile = src.tileElements();
+  }
   if (t.sparse_rows())
     out.rowLength = std::max<int64_t>(
         1, src.shape.empty() ? 1 : src.tileShape().back());

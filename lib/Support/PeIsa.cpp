@@ -403,15 +403,18 @@ std::string checkTransferInstr(const Instr &in, const std::vector<int64_t> &) {
 //===----------------------------------------------------------------------===//
 
 std::string checkRows(const Instr &in, const std::vector<int64_t> &lengths) {
-  if (in.ints.size() != 9 || !in.floats.empty())
-    return "takes 9 ints (boxes of n, d, v) and no floats";
+  bool gather = std::string(instructionSet()[in.op].name) == "gather";
+  // A scatter-add's 10th int: 1 when its table is not stored (unstored).
+  bool unstored = !gather && in.ints.size() == 10 && in.ints[9] == 1;
+  if ((in.ints.size() != 9 && !unstored) || !in.floats.empty())
+    return gather ? "takes 9 ints (boxes of n, d, v) and no floats"
+                  : "takes 9 ints (boxes of n, d, v), then 1 for a table not "
+                    "stored, and no floats";
   Box box = readBox(in, 0, 3);
   if (std::string e = checkBox(box); !e.empty())
     return e;
   int64_t nb = box[0].block, db = box[1].block, vb = box[2].block;
-  bool gather = in.ints.size() == 9 && lengths.size() == 3 &&
-                std::string(instructionSet()[in.op].name) == "gather";
-  int64_t outLen = gather ? nb * db : vb * db;
+  int64_t outLen = unstored ? 0 : gather ? nb * db : vb * db;
   int64_t srcLen = gather ? vb * db : nb * db;
   if (lengths[0] < outLen || lengths[1] < srcLen || lengths[2] < nb)
     return "needs buffers of " + num(outLen) + ", " + num(srcLen) + " and " +
@@ -476,6 +479,18 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
   float *out = pe.buffers[in.buffers[0]];
   const float *upd = pe.buffers[in.buffers[1]];
   const float *idx = pe.buffers[in.buffers[2]];
+  if (in.ints.size() == 10 && in.ints[9] == 1) {
+    // Not stored: the PE reads each index (its row's header); each send
+    // from the table builds the tile as below, off the PE's SRAM, and
+    // sends its rows (pe.transfer `rows`).
+    for (int64_t n = 0; n < ne; ++n) {
+      int64_t row;
+      if (std::string e = rowIndex(idx[n], box[2].global, row); !e.empty())
+        return e;
+    }
+    work.cycles = uint64_t(ne);
+    return "";
+  }
   std::fill(out, out + box[2].block * db, 0.0f);
   uint64_t adds = 0;
   for (int64_t n = 0; n < ne; ++n) {
@@ -489,10 +504,10 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
       out[local * db + d] += upd[n * db + d];
     adds += uint64_t(de);
   }
-  // Every row is charged, its own or not: what a PE spends must not depend
-  // on the indices, so that the cost model can run without data.
-  work.cycles =
-      uint64_t(ne) + cyclesFor(uint64_t(ne * de), rates.addsPerCycle);
+  // The zeroing, then every row, its own or not: what a PE spends must not
+  // depend on the indices, so that the cost model can run without data.
+  work.cycles = cyclesFor(uint64_t(box[2].block * db), rates.addsPerCycle) +
+                uint64_t(ne) + cyclesFor(uint64_t(ne * de), rates.addsPerCycle);
   work.flops = adds;
   return "";
 }
@@ -638,9 +653,12 @@ CostShape costShape(const Instr &in) {
   } else if (name == "gather" || name == "scatter_add") {
     box(0, 3);
     c.rowIndexOperand = 2;
-    // Each valid index's row is added on exactly one PE, whichever it is.
+    // Each valid index's row is added on exactly one PE, whichever it is
+    // (a table not stored adds nothing here: its receivers do).
     if (name == "scatter_add")
-      c.wholeFlops = uint64_t(c.box[0].global * c.box[1].global);
+      c.wholeFlops = in.ints.size() == 10 && in.ints[9] == 1
+                         ? 0
+                         : uint64_t(c.box[0].global * c.box[1].global);
   } else if (name == "sgd" || name == "adamw")
     update(0);
   else if (name == "sgd_momentum")

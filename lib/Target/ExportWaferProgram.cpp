@@ -179,6 +179,18 @@ LogicalResult Exporter::run(ModuleOp module) {
       x->add_reshape(v);
     x->set_combine(int32_t(t.getCombine()));
     x->set_sparse_rows(t.getSparseRows());
+    if (ArrayAttr rows = t.getRowsAttr()) {
+      FailureOr<std::pair<int, int>> upd =
+          target(t, cast<SymbolRefAttr>(rows[0]));
+      FailureOr<std::pair<int, int>> idx =
+          target(t, cast<SymbolRefAttr>(rows[1]));
+      if (failed(upd) || failed(idx))
+        return failure();
+      x->set_rows_updates_buffer(upd->second);
+      x->set_rows_index_buffer(idx->second);
+      for (int64_t v : t.getRowsBox())
+        x->add_rows_box(v);
+    }
     x->set_color(t.getColor());
     if (auto need = t.getNeedAttr()) {
       layout(cast<fabric::LayoutAttr>(need), t.getNeedShape(),

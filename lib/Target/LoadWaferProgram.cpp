@@ -67,7 +67,7 @@ constexpr int64_t kMaxHostBytes = int64_t(1) << 50;
 /// an index buffer: the words of its sparse layout's index).
 std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
                         int program, int buffer, const std::string &what,
-                        bool index = false) {
+                        bool index = false, bool stored = true) {
   if (program < 0 || program >= w.programs_size())
     return what + ": program index out of range";
   const wp::Program &p = w.programs(program);
@@ -110,7 +110,7 @@ std::string checkLayout(const wp::WaferProgram &w, const wp::Layout &m,
              " do not fit buffer '" + p.buffers(buffer).name() + "'";
     return "";
   }
-  if (l.tileElements() > p.buffers(buffer).length())
+  if (stored && l.tileElements() > p.buffers(buffer).length())
     return what + ": its tile of " + std::to_string(l.tileElements()) +
            " elements does not fit buffer '" + p.buffers(buffer).name() + "'";
   return "";
@@ -251,12 +251,65 @@ std::string checkFilter(const wp::WaferProgram &w, const wp::Layout &f,
   return "";
 }
 
+/// A source built from rows at each send (`rows_box`): a scatter-add over
+/// buffers of the source's program whose box tiles the table as the
+/// source layout does on every PE.
+std::string checkRowsSource(const wp::WaferProgram &w, const wp::Transfer &t) {
+  if (t.rows_box_size() != 9 || !t.sparse_rows())
+    return "a source built from rows needs a rows_box of 9 ints and sparse "
+           "rows";
+  const wp::Program &p = w.programs(t.src_program());
+  for (int b : {t.rows_updates_buffer(), t.rows_index_buffer()})
+    if (b < 0 || b >= p.buffers_size())
+      return "rows buffer index out of range";
+  Layout src = layoutFromProto(t.src());
+  std::vector<int64_t> tile = src.tileShape();
+  isa::Instr in;
+  in.op = isa::lookupInstr("scatter_add");
+  in.buffers = {0, 1, 2};
+  in.ints.assign(t.rows_box().begin(), t.rows_box().end());
+  if (tile.size() != 2)
+    return "a source built from rows is a rank-2 table";
+  std::vector<int64_t> lengths = {
+      tile[0] * tile[1], p.buffers(t.rows_updates_buffer()).length(),
+      p.buffers(t.rows_index_buffer()).length()};
+  if (std::string e = isa::checkInstr(in, lengths); !e.empty())
+    return "rows: " + e;
+  isa::BoxDim dims[3];
+  for (int d = 0; d < 3; ++d)
+    dims[d] = {in.ints[size_t(3 * d)], in.ints[size_t(3 * d + 1)],
+               in.ints[size_t(3 * d + 2)]};
+  if (dims[2].block != tile[0] || dims[1].block != tile[1] ||
+      dims[2].global != src.shape[0] || dims[1].global != src.shape[1] ||
+      dims[1].axis > 2 || dims[2].axis > 2)
+    return "rows_box does not tile the source";
+  for (int64_t py = 0; py < p.height(); ++py)
+    for (int64_t px = 0; px < p.width(); ++px) {
+      if (!src.holds(px, py))
+        continue;
+      // The rows a PE builds are those of its tile.
+      for (auto [dim, box] : {std::pair<int64_t, int>{0, 2}, {1, 1}}) {
+        int64_t begin, size;
+        src.range(dim, px, py, begin, size);
+        if (isa::localExtent(dims[box], px, py) > 0 &&
+            isa::boxPosition(dims[box], px, py) * dims[box].block != begin)
+          return "rows_box does not tile the source at PE " +
+                 std::to_string(px) + ", " + std::to_string(py);
+      }
+    }
+  return "";
+}
+
 std::string checkTransfer(const wp::WaferProgram &w, const wp::Transfer &t) {
   std::string what = "transfer '" + t.name() + "'";
-  if (std::string e =
-          checkLayout(w, t.src(), t.src_program(), t.src_buffer(), what);
+  bool rows = t.rows_box_size() > 0;
+  if (std::string e = checkLayout(w, t.src(), t.src_program(), t.src_buffer(),
+                                  what, false, /*stored=*/!rows);
       !e.empty())
     return e;
+  if (rows)
+    if (std::string e = checkRowsSource(w, t); !e.empty())
+      return what + ": " + e;
   if (std::string e =
           checkLayout(w, t.dst(), t.dst_program(), t.dst_buffer(), what);
       !e.empty())

@@ -8,6 +8,7 @@
 // mesh ever sees it. Each new op keeps the location of the op it replaces.
 //
 //===----------------------------------------------------------------------===//
+#include "RoutedScatters.h"
 #include "wse/Transforms/Passes.h"
 #include "wse/WseDialect.h"
 
@@ -241,8 +242,13 @@ Value cumsumAsMatmul(Builder &g, Value input, int64_t axis, bool exclusive,
 /// moe_route from primitives: each choice's position among its expert's
 /// choices is a running count (cumsum of one-hot choices in priority
 /// order), kept below the capacity; each slot's token is a scatter-add of
-/// (token - N) onto N, dropped choices landing on a padding row.
-std::pair<Value, Value> routeFromPrimitives(Builder &g, MoeRouteOp r) {
+/// (token - N) onto N, dropped choices landing on a padding row. With
+/// `choices`, also each slot's choice as t k + c (k N for an empty slot),
+/// the same way.
+struct Route {
+  Value slot, src, choiceOfSlot;
+};
+Route routeFromPrimitives(Builder &g, MoeRouteOp r, bool choices) {
   OpBuilder &b = g.b;
   auto ct = g.type(r.getChoices());
   int64_t n = ct.getDimSize(0), k = ct.getDimSize(1), len = n * k;
@@ -268,23 +274,40 @@ std::pair<Value, Value> routeFromPrimitives(Builder &g, MoeRouteOp r) {
   Value slot = choiceMajor ? g.reshape(slotF, {k, n}) : g.reshape(slotF, {n, k});
   if (choiceMajor)
     slot = TransposeOp::create(b, g.loc, slot, b.getDenseI64ArrayAttr({1, 0}));
-  // Token of each entry of `flat`, minus N.
-  std::vector<float> token(len);
-  for (int64_t l = 0; l < len; ++l)
-    token[l] = float((choiceMajor ? l % n : l / k) - n);
-  auto colType = RankedTensorType::get({len, 1}, b.getF32Type());
-  Value upd = ConstantOp::create(b, g.loc,
-                                 DenseElementsAttr::get(colType, ArrayRef(token)));
-  auto tableType = RankedTensorType::get({experts * cap + 1, 1}, b.getF32Type());
-  Value zeros = ConstantOp::create(b, g.loc, DenseElementsAttr::get(tableType, 0.0f));
-  Value table = ScatterAddOp::create(b, g.loc, zeros, i64(slotF), upd,
-                                     b.getI64IntegerAttr(0));
-  Value used = SliceOp::create(
-      b, g.loc, RankedTensorType::get({experts * cap, 1}, b.getF32Type()), table,
-      b.getDenseI64ArrayAttr({0, 0}), b.getDenseI64ArrayAttr({experts * cap, 1}),
-      b.getDenseI64ArrayAttr({1, 1}));
-  Value src = g.add(g.reshape(used, {experts * cap}), g.c(float(n)));
-  return {i64(slot), i64(src)};
+  // Token (t) and choice (t k + c) of each entry of `flat`.
+  std::vector<float> token(len), choice(len);
+  for (int64_t l = 0; l < len; ++l) {
+    int64_t t = choiceMajor ? l % n : l / k, c = choiceMajor ? l / n : l % k;
+    token[l] = float(t);
+    choice[l] = float(t * k + c);
+  }
+  Value slotIdx = i64(slotF);
+  // Each slot's value of `of`, `none` for an empty slot: a scatter-add of
+  // (value - none) onto none.
+  auto perSlot = [&](ArrayRef<float> of, float none) {
+    std::vector<float> shifted(of.begin(), of.end());
+    for (float &v : shifted)
+      v -= none;
+    auto colType = RankedTensorType::get({len, 1}, b.getF32Type());
+    Value upd = ConstantOp::create(
+        b, g.loc, DenseElementsAttr::get(colType, ArrayRef(shifted)));
+    auto tableType =
+        RankedTensorType::get({experts * cap + 1, 1}, b.getF32Type());
+    Value zeros =
+        ConstantOp::create(b, g.loc, DenseElementsAttr::get(tableType, 0.0f));
+    Value table = ScatterAddOp::create(b, g.loc, zeros, slotIdx, upd,
+                                       b.getI64IntegerAttr(0));
+    Value used = SliceOp::create(
+        b, g.loc, RankedTensorType::get({experts * cap, 1}, b.getF32Type()),
+        table, b.getDenseI64ArrayAttr({0, 0}),
+        b.getDenseI64ArrayAttr({experts * cap, 1}),
+        b.getDenseI64ArrayAttr({1, 1}));
+    return i64(g.add(g.reshape(used, {experts * cap}), g.c(none)));
+  };
+  Route out{i64(slot), perSlot(token, float(n)), nullptr};
+  if (choices)
+    out.choiceOfSlot = perSlot(choice, float(len));
+  return out;
 }
 
 /// argmax/argmin: the first round of rankAlongAxis (the last index on
@@ -489,11 +512,30 @@ FailureOr<Value> decompose(Operation *op) {
 
 struct DecomposeForMeshPass
     : public mlir::wse::impl::DecomposeForMeshBase<DecomposeForMeshPass> {
+  using DecomposeForMeshBase::DecomposeForMeshBase;
   void runOnOperation() override {
     // The mesh compares and gathers with integer inputs; the host checks
     // their values on entry against these ranges.
     for (auto fn : getOperation().getOps<func::FuncOp>())
       annotateInputRanges(fn);
+    // Routes first: their gathers become scatters (RoutedScatters.h).
+    SmallVector<MoeRouteOp> routes;
+    getOperation().walk([&](MoeRouteOp r) { routes.push_back(r); });
+    for (MoeRouteOp route : routes) {
+      OpBuilder b(route);
+      Builder g{b, route.getLoc()};
+      RoutedGathers gathers =
+          routedScatters ? findRoutedGathers(route) : RoutedGathers();
+      Route r = routeFromPrimitives(g, route, !gathers.bySlot.empty());
+      auto slotType = g.type(r.slot);
+      if (!gathers.empty())
+        scatterRoutedGathers(gathers,
+                             g.reshape(r.slot, {slotType.getNumElements()}),
+                             r.choiceOfSlot, slotType.getDimSize(1));
+      route.getSlot().replaceAllUsesWith(r.slot);
+      route.getSrc().replaceAllUsesWith(r.src);
+      route.erase();
+    }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (op->getDialect() &&
@@ -510,15 +552,6 @@ struct DecomposeForMeshPass
           return signalPassFailure();
         topK.getValues().replaceAllUsesWith(r->first);
         topK.getIndices().replaceAllUsesWith(r->second);
-        op->erase();
-        continue;
-      }
-      if (auto route = dyn_cast<MoeRouteOp>(op)) {
-        OpBuilder b(op);
-        Builder g{b, op->getLoc()};
-        auto [slot, src] = routeFromPrimitives(g, route);
-        route.getSlot().replaceAllUsesWith(slot);
-        route.getSrc().replaceAllUsesWith(src);
         op->erase();
         continue;
       }

@@ -185,6 +185,9 @@ func.func @train_step(%a: tensor<2x24xf32> {wse.input = "a"}) -> (tensor<2x2x4xf
 // is written back. A scalar constant becomes a "const" tensor. The
 // gather's rows are partial over y (the table's rows split there): the
 // transfer summing them sends only rows holding a nonzero (sparse_rows).
+// The scatter-add's rows are split with dy's over x: its partial table is
+// not stored (unstored), and the transfer to the update's layout sends
+// each PE's rows to the PEs of their table rows.
 // CHECK-LABEL: module attributes {fabric.machine = #fabric.machine<name = "wse2", width = 4, height = 4, sram_bytes = 49152, reserved_sram_bytes = 8192, colors = 24, clock_mhz = 850, fmacs_per_cycle = 1, adds_per_cycle = 2, host_links = 12, host_link_gbps = 100, host_fmacs_per_cycle = 128>}
 // CHECK-NEXT: fabric.graph @train_step {
 // CHECK-NEXT: fabric.region @mesh grid [4, 4]
@@ -194,24 +197,28 @@ func.func @train_step(%a: tensor<2x24xf32> {wse.input = "a"}) -> (tensor<2x2x4xf
 // CHECK-NEXT: fabric.tensor @t3 : tensor<3xi64> "input" name "tokens" in @mesh layout <x: replicated(4), y: replicated(4)>
 // CHECK-NEXT: fabric.tensor @t4 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: partial(4)>
 // CHECK-NEXT: fabric.compute "gather" in @mesh outs [@t4] ins [@t0, @t3] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 0, 1>, array<i64: 2, 1>, array<i64: 0>] {source = "wse.gather"}
-// CHECK-NEXT: fabric.tensor @t5 : tensor<3x4xf32> "input" name "dy" in @mesh layout <x: split(1, 1, 4), y: replicated(4)>
-// CHECK-NEXT: fabric.tensor @t6 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
-// CHECK-NEXT: fabric.compute "scatter_add" in @mesh outs [@t6] ins [@t5, @t3] iter [3, 4, 10] axes [0, 1, 2] blocks [3, 1, 3] maps [array<i64: 2, 1>, array<i64: 0, 1>, array<i64: 0>] {source = "wse.scatter_add"}
-// CHECK-NEXT: fabric.tensor @t7 : tensor<f32> "state" name "step" in @mesh layout <x: replicated(1), y: replicated(1)>
-// CHECK-NEXT: fabric.tensor @t8 : tensor<f32> "const" in @mesh layout <x: replicated(1), y: replicated(1)> init dense<1.000000e+00> : tensor<f32>
-// CHECK-NEXT: fabric.tensor @t9 : tensor<f32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
-// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t9] ins [@t7, @t8] iter [] axes [] blocks [] maps [array<i64>, array<i64>, array<i64>] {source = "wse.add"}
-// CHECK-NEXT: fabric.tensor @t10 : tensor<f32> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
-// CHECK-NEXT: fabric.transfer @x0 @t9 -> @t10 "linear"
-// CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t0, @t1, @t2] ins [@t0, @t6, @t1, @t2, @t10] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
-// CHECK-NEXT: fabric.tensor @t11 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: replicated(1)>
-// CHECK-NEXT: fabric.transfer @x1 @t4 -> @t11 "linear" {combine = 1 : i64, sparse_rows}
-// CHECK-NEXT: fabric.transfer @x2 @t9 -> @t7 "linear"
-// CHECK-NEXT: fabric.output "result0" from @t11
+// CHECK-NEXT: fabric.tensor @t5 : tensor<3x4xf32> "input" name "dy" in @mesh layout <x: split(0, 1, 3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.tensor @t6 : tensor<3xi64> "temp" in @mesh layout <x: split(0, 1, 3), y: replicated(4)>
+// CHECK-NEXT: fabric.transfer @x0 @t3 -> @t6 "linear"
+// CHECK-NEXT: fabric.tensor @t7 : tensor<10x4xf32> "temp" in @mesh layout <x: partial(3), y: split(1, 1, 4)>
+// CHECK-NEXT: fabric.compute "scatter_add" in @mesh outs [@t7] ins [@t5, @t6] iter [3, 4, 10] axes [1, 2, 0] blocks [1, 1, 10] maps [array<i64: 2, 1>, array<i64: 0, 1>, array<i64: 0>] {source = "wse.scatter_add", unstored}
+// CHECK-NEXT: fabric.tensor @t8 : tensor<10x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: split(0, 3, 4)>
+// CHECK-NEXT: fabric.transfer @x1 @t7 -> @t8 "linear" {combine = 1 : i64, sparse_rows}
+// CHECK-NEXT: fabric.tensor @t9 : tensor<f32> "state" name "step" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.tensor @t10 : tensor<f32> "const" in @mesh layout <x: replicated(1), y: replicated(1)> init dense<1.000000e+00> : tensor<f32>
+// CHECK-NEXT: fabric.tensor @t11 : tensor<f32> "temp" in @mesh layout <x: replicated(1), y: replicated(1)>
+// CHECK-NEXT: fabric.compute "map" "add" in @mesh outs [@t11] ins [@t9, @t10] iter [] axes [] blocks [] maps [array<i64>, array<i64>, array<i64>] {source = "wse.add"}
+// CHECK-NEXT: fabric.tensor @t12 : tensor<f32> "temp" in @mesh layout <x: replicated(4), y: replicated(4)>
+// CHECK-NEXT: fabric.transfer @x2 @t11 -> @t12 "linear"
+// CHECK-NEXT: fabric.compute "adamw" in @mesh outs [@t0, @t1, @t2] ins [@t0, @t8, @t1, @t2, @t12] iter [10, 4] axes [2, 1] blocks [3, 1] maps [array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64: 0, 1>, array<i64>] {floats = array<f32: 0.00999999977, 0.899999976, 9.990000e-01, 9.99999993E-9, 0.000000e+00>, source = "wse.adamw_update"}
+// CHECK-NEXT: fabric.tensor @t13 : tensor<3x4xf32> "temp" in @mesh layout <x: split(1, 1, 4), y: replicated(1)>
+// CHECK-NEXT: fabric.transfer @x3 @t4 -> @t13 "linear" {combine = 1 : i64, sparse_rows}
+// CHECK-NEXT: fabric.transfer @x4 @t11 -> @t9 "linear"
+// CHECK-NEXT: fabric.output "result0" from @t13
 // CHECK-NEXT: fabric.output "emb" from @t0
 // CHECK-NEXT: fabric.output "emb.m" from @t1
 // CHECK-NEXT: fabric.output "emb.v" from @t2
-// CHECK-NEXT: fabric.output "step" from @t7
+// CHECK-NEXT: fabric.output "step" from @t9
 // CHECK-NEXT: }
 func.func @train_step(%emb: tensor<10x4xf32> {wse.param = "emb"}, %m: tensor<10x4xf32> {wse.state = "emb.m"}, %v: tensor<10x4xf32> {wse.state = "emb.v"}, %step: tensor<f32> {wse.state = "step"}, %tok: tensor<3xi64> {wse.input = "tokens"}, %dy: tensor<3x4xf32> {wse.input = "dy"}) -> (tensor<3x4xf32>, tensor<10x4xf32> {wse.param = "emb"}, tensor<10x4xf32> {wse.state = "emb.m"}, tensor<10x4xf32> {wse.state = "emb.v"}, tensor<f32> {wse.state = "step"}) {
   %h = wse.gather %emb, %tok {axis = 0 : i64} : tensor<10x4xf32>, tensor<3xi64>

@@ -377,6 +377,161 @@ wp::WaferProgram sparseRowSum() {
 
 } // namespace
 
+namespace {
+
+/// A 4x1 program: rows u [8, 2] and their table rows idx [8] split over x
+/// in blocks of 2; a scatter-add whose table [5, 2] (partial over x) is
+/// not stored, and a transfer that sends each PE's rows into s, held by
+/// PE 0.
+wp::WaferProgram unstoredScatter() {
+  wp::WaferProgram w = wse_test::testWaferProgram();
+  auto *p = w.add_programs();
+  p->set_name("mesh");
+  p->set_width(4);
+  p->set_height(1);
+  const char *names[] = {"u", "idx", "table", "s"};
+  const int64_t lengths[] = {4, 2, 1, 10};
+  for (int i = 0; i < 4; ++i) {
+    auto *b = p->add_buffers();
+    b->set_name(names[i]);
+    b->set_offset(64 * i);
+    b->set_length(lengths[i]);
+  }
+  auto *sc = p->add_instrs();
+  sc->set_op("scatter_add");
+  for (int b : {2, 0, 1})
+    sc->add_buffers(b);
+  // Boxes of n (2 a PE over x), d (2), v (5); 1: the table is not stored.
+  const int64_t box[] = {2, 1, 8, 2, 0, 2, 5, 0, 5};
+  for (int64_t v : box)
+    sc->add_ints(v);
+  sc->add_ints(1);
+  for (const char *op : {"send", "recv"}) {
+    auto *in = p->add_instrs();
+    in->set_op(op);
+    in->add_buffers(op[0] == 's' ? 2 : 3);
+    in->add_ints(0);
+  }
+  auto *t = w.add_transfers();
+  t->set_name("rows");
+  t->set_src_program(0);
+  t->set_src_buffer(2);
+  for (int64_t d : {5, 2})
+    t->mutable_src()->add_shape(d);
+  setAxis(t->mutable_src()->mutable_x(), 2, -1, 1, 4);
+  setAxis(t->mutable_src()->mutable_y(), 1, -1, 1, 1);
+  t->set_dst_program(0);
+  t->set_dst_buffer(3);
+  for (int64_t d : {5, 2})
+    t->mutable_dst()->add_shape(d);
+  setAxis(t->mutable_dst()->mutable_x(), 1, -1, 1, 1);
+  setAxis(t->mutable_dst()->mutable_y(), 1, -1, 1, 1);
+  for (int64_t d : {5, 2}) {
+    t->add_window_lo(0);
+    t->add_window_size(d);
+  }
+  t->set_combine(1);
+  t->set_sparse_rows(true);
+  t->set_color(3);
+  t->set_rows_updates_buffer(0);
+  t->set_rows_index_buffer(1);
+  for (int64_t v : box)
+    t->add_rows_box(v);
+  auto addInput = [&](const char *name, std::vector<int64_t> shape, int buf,
+                      bool isInt) {
+    auto *in = w.add_inputs();
+    in->set_name(name);
+    for (int64_t d : shape) {
+      in->mutable_type()->add_shape(d);
+      in->mutable_layout()->add_shape(d);
+    }
+    in->mutable_type()->set_is_int(isInt);
+    if (isInt)
+      in->mutable_type()->set_int_bits(64);
+    setAxis(in->mutable_layout()->mutable_x(), 0, 0, 2, 4);
+    setAxis(in->mutable_layout()->mutable_y(), 1, -1, 1, 1);
+    in->set_buffer(buf);
+  };
+  addInput("u", {8, 2}, 0, false);
+  addInput("idx", {8}, 1, true);
+  auto *out = w.add_outputs();
+  out->set_name("s");
+  out->set_buffer(3);
+  for (int64_t d : {5, 2}) {
+    out->mutable_type()->add_shape(d);
+    out->mutable_layout()->add_shape(d);
+  }
+  setAxis(out->mutable_layout()->mutable_x(), 1, -1, 1, 1);
+  setAxis(out->mutable_layout()->mutable_y(), 1, -1, 1, 1);
+  return w;
+}
+
+} // namespace
+
+TEST(MeshSimulator, UnstoredScatterSendsEachRowToItsTableRow) {
+  ASSERT_EQ(validateWaferProgram(unstoredScatter()), "");
+  std::unique_ptr<sim::MeshSimulator> s;
+  ASSERT_EQ(sim::MeshSimulator::create(unstoredScatter(), s), "");
+  HostTensor u = HostTensor::floats({8, 2});
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 2; ++c)
+      u.f[size_t(2 * r + c)] = float(10 * r + c + 1);
+  // PE 0 rows 0-1, PE 1 rows 2-3, ...; PE 2 sends both of its rows to
+  // table row 3 (added there, one row on the wire), PE 3 to rows 0 and 4.
+  HostTensor idx = HostTensor::ints({8});
+  idx.i = {1, 2, 0, 2, 3, 3, 0, 4};
+  ASSERT_EQ(s->setInput("u", u), "");
+  ASSERT_EQ(s->setInput("idx", idx), "");
+  sim::StepStats stats;
+  ASSERT_EQ(s->runStep(stats), "");
+  HostTensor out = s->read(s->program().outputs(0));
+  // Row 0: PE 1's row 2 then PE 3's row 6, in sender order.
+  std::vector<float> want = {21 + 61, 22 + 62, 1, 2, 11 + 31, 12 + 32,
+                             41 + 51, 42 + 52, 71, 72};
+  EXPECT_EQ(out.f, want);
+  // Rows of 2 plus a header, one hop a PE away: PE 1 two rows (1 hop), PE 2
+  // one row (2), PE 3 two rows (3); PE 0's own rows cross no link.
+  EXPECT_EQ(stats.wavelets, 6u * 1 + 3u * 2 + 6u * 3);
+
+  // An index outside the table stops the PE at its scatter_add.
+  idx.i[7] = 5;
+  ASSERT_EQ(s->setInput("idx", idx), "");
+  std::string e = s->runStep(stats);
+  EXPECT_NE(e.find("PE (3, 0) of @mesh, instruction 0 (scatter_add): an "
+                   "index is 5, outside the table's 5 rows"),
+            std::string::npos)
+      << e;
+}
+
+TEST(WaferProgram, UnstoredScatterSourcesAreChecked) {
+  auto expectError = [](const wp::WaferProgram &w, const std::string &want) {
+    std::string e = validateWaferProgram(w);
+    EXPECT_NE(e.find(want), std::string::npos) << want << " got: " << e;
+  };
+  wp::WaferProgram w = unstoredScatter();
+  w.mutable_transfers(0)->mutable_rows_box()->RemoveLast();
+  expectError(w, "a rows_box of 9 ints and sparse rows");
+  w = unstoredScatter();
+  w.mutable_transfers(0)->set_sparse_rows(false);
+  expectError(w, "a rows_box of 9 ints and sparse rows");
+  w = unstoredScatter();
+  w.mutable_transfers(0)->set_rows_index_buffer(7);
+  expectError(w, "rows buffer index out of range");
+  w = unstoredScatter();
+  // A table of 6 rows: its tile would not fit the 5 x 2 of the source.
+  w.mutable_transfers(0)->set_rows_box(6, 6);
+  w.mutable_transfers(0)->set_rows_box(8, 6);
+  expectError(w, "rows: scatter_add needs buffers of 12, 4 and 2 elements");
+  w = unstoredScatter();
+  // d split over y in blocks of 1: not the source's whole rows of 2.
+  w.mutable_transfers(0)->set_rows_box(3, 1);
+  w.mutable_transfers(0)->set_rows_box(4, 2);
+  expectError(w, "rows_box does not tile the source");
+  w = unstoredScatter();
+  w.mutable_programs(0)->mutable_buffers(0)->set_length(3); // u's 2 x 2
+  expectError(w, "scatter_add needs buffers of 0, 4 and 2 elements");
+}
+
 TEST(MeshSimulator, SparseRowsSendOnlyRowsHoldingANonzero) {
   ASSERT_EQ(validateWaferProgram(sparseRowSum()), "");
   std::unique_ptr<sim::MeshSimulator> s;

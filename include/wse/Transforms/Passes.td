@@ -167,7 +167,19 @@ def DecomposeForMesh : Pass<"wse-decompose-for-mesh", "mlir::ModuleOp"> {
     with 1-D indices, reshaped around. The result runs on the reference
     interpreter too, so the decomposition is checked at the graph level.
     Run `wse-decompose-attention` first for wse.attention and wse.rope.
+
+    A raised mixture of experts' row gathers (the dispatch's at each
+    slot's token, the combine's at each choice's slot) become scatter-adds
+    of the rows at the inverse index (`routed-scatters`, the default): on
+    the mesh each row then goes from the PE holding it to the PE of its
+    destination only, instead of a gather's table to every PE that might
+    read it. Each destination row receives one row, so the values are the
+    gather's (an exact -0 becomes +0).
   }];
+  let options = [
+    Option<"routedScatters", "routed-scatters", "bool", /*default=*/"true",
+           "Move a raised mixture of experts' rows by scatter-adds from the PEs holding them (default: true)">,
+  ];
 }
 
 def RaiseMoe : Pass<"wse-raise-moe", "mlir::ModuleOp"> {

@@ -198,7 +198,7 @@ pe.program @p at [0, 0] size [1, 1] {
 
 pe.program @p at [0, 0] size [1, 1] {
   pe.buffer @a[4] at 0
-  // expected-error @+1 {{scatter_add takes 9 ints (boxes of n, d, v) and no floats}}
+  // expected-error @+1 {{scatter_add takes 9 ints (boxes of n, d, v), then 1 for a table not stored, and no floats}}
   pe.instr "scatter_add" [@a, @a, @a] ints [4, 0, 4]
 }
 
@@ -386,3 +386,76 @@ pe.program @p at [0, 0] size [4, 1] {
 }
 // expected-error @+1 {{needs a static tensor type}}
 pe.bind "input" "x" to @p::@a : tensor<?xf32> {layout = #fabric.layout<x: split(0, 2, 4), y: replicated(1)>}
+
+// -----
+
+// A source built from rows (an unstored scatter-add's table) names two
+// buffers of its program, a box of 9 ints whose v and d blocks are the
+// source tile's, and sparse rows; its placeholder buffer need not hold a
+// tile.
+pe.program @p at [0, 0] size [4, 1] {
+  pe.buffer @t[1] at 0
+  pe.buffer @u[4] at 8
+  pe.buffer @i[2] at 32
+  pe.buffer @s[10] at 48
+}
+pe.program @q at [4, 0] size [1, 1] {
+  pe.buffer @w[4] at 0
+}
+pe.transfer @ok @p::@t -> @p::@s {affine = array<i64>, color = 0 : i64, combine = 1 : i64, dst_layout = #fabric.layout<x: replicated(1), y: replicated(1)>, dst_shape = array<i64: 5, 2>, map = "linear", offset = array<i64>, rows = [@p::@u, @p::@i], rows_box = array<i64: 2, 1, 8, 2, 0, 2, 5, 0, 5>, sparse_rows, src_layout = #fabric.layout<x: partial(4), y: replicated(1)>, src_shape = array<i64: 5, 2>, window_lo = array<i64: 0, 0>, window_size = array<i64: 5, 2>}
+
+// -----
+
+pe.program @p at [0, 0] size [4, 1] {
+  pe.buffer @t[1] at 0
+  pe.buffer @u[4] at 8
+  pe.buffer @i[2] at 32
+  pe.buffer @s[10] at 48
+}
+pe.program @q at [4, 0] size [1, 1] {
+  pe.buffer @w[4] at 0
+}
+// expected-error @+1 {{rows needs two buffers (updates, indices), a rows_box of 9 ints and sparse_rows}}
+pe.transfer @x1 @p::@t -> @p::@s {affine = array<i64>, color = 0 : i64, combine = 1 : i64, dst_layout = #fabric.layout<x: replicated(1), y: replicated(1)>, dst_shape = array<i64: 5, 2>, map = "linear", offset = array<i64>, rows = [@p::@u, @p::@i], rows_box = array<i64: 2, 1, 8, 2, 0, 2, 5, 0, 5>, src_layout = #fabric.layout<x: partial(4), y: replicated(1)>, src_shape = array<i64: 5, 2>, window_lo = array<i64: 0, 0>, window_size = array<i64: 5, 2>}
+
+// -----
+
+pe.program @p at [0, 0] size [4, 1] {
+  pe.buffer @t[1] at 0
+  pe.buffer @u[4] at 8
+  pe.buffer @i[2] at 32
+  pe.buffer @s[10] at 48
+}
+pe.program @q at [4, 0] size [1, 1] {
+  pe.buffer @w[4] at 0
+}
+// expected-error @+1 {{rows names @q::@w, which is not a pe.buffer of the source's program}}
+pe.transfer @x2 @p::@t -> @p::@s {affine = array<i64>, color = 0 : i64, combine = 1 : i64, dst_layout = #fabric.layout<x: replicated(1), y: replicated(1)>, dst_shape = array<i64: 5, 2>, map = "linear", offset = array<i64>, rows = [@q::@w, @p::@i], rows_box = array<i64: 2, 1, 8, 2, 0, 2, 5, 0, 5>, sparse_rows, src_layout = #fabric.layout<x: partial(4), y: replicated(1)>, src_shape = array<i64: 5, 2>, window_lo = array<i64: 0, 0>, window_size = array<i64: 5, 2>}
+
+// -----
+
+pe.program @p at [0, 0] size [4, 1] {
+  pe.buffer @t[1] at 0
+  pe.buffer @u[4] at 8
+  pe.buffer @i[2] at 32
+  pe.buffer @s[10] at 48
+}
+pe.program @q at [4, 0] size [1, 1] {
+  pe.buffer @w[4] at 0
+}
+// expected-error @+1 {{rows_box's blocks of v and d (4, 2) are not the source tile's}}
+pe.transfer @x3 @p::@t -> @p::@s {affine = array<i64>, color = 0 : i64, combine = 1 : i64, dst_layout = #fabric.layout<x: replicated(1), y: replicated(1)>, dst_shape = array<i64: 5, 2>, map = "linear", offset = array<i64>, rows = [@p::@u, @p::@i], rows_box = array<i64: 2, 1, 8, 2, 0, 2, 4, 0, 4>, sparse_rows, src_layout = #fabric.layout<x: partial(4), y: replicated(1)>, src_shape = array<i64: 5, 2>, window_lo = array<i64: 0, 0>, window_size = array<i64: 5, 2>}
+
+// -----
+
+pe.program @p at [0, 0] size [4, 1] {
+  pe.buffer @t[1] at 0
+  pe.buffer @u[4] at 8
+  pe.buffer @i[2] at 32
+  pe.buffer @s[10] at 48
+}
+pe.program @q at [4, 0] size [1, 1] {
+  pe.buffer @w[4] at 0
+}
+// expected-error @+1 {{a tile of 10 elements does not fit @p::@t}}
+pe.transfer @x4 @p::@t -> @p::@s {affine = array<i64>, color = 0 : i64, combine = 1 : i64, dst_layout = #fabric.layout<x: replicated(1), y: replicated(1)>, dst_shape = array<i64: 5, 2>, map = "linear", offset = array<i64>, sparse_rows, src_layout = #fabric.layout<x: partial(4), y: replicated(1)>, src_shape = array<i64: 5, 2>, window_lo = array<i64: 0, 0>, window_size = array<i64: 5, 2>}
