@@ -427,8 +427,10 @@ def streaming_rows(tools, work, steps):
 
 def moe_rows(tools, work, steps):
     """models/moe at E = 4 and 16 experts (same top-k and d_ff per expert),
-    as exported and raised, and models/switch (nn.Linear experts) at E = 8
-    and 16 and Mixtral-style SwiGLU experts at E = 8, raised, with their
+    as exported and raised (rows moved by scatters from their holders, the
+    default, and by gathers: routed-scatters=false), and models/switch
+    (nn.Linear experts) at E = 8 and 16 and Mixtral-style SwiGLU experts at
+    E = 8, raised, with their
     experts stacked (the pipeline's default) and kept apart
     (stack-experts=false): the mesh engine's cycles, wavelets and SRAM."""
     opt, translate, sim = tools
@@ -437,7 +439,9 @@ def moe_rows(tools, work, steps):
                 ("raised, stacked", ["--wse-raise-moe"], ""))
     # name: (models/ dir, extra export settings, expert counts, forms)
     variants = {
-        "moe": ("moe", [], (4, 16), (("one-hot", [], ""), ("raised", ["--wse-raise-moe"], ""))),
+        "moe": ("moe", [], (4, 16), (("one-hot", [], ""), ("raised", ["--wse-raise-moe"], ""),
+                                     ("raised, gathers", ["--wse-raise-moe"],
+                                      " routed-scatters=false"))),
         "switch": ("switch", [], (8, 16), stacking),
         "mixtral": ("moe", ["expert_swiglu=1"], (8,), stacking),
     }
@@ -605,7 +609,8 @@ def main():
                     moe_rows((opt, translate, sim), work, lm_steps))
         print(f"\n(models/moe: top-2 of E experts, d_ff 128 per expert, capacity factor "
               f"1.25, AdamW, loss=output, {LM_MESH}; one-hot: the exported dense dispatch "
-              f"and combine; raised: --wse-raise-moe; ratio: against the first E with the "
+              f"and combine; raised: --wse-raise-moe (gathers: routed-scatters=false, the "
+              f"forward row gathers kept); ratio: against the first E with the "
               f"same routing. models/switch: top-1, nn.Linear experts; mixtral: models/moe "
               f"with expert_swiglu=1, top-2 of a ModuleList of SwiGLU experts; stacked: "
               f"wse-stack-experts (the pipeline's default), apart: stack-experts=false)")
