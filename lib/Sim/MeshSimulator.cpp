@@ -173,6 +173,8 @@ std::string MeshSimulator::create(const wp::WaferProgram &program,
       k.clear_color();
       k.clear_src_buffer();
       k.clear_dst_buffer();
+      k.clear_rows_updates_buffer();
+      k.clear_rows_index_buffer();
       alike = k.SerializeAsString();
       if (auto it = costOf.find(alike); it != costOf.end()) {
         im.transferCosts.push_back(it->second);
