@@ -402,10 +402,14 @@ std::string checkTransferInstr(const Instr &in, const std::vector<int64_t> &) {
 // gather / scatter_add: rows of a [V, D] table at indices [N]
 //===----------------------------------------------------------------------===//
 
+/// A scatter-add's 10th int: 1 when its table is not stored (unstored).
+bool unstoredTable(const Instr &in) {
+  return in.ints.size() == 10 && in.ints[9] == 1;
+}
+
 std::string checkRows(const Instr &in, const std::vector<int64_t> &lengths) {
   bool gather = std::string(instructionSet()[in.op].name) == "gather";
-  // A scatter-add's 10th int: 1 when its table is not stored (unstored).
-  bool unstored = !gather && in.ints.size() == 10 && in.ints[9] == 1;
+  bool unstored = !gather && unstoredTable(in);
   if ((in.ints.size() != 9 && !unstored) || !in.floats.empty())
     return gather ? "takes 9 ints (boxes of n, d, v) and no floats"
                   : "takes 9 ints (boxes of n, d, v), then 1 for a table not "
@@ -479,7 +483,7 @@ std::string execScatterAdd(const Instr &in, const PeState &pe,
   float *out = pe.buffers[in.buffers[0]];
   const float *upd = pe.buffers[in.buffers[1]];
   const float *idx = pe.buffers[in.buffers[2]];
-  if (in.ints.size() == 10 && in.ints[9] == 1) {
+  if (unstoredTable(in)) {
     // Not stored: the PE reads each index (its row's header); each send
     // from the table builds the tile as below, off the PE's SRAM, and
     // sends its rows (pe.transfer `rows`).
@@ -656,7 +660,7 @@ CostShape costShape(const Instr &in) {
     // Each valid index's row is added on exactly one PE, whichever it is
     // (a table not stored adds nothing here: its receivers do).
     if (name == "scatter_add")
-      c.wholeFlops = in.ints.size() == 10 && in.ints[9] == 1
+      c.wholeFlops = unstoredTable(in)
                          ? 0
                          : uint64_t(c.box[0].global * c.box[1].global);
   } else if (name == "sgd" || name == "adamw")

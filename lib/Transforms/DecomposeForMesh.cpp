@@ -291,17 +291,7 @@ Route routeFromPrimitives(Builder &g, MoeRouteOp r, bool choices) {
     auto colType = RankedTensorType::get({len, 1}, b.getF32Type());
     Value upd = ConstantOp::create(
         b, g.loc, DenseElementsAttr::get(colType, ArrayRef(shifted)));
-    auto tableType =
-        RankedTensorType::get({experts * cap + 1, 1}, b.getF32Type());
-    Value zeros =
-        ConstantOp::create(b, g.loc, DenseElementsAttr::get(tableType, 0.0f));
-    Value table = ScatterAddOp::create(b, g.loc, zeros, slotIdx, upd,
-                                       b.getI64IntegerAttr(0));
-    Value used = SliceOp::create(
-        b, g.loc, RankedTensorType::get({experts * cap, 1}, b.getF32Type()),
-        table, b.getDenseI64ArrayAttr({0, 0}),
-        b.getDenseI64ArrayAttr({experts * cap, 1}),
-        b.getDenseI64ArrayAttr({1, 1}));
+    Value used = scatterRows(b, g.loc, upd, slotIdx, experts * cap);
     return i64(g.add(g.reshape(used, {experts * cap}), g.c(none)));
   };
   Route out{i64(slot), perSlot(token, float(n)), nullptr};

@@ -41,10 +41,10 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
                                : Value(ReshapeOp::create(b, loc, t.clone(shape), v));
 }
 
-/// `rows` [M, d] scatter-added at `indices` [M] into a [dests + 1, d] of
-/// zeros whose last row takes what goes nowhere, and that row cut off.
-Value scatterRows(OpBuilder &b, Location loc, Value rows, Value indices,
-                  int64_t dests) {
+} // namespace
+
+Value mlir::wse::scatterRows(OpBuilder &b, Location loc, Value rows,
+                             Value indices, int64_t dests) {
   auto t = cast<RankedTensorType>(rows.getType());
   int64_t d = t.getDimSize(1);
   auto tableType = t.clone({dests + 1, d});
@@ -56,8 +56,6 @@ Value scatterRows(OpBuilder &b, Location loc, Value rows, Value indices,
                          b.getDenseI64ArrayAttr({dests, d}),
                          b.getDenseI64ArrayAttr({1, 1}));
 }
-
-} // namespace
 
 RoutedGathers mlir::wse::findRoutedGathers(MoeRouteOp route) {
   auto slotType = cast<RankedTensorType>(route.getSlot().getType());

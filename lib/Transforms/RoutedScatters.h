@@ -27,6 +27,11 @@ struct RoutedGathers {
   bool empty() const { return bySrc.empty() && bySlot.empty(); }
 };
 
+/// `rows` [M, d] scatter-added at `indices` [M] into a [dests + 1, d] of
+/// zeros whose last row takes what goes nowhere, and that row cut off.
+Value scatterRows(OpBuilder &b, Location loc, Value rows, Value indices,
+                  int64_t dests);
+
 /// Finds them, before the route is decomposed.
 RoutedGathers findRoutedGathers(MoeRouteOp route);
 
