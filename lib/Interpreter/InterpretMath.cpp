@@ -289,7 +289,7 @@ Handled interp::interpretMathOp(Interp &in, Operation *op) {
         return unaryFloat(in, o, [](Real x) { return 1.0f / x; });
       })
       .Case<TanhOp>([&](auto o) {
-        return unaryFloat(in, o, [](Real x) { return std::tanh(x); });
+        return unaryFloat(in, o, [](Real x) { return ::wsert::math::tanh(x); });
       })
       .Case<ErfOp>([&](auto o) {
         return unaryFloat(in, o, [](Real x) { return std::erf(x); });

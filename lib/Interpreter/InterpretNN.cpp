@@ -34,7 +34,13 @@ LogicalResult matmul(Interp &in, MatmulOp m) {
   std::vector<int64_t> ai = broadcastIndex(aBatch, batch);
   std::vector<int64_t> bi = broadcastIndex(bBatch, batch);
   HostTensor out = HostTensor::floats(shape);
-  for (size_t s = 0; s < ai.size(); ++s) {
+  // One B for every slice and A's slices stored one after another: a single
+  // product of all their rows (the same sums, and B is prepared once).
+  bool sharedB = numElementsOf(bBatch) == 1 && aBatch == batch && !ta;
+  if (sharedB && mm * n != 0)
+    ::wsert::math::matmul(out.f.data(), a.f.data(), b.f.data(),
+                          numElementsOf(batch) * mm, n, k, ta, tb, false);
+  for (size_t s = 0; s < ai.size() && !sharedB; ++s) {
     if (mm * n == 0)
       break;
     ::wsert::math::matmul(out.f.data() + s * mm * n,
@@ -61,21 +67,26 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
   const HostTensor &x = in.get(op->getOperand(0));
   AxisView v = axisView(x.shape, axis);
   HostTensor out = HostTensor::floats(x.shape);
+  std::vector<double> exps(static_cast<size_t>(v.len));
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t i = 0; i < v.inner; ++i) {
       int64_t base = o * v.len * v.inner + i;
       double mx = -std::numeric_limits<double>::infinity();
       for (int64_t k = 0; k < v.len; ++k)
         mx = std::max(mx, double(x.f[base + k * v.inner]));
-      // A row of all -inf, or one holding +inf, gives NaN as in torch.
+      // A row of all -inf, or one holding +inf, gives NaN as in torch. The
+      // exponentials in a loop of their own (it vectorizes), then their
+      // sum in order.
+      for (int64_t k = 0; k < v.len; ++k)
+        exps[k] = ::wsert::math::expd(double(x.f[base + k * v.inner]) - mx);
       double sum = 0.0;
       for (int64_t k = 0; k < v.len; ++k)
-        sum += std::exp(double(x.f[base + k * v.inner]) - mx);
+        sum += exps[k];
       double logSum = std::log(sum);
       for (int64_t k = 0; k < v.len; ++k) {
         double shifted = double(x.f[base + k * v.inner]) - mx;
         out.f[base + k * v.inner] =
-            log ? Real(shifted - logSum) : Real(std::exp(shifted) / sum);
+            log ? Real(shifted - logSum) : Real(exps[k] / sum);
       }
     }
   in.set(op->getResult(0), std::move(out));
@@ -297,11 +308,13 @@ LogicalResult attention(Interp &in, AttentionOp op) {
           scores[j] = sc;
           mx = std::max(mx, double(sc));
         }
+        // The exponentials in a loop of their own (it vectorizes), then
+        // their sum in order.
+        for (int64_t j = 0; j < s; ++j)
+          exps[size_t(j)] = ::wsert::math::expd(double(scores[j]) - mx);
         double sum = 0.0;
-        for (int64_t j = 0; j < s; ++j) {
-          exps[size_t(j)] = std::exp(double(scores[j]) - mx);
+        for (int64_t j = 0; j < s; ++j)
           sum += exps[size_t(j)];
-        }
         for (int64_t j = 0; j < s; ++j)
           probs[j] = Real(exps[size_t(j)] / sum);
         // Each output sums over the keys in order from zero, a row of

@@ -65,7 +65,24 @@ LogicalResult reduce(Interp &in, Operation *op, ArrayRef<int64_t> axes,
       int64_t outer = 1, len = 1, inner = 1;
       for (int64_t d = 0; d < int64_t(x.shape.size()); ++d)
         (d < axes.front() ? outer : d > axes.back() ? inner : len) *= x.shape[d];
-      for (int64_t o = 0; o < outer; ++o) {
+      int64_t o = 0;
+      if (inner == 1) {
+        // Each output's sum is one dependent chain: fold kRows outputs at
+        // once so their chains overlap (each still in element order).
+        constexpr int64_t kRows = 8;
+        for (; o + kRows <= outer; o += kRows) {
+          double a[kRows];
+          const Real *src = x.f.data() + o * len;
+          for (int64_t r = 0; r < kRows; ++r)
+            a[r] = acc[o + r];
+          for (int64_t l = 0; l < len; ++l)
+            for (int64_t r = 0; r < kRows; ++r)
+              step(a[r], double(src[r * len + l]));
+          for (int64_t r = 0; r < kRows; ++r)
+            acc[o + r] = a[r];
+        }
+      }
+      for (; o < outer; ++o) {
         double *a = acc.data() + o * inner;
         const Real *src = x.f.data() + o * len * inner;
         for (int64_t l = 0; l < len; ++l, src += inner)

@@ -285,7 +285,7 @@ bool mlir::wse::tensorMatchesType(const HostTensor &t, Type type) {
 //===----------------------------------------------------------------------===//
 
 FailureOr<std::vector<HostTensor>>
-mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
+mlir::wse::interpret(func::FuncOp fn, std::vector<HostTensor> args) {
   if (fn.isExternal())
     return fn.emitError() << "@" << fn.getSymName() << " has no body";
   if (!fn.getBody().hasOneBlock())
@@ -322,7 +322,7 @@ mlir::wse::interpret(func::FuncOp fn, ArrayRef<HostTensor> args) {
     if (!tensorMatchesType(value, type))
       return fn.emitError() << "argument " << arg.getArgNumber() << " should be "
                             << type << ", got " << value.shapeString();
-    HostTensor t = value;
+    HostTensor t = std::move(value);
     // i32 arguments wrap to 32 bits and i1 arguments are masks, as they
     // would be on the device.
     Elem e = elemOf(arg.getType());

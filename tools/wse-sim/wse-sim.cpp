@@ -389,6 +389,22 @@ int runReference(InputMap &given) {
   if (std::string e = checkUnused(given, inputNames); !e.empty())
     return fail(e);
 
+  // Arguments the step's results replace (a training step's parameters and
+  // state) and the inputs read afresh each step are moved into the
+  // interpreter rather than copied; the rest are copied, as they are still
+  // needed after the step.
+  std::vector<bool> movedIn(fn.getNumArguments());
+  for (unsigned a = 0; a < fn.getNumArguments(); ++a)
+    movedIn[a] = !carried(a);
+  if (train)
+    for (unsigned r = 1; r < fn.getNumResults(); ++r) {
+      auto p = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kParamAttr);
+      auto st = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kStateAttr);
+      auto &byName = p ? paramArg : stateArg;
+      if (auto it = (p || st) ? byName.find((p ? p : st).str()) : byName.end();
+          it != byName.end())
+        movedIn[it->second] = true;
+    }
   Report report;
   std::vector<HostTensor> results;
   for (int64_t step = 0; step < runs; ++step) {
@@ -424,7 +440,11 @@ int runReference(InputMap &given) {
             !e.empty())
           return fail("step " + std::to_string(step + 1) + ": " + e);
     }
-    FailureOr<std::vector<HostTensor>> out = mlir::wse::interpret(fn, args);
+    std::vector<HostTensor> stepArgs(args.size());
+    for (unsigned a = 0; a < args.size(); ++a)
+      stepArgs[a] = movedIn[a] ? std::move(args[a]) : args[a];
+    FailureOr<std::vector<HostTensor>> out =
+        mlir::wse::interpret(fn, std::move(stepArgs));
     if (failed(out))
       return 1;
     results = std::move(*out);

@@ -19,6 +19,71 @@ namespace wsert::math {
 // Elementwise functions whose exact form both engines share (the
 // interpreter's ops and the pe instruction set's `map` functions).
 
+namespace detail {
+/// e^x for finite x in [-745.2, 709.79], in double: 2^k e^r with r = x - k ln2
+/// (|r| <= ln2/2, ln2 split so k ln2hi is exact) and e^r by its Taylor
+/// series to degree 13 (truncation < 1e-17 relative). Only IEEE operations
+/// on plain values, and no branch: the compiler vectorizes callers' loops,
+/// and every target gives the same bits (no FMA; see -ffp-contract=off).
+inline double expCore(double x) {
+  const double kLog2e = 1.4426950408889634, kLn2Hi = 6.93147180369123816490e-01,
+               kLn2Lo = 1.90821492927058770002e-10;
+  double k = std::nearbyint(x * kLog2e);
+  double r = (x - k * kLn2Hi) - k * kLn2Lo;
+  double p = 1.0 / 6227020800.0; // 1/13!
+  const double kInvFact[] = {1.0 / 479001600.0, 1.0 / 39916800.0,
+                             1.0 / 3628800.0,   1.0 / 362880.0,
+                             1.0 / 40320.0,     1.0 / 5040.0,
+                             1.0 / 720.0,       1.0 / 120.0,
+                             1.0 / 24.0,        1.0 / 6.0,
+                             0.5,               1.0,
+                             1.0};
+  for (double c : kInvFact)
+    p = p * r + c;
+  // 2^k as two normal powers of two, so that a subnormal result rounds once.
+  int64_t ki = int64_t(k), k1 = ki / 2, k2 = ki - k1;
+  auto pow2 = [](int64_t e) {
+    uint64_t bits = uint64_t(e + 1023) << 52;
+    double d;
+    __builtin_memcpy(&d, &bits, sizeof d);
+    return d;
+  };
+  return p * pow2(k1) * pow2(k2);
+}
+} // namespace detail
+
+/// e^x in double, within about 2 ulp; overflow gives +inf, underflow 0,
+/// NaN stays NaN. Written to vectorize (softmax and loss rows call it).
+inline double expd(double x) {
+  double c = x > 709.79 ? 709.79 : x < -745.2 ? -745.2 : x;
+  c = c == c ? c : 0.0;
+  double e = detail::expCore(c);
+  e = x > 709.782712893384 ? std::numeric_limits<double>::infinity() : e;
+  e = x < -745.1332191019412 ? 0.0 : e;
+  return x == x ? e : x;
+}
+
+/// tanh of an f32, computed in double from e^2|x| and rounded once: within
+/// 1 ulp of f32 (the double result is exact to about 1e-12 relative), the
+/// same bits on every target, and written to vectorize.
+inline float tanhF(float xf) {
+  double x = xf, ax = std::fabs(x);
+  // Below 2^-13, tanh x rounds to x; above 9.5 to +-1.
+  double a = ax < 0x1p-13 ? 0.0 : ax > 9.5 ? 9.5 : ax;
+  a = a == a ? a : 0.0;
+  double e = detail::expCore(2.0 * a);
+  double t = (e - 1.0) / (e + 1.0);
+  t = ax < 0x1p-13 ? ax : ax > 9.5 ? 1.0 : t;
+  t = std::copysign(t, x);
+  return x == x ? float(t) : xf;
+}
+template <typename T> T tanh(T x) {
+  if constexpr (sizeof(T) == sizeof(float))
+    return tanhF(x);
+  else
+    return std::tanh(x);
+}
+
 /// Stable in both directions: e^-|x| never overflows.
 template <typename T> T sigmoid(T x) {
   if (x >= T(0))
@@ -39,7 +104,7 @@ template <typename T> T gelu(T x, bool approximate) {
     const T kBeta = T(M_SQRT2 * M_2_SQRTPI * 0.5); // sqrt(2/pi)
     const T kKappa = 0.044715f;
     T inner = kBeta * (x + kKappa * x * x * x);
-    return T(0.5) * x * (T(1) + std::tanh(inner));
+    return T(0.5) * x * (T(1) + math::tanh(inner));
   }
   return T(0.5) * x * (T(1) + std::erf(x * T(M_SQRT1_2)));
 }

@@ -38,7 +38,7 @@ namespace wsert::isa {
   X(sqrt, 1, 0, 4, std::sqrt(a))                                               \
   X(rsqrt, 1, 0, 4, 1.0f / std::sqrt(a))                                       \
   X(recip, 1, 0, 4, 1.0f / a)                                                  \
-  X(tanh, 1, 0, 8, std::tanh(a))                                               \
+  X(tanh, 1, 0, 8, math::tanhF(a))                                            \
   X(erf, 1, 0, 8, std::erf(a))                                                 \
   X(sigmoid, 1, 0, 8, sigmoidF(a))                                             \
   X(softplus, 1, 0, 8, softplusF(a))                                           \
