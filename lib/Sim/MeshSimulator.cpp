@@ -391,17 +391,19 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
     } else if (in.op == kSend) {
       TransferPlan &plan = plans[in.ints[0]];
-      auto it = plan.bySrc.find(peIdx);
+      const int32_t *mine = plan.bySrc.begin(peIdx),
+                    *mineEnd = plan.bySrc.end(peIdx);
+      bool sends = mine != mineEnd;
       // The core starts the send and goes on; the ramp takes the pieces
       // one after another once it is free.
       uint64_t ramp = std::max(pe.clock, pe.rampOut);
       // A later micro-batch's piece waits until the receiver has taken the
       // last one: mark the wait, then look again, so that a receive taking
       // it meanwhile sees the mark and wakes this PE.
-      if (pe.run > 0 && it != plan.bySrc.end()) {
+      if (pe.run > 0 && sends) {
         auto unread = [&] {
-          for (int pi : it->second)
-            if (__atomic_load_n(&plan.pieces[pi].ready, __ATOMIC_SEQ_CST))
+          for (const int32_t *pi = mine; pi != mineEnd; ++pi)
+            if (__atomic_load_n(&plan.pieces[size_t(*pi)].ready, __ATOMIC_SEQ_CST))
               return true;
           return false;
         };
@@ -413,13 +415,13 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           }
         }
         __atomic_store_n(&pe.blockedSend, int64_t(-1), __ATOMIC_SEQ_CST);
-        for (int pi : it->second)
-          ramp = std::max(ramp, plan.pieces[pi].taken);
+        for (const int32_t *pi = mine; pi != mineEnd; ++pi)
+          ramp = std::max(ramp, plan.pieces[size_t(*pi)].taken);
       }
       start = ramp;
       uint64_t hostSent = 0; // wavelets the host links carried so far
       const float *base = pe.buffers[in.buffers[0]];
-      if (plan.rowsUpdates >= 0 && it != plan.bySrc.end()) {
+      if (plan.rowsUpdates >= 0 && sends) {
         // A table not stored: this PE's tile, built off its SRAM from its
         // rows as its scatter_add would (only the rows holding a nonzero
         // then leave).
@@ -437,19 +439,25 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                  " (send): " + e;
         base = tile.data();
       }
-      if (it != plan.bySrc.end())
-        for (int pi : it->second) {
-          Piece &p = plan.pieces[pi];
-          float *to = plan.data.data() + p.dataBegin;
-          for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
-            const Run &r = plan.runs[size_t(k)];
-            if (r.len == 1)
-              *to = base[r.src];
-            else
-              std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
-            to += r.len;
+      for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
+          Piece &p = plan.pieces[size_t(*pi)];
+          if (p.leader < 0) {
+            float *to = plan.data.data() + p.dataBegin;
+            for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
+              const Run &r = plan.runs[size_t(k)];
+              if (r.len == 1)
+                *to = base[r.src];
+              else
+                std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
+              to += r.len;
+            }
+            detail::countSent(plan, p, base);
+          } else {
+            // Its leader (sent before it) carried the same elements.
+            const Piece &l = plan.pieces[size_t(p.leader)];
+            p.sent = l.sent;
+            p.sentData = l.sentData;
           }
-          detail::countSent(plan, p, base);
           uint64_t len = p.sent;
           uint64_t leaves = ramp; // its first wavelet
           // One wavelet a cycle leaves the ramp (once per multicast group);
@@ -480,14 +488,18 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
             p.arrival = ramp + uint64_t(p.hops);
           }
           p.ready = true;
-          // The last piece a receiver waits for wakes it. PEs of one wave
-          // run on several threads: the count is atomic, and its release
-          // publishes the piece's data to the receiver's acquire.
-          if (__atomic_sub_fetch(&plan.missing[size_t(p.dstSlot)], 1,
-                                 __ATOMIC_ACQ_REL) == 0 &&
-              p.dst != peIdx)
-            woken.push_back(p.dst);
         }
+      // The last piece a receiver waits for wakes it. PEs of one wave run
+      // on several threads: the count is atomic, and its release publishes
+      // the piece's data to the receiver's acquire. (In a loop of their
+      // own: each atomic waits for the stores before it.)
+      for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
+        const Piece &p = plan.pieces[size_t(*pi)];
+        if (__atomic_sub_fetch(&plan.missing[size_t(p.dstSlot)], 1,
+                               __ATOMIC_ACQ_REL) == 0 &&
+            p.dst != peIdx)
+          woken.push_back(p.dst);
+      }
       if (pe.host)
         stats.hostInCycles += ramp - start;
       if (ramp > start) {
@@ -511,8 +523,9 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
     } else { // recv
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
-      auto it = plan.byDst.find(peIdx);
-      int slot = it == plan.byDst.end() ? -1 : plan.slotOf.at(peIdx);
+      const int32_t *mine = plan.byDst.begin(peIdx),
+                    *mineEnd = plan.byDst.end(peIdx);
+      int slot = plan.slotOf[size_t(peIdx)];
       if (slot >= 0 &&
           __atomic_load_n(&plan.missing[size_t(slot)], __ATOMIC_ACQUIRE) != 0) {
         blocked = true;
@@ -526,14 +539,15 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           pe.posted.erase(pe.posted.begin() + std::ptrdiff_t(k));
           break;
         }
-      if (auto z = plan.zeros.find(peIdx); z != plan.zeros.end()) {
+      if (!plan.zeros.empty(peIdx)) {
         float *base = pe.buffers[in.buffers[0]];
-        for (int32_t off : z->second)
-          base[off] = 0.0f;
-        pe.clock += (z->second.size() + uint64_t(rates.addsPerCycle) - 1) /
+        for (const int32_t *z = plan.zeros.begin(peIdx);
+             z != plan.zeros.end(peIdx); ++z)
+          base[*z] = 0.0f;
+        pe.clock += (plan.zeros.size(peIdx) + uint64_t(rates.addsPerCycle) - 1) /
                     uint64_t(rates.addsPerCycle);
       }
-      if (it != plan.byDst.end()) {
+      if (slot >= 0) {
         __atomic_store_n(&plan.missing[size_t(slot)],
                          plan.expected[size_t(slot)], __ATOMIC_RELAXED);
         float *base = pe.buffers[in.buffers[0]];
@@ -542,28 +556,29 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         uint64_t last = from;
         std::vector<const Piece *> &inbound = pe.inbound;
         inbound.clear();
-        if (t.combine() != 0) {
-          float init = t.combine() == 1
+        const int combine = t.combine();
+        if (combine != 0) {
+          float init = combine == 1
                            ? 0.0f
                            : -std::numeric_limits<float>::infinity();
-          for (int pi : it->second)
-            for (int64_t k = plan.pieces[pi].runBegin;
-                 k < plan.pieces[pi].runEnd; ++k) {
+          for (const int32_t *pi = mine; pi != mineEnd; ++pi)
+            for (int32_t k = plan.pieces[size_t(*pi)].runBegin;
+                 k < plan.pieces[size_t(*pi)].runEnd; ++k) {
               const Run &r = plan.runs[size_t(k)];
               std::fill(base + r.dst, base + r.dst + r.len, init);
             }
         }
-        for (int pi : it->second) {
-          Piece &p = plan.pieces[pi];
+        for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
+          Piece &p = plan.pieces[size_t(*pi)];
           const float *from = plan.data.data() + p.dataBegin;
-          for (int64_t k = p.runBegin; k < p.runEnd; ++k) {
+          for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
             const Run &r = plan.runs[size_t(k)];
             float *d = base + r.dst;
-            if (t.combine() == 0 && r.len == 1)
+            if (combine == 0 && r.len == 1)
               *d = *from;
-            else if (t.combine() == 0)
+            else if (combine == 0)
               std::memcpy(d, from, size_t(r.len) * sizeof(float));
-            else if (t.combine() == 1)
+            else if (combine == 1)
               for (int32_t e = 0; e < r.len; ++e)
                 d[e] += from[e];
             else
@@ -573,7 +588,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                            : std::max(d[e], from[e]);
             from += r.len;
           }
-          if (t.combine() != 0)
+          if (combine != 0)
             stats.flops += p.sentData;
           if (p.src != peIdx)
             inbound.push_back(&p);
@@ -582,9 +597,12 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         }
         // The receiving ramp takes one wavelet a cycle (the host's links
         // many), in order of arrival, and none before it has arrived.
-        std::stable_sort(
-            inbound.begin(), inbound.end(),
-            [](const Piece *a, const Piece *b) { return a->first < b->first; });
+        // (Ties in sender order, as listed: a sort without a buffer.)
+        std::sort(inbound.begin(), inbound.end(),
+                  [](const Piece *a, const Piece *b) {
+                    return std::tie(a->first, a->src) <
+                           std::tie(b->first, b->src);
+                  });
         uint64_t t = from;
         double hostTaken = 0; // the host's links: whole cycles so far
         // The piece whose arrival decided `t` (null: the post or the ramp).
@@ -610,8 +628,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         pe.clock = std::max(pe.clock, done);
         // The pieces are taken: their senders may send the next
         // micro-batch's (a sender waiting for that is woken).
-        for (int pi : it->second) {
-          Piece &p = plan.pieces[pi];
+        for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
+          Piece &p = plan.pieces[size_t(*pi)];
           p.taken = pe.clock;
           __atomic_store_n(&p.ready, false, __ATOMIC_SEQ_CST);
           if (microBatches > 1 && p.src != peIdx &&
@@ -782,8 +800,9 @@ std::string MeshSimulator::runStep(StepStats &stats) {
       }
       // Name a missing sender, another PE before the waiting one itself.
       int missing = 0, shown = -1;
-      for (int pi : plan.byDst.at(self))
-        if (!plan.pieces[pi].ready) {
+      for (const int32_t *it = plan.byDst.begin(self);
+           it != plan.byDst.end(self); ++it)
+        if (int pi = *it; !plan.pieces[size_t(pi)].ready) {
           ++missing;
           if (shown < 0 || plan.pieces[shown].src == self)
             shown = pi;

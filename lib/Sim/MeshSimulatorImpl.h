@@ -132,29 +132,55 @@ struct Run {
 };
 
 /// The elements one PE sends another for one transfer: runs and data live
-/// in the plan's flat arrays (a step moves millions of small pieces).
+/// in the plan's flat arrays (a step moves millions of small pieces, so a
+/// piece is kept small: a step walks them all twice).
 struct Piece {
-  int src, dst; // PE indices
-  int64_t hops;
+  int32_t src, dst; // PE indices
+  int32_t hops;
   // Pieces of one sender holding the same elements (a replicated layout)
   // leave as one multicast: the first of the group (the leader) pays the
-  // ramp and the links of the tree; the others ride along.
-  int leader = -1;     // -1: this piece leads its group
+  // ramp and the links of the tree; the others ride along and share its
+  // data (the same elements in the same order).
+  int32_t leader = -1; // -1: this piece leads its group
   int64_t links = 0;   // leader: links of the group's x-then-y tree
-  int64_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
-  int64_t dataBegin = 0, count = 0;   // in TransferPlan::data
+  int32_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
+  int64_t dataBegin = 0;              // in TransferPlan::data
+  int32_t count = 0;
+  int32_t dstSlot = -1; // the receiver's entry in the plan's `missing`
   // What the last send put on the ramp: `count`, or for a transfer with
   // sparse rows the elements of its rows holding a nonzero plus a header
   // wavelet per such row (`sentData` without the headers).
   uint64_t sent = 0, sentData = 0;
-  int dstSlot = -1; // the receiver's entry in the plan's `missing`
   uint64_t first = 0;   // when the first wavelet is in
   uint64_t arrival = 0; // when the last wavelet is in
   // Sent and not yet received. A micro-batched step sends it again in the
   // next micro-batch only once it is received (a channel holds one piece),
   // and not before `taken`, the cycle its receive ended.
-  bool ready = false;
   uint64_t taken = 0;
+  bool ready = false;
+};
+
+/// Per PE, a list of indices (compressed rows: the lists of PE `pe` are
+/// `items[start[pe] .. start[pe + 1])`).
+template <typename T> struct PerPe {
+  std::vector<int32_t> start;
+  std::vector<T> items;
+  const T *begin(int pe) const { return items.data() + start[size_t(pe)]; }
+  const T *end(int pe) const { return items.data() + start[size_t(pe) + 1]; }
+  bool empty(int pe) const { return start[size_t(pe)] == start[size_t(pe) + 1]; }
+  size_t size(int pe) const { return size_t(start[size_t(pe) + 1] - start[size_t(pe)]); }
+  /// From (pe, item) pairs in the order each list should keep.
+  void build(size_t numPes, const std::vector<std::pair<int, T>> &pairs) {
+    start.assign(numPes + 1, 0);
+    for (const auto &[pe, item] : pairs)
+      ++start[size_t(pe) + 1];
+    for (size_t i = 0; i < numPes; ++i)
+      start[i + 1] += start[i];
+    items.resize(pairs.size());
+    std::vector<int32_t> at(start.begin(), start.end() - 1);
+    for (const auto &[pe, item] : pairs)
+      items[size_t(at[size_t(pe)]++)] = item;
+  }
 };
 
 /// Appends (src, dst) to runs, extending the last run when contiguous.
@@ -172,15 +198,16 @@ inline void addElement(std::vector<Run> &runs, int32_t src, int32_t dst) {
 struct TransferPlan {
   std::vector<Piece> pieces;
   std::vector<Run> runs;
-  std::vector<float> data; // every piece's elements, filled by the sends
-  std::unordered_map<int, std::vector<int>> bySrc, byDst; // PE -> pieces
-  // Per receiver (`slotOf` its PE), the pieces not yet sent this step: a
-  // receive is ready when its count is 0, and the last send wakes it.
-  std::unordered_map<int, int> slotOf;
+  std::vector<float> data; // the pieces' elements (a group's once), filled by the sends
+  PerPe<int32_t> bySrc, byDst; // PE -> its pieces (a receiver's in sender order)
+  // Per receiver (`slotOf` its PE, -1 for none), the pieces not yet sent
+  // this step: a receive is ready when its count is 0, and the last send
+  // wakes it.
+  std::vector<int32_t> slotOf;
   std::vector<int> missing, expected;
   // Entries of a dense destination that a sparse source does not keep:
   // the receiver writes zeros there (no wavelet carries them).
-  std::unordered_map<int, std::vector<int32_t>> zeros;
+  PerPe<int32_t> zeros;
   // Sparse rows: the source tile's row length (its last dim), 0 when every
   // element is sent.
   int64_t rowLength = 0;

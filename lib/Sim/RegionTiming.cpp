@@ -37,7 +37,7 @@ TransferCost costFromPlan(const TransferPlan &plan, const std::vector<PE> &pes,
       out[p.src] += n;
     if (p.src != p.dst) {
       in[p.dst] += n;
-      c.hops = std::max(c.hops, p.hops);
+      c.hops = std::max(c.hops, int64_t(p.hops));
       if (leads)
         c.wavelets += n * uint64_t(p.links);
     } else {
@@ -55,8 +55,8 @@ TransferCost costFromPlan(const TransferPlan &plan, const std::vector<PE> &pes,
     c.out = std::max(c.out, n);
   for (auto &[pe, n] : in)
     c.in = std::max(c.in, n);
-  for (auto &[pe, list] : plan.zeros)
-    c.zeros = std::max(c.zeros, uint64_t(list.size()));
+  for (size_t pe = 0; pe + 1 < plan.zeros.start.size(); ++pe)
+    c.zeros = std::max(c.zeros, uint64_t(plan.zeros.size(int(pe))));
   return c;
 }
 

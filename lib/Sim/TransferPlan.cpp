@@ -72,6 +72,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   std::vector<int64_t> holders[2]; // per axis, the source positions of s
   std::unordered_map<int, int> pieceOf; // source PE -> piece, per receiver
   std::vector<std::vector<Run>> pending; // runs of this receiver's pieces
+  std::vector<std::pair<int, int32_t>> zeros; // (receiver, offset)
   const Storage *srcSparse =
       src.mask >= 0 ? &storage(src, t.src_program()) : nullptr;
   int64_t srcWidth = program.programs(t.src_program()).width();
@@ -197,7 +198,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                              ? slotOf[size_t(srcOff)]
                              : -1;
           if (slot < 0) {
-            out.zeros[dstPe].push_back(int32_t(dstOff));
+            zeros.push_back({dstPe, int32_t(dstOff)});
             return;
           }
           srcOff = slot;
@@ -223,7 +224,7 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
               Piece p;
               p.src = srcPe;
               p.dst = dstPe;
-              p.hops = hopsBetween(pes[srcPe], pes[dstPe]);
+              p.hops = int32_t(hopsBetween(pes[srcPe], pes[dstPe]));
               out.pieces.push_back(p);
               if (pending.size() < out.pieces.size() - firstPiece)
                 pending.emplace_back();
@@ -236,17 +237,17 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
                        int32_t(srcOff), int32_t(dstOff));
           }
         if (!sent)
-          out.zeros[dstPe].push_back(int32_t(dstOff));
+          zeros.push_back({dstPe, int32_t(dstOff)});
       });
       // This receiver's pieces are complete: into the flat arrays.
       for (size_t i = firstPiece; i < out.pieces.size(); ++i) {
         std::vector<Run> &runs = pending[i - firstPiece];
         Piece &p = out.pieces[i];
-        p.runBegin = int64_t(out.runs.size());
+        if (out.runs.size() + runs.size() > size_t(INT32_MAX))
+          return "more than 2^31 runs of elements";
+        p.runBegin = int32_t(out.runs.size());
         out.runs.insert(out.runs.end(), runs.begin(), runs.end());
-        p.runEnd = int64_t(out.runs.size());
-        p.dataBegin = int64_t(out.data.size());
-        out.data.resize(out.data.size() + size_t(p.count));
+        p.runEnd = int32_t(out.runs.size());
         runs.clear();
       }
     }
@@ -300,21 +301,37 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     for (size_t k = 1; k < members.size(); ++k)
       out.pieces[members[k]].leader = members[0];
   }
+  // A group's elements are sent once: its members read the leader's.
+  for (Piece &p : out.pieces)
+    if (p.leader < 0) {
+      p.dataBegin = int64_t(out.data.size());
+      out.data.resize(out.data.size() + size_t(p.count));
+    } else {
+      p.dataBegin = out.pieces[size_t(p.leader)].dataBegin;
+    }
+  std::vector<std::pair<int, int32_t>> bySrc, byDst;
   for (size_t i = 0; i < out.pieces.size(); ++i) {
-    out.bySrc[out.pieces[i].src].push_back(int(i));
-    out.byDst[out.pieces[i].dst].push_back(int(i));
+    bySrc.push_back({out.pieces[i].src, int32_t(i)});
+    byDst.push_back({out.pieces[i].dst, int32_t(i)});
   }
   // Partial sums are combined in sender order, whatever order they arrive.
-  for (auto &[pe, list] : out.byDst) {
-    std::sort(list.begin(), list.end(), [&](int a, int b) {
-      return out.pieces[a].src < out.pieces[b].src;
-    });
+  std::stable_sort(byDst.begin(), byDst.end(), [&](auto &a, auto &b) {
+    return std::make_pair(a.first, out.pieces[size_t(a.second)].src) <
+           std::make_pair(b.first, out.pieces[size_t(b.second)].src);
+  });
+  out.bySrc.build(pes.size(), bySrc);
+  out.byDst.build(pes.size(), byDst);
+  out.zeros.build(pes.size(), zeros);
+  out.slotOf.assign(pes.size(), -1);
+  for (size_t pe = 0; pe < pes.size(); ++pe) {
+    if (out.byDst.empty(int(pe)))
+      continue;
     int slot = int(out.missing.size());
     out.slotOf[pe] = slot;
-    out.missing.push_back(int(list.size()));
-    out.expected.push_back(int(list.size()));
-    for (int i : list)
-      out.pieces[i].dstSlot = slot;
+    out.missing.push_back(int(out.byDst.size(int(pe))));
+    out.expected.push_back(int(out.byDst.size(int(pe))));
+    for (const int32_t *i = out.byDst.begin(int(pe)); i != out.byDst.end(int(pe)); ++i)
+      out.pieces[size_t(*i)].dstSlot = slot;
   }
   return "";
 }

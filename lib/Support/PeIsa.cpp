@@ -83,10 +83,40 @@ std::string checkMap(const Instr &in, const std::vector<int64_t> &lengths) {
   return "";
 }
 
+/// Whether [p, p + n*s] may hold o (an input read after o is written).
+inline bool mayHold(const float *p, int64_t s, int64_t n, const float *o) {
+  return p && o >= p && o <= p + (n - 1) * s;
+}
+
 template <typename Op>
 void runMap(Acc acc, float *o, int64_t so, const float *a, int64_t sa,
             const float *b, int64_t sb, const float *c, int64_t sc,
             int64_t n, Op op) {
+  // The common shapes as loops the compiler can keep in registers or
+  // vectorize: a reduction into one output (a dot product), in the same
+  // order, and unit-stride elementwise runs.
+  bool reduces = so == 0 && (acc != Acc::Assign) && !mayHold(a, sa, n, o) &&
+                 !mayHold(b, sb, n, o) && !mayHold(c, sc, n, o);
+  if (reduces && (acc == Acc::Add || acc == Acc::AddFromZero)) {
+    float s = *o;
+    for (int64_t e = 0; e < n; ++e)
+      s += op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f);
+    *o = s;
+    return;
+  }
+  if (reduces) {
+    float s = *o;
+    for (int64_t e = 0; e < n; ++e)
+      s = maxF(s, op(a[e * sa], b ? b[e * sb] : 0.0f, c ? c[e * sc] : 0.0f));
+    *o = s;
+    return;
+  }
+  if (acc == Acc::Assign && so == 1 && sa == 1 && (!b || sb == 1) &&
+      (!c || sc == 1)) {
+    for (int64_t e = 0; e < n; ++e)
+      o[e] = op(a[e], b ? b[e] : 0.0f, c ? c[e] : 0.0f);
+    return;
+  }
   switch (acc) {
   case Acc::Assign:
     for (int64_t e = 0; e < n; ++e)
