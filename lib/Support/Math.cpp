@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -17,76 +18,157 @@ constexpr int64_t kThreadMinWork = int64_t(1) << 20;
 // Rows of A that share each load of a row of B, and the width of the column
 // chunk whose accumulators stay in L1 while k runs.
 constexpr int64_t kRowBlock = 4, kColChunk = 64;
+// The widest panel of B a float kernel packs (AVX-512: 4 vectors of 16).
+constexpr int64_t kPanelCols = 64;
 
 std::atomic<int> gemmThreads{1};
+std::atomic<int> gemmWidest{2};
 
-/// The loops of matmulRows; `acc` holds kRowBlock x min(n, kColChunk)
-/// accumulators. Plain loops over raw pointers only, so each target clone
-/// below compiles them for its own vector width.
+/// Columns [j0, j1) of C rows [i, i + rows): plain loops over raw pointers,
+/// chunks of columns whose accumulators (`acc`, kRowBlock x kColChunk)
+/// stay in L1 while k runs. The general path (any shape, and double).
 template <typename T>
 inline __attribute__((always_inline)) void
-matmulRowsBody(T *c, const T *a, const T *bk, int64_t i0, int64_t i1, int64_t m,
-               int64_t n, int64_t k, bool transA, bool accumulate, T *acc) {
+matmulColumns(T *c, const T *a, const T *bk, int64_t i, int64_t rows,
+              int64_t j0, int64_t j1, int64_t m, int64_t n, int64_t k,
+              bool transA, bool accumulate, T *acc) {
   // A multiply and an add, each rounded: never fused, whatever the target.
 #pragma clang fp contract(off)
-  int64_t chunk = n < kColChunk ? n : kColChunk;
-  for (int64_t i = i0; i < i1; i += kRowBlock) {
-    int64_t rows = i1 - i < kRowBlock ? i1 - i : kRowBlock;
-    for (int64_t j0 = 0; j0 < n; j0 += chunk) {
-      int64_t w = n - j0 < chunk ? n - j0 : chunk;
-      for (int64_t e = 0; e < kRowBlock * chunk; ++e)
-        acc[e] = T(0);
-      if (rows == kRowBlock && w == kColChunk) {
-        // A full block: fixed sizes, so the accumulators live in registers.
-        T regs[kRowBlock][kColChunk] = {};
-        for (int64_t p = 0; p < k; ++p) {
-          const T *bp = bk + p * n + j0;
-          for (int64_t r = 0; r < kRowBlock; ++r) {
-            T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
-            for (int64_t j = 0; j < kColChunk; ++j)
-              regs[r][j] += aip * bp[j];
-          }
-        }
-        for (int64_t r = 0; r < kRowBlock; ++r)
-          for (int64_t j = 0; j < kColChunk; ++j)
-            acc[r * chunk + j] = regs[r][j];
-      } else {
-        for (int64_t p = 0; p < k; ++p) {
-          const T *bp = bk + p * n + j0;
-          for (int64_t r = 0; r < rows; ++r) {
-            T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
-            T *ar = acc + r * chunk;
-            for (int64_t j = 0; j < w; ++j)
-              ar[j] += aip * bp[j];
-          }
-        }
-      }
+  for (; j0 < j1; j0 += kColChunk) {
+    int64_t w = j1 - j0 < kColChunk ? j1 - j0 : kColChunk;
+    for (int64_t e = 0; e < kRowBlock * kColChunk; ++e)
+      acc[e] = T(0);
+    for (int64_t p = 0; p < k; ++p) {
+      const T *bp = bk + p * n + j0;
       for (int64_t r = 0; r < rows; ++r) {
-        T *ci = c + (i + r) * n + j0;
-        const T *ar = acc + r * chunk;
+        T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+        T *ar = acc + r * kColChunk;
         for (int64_t j = 0; j < w; ++j)
-          ci[j] = accumulate ? ci[j] + ar[j] : ar[j];
+          ar[j] += aip * bp[j];
       }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      T *ci = c + (i + r) * n + j0;
+      const T *ar = acc + r * kColChunk;
+      for (int64_t j = 0; j < w; ++j)
+        ci[j] = accumulate ? ci[j] + ar[j] : ar[j];
     }
   }
 }
 
-// The float kernel is built for AVX-512, AVX2 and the baseline, picked at
-// run time: wider vectors hold more independent outputs, each still one
-// IEEE multiply and one add per product, so every path gives the same bits.
+/// A full block of kRowBlock rows by C vectors of W floats at column j0,
+/// from `panel`, B's columns [j0, j0 + W * C) packed as [k][W * C]: the
+/// kRowBlock x C accumulators are vector registers (explicit vector types,
+/// so no vectorizer decides how many and none spill), and every product is
+/// one multiply and one add, in k order from zero: the bits of the plain
+/// loops.
+template <int W, int C>
+inline __attribute__((always_inline)) void
+matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
+                  int64_t j0, int64_t m, int64_t n, int64_t k, bool transA,
+                  bool accumulate) {
+#pragma clang fp contract(off)
+  typedef float V __attribute__((vector_size(W * sizeof(float))));
+  V acc[kRowBlock][C];
+  for (int r = 0; r < kRowBlock; ++r)
+    for (int q = 0; q < C; ++q)
+      acc[r][q] = V{};
+  for (int64_t p = 0; p < k; ++p) {
+    const float *bp = panel + p * (W * C);
+    V b[C];
+    for (int q = 0; q < C; ++q)
+      std::memcpy(&b[q], bp + q * W, sizeof(V));
+    for (int r = 0; r < kRowBlock; ++r) {
+      float s = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+      V av;
+      for (int e = 0; e < W; ++e)
+        av[e] = s;
+      for (int q = 0; q < C; ++q)
+        acc[r][q] = acc[r][q] + av * b[q];
+    }
+  }
+  for (int r = 0; r < kRowBlock; ++r)
+    for (int q = 0; q < C; ++q) {
+      float *ci = c + (i + r) * n + j0 + q * W;
+      V out = acc[r][q];
+      if (accumulate) {
+        V old;
+        std::memcpy(&old, ci, sizeof(V));
+        out = old + out;
+      }
+      std::memcpy(ci, &out, sizeof(V));
+    }
+}
+
+/// Rows [i0, i1), a panel of W x C columns at a time: the panel is packed
+/// (it then stays in cache while every row block reads it), its full row
+/// blocks run in vector registers, the rest (the last rows, the last
+/// columns) through matmulColumns. `acc` has room for the panel.
+template <int W, int C>
+inline __attribute__((always_inline)) void
+matmulRowsBody(float *c, const float *a, const float *bk, int64_t i0,
+               int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
+               bool accumulate, float *acc) {
+  constexpr int64_t kCols = int64_t(W) * C;
+  int64_t full = i0 + (i1 - i0) / kRowBlock * kRowBlock;
+  int64_t j0 = 0;
+  for (; j0 + kCols <= n && full > i0; j0 += kCols) {
+    for (int64_t p = 0; p < k; ++p)
+      std::memcpy(acc + p * kCols, bk + p * n + j0, kCols * sizeof(float));
+    for (int64_t i = i0; i < full; i += kRowBlock)
+      matmulVectorBlock<W, C>(c, a, acc, i, j0, m, n, k, transA, accumulate);
+  }
+  for (int64_t i = i0; i < i1; i += kRowBlock) {
+    int64_t rows = i1 - i < kRowBlock ? i1 - i : kRowBlock;
+    matmulColumns(c, a, bk, i, rows, i < full ? j0 : 0, n, m, n, k, transA,
+                  accumulate, acc);
+  }
+}
+
+// The float kernel for AVX-512 (4 x 4 zmm accumulators of 32), AVX2 (4 x 2
+// ymm of 16) and the baseline (4 x 2 xmm), picked at run time: wider
+// vectors hold more independent outputs, each still one IEEE multiply and
+// one add per product, so every path gives the same bits.
 #if defined(__clang__) && defined(__x86_64__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
+// min_vector_width: 512-bit registers even where the target prefers 256
+// (as -march= for recent Intel cores does, which split each accumulator in
+// two and spilled half of them).
+__attribute__((target("avx512f"), min_vector_width(512), noinline)) void
+matmulRowsAvx512(float *c, const float *a, const float *bk, int64_t i0,
+                 int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
+                 bool accumulate, float *acc) {
+  matmulRowsBody<16, 4>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+}
+__attribute__((target("avx2"), noinline)) void
+matmulRowsAvx2(float *c, const float *a, const float *bk, int64_t i0,
+               int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
+               bool accumulate, float *acc) {
+  matmulRowsBody<8, 2>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+}
 #endif
+
 void matmulRowsKernel(float *c, const float *a, const float *bk, int64_t i0,
                       int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
                       bool accumulate, float *acc) {
-  matmulRowsBody(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+#if defined(__clang__) && defined(__x86_64__)
+  static const int cpu = __builtin_cpu_supports("avx512f") ? 2
+                         : __builtin_cpu_supports("avx2")  ? 1
+                                                           : 0;
+  int isa = std::min(cpu, gemmWidest.load(std::memory_order_relaxed));
+  if (isa == 2)
+    return matmulRowsAvx512(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+  if (isa == 1)
+    return matmulRowsAvx2(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+#endif
+  matmulRowsBody<4, 2>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
 }
 
 void matmulRowsKernel(double *c, const double *a, const double *bk, int64_t i0,
                       int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
                       bool accumulate, double *acc) {
-  matmulRowsBody(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+  for (int64_t i = i0; i < i1; i += kRowBlock)
+    matmulColumns(c, a, bk, i, std::min(kRowBlock, i1 - i), 0, n, m, n, k,
+                  transA, accumulate, acc);
 }
 
 /// C rows [i0, i1): each output sums its products in k order from zero, as
@@ -98,13 +180,16 @@ void matmulRowsKernel(double *c, const double *a, const double *bk, int64_t i0,
 template <typename T>
 void matmulRows(T *c, const T *a, const T *bk, int64_t i0, int64_t i1,
                 int64_t m, int64_t n, int64_t k, bool transA, bool accumulate) {
-  std::vector<T> acc(static_cast<size_t>(kRowBlock * std::min(n, kColChunk)));
+  // Room for the accumulators of matmulColumns and a packed panel of B.
+  std::vector<T> acc(
+      static_cast<size_t>(std::max(kRowBlock * kColChunk, k * kPanelCols)));
   matmulRowsKernel(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc.data());
 }
 
 } // namespace
 
 void setGemmThreads(int threads) { gemmThreads = std::max(1, threads); }
+void setGemmVectorWidth(int widest) { gemmWidest = std::clamp(widest, 0, 2); }
 
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,

@@ -1,7 +1,8 @@
 // The reference engine's matmul against the plain dot product it promises
 // (each output its products summed in k order from zero, multiplies and
-// adds rounded apart): every transpose form and sizes off the kernel's row
-// block, column chunk and transpose tile, on one and on several threads.
+// adds rounded apart): every transpose form, with and without accumulating
+// into C, sizes off the kernels' row block, column panels and transpose
+// tile, on one and on several threads, with each vector kernel the CPU has.
 #include "wse/Support/Math.h"
 
 #include <gtest/gtest.h>
@@ -35,32 +36,42 @@ TEST(Math, MatmulIsTheDotProductBitForBit) {
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
   const int64_t sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 64, 32},
-                              {5, 65, 33}, {37, 70, 45}, {130, 97, 300}};
-  for (int threads : {1, 2}) {
-    math::setGemmThreads(threads);
-    for (const auto &s : sizes)
-      for (int form = 0; form < 4; ++form) {
-        int64_t m = s[0], n = s[1], k = s[2];
-        bool transA = form & 1, transB = form & 2;
-        std::vector<float> a(size_t(m * k)), b(size_t(k * n)),
-            c(size_t(m * n));
-        for (float &v : a)
-          v = normal(rng);
-        for (float &v : b)
-          v = normal(rng);
-        math::matmul(c.data(), a.data(), b.data(), m, n, k, transA, transB,
-                     false);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            float want = dot(a, b, m, n, k, transA, transB, i, j);
-            float got = c[size_t(i * n + j)];
-            ASSERT_EQ(std::memcmp(&want, &got, sizeof(float)), 0)
-                << m << "x" << n << "x" << k << " form " << form << " at ("
-                << i << ", " << j << "): " << got << " vs " << want;
-          }
-      }
-  }
+                              {5, 65, 33}, {37, 70, 45}, {130, 97, 300},
+                              {9, 200, 17}};
+  for (int widest : {2, 1, 0})
+    for (int threads : {1, 2}) {
+      math::setGemmThreads(threads);
+      math::setGemmVectorWidth(widest);
+      for (const auto &s : sizes)
+        for (int form = 0; form < 8; ++form) {
+          int64_t m = s[0], n = s[1], k = s[2];
+          bool transA = form & 1, transB = form & 2, accumulate = form & 4;
+          std::vector<float> a(size_t(m * k)), b(size_t(k * n)),
+              c(size_t(m * n));
+          for (float &v : a)
+            v = normal(rng);
+          for (float &v : b)
+            v = normal(rng);
+          for (float &v : c)
+            v = normal(rng);
+          std::vector<float> c0 = c;
+          math::matmul(c.data(), a.data(), b.data(), m, n, k, transA, transB,
+                       accumulate);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              float want = dot(a, b, m, n, k, transA, transB, i, j);
+              if (accumulate)
+                want = c0[size_t(i * n + j)] + want;
+              float got = c[size_t(i * n + j)];
+              ASSERT_EQ(std::memcmp(&want, &got, sizeof(float)), 0)
+                  << m << "x" << n << "x" << k << " form " << form << " kernel "
+                  << widest << " at (" << i << ", " << j << "): " << got
+                  << " vs " << want;
+            }
+        }
+    }
   math::setGemmThreads(1);
+  math::setGemmVectorWidth(2);
 }
 
 // expd and tanhF replace libm in both engines: within 2 ulp of the double

@@ -139,6 +139,11 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
 /// Threads a large matmul may split its rows over (default 1).
 void setGemmThreads(int threads);
 
+/// The widest float matmul kernel to use: 2 AVX-512 (the default), 1 AVX2,
+/// 0 the baseline; the CPU may allow less. Every kernel gives the same
+/// bits; tests compare them.
+void setGemmVectorWidth(int widest);
+
 /// Capacity routing of a mixture of experts (wse.moe_route): choices
 /// [n, k] (experts in [0, e), checked by the caller) get slots in priority
 /// order (choice-major: every token's first choice before any second;
