@@ -100,6 +100,16 @@ enum class MicroPhase { Invariant = 0, PerMicroBatch = 1, PerStep = 2 };
 /// result of the function is made per micro-batch.
 FailureOr<DenseMap<Operation *, MicroPhase>> microBatchPhases(func::FuncOp fn);
 
+/// The FLOPs `op` does by the graph's convention: 2 per multiply-add of a
+/// product, one per element an arithmetic op makes (a reduction, one per
+/// element it reads), compound ops (softmax, norms, attention, losses,
+/// optimizer updates) as their primitives would, data movement none.
+uint64_t arithmeticFlops(Operation *op);
+
+/// The FLOPs of one call of `fn`: its ops' arithmeticFlops, those made per
+/// micro-batch counted once per micro-batch.
+uint64_t stepFlops(func::FuncOp fn);
+
 /// NumPy broadcasting of two static shapes; fails if they are incompatible.
 LogicalResult broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b,
                               SmallVectorImpl<int64_t> &out);

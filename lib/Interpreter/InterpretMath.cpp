@@ -120,29 +120,54 @@ LogicalResult binaryNumeric(Interp &in, Operation *op, FF ff, FI fi,
   const HostTensor &r = in.get(op->getOperand(1));
   Shape shape = shapeOf(op->getResult(0).getType());
   Elem e = elemOf(op->getResult(0).getType());
-  HostTensor out = makeTensor(shape, e);
-  if (!out.isInt) {
+  // Into an operand this op reads last when it has the result's shape
+  // (each element is read before it is written): no fresh tensor.
+  bool floats = e == Elem::F32;
+  int into = -1; // the operand written in place
+  for (int k : {0, 1})
+    if (into < 0 && floats && in.get(op->getOperand(k)).shape == shape &&
+        in.dying.contains(op->getOperand(k)))
+      into = k;
+  if (floats) {
     // Rows of the last dim, each operand contiguous or one repeated value.
     RowBroadcast lr = broadcastRows(l.shape, shape);
     RowBroadcast rr = broadcastRows(r.shape, shape);
+    HostTensor out =
+        into >= 0 ? in.take(op->getOperand(into)) : makeTensor(shape, e);
+    const Real *lf = into == 0 ? out.f.data() : l.f.data();
+    const Real *rf = into == 1 ? out.f.data() : r.f.data();
     int64_t len = lr.len;
     Real *o = out.f.data();
+    // o is a fresh tensor or exactly one operand (element k read, then
+    // written): no dependence between elements, so the loops vectorize
+    // without the overlap check that would send o == a to scalar code.
     for (size_t row = 0; row < lr.base.size() && len; ++row, o += len) {
-      const Real *a = l.f.data() + lr.base[row], *b = r.f.data() + rr.base[row];
-      if (lr.step && rr.step)
+      const Real *a = lf + lr.base[row], *b = rf + rr.base[row];
+      if (lr.step && rr.step) {
+#pragma clang loop vectorize(assume_safety)
         for (int64_t k = 0; k < len; ++k)
           o[k] = ff(a[k], b[k]);
-      else if (lr.step)
+      } else if (lr.step) {
+        Real bv = *b;
+#pragma clang loop vectorize(assume_safety)
         for (int64_t k = 0; k < len; ++k)
-          o[k] = ff(a[k], *b);
-      else if (rr.step)
+          o[k] = ff(a[k], bv);
+      } else if (rr.step) {
+        Real av = *a;
+#pragma clang loop vectorize(assume_safety)
         for (int64_t k = 0; k < len; ++k)
-          o[k] = ff(*a, b[k]);
-      else
+          o[k] = ff(av, b[k]);
+      } else {
+        Real v = ff(*a, *b);
         for (int64_t k = 0; k < len; ++k)
-          o[k] = ff(*a, *b);
+          o[k] = v;
+      }
     }
-  } else {
+    in.set(op->getResult(0), std::move(out));
+    return success();
+  }
+  HostTensor out = makeTensor(shape, e);
+  {
     std::vector<int64_t> li = broadcastIndex(l.shape, shape);
     std::vector<int64_t> ri = broadcastIndex(r.shape, shape);
     for (size_t k = 0; k < li.size(); ++k) {

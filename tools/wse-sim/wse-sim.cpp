@@ -269,8 +269,9 @@ struct Report {
     (*s->getObject("metrics"))[name] =
         t.shape.empty() ? values[0] : llvm::json::Value(std::move(values));
   }
-  /// A progress line on stderr: the step's wall time and, on the mesh
-  /// engine, the simulated FLOPs it got through per wall second.
+  /// A progress line on stderr: the step's wall time and the simulated
+  /// FLOPs it got through per wall second (the mesh engine's as its PEs
+  /// executed them, the reference engine's by the graph's count).
   void progress(int64_t i, int64_t n,
                 std::chrono::steady_clock::time_point start,
                 std::optional<uint64_t> flops) {
@@ -407,6 +408,8 @@ int runReference(InputMap &given) {
     }
   Report report;
   std::vector<HostTensor> results;
+  // The step's arithmetic by the graph's count (arithmeticFlops).
+  uint64_t flops = mlir::wse::stepFlops(fn);
   for (int64_t step = 0; step < runs; ++step) {
     auto start = std::chrono::steady_clock::now();
     size_t k = 0;
@@ -456,7 +459,7 @@ int runReference(InputMap &given) {
       return fail("the {wse.loss} result of @" + fn.getSymName().str() +
                   " is not an f32 scalar");
     report.step(step + 1, results[0].f[0], std::nullopt);
-    report.progress(step + 1, runs, start, std::nullopt);
+    report.progress(step + 1, runs, start, flops);
     for (unsigned r = 1; r < fn.getNumResults(); ++r) {
       if (auto m = fn.getResultAttrOfType<StringAttr>(r, mlir::wse::kMetricAttr)) {
         report.metric(m.str(), results[r]);
@@ -478,6 +481,7 @@ int runReference(InputMap &given) {
     }
   }
   report.extra["engine"] = "reference";
+  report.extra["flops_per_step"] = int64_t(flops);
   report.extra["micro_batches"] = mlir::wse::microBatchesOf(fn);
   if (!train && !timingOnly) {
     std::vector<std::string> shapes;
