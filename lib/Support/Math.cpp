@@ -15,71 +15,108 @@ namespace {
 
 // Row blocks of at least this many multiply-adds get a thread of their own.
 constexpr int64_t kThreadMinWork = int64_t(1) << 20;
-// Rows of A that share each load of a row of B, and the width of the column
-// chunk whose accumulators stay in L1 while k runs.
-constexpr int64_t kRowBlock = 4, kColChunk = 64;
-// The widest panel of B a float kernel packs (AVX-512: 4 vectors of 16).
-constexpr int64_t kPanelCols = 64;
+// Rows of A that share each load of B, and the widest panel of B's columns
+// packed at once (AVX-512: 4 vectors of 16); the plain path's accumulators
+// for a panel stay in L1 while k runs.
+constexpr int64_t kRowBlock = 4, kPanelCols = 64;
 
 std::atomic<int> gemmThreads{1};
 std::atomic<int> gemmWidest{2};
 
-/// Columns [j0, j1) of C rows [i, i + rows): plain loops over raw pointers,
-/// chunks of columns whose accumulators (`acc`, kRowBlock x kColChunk)
-/// stay in L1 while k runs. The general path (any shape, and double).
+/// `x` [rows][cols] transposed into `out` [cols][rows], in tiles so that
+/// both the reads and the writes stay in cache (row by row, every write
+/// missed: 9% of an LM's step). 8 x 8: the lines a tile writes, `rows`
+/// apart, often a power of two, share one L1 set, and 32 of them thrashed
+/// it (6% of the LM d256 step).
 template <typename T>
-inline __attribute__((always_inline)) void
-matmulColumns(T *c, const T *a, const T *bk, int64_t i, int64_t rows,
-              int64_t j0, int64_t j1, int64_t m, int64_t n, int64_t k,
-              bool transA, bool accumulate, T *acc) {
-  // A multiply and an add, each rounded: never fused, whatever the target.
-#pragma clang fp contract(off)
-  for (; j0 < j1; j0 += kColChunk) {
-    int64_t w = j1 - j0 < kColChunk ? j1 - j0 : kColChunk;
-    for (int64_t e = 0; e < kRowBlock * kColChunk; ++e)
-      acc[e] = T(0);
-    for (int64_t p = 0; p < k; ++p) {
-      const T *bp = bk + p * n + j0;
-      for (int64_t r = 0; r < rows; ++r) {
-        T aip = transA ? a[p * m + i + r] : a[(i + r) * k + p];
-        T *ar = acc + r * kColChunk;
-        for (int64_t j = 0; j < w; ++j)
-          ar[j] += aip * bp[j];
-      }
+void transposeInto(T *out, const T *x, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 8;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c)
+          out[c * rows + r] = x[r * cols + c];
     }
-    for (int64_t r = 0; r < rows; ++r) {
-      T *ci = c + (i + r) * n + j0;
-      const T *ar = acc + r * kColChunk;
-      for (int64_t j = 0; j < w; ++j)
-        ci[j] = accumulate ? ci[j] + ar[j] : ar[j];
+}
+
+/// op(B)'s columns [j0, j0 + w) as a row-major panel [k][w], from B stored
+/// [k][n] or, transposed, [n][k].
+template <typename T>
+void packPanel(T *panel, const T *b, bool transB, int64_t n, int64_t k,
+               int64_t j0, int64_t w) {
+  if (!transB) {
+    for (int64_t p = 0; p < k; ++p)
+      std::memcpy(panel + p * w, b + p * n + j0, size_t(w) * sizeof(T));
+    return;
+  }
+  // Rows of the stored B^T are the panel's columns: in blocks of k, so the
+  // panel's lines being written stay in L1.
+  constexpr int64_t kDepth = 16;
+  for (int64_t p0 = 0; p0 < k; p0 += kDepth) {
+    int64_t p1 = std::min(k, p0 + kDepth);
+    for (int64_t j = 0; j < w; ++j) {
+      const T *src = b + (j0 + j) * k;
+      for (int64_t p = p0; p < p1; ++p)
+        panel[p * w + j] = src[p];
     }
   }
 }
 
-/// A full block of kRowBlock rows by C vectors of W floats at column j0,
-/// from `panel`, B's columns [j0, j0 + W * C) packed as [k][W * C]: the
-/// kRowBlock x C accumulators are vector registers (explicit vector types,
-/// so no vectorizer decides how many and none spill), and every product is
-/// one multiply and one add, in k order from zero: the bits of the plain
-/// loops.
+/// C rows [i, i + rows), the w columns of `panel` ([k][w], w <= kPanelCols;
+/// `c` at the panel's first column, rows `n` apart): plain loops over raw
+/// pointers, the general path (any shape, and double). `acc` holds
+/// kRowBlock x kPanelCols accumulators.
+template <typename T>
+inline __attribute__((always_inline)) void
+matmulColumns(T *c, const T *a, const T *panel, int64_t i, int64_t rows,
+              int64_t w, int64_t n, int64_t k, bool accumulate, T *acc) {
+  // A multiply and an add, each rounded: never fused, whatever the target.
+#pragma clang fp contract(off)
+  for (int64_t e = 0; e < kRowBlock * kPanelCols; ++e)
+    acc[e] = T(0);
+  for (int64_t p = 0; p < k; ++p) {
+    const T *bp = panel + p * w;
+    for (int64_t r = 0; r < rows; ++r) {
+      T aip = a[(i + r) * k + p];
+      T *ar = acc + r * kPanelCols;
+      for (int64_t j = 0; j < w; ++j)
+        ar[j] += aip * bp[j];
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    T *ci = c + (i + r) * n;
+    const T *ar = acc + r * kPanelCols;
+    for (int64_t j = 0; j < w; ++j)
+      ci[j] = accumulate ? ci[j] + ar[j] : ar[j];
+  }
+}
+
+/// C rows [i, i + kRowBlock) by the W x C columns of `panel` (`c` at its
+/// first column): the kRowBlock x C accumulators are vector registers
+/// (explicit vector types, so no vectorizer decides how many and none
+/// spill), and every product is one multiply and one add, in k order from
+/// zero: the bits of the plain loops.
 template <int W, int C>
 inline __attribute__((always_inline)) void
 matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
-                  int64_t j0, int64_t m, int64_t n, int64_t k, bool transA,
-                  bool accumulate) {
+                  int64_t n, int64_t k, bool accumulate) {
 #pragma clang fp contract(off)
   typedef float V __attribute__((vector_size(W * sizeof(float))));
   V acc[kRowBlock][C];
   for (int r = 0; r < kRowBlock; ++r)
     for (int q = 0; q < C; ++q)
       acc[r][q] = V{};
+  const float *ar[kRowBlock];
+  for (int r = 0; r < kRowBlock; ++r)
+    ar[r] = a + (i + r) * k;
   for (int64_t p = 0; p < k; ++p) {
     const float *bp = panel + p * (W * C);
     V b[C];
     for (int q = 0; q < C; ++q)
       std::memcpy(&b[q], bp + q * W, sizeof(V));
     for (int r = 0; r < kRowBlock; ++r) {
-      float s = transA ? a[p * m + i + r] : a[(i + r) * k + p];
+      float s = ar[r][p];
       V av;
       for (int e = 0; e < W; ++e)
         av[e] = s;
@@ -89,7 +126,7 @@ matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
   }
   for (int r = 0; r < kRowBlock; ++r)
     for (int q = 0; q < C; ++q) {
-      float *ci = c + (i + r) * n + j0 + q * W;
+      float *ci = c + (i + r) * n + q * W;
       V out = acc[r][q];
       if (accumulate) {
         V old;
@@ -100,90 +137,93 @@ matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
     }
 }
 
-/// Rows [i0, i1), a panel of W x C columns at a time: the panel is packed
-/// (it then stays in cache while every row block reads it), its full row
-/// blocks run in vector registers, the rest (the last rows, the last
-/// columns) through matmulColumns. `acc` has room for the panel.
-template <int W, int C>
+/// C rows [i0, i1) from A (row-major [m][k]), a panel of op(B)'s columns
+/// at a time: the panel is packed (it then stays in cache while every row
+/// block reads it); a full panel's full row blocks run in vector
+/// registers (W x C wide, C = 0 for none), the rest through matmulColumns.
+/// `scratch` has room for a panel and matmulColumns' accumulators.
+template <typename T, int W, int C>
 inline __attribute__((always_inline)) void
-matmulRowsBody(float *c, const float *a, const float *bk, int64_t i0,
-               int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
-               bool accumulate, float *acc) {
-  constexpr int64_t kCols = int64_t(W) * C;
+matmulRowsBody(T *c, const T *a, const T *b, bool transB, int64_t i0,
+               int64_t i1, int64_t n, int64_t k, bool accumulate, T *scratch) {
+  constexpr int64_t kCols = C ? int64_t(W) * C : kPanelCols;
+  T *panel = scratch, *acc = scratch + k * kPanelCols;
   int64_t full = i0 + (i1 - i0) / kRowBlock * kRowBlock;
-  int64_t j0 = 0;
-  for (; j0 + kCols <= n && full > i0; j0 += kCols) {
-    for (int64_t p = 0; p < k; ++p)
-      std::memcpy(acc + p * kCols, bk + p * n + j0, kCols * sizeof(float));
-    for (int64_t i = i0; i < full; i += kRowBlock)
-      matmulVectorBlock<W, C>(c, a, acc, i, j0, m, n, k, transA, accumulate);
-  }
-  for (int64_t i = i0; i < i1; i += kRowBlock) {
-    int64_t rows = i1 - i < kRowBlock ? i1 - i : kRowBlock;
-    matmulColumns(c, a, bk, i, rows, i < full ? j0 : 0, n, m, n, k, transA,
-                  accumulate, acc);
+  for (int64_t j0 = 0; j0 < n; j0 += kCols) {
+    int64_t w = std::min(kCols, n - j0);
+    packPanel(panel, b, transB, n, k, j0, w);
+    int64_t i = i0;
+    if constexpr (C > 0)
+      if (w == kCols)
+        for (; i < full; i += kRowBlock)
+          matmulVectorBlock<W, C>(c + j0, a, panel, i, n, k, accumulate);
+    for (; i < i1; i += kRowBlock)
+      matmulColumns(c + j0, a, panel, i, std::min(kRowBlock, i1 - i), w, n,
+                    k, accumulate, acc);
   }
 }
 
-// The float kernel for AVX-512 (4 x 4 zmm accumulators of 32), AVX2 (4 x 2
-// ymm of 16) and the baseline (4 x 2 xmm), picked at run time: wider
-// vectors hold more independent outputs, each still one IEEE multiply and
-// one add per product, so every path gives the same bits.
+// The float kernel for AVX-512 (4 x 4 zmm accumulators of 64 columns),
+// AVX2 (4 x 2 ymm of 16) and the baseline (4 x 2 xmm of 8), picked at run
+// time: wider vectors hold more independent outputs, each still one IEEE
+// multiply and one add per product, so every path gives the same bits.
 #if defined(__clang__) && defined(__x86_64__)
 // min_vector_width: 512-bit registers even where the target prefers 256
 // (as -march= for recent Intel cores does, which split each accumulator in
 // two and spilled half of them).
 __attribute__((target("avx512f"), min_vector_width(512), noinline)) void
-matmulRowsAvx512(float *c, const float *a, const float *bk, int64_t i0,
-                 int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
-                 bool accumulate, float *acc) {
-  matmulRowsBody<16, 4>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+matmulRowsAvx512(float *c, const float *a, const float *b, bool transB,
+                 int64_t i0, int64_t i1, int64_t n, int64_t k, bool accumulate,
+                 float *scratch) {
+  matmulRowsBody<float, 16, 4>(c, a, b, transB, i0, i1, n, k, accumulate,
+                               scratch);
 }
 __attribute__((target("avx2"), noinline)) void
-matmulRowsAvx2(float *c, const float *a, const float *bk, int64_t i0,
-               int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
-               bool accumulate, float *acc) {
-  matmulRowsBody<8, 2>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+matmulRowsAvx2(float *c, const float *a, const float *b, bool transB,
+               int64_t i0, int64_t i1, int64_t n, int64_t k, bool accumulate,
+               float *scratch) {
+  matmulRowsBody<float, 8, 2>(c, a, b, transB, i0, i1, n, k, accumulate,
+                              scratch);
 }
 #endif
 
-void matmulRowsKernel(float *c, const float *a, const float *bk, int64_t i0,
-                      int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
-                      bool accumulate, float *acc) {
+void matmulRowsKernel(float *c, const float *a, const float *b, bool transB,
+                      int64_t i0, int64_t i1, int64_t n, int64_t k,
+                      bool accumulate, float *scratch) {
 #if defined(__clang__) && defined(__x86_64__)
   static const int cpu = __builtin_cpu_supports("avx512f") ? 2
                          : __builtin_cpu_supports("avx2")  ? 1
                                                            : 0;
   int isa = std::min(cpu, gemmWidest.load(std::memory_order_relaxed));
   if (isa == 2)
-    return matmulRowsAvx512(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+    return matmulRowsAvx512(c, a, b, transB, i0, i1, n, k, accumulate,
+                            scratch);
   if (isa == 1)
-    return matmulRowsAvx2(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+    return matmulRowsAvx2(c, a, b, transB, i0, i1, n, k, accumulate, scratch);
 #endif
-  matmulRowsBody<4, 2>(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc);
+  matmulRowsBody<float, 4, 2>(c, a, b, transB, i0, i1, n, k, accumulate,
+                              scratch);
 }
 
-void matmulRowsKernel(double *c, const double *a, const double *bk, int64_t i0,
-                      int64_t i1, int64_t m, int64_t n, int64_t k, bool transA,
-                      bool accumulate, double *acc) {
-  for (int64_t i = i0; i < i1; i += kRowBlock)
-    matmulColumns(c, a, bk, i, std::min(kRowBlock, i1 - i), 0, n, m, n, k,
-                  transA, accumulate, acc);
+void matmulRowsKernel(double *c, const double *a, const double *b,
+                      bool transB, int64_t i0, int64_t i1, int64_t n, int64_t k,
+                      bool accumulate, double *scratch) {
+  matmulRowsBody<double, 1, 0>(c, a, b, transB, i0, i1, n, k, accumulate,
+                               scratch);
 }
 
 /// C rows [i0, i1): each output sums its products in k order from zero, as
-/// a dot product would. The loops run k inside a chunk of columns and over
-/// kRowBlock rows at once, so a row of outputs accumulates as contiguous
-/// vectors and each row of B is read once per row block; the outputs are
-/// independent lanes and no sum is reassociated, so the results are those
-/// of the dot-product form. op(B) is row-major [k][n] (`bk`).
+/// a dot product would. The kernels run k inside a panel of columns and
+/// over kRowBlock rows at once, so a row of outputs accumulates as
+/// contiguous vectors and each row of the panel is read once per row
+/// block; the outputs are independent lanes and no sum is reassociated, so
+/// the results are those of the dot-product form. A is row-major [m][k].
 template <typename T>
-void matmulRows(T *c, const T *a, const T *bk, int64_t i0, int64_t i1,
-                int64_t m, int64_t n, int64_t k, bool transA, bool accumulate) {
-  // Room for the accumulators of matmulColumns and a packed panel of B.
-  std::vector<T> acc(
-      static_cast<size_t>(std::max(kRowBlock * kColChunk, k * kPanelCols)));
-  matmulRowsKernel(c, a, bk, i0, i1, m, n, k, transA, accumulate, acc.data());
+void matmulRows(T *c, const T *a, const T *b, bool transB, int64_t i0,
+                int64_t i1, int64_t n, int64_t k, bool accumulate) {
+  std::vector<T> scratch(
+      static_cast<size_t>((k + kRowBlock) * kPanelCols));
+  matmulRowsKernel(c, a, b, transB, i0, i1, n, k, accumulate, scratch.data());
 }
 
 } // namespace
@@ -194,30 +234,20 @@ void setGemmVectorWidth(int widest) { gemmWidest = std::clamp(widest, 0, 2); }
 template <typename T>
 void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
             bool transA, bool transB, bool accumulate) {
-  // op(B) is gathered into row-major [k][n] when it is stored transposed.
-  const T *bk = b;
-  // Every element is written below: no zero fill.
-  std::unique_ptr<T[]> bt;
-  if (transB) {
-    // In tiles, so that both the reads and the writes stay in cache (a
-    // row-by-row copy missed on every write: 9% of an LM's step).
-    constexpr int64_t kTile = 32;
-    bt.reset(new T[static_cast<size_t>(n * k)]);
-    for (int64_t j0 = 0; j0 < n; j0 += kTile)
-      for (int64_t p0 = 0; p0 < k; p0 += kTile) {
-        int64_t j1 = std::min(n, j0 + kTile), p1 = std::min(k, p0 + kTile);
-        for (int64_t j = j0; j < j1; ++j)
-          for (int64_t p = p0; p < p1; ++p)
-            bt[p * n + j] = b[j * k + p];
-      }
-    bk = bt.get();
+  // op(A) row-major: a transposed A is copied once (m k against the
+  // product's m n k); op(B) is read in packed panels from either layout.
+  std::unique_ptr<T[]> at;
+  if (transA && m > 1) {
+    at.reset(new T[static_cast<size_t>(m * k)]);
+    transposeInto(at.get(), a, k, m);
+    a = at.get();
   }
   // Rows are independent: splitting them over threads changes no sum.
   int64_t parts = std::min<int64_t>(
       {int64_t(gemmThreads.load()), (m + kRowBlock - 1) / kRowBlock,
        std::max<int64_t>(1, m * n * k / kThreadMinWork)});
   if (parts <= 1) {
-    matmulRows(c, a, bk, 0, m, m, n, k, transA, accumulate);
+    matmulRows(c, a, b, transB, 0, m, n, k, accumulate);
     return;
   }
   // Split at multiples of the row block.
@@ -228,9 +258,9 @@ void matmul(T *c, const T *a, const T *b, int64_t m, int64_t n, int64_t k,
   std::vector<std::thread> workers;
   for (int64_t p = 1; p < parts; ++p)
     workers.emplace_back([=] {
-      matmulRows(c, a, bk, rowAt(p), rowAt(p + 1), m, n, k, transA, accumulate);
+      matmulRows(c, a, b, transB, rowAt(p), rowAt(p + 1), n, k, accumulate);
     });
-  matmulRows(c, a, bk, 0, rowAt(1), m, n, k, transA, accumulate);
+  matmulRows(c, a, b, transB, 0, rowAt(1), n, k, accumulate);
   for (std::thread &w : workers)
     w.join();
 }
