@@ -631,7 +631,13 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
           Piece &p = plan.pieces[size_t(*pi)];
           p.taken = pe.clock;
-          __atomic_store_n(&p.ready, false, __ATOMIC_SEQ_CST);
+          // Against the sender's mark of a blocked send (micro-batches
+          // only), the store must be ordered before the load below; one
+          // step's piece is sent once, before this receive.
+          if (microBatches > 1)
+            __atomic_store_n(&p.ready, false, __ATOMIC_SEQ_CST);
+          else
+            __atomic_store_n(&p.ready, false, __ATOMIC_RELAXED);
           if (microBatches > 1 && p.src != peIdx &&
               __atomic_load_n(&pes[size_t(p.src)].blockedSend,
                               __ATOMIC_SEQ_CST) == in.ints[0])
