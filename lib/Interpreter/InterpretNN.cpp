@@ -261,39 +261,29 @@ LogicalResult attention(Interp &in, AttentionOp op) {
     maskIdx = broadcastIndex(mask->shape, {nb, heads, t, s});
   const Real ninf = -std::numeric_limits<Real>::infinity();
   HostTensor out = HostTensor::floats(q.shape);
-  std::vector<Real> scores(static_cast<size_t>(s));
-  std::vector<Real> probs(static_cast<size_t>(s));
-  std::vector<Real> dots(static_cast<size_t>(s));
+  // Per (batch, head): the scores q k^T and the outputs p v as matmuls
+  // (each sum in order from zero over d, then over the keys: the bits of a
+  // dot product per score and per output), the softmax between them row
+  // by row.
+  std::vector<Real> scores(static_cast<size_t>(t * s));
   std::vector<double> exps(static_cast<size_t>(s));
-  // Keys transposed to [d][s], so that the scores of one query accumulate
-  // as contiguous vectors; each still sums its d products in order from
-  // zero (the same bits as a dot product per key).
-  std::vector<Real> kt(static_cast<size_t>(s * d));
+  int64_t dv = v.shape[3];
   for (int64_t b = 0; b < nb; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       int64_t kh = h / group;
+      const Real *qb = q.f.data() + (b * heads + h) * t * d;
       const Real *kb = k.f.data() + (b * hkv + kh) * s * d;
-      const Real *vb = v.f.data() + (b * hkv + kh) * s * d;
-      if (h % group == 0)
-        for (int64_t j = 0; j < s; ++j)
-          for (int64_t p = 0; p < d; ++p)
-            kt[size_t(p * s + j)] = kb[j * d + p];
+      const Real *vb = v.f.data() + (b * hkv + kh) * s * dv;
+      ::wsert::math::matmul(scores.data(), qb, kb, t, s, d, false, true,
+                            false);
       Real slope = alibi ? std::pow(2.0f, -8.0f * Real(h + 1) / Real(heads))
                           : 0.0f;
       for (int64_t i = 0; i < t; ++i) {
-        const Real *qi = q.f.data() + ((b * heads + h) * t + i) * d;
+        Real *row = scores.data() + i * s;
         int64_t pos = i + offset;
         double mx = -std::numeric_limits<double>::infinity();
-        std::fill(dots.begin(), dots.end(), Real(0));
-        for (int64_t p = 0; p < d; ++p) {
-          Real qp = qi[p];
-          const Real *kp = kt.data() + p * s;
-          for (int64_t j = 0; j < s; ++j)
-            dots[size_t(j)] += qp * kp[j];
-        }
         for (int64_t j = 0; j < s; ++j) {
-          Real acc = dots[size_t(j)];
-          Real sc = acc * scale;
+          Real sc = row[j] * scale;
           if (causal || alibi || window) {
             Real bias = 0.0f;
             if ((causal && j > pos) ||
@@ -305,29 +295,21 @@ LogicalResult attention(Interp &in, AttentionOp op) {
           }
           if (mask)
             sc = sc + mask->f[maskIdx[((b * heads + h) * t + i) * s + j]];
-          scores[j] = sc;
+          row[j] = sc;
           mx = std::max(mx, double(sc));
         }
         // The exponentials in a loop of their own (it vectorizes), then
         // their sum in order.
         for (int64_t j = 0; j < s; ++j)
-          exps[size_t(j)] = ::wsert::math::expd(double(scores[j]) - mx);
+          exps[size_t(j)] = ::wsert::math::expd(double(row[j]) - mx);
         double sum = 0.0;
         for (int64_t j = 0; j < s; ++j)
           sum += exps[size_t(j)];
         for (int64_t j = 0; j < s; ++j)
-          probs[j] = Real(exps[size_t(j)] / sum);
-        // Each output sums over the keys in order from zero, a row of
-        // outputs at a time.
-        Real *oi = out.f.data() + ((b * heads + h) * t + i) * d;
-        std::fill(oi, oi + d, Real(0));
-        for (int64_t j = 0; j < s; ++j) {
-          Real pj = probs[j];
-          const Real *vj = vb + j * d;
-          for (int64_t p = 0; p < d; ++p)
-            oi[p] += pj * vj[p];
-        }
+          row[j] = Real(exps[size_t(j)] / sum);
       }
+      ::wsert::math::matmul(out.f.data() + (b * heads + h) * t * dv,
+                            scores.data(), vb, t, dv, s, false, false, false);
     }
   in.set(op.getResult(), std::move(out));
   return success();

@@ -63,20 +63,21 @@ void packPanel(T *panel, const T *b, bool transB, int64_t n, int64_t k,
   }
 }
 
-/// C rows [i, i + rows), the w columns of `panel` ([k][w], w <= kPanelCols;
-/// `c` at the panel's first column, rows `n` apart): plain loops over raw
+/// C rows [i, i + rows), the w columns of `panel` (rows `ldp` apart, w <=
+/// kPanelCols; `c` at its first column, rows `n` apart): plain loops over raw
 /// pointers, the general path (any shape, and double). `acc` holds
 /// kRowBlock x kPanelCols accumulators.
 template <typename T>
 inline __attribute__((always_inline)) void
-matmulColumns(T *c, const T *a, const T *panel, int64_t i, int64_t rows,
-              int64_t w, int64_t n, int64_t k, bool accumulate, T *acc) {
+matmulColumns(T *c, const T *a, const T *panel, int64_t ldp, int64_t i,
+              int64_t rows, int64_t w, int64_t n, int64_t k, bool accumulate,
+              T *acc) {
   // A multiply and an add, each rounded: never fused, whatever the target.
 #pragma clang fp contract(off)
   for (int64_t e = 0; e < kRowBlock * kPanelCols; ++e)
     acc[e] = T(0);
   for (int64_t p = 0; p < k; ++p) {
-    const T *bp = panel + p * w;
+    const T *bp = panel + p * ldp;
     for (int64_t r = 0; r < rows; ++r) {
       T aip = a[(i + r) * k + p];
       T *ar = acc + r * kPanelCols;
@@ -99,8 +100,8 @@ matmulColumns(T *c, const T *a, const T *panel, int64_t i, int64_t rows,
 /// zero: the bits of the plain loops.
 template <int W, int C>
 inline __attribute__((always_inline)) void
-matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
-                  int64_t n, int64_t k, bool accumulate) {
+matmulVectorBlock(float *c, const float *a, const float *panel, int64_t ldp,
+                  int64_t i, int64_t n, int64_t k, bool accumulate) {
 #pragma clang fp contract(off)
   typedef float V __attribute__((vector_size(W * sizeof(float))));
   V acc[kRowBlock][C];
@@ -111,7 +112,7 @@ matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
   for (int r = 0; r < kRowBlock; ++r)
     ar[r] = a + (i + r) * k;
   for (int64_t p = 0; p < k; ++p) {
-    const float *bp = panel + p * (W * C);
+    const float *bp = panel + p * ldp;
     V b[C];
     for (int q = 0; q < C; ++q)
       std::memcpy(&b[q], bp + q * W, sizeof(V));
@@ -137,11 +138,30 @@ matmulVectorBlock(float *c, const float *a, const float *panel, int64_t i,
     }
 }
 
+/// The full row blocks of rows [i0, full) over the panel's columns from
+/// `j` on (the panel `ldp` wide): blocks of C vectors while they fit, then
+/// of C / 2 and so on down to one; returns the first column left (fewer
+/// than W).
+template <int W, int C>
+inline __attribute__((always_inline)) int64_t
+matmulVectorColumns(float *c, const float *a, const float *panel, int64_t ldp,
+                    int64_t j, int64_t i0, int64_t full, int64_t n, int64_t k,
+                    bool accumulate) {
+  for (; j + W * C <= ldp; j += W * C)
+    for (int64_t i = i0; i < full; i += kRowBlock)
+      matmulVectorBlock<W, C>(c + j, a, panel + j, ldp, i, n, k, accumulate);
+  if constexpr (C > 1)
+    return matmulVectorColumns<W, C / 2>(c, a, panel, ldp, j, i0, full, n, k,
+                                         accumulate);
+  return j;
+}
+
 /// C rows [i0, i1) from A (row-major [m][k]), a panel of op(B)'s columns
 /// at a time: the panel is packed (it then stays in cache while every row
-/// block reads it); a full panel's full row blocks run in vector
-/// registers (W x C wide, C = 0 for none), the rest through matmulColumns.
-/// `scratch` has room for a panel and matmulColumns' accumulators.
+/// block reads it); its full row blocks run in vector registers (blocks of
+/// W x C columns, fewer at the panel's end; C = 0 for none), the rest (the
+/// last rows, the last columns) through matmulColumns. `scratch` has room
+/// for a panel and matmulColumns' accumulators.
 template <typename T, int W, int C>
 inline __attribute__((always_inline)) void
 matmulRowsBody(T *c, const T *a, const T *b, bool transB, int64_t i0,
@@ -152,14 +172,18 @@ matmulRowsBody(T *c, const T *a, const T *b, bool transB, int64_t i0,
   for (int64_t j0 = 0; j0 < n; j0 += kCols) {
     int64_t w = std::min(kCols, n - j0);
     packPanel(panel, b, transB, n, k, j0, w);
-    int64_t i = i0;
+    int64_t j = 0;
     if constexpr (C > 0)
-      if (w == kCols)
-        for (; i < full; i += kRowBlock)
-          matmulVectorBlock<W, C>(c + j0, a, panel, i, n, k, accumulate);
-    for (; i < i1; i += kRowBlock)
-      matmulColumns(c + j0, a, panel, i, std::min(kRowBlock, i1 - i), w, n,
-                    k, accumulate, acc);
+      j = matmulVectorColumns<W, C>(c + j0, a, panel, w, 0, i0, full, n, k,
+                                    accumulate);
+    // Columns [j, w) of the full row blocks, and every column of the rest.
+    for (int64_t i = i0; i < i1; i += kRowBlock) {
+      int64_t from = i < full ? j : 0;
+      if (from < w)
+        matmulColumns(c + j0 + from, a, panel + from, w, i,
+                      std::min(kRowBlock, i1 - i), w - from, n, k, accumulate,
+                      acc);
+    }
   }
 }
 
