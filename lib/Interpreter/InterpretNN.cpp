@@ -53,10 +53,17 @@ LogicalResult matmul(Interp &in, MatmulOp m) {
     for (Real &v : out.f)
       v *= alpha;
   if (m.getBias()) {
+    // Row by row of the last dim (a bias is mostly one row for all).
     const HostTensor &c = in.get(m.getBias());
-    std::vector<int64_t> map = broadcastIndex(c.shape, shape);
-    for (size_t e = 0; e < out.f.size(); ++e)
-      out.f[e] += beta == 1.0f ? c.f[map[e]] : beta * c.f[map[e]];
+    RowBroadcast rows = broadcastRows(c.shape, shape);
+    Real *o = out.f.data();
+    for (size_t row = 0; row < rows.base.size() && rows.len; ++row) {
+      const Real *cr = c.f.data() + rows.base[row];
+      for (int64_t j = 0; j < rows.len; ++j, ++o) {
+        Real cv = cr[rows.step * j];
+        *o += beta == 1.0f ? cv : beta * cv;
+      }
+    }
   }
   in.set(m.getResult(), std::move(out));
   return success();
@@ -68,6 +75,32 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
   AxisView v = axisView(x.shape, axis);
   HostTensor out = HostTensor::floats(x.shape);
   std::vector<double> exps(static_cast<size_t>(v.len));
+  if (v.inner == 1) {
+    // Rows contiguous: the same steps in loops over pointers, which
+    // vectorize (the exponential of a strided element ran scalar).
+    for (int64_t o = 0; o < v.outer; ++o) {
+      const Real *xr = x.f.data() + o * v.len;
+      Real *yr = out.f.data() + o * v.len;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t k = 0; k < v.len; ++k)
+        mx = std::max(mx, double(xr[k]));
+      for (int64_t k = 0; k < v.len; ++k)
+        exps[k] = ::wsert::math::expd(double(xr[k]) - mx);
+      double sum = 0.0;
+      for (int64_t k = 0; k < v.len; ++k)
+        sum += exps[k];
+      if (log) {
+        double logSum = std::log(sum);
+        for (int64_t k = 0; k < v.len; ++k)
+          yr[k] = Real(double(xr[k]) - mx - logSum);
+      } else {
+        for (int64_t k = 0; k < v.len; ++k)
+          yr[k] = Real(exps[k] / sum);
+      }
+    }
+    in.set(op->getResult(0), std::move(out));
+    return success();
+  }
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t i = 0; i < v.inner; ++i) {
       int64_t base = o * v.len * v.inner + i;
