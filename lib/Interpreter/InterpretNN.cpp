@@ -81,9 +81,8 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
     for (int64_t o = 0; o < v.outer; ++o) {
       const Real *xr = x.f.data() + o * v.len;
       Real *yr = out.f.data() + o * v.len;
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t k = 0; k < v.len; ++k)
-        mx = std::max(mx, double(xr[k]));
+      double mx = ::wsert::math::foldMax(
+          xr, v.len, -std::numeric_limits<double>::infinity());
       for (int64_t k = 0; k < v.len; ++k)
         exps[k] = ::wsert::math::expd(double(xr[k]) - mx);
       double sum = 0.0;

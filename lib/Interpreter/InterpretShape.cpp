@@ -89,7 +89,8 @@ LogicalResult gather(Interp &in, GatherOp g) {
 }
 
 LogicalResult insertSlice(Interp &in, InsertSliceOp op) {
-  HostTensor out = in.get(op.getDest());
+  // Into the destination itself when this op reads it last.
+  HostTensor out = in.take(op.getDest());
   const HostTensor &src = in.get(op.getSource());
   Shape destStrides = stridesOf(out.shape), steps(src.shape.size());
   ArrayRef<int64_t> start = op.getStart(), stride = op.getStride();
@@ -100,19 +101,27 @@ LogicalResult insertSlice(Interp &in, InsertSliceOp op) {
     if (!empty)
       base += start[d] * destStrides[d];
   }
-  std::vector<int64_t> map = offsetMap(src.shape, steps);
-  for (size_t k = 0; k < map.size(); ++k) {
-    if (out.isInt)
-      out.i[base + map[k]] = src.i[k];
-    else
-      out.f[base + map[k]] = src.f[k];
+  // Row by row of the source's last dim (one offset per row).
+  size_t rank = src.shape.size();
+  int64_t len = rank ? src.shape.back() : 1, step = rank ? steps.back() : 0;
+  Shape outer(src.shape.begin(), src.shape.end() - (rank ? 1 : 0));
+  Shape outerSteps(steps.begin(), steps.end() - (rank ? 1 : 0));
+  std::vector<int64_t> rows = offsetMap(outer, outerSteps);
+  for (size_t r = 0; r < rows.size() && len && !empty; ++r) {
+    int64_t at = base + rows[r], from = int64_t(r) * len;
+    for (int64_t j = 0; j < len; ++j) {
+      if (out.isInt)
+        out.i[at + j * step] = src.i[from + j];
+      else
+        out.f[at + j * step] = src.f[from + j];
+    }
   }
   in.set(op.getResult(), std::move(out));
   return success();
 }
 
 LogicalResult scatterAdd(Interp &in, ScatterAddOp op) {
-  HostTensor out = in.get(op.getDest());
+  HostTensor out = in.take(op.getDest());
   const HostTensor &idx = in.get(op.getIndices());
   const HostTensor &upd = in.get(op.getUpdates());
   int64_t axis = op.getAxis();

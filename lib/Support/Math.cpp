@@ -318,9 +318,7 @@ bool softmaxCrossEntropy(const T *logits, const int64_t *labels, int64_t rows,
     int64_t label = labels[r];
     if (label < 0 || label >= cols)
       return false;
-    T mx = x[0];
-    for (int64_t j = 1; j < cols; ++j)
-      mx = std::max(mx, x[j]);
+    T mx = foldMax(x + 1, cols - 1, x[0]);
     // The exponentials in a loop of their own (it vectorizes), then their
     // sum in order.
     for (int64_t j = 0; j < cols; ++j)
