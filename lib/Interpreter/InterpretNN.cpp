@@ -73,13 +73,22 @@ LogicalResult matmul(Interp &in, MatmulOp m) {
 LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
   const HostTensor &x = in.get(op->getOperand(0));
   AxisView v = axisView(x.shape, axis);
-  HostTensor out = HostTensor::floats(x.shape);
+  HostTensor out;
+  if (v.inner != 1 || !in.dying.contains(op->getOperand(0)))
+    out = HostTensor::floats(x.shape);
   std::vector<double> exps(static_cast<size_t>(v.len));
   if (v.inner == 1) {
     // Rows contiguous: the same steps in loops over pointers, which
-    // vectorize (the exponential of a strided element ran scalar).
+    // vectorize (the exponential of a strided element ran scalar). A row
+    // is read whole before its outputs are written (element k of the log
+    // form just before): into x itself when this op reads it last.
+    const Real *xf = x.f.data();
+    if (in.dying.contains(op->getOperand(0))) {
+      out = in.take(op->getOperand(0));
+      xf = out.f.data();
+    }
     for (int64_t o = 0; o < v.outer; ++o) {
-      const Real *xr = x.f.data() + o * v.len;
+      const Real *xr = xf + o * v.len;
       Real *yr = out.f.data() + o * v.len;
       double mx = ::wsert::math::foldMax(
           xr, v.len, -std::numeric_limits<double>::infinity());
