@@ -48,7 +48,8 @@ uint64_t mlir::wse::arithmeticFlops(Operation *op) {
         uint64_t d = uint64_t(dimFromEnd(a.getQuery(), 1));
         uint64_t dv = uint64_t(dimFromEnd(a.getValue(), 1));
         uint64_t s = uint64_t(dimFromEnd(a.getKey(), 2));
-        uint64_t scores = elementsOf(a.getQuery()) / std::max<uint64_t>(d, 1) * s;
+        uint64_t scores =
+            elementsOf(a.getQuery()) / std::max<uint64_t>(d, 1) * s;
         return 2 * scores * (d + dv) + scores * (6 + (a.getMask() ? 1 : 0));
       })
       // max, subtract and exponent, sum, divide (log: subtract the log).
@@ -57,9 +58,8 @@ uint64_t mlir::wse::arithmeticFlops(Operation *op) {
       .Case<LayerNormOp>([&](LayerNormOp n) {
         return out * (5 + (n.getScale() ? 1 : 0) + (n.getBias() ? 1 : 0));
       })
-      .Case<RmsNormOp>([&](RmsNormOp n) {
-        return out * (3 + (n.getScale() ? 1 : 0));
-      })
+      .Case<RmsNormOp>(
+          [&](RmsNormOp n) { return out * (3 + (n.getScale() ? 1 : 0)); })
       .Case<SoftmaxCrossEntropyOp>([&](SoftmaxCrossEntropyOp s) {
         return 6 * elementsOf(s.getLogits());
       })

@@ -315,8 +315,7 @@ LogicalResult attention(Interp &in, AttentionOp op) {
       const Real *qb = q.f.data() + (b * heads + h) * t * d;
       const Real *kb = k.f.data() + (b * hkv + kh) * s * d;
       const Real *vb = v.f.data() + (b * hkv + kh) * s * dv;
-      ::wsert::math::matmul(scores.data(), qb, kb, t, s, d, false, true,
-                            false);
+      ::wsert::math::matmul(scores.data(), qb, kb, t, s, d, false, true, false);
       Real slope = alibi ? std::pow(2.0f, -8.0f * Real(h + 1) / Real(heads))
                           : 0.0f;
       for (int64_t i = 0; i < t; ++i) {

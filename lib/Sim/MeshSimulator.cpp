@@ -403,7 +403,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       if (pe.run > 0 && sends) {
         auto unread = [&] {
           for (const int32_t *pi = mine; pi != mineEnd; ++pi)
-            if (__atomic_load_n(&plan.pieces[size_t(*pi)].ready, __ATOMIC_SEQ_CST))
+            if (__atomic_load_n(&plan.pieces[size_t(*pi)].ready,
+                                __ATOMIC_SEQ_CST))
               return true;
           return false;
         };
@@ -440,55 +441,55 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         base = tile.data();
       }
       for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
-          Piece &p = plan.pieces[size_t(*pi)];
-          if (p.leader < 0) {
-            float *to = plan.data.data() + p.dataBegin;
-            for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
-              const Run &r = plan.runs[size_t(k)];
-              if (r.len == 1)
-                *to = base[r.src];
-              else
-                std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
-              to += r.len;
-            }
-            detail::countSent(plan, p, base);
-          } else {
-            // Its leader (sent before it) carried the same elements.
-            const Piece &l = plan.pieces[size_t(p.leader)];
-            p.sent = l.sent;
-            p.sentData = l.sentData;
+        Piece &p = plan.pieces[size_t(*pi)];
+        if (p.leader < 0) {
+          float *to = plan.data.data() + p.dataBegin;
+          for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
+            const Run &r = plan.runs[size_t(k)];
+            if (r.len == 1)
+              *to = base[r.src];
+            else
+              std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
+            to += r.len;
           }
-          uint64_t len = p.sent;
-          uint64_t leaves = ramp; // its first wavelet
-          // One wavelet a cycle leaves the ramp (once per multicast group);
-          // the first needs `hops` cycles to arrive, the rest stream behind
-          // it. Wavelet-hops count each link of the tree once.
-          if (p.leader < 0 && pe.host) {
-            // The host links carry many wavelets a cycle.
-            hostSent += len;
-            ramp = start +
-                   uint64_t(std::ceil(double(hostSent) / hostWaveletsPerCycle));
-            // A copy within host memory (a slice of a host tensor) does
-            // not cross the links.
-            if (p.src != p.dst)
-              stats.hostBytesIn += 4 * len;
-            stats.wavelets += len * uint64_t(p.links);
-          } else if (p.leader < 0) {
-            ramp += len;
-            stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
-            if (pes[size_t(p.dst)].host)
-              stats.hostBytesOut += 4 * len;
-          }
-          if (p.leader >= 0) {
-            const Piece &l = plan.pieces[p.leader];
-            p.first = l.first - uint64_t(l.hops) + uint64_t(p.hops);
-            p.arrival = l.arrival - uint64_t(l.hops) + uint64_t(p.hops);
-          } else {
-            p.first = leaves + 1 + uint64_t(p.hops);
-            p.arrival = ramp + uint64_t(p.hops);
-          }
-          p.ready = true;
+          detail::countSent(plan, p, base);
+        } else {
+          // Its leader (sent before it) carried the same elements.
+          const Piece &l = plan.pieces[size_t(p.leader)];
+          p.sent = l.sent;
+          p.sentData = l.sentData;
         }
+        uint64_t len = p.sent;
+        uint64_t leaves = ramp; // its first wavelet
+        // One wavelet a cycle leaves the ramp (once per multicast group);
+        // the first needs `hops` cycles to arrive, the rest stream behind
+        // it. Wavelet-hops count each link of the tree once.
+        if (p.leader < 0 && pe.host) {
+          // The host links carry many wavelets a cycle.
+          hostSent += len;
+          ramp = start +
+                 uint64_t(std::ceil(double(hostSent) / hostWaveletsPerCycle));
+          // A copy within host memory (a slice of a host tensor) does
+          // not cross the links.
+          if (p.src != p.dst)
+            stats.hostBytesIn += 4 * len;
+          stats.wavelets += len * uint64_t(p.links);
+        } else if (p.leader < 0) {
+          ramp += len;
+          stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
+          if (pes[size_t(p.dst)].host)
+            stats.hostBytesOut += 4 * len;
+        }
+        if (p.leader >= 0) {
+          const Piece &l = plan.pieces[p.leader];
+          p.first = l.first - uint64_t(l.hops) + uint64_t(p.hops);
+          p.arrival = l.arrival - uint64_t(l.hops) + uint64_t(p.hops);
+        } else {
+          p.first = leaves + 1 + uint64_t(p.hops);
+          p.arrival = ramp + uint64_t(p.hops);
+        }
+        p.ready = true;
+      }
       // The last piece a receiver waits for wakes it. PEs of one wave run
       // on several threads: the count is atomic, and its release publishes
       // the piece's data to the receiver's acquire. (In a loop of their
@@ -544,8 +545,9 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         for (const int32_t *z = plan.zeros.begin(peIdx);
              z != plan.zeros.end(peIdx); ++z)
           base[*z] = 0.0f;
-        pe.clock += (plan.zeros.size(peIdx) + uint64_t(rates.addsPerCycle) - 1) /
-                    uint64_t(rates.addsPerCycle);
+        pe.clock +=
+            (plan.zeros.size(peIdx) + uint64_t(rates.addsPerCycle) - 1) /
+            uint64_t(rates.addsPerCycle);
       }
       if (slot >= 0) {
         __atomic_store_n(&plan.missing[size_t(slot)],
@@ -558,9 +560,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         inbound.clear();
         const int combine = t.combine();
         if (combine != 0) {
-          float init = combine == 1
-                           ? 0.0f
-                           : -std::numeric_limits<float>::infinity();
+          float init =
+              combine == 1 ? 0.0f : -std::numeric_limits<float>::infinity();
           for (const int32_t *pi = mine; pi != mineEnd; ++pi)
             for (int32_t k = plan.pieces[size_t(*pi)].runBegin;
                  k < plan.pieces[size_t(*pi)].runEnd; ++k) {
@@ -598,11 +599,10 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         // The receiving ramp takes one wavelet a cycle (the host's links
         // many), in order of arrival, and none before it has arrived.
         // (Ties in sender order, as listed: a sort without a buffer.)
-        std::sort(inbound.begin(), inbound.end(),
-                  [](const Piece *a, const Piece *b) {
-                    return std::tie(a->first, a->src) <
-                           std::tie(b->first, b->src);
-                  });
+        std::sort(
+            inbound.begin(), inbound.end(), [](const Piece *a, const Piece *b) {
+              return std::tie(a->first, a->src) < std::tie(b->first, b->src);
+            });
         uint64_t t = from;
         double hostTaken = 0; // the host's links: whole cycles so far
         // The piece whose arrival decided `t` (null: the post or the ramp).

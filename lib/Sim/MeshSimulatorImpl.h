@@ -143,8 +143,8 @@ struct Piece {
   // data (the same elements in the same order).
   int32_t leader = -1; // -1: this piece leads its group
   int64_t links = 0;   // leader: links of the group's x-then-y tree
-  int32_t runBegin = 0, runEnd = 0;   // in TransferPlan::runs
-  int64_t dataBegin = 0;              // in TransferPlan::data
+  int32_t runBegin = 0, runEnd = 0; // in TransferPlan::runs
+  int64_t dataBegin = 0;            // in TransferPlan::data
   int32_t count = 0;
   int32_t dstSlot = -1; // the receiver's entry in the plan's `missing`
   // What the last send put on the ramp: `count`, or for a transfer with
@@ -167,8 +167,12 @@ template <typename T> struct PerPe {
   std::vector<T> items;
   const T *begin(int pe) const { return items.data() + start[size_t(pe)]; }
   const T *end(int pe) const { return items.data() + start[size_t(pe) + 1]; }
-  bool empty(int pe) const { return start[size_t(pe)] == start[size_t(pe) + 1]; }
-  size_t size(int pe) const { return size_t(start[size_t(pe) + 1] - start[size_t(pe)]); }
+  bool empty(int pe) const {
+    return start[size_t(pe)] == start[size_t(pe) + 1];
+  }
+  size_t size(int pe) const {
+    return size_t(start[size_t(pe) + 1] - start[size_t(pe)]);
+  }
   /// From (pe, item) pairs in the order each list should keep.
   void build(size_t numPes, const std::vector<std::pair<int, T>> &pairs) {
     start.assign(numPes + 1, 0);
@@ -198,8 +202,10 @@ inline void addElement(std::vector<Run> &runs, int32_t src, int32_t dst) {
 struct TransferPlan {
   std::vector<Piece> pieces;
   std::vector<Run> runs;
-  std::vector<float> data; // the pieces' elements (a group's once), filled by the sends
-  PerPe<int32_t> bySrc, byDst; // PE -> its pieces (a receiver's in sender order)
+  std::vector<float>
+      data; // the pieces' elements (a group's once), filled by the sends
+  PerPe<int32_t> bySrc,
+      byDst; // PE -> its pieces (a receiver's in sender order)
   // Per receiver (`slotOf` its PE, -1 for none), the pieces not yet sent
   // this step: a receive is ready when its count is 0, and the last send
   // wakes it.

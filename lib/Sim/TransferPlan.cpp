@@ -330,7 +330,8 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
     out.slotOf[pe] = slot;
     out.missing.push_back(int(out.byDst.size(int(pe))));
     out.expected.push_back(int(out.byDst.size(int(pe))));
-    for (const int32_t *i = out.byDst.begin(int(pe)); i != out.byDst.end(int(pe)); ++i)
+    for (const int32_t *i = out.byDst.begin(int(pe));
+         i != out.byDst.end(int(pe)); ++i)
       out.pieces[size_t(*i)].dstSlot = slot;
   }
   return "";

@@ -220,8 +220,7 @@ void matmulRowsKernel(float *c, const float *a, const float *b, bool transB,
                                                            : 0;
   int isa = std::min(cpu, gemmWidest.load(std::memory_order_relaxed));
   if (isa == 2)
-    return matmulRowsAvx512(c, a, b, transB, i0, i1, n, k, accumulate,
-                            scratch);
+    return matmulRowsAvx512(c, a, b, transB, i0, i1, n, k, accumulate, scratch);
   if (isa == 1)
     return matmulRowsAvx2(c, a, b, transB, i0, i1, n, k, accumulate, scratch);
 #endif
@@ -229,8 +228,8 @@ void matmulRowsKernel(float *c, const float *a, const float *b, bool transB,
                               scratch);
 }
 
-void matmulRowsKernel(double *c, const double *a, const double *b,
-                      bool transB, int64_t i0, int64_t i1, int64_t n, int64_t k,
+void matmulRowsKernel(double *c, const double *a, const double *b, bool transB,
+                      int64_t i0, int64_t i1, int64_t n, int64_t k,
                       bool accumulate, double *scratch) {
   matmulRowsBody<double, 1, 0>(c, a, b, transB, i0, i1, n, k, accumulate,
                                scratch);
@@ -245,8 +244,7 @@ void matmulRowsKernel(double *c, const double *a, const double *b,
 template <typename T>
 void matmulRows(T *c, const T *a, const T *b, bool transB, int64_t i0,
                 int64_t i1, int64_t n, int64_t k, bool accumulate) {
-  std::vector<T> scratch(
-      static_cast<size_t>((k + kRowBlock) * kPanelCols));
+  std::vector<T> scratch(static_cast<size_t>((k + kRowBlock) * kPanelCols));
   matmulRowsKernel(c, a, b, transB, i0, i1, n, k, accumulate, scratch.data());
 }
 
