@@ -125,7 +125,7 @@ LogicalResult binaryNumeric(Interp &in, Operation *op, FF ff, FI fi,
   bool floats = e == Elem::F32;
   int into = -1; // the operand written in place
   for (int k : {0, 1})
-    if (into < 0 && floats && in.get(op->getOperand(k)).shape == shape &&
+    if (into < 0 && floats && (k ? r : l).shape == shape &&
         in.dying.contains(op->getOperand(k)))
       into = k;
   if (floats) {

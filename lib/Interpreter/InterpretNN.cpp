@@ -73,30 +73,22 @@ LogicalResult matmul(Interp &in, MatmulOp m) {
 LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
   const HostTensor &x = in.get(op->getOperand(0));
   AxisView v = axisView(x.shape, axis);
-  HostTensor out;
-  if (v.inner != 1 || !in.dying.contains(op->getOperand(0)))
-    out = HostTensor::floats(x.shape);
   std::vector<double> exps(static_cast<size_t>(v.len));
   if (v.inner == 1) {
     // Rows contiguous: the same steps in loops over pointers, which
     // vectorize (the exponential of a strided element ran scalar). A row
     // is read whole before its outputs are written (element k of the log
     // form just before): into x itself when this op reads it last.
-    const Real *xf = x.f.data();
-    if (in.dying.contains(op->getOperand(0))) {
-      out = in.take(op->getOperand(0));
-      xf = out.f.data();
-    }
+    bool inPlace = in.dying.contains(op->getOperand(0));
+    HostTensor out =
+        inPlace ? in.take(op->getOperand(0)) : HostTensor::floats(x.shape);
+    const Real *xf = inPlace ? out.f.data() : x.f.data();
     for (int64_t o = 0; o < v.outer; ++o) {
       const Real *xr = xf + o * v.len;
       Real *yr = out.f.data() + o * v.len;
       double mx = ::wsert::math::foldMax(
           xr, v.len, -std::numeric_limits<double>::infinity());
-      for (int64_t k = 0; k < v.len; ++k)
-        exps[k] = ::wsert::math::expd(double(xr[k]) - mx);
-      double sum = 0.0;
-      for (int64_t k = 0; k < v.len; ++k)
-        sum += exps[k];
+      double sum = ::wsert::math::expShiftSum(xr, v.len, mx, exps.data());
       if (log) {
         double logSum = std::log(sum);
         for (int64_t k = 0; k < v.len; ++k)
@@ -109,6 +101,7 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
     in.set(op->getResult(0), std::move(out));
     return success();
   }
+  HostTensor out = HostTensor::floats(x.shape);
   for (int64_t o = 0; o < v.outer; ++o)
     for (int64_t i = 0; i < v.inner; ++i) {
       int64_t base = o * v.len * v.inner + i;
@@ -116,8 +109,7 @@ LogicalResult softmax(Interp &in, Operation *op, int64_t axis, bool log) {
       for (int64_t k = 0; k < v.len; ++k)
         mx = std::max(mx, double(x.f[base + k * v.inner]));
       // A row of all -inf, or one holding +inf, gives NaN as in torch. The
-      // exponentials in a loop of their own (it vectorizes), then their
-      // sum in order.
+      // exponentials, then their sum in order.
       for (int64_t k = 0; k < v.len; ++k)
         exps[k] = ::wsert::math::expd(double(x.f[base + k * v.inner]) - mx);
       double sum = 0.0;
@@ -338,13 +330,7 @@ LogicalResult attention(Interp &in, AttentionOp op) {
           row[j] = sc;
           mx = std::max(mx, double(sc));
         }
-        // The exponentials in a loop of their own (it vectorizes), then
-        // their sum in order.
-        for (int64_t j = 0; j < s; ++j)
-          exps[size_t(j)] = ::wsert::math::expd(double(row[j]) - mx);
-        double sum = 0.0;
-        for (int64_t j = 0; j < s; ++j)
-          sum += exps[size_t(j)];
+        double sum = ::wsert::math::expShiftSum(row, s, mx, exps.data());
         for (int64_t j = 0; j < s; ++j)
           row[j] = Real(exps[size_t(j)] / sum);
       }

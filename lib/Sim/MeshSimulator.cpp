@@ -391,9 +391,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       }
     } else if (in.op == kSend) {
       TransferPlan &plan = plans[in.ints[0]];
-      const int32_t *mine = plan.bySrc.begin(peIdx),
-                    *mineEnd = plan.bySrc.end(peIdx);
-      bool sends = mine != mineEnd;
+      detail::PerPe<int32_t>::List mine = plan.bySrc.of(peIdx);
+      bool sends = !mine.empty();
       // The core starts the send and goes on; the ramp takes the pieces
       // one after another once it is free.
       uint64_t ramp = std::max(pe.clock, pe.rampOut);
@@ -402,8 +401,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
       // it meanwhile sees the mark and wakes this PE.
       if (pe.run > 0 && sends) {
         auto unread = [&] {
-          for (const int32_t *pi = mine; pi != mineEnd; ++pi)
-            if (__atomic_load_n(&plan.pieces[size_t(*pi)].ready,
+          for (int32_t pi : mine)
+            if (__atomic_load_n(&plan.pieces[size_t(pi)].ready,
                                 __ATOMIC_SEQ_CST))
               return true;
           return false;
@@ -416,8 +415,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           }
         }
         __atomic_store_n(&pe.blockedSend, int64_t(-1), __ATOMIC_SEQ_CST);
-        for (const int32_t *pi = mine; pi != mineEnd; ++pi)
-          ramp = std::max(ramp, plan.pieces[size_t(*pi)].taken);
+        for (int32_t pi : mine)
+          ramp = std::max(ramp, plan.pieces[size_t(pi)].taken);
       }
       start = ramp;
       uint64_t hostSent = 0; // wavelets the host links carried so far
@@ -440,31 +439,35 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
                  " (send): " + e;
         base = tile.data();
       }
-      for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
-        Piece &p = plan.pieces[size_t(*pi)];
-        if (p.leader < 0) {
-          float *to = plan.data.data() + p.dataBegin;
-          for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
-            const Run &r = plan.runs[size_t(k)];
-            if (r.len == 1)
-              *to = base[r.src];
-            else
-              std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
-            to += r.len;
-          }
-          detail::countSent(plan, p, base);
-        } else {
-          // Its leader (sent before it) carried the same elements.
+      for (int32_t pi : mine) {
+        Piece &p = plan.pieces[size_t(pi)];
+        p.ready = true;
+        if (p.leader >= 0) {
+          // Its leader (sent before it) carried the same elements; it
+          // arrives its own hops after the leader's wavelets.
           const Piece &l = plan.pieces[size_t(p.leader)];
           p.sent = l.sent;
           p.sentData = l.sentData;
+          p.first = l.first - uint64_t(l.hops) + uint64_t(p.hops);
+          p.arrival = l.arrival - uint64_t(l.hops) + uint64_t(p.hops);
+          continue;
         }
+        float *to = plan.data.data() + p.dataBegin;
+        for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
+          const Run &r = plan.runs[size_t(k)];
+          if (r.len == 1)
+            *to = base[r.src];
+          else
+            std::memcpy(to, base + r.src, size_t(r.len) * sizeof(float));
+          to += r.len;
+        }
+        detail::countSent(plan, p, base);
         uint64_t len = p.sent;
         uint64_t leaves = ramp; // its first wavelet
         // One wavelet a cycle leaves the ramp (once per multicast group);
         // the first needs `hops` cycles to arrive, the rest stream behind
         // it. Wavelet-hops count each link of the tree once.
-        if (p.leader < 0 && pe.host) {
+        if (pe.host) {
           // The host links carry many wavelets a cycle.
           hostSent += len;
           ramp = start +
@@ -474,28 +477,21 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           if (p.src != p.dst)
             stats.hostBytesIn += 4 * len;
           stats.wavelets += len * uint64_t(p.links);
-        } else if (p.leader < 0) {
+        } else {
           ramp += len;
           stats.wavelets += len * uint64_t(p.src == p.dst ? 0 : p.links);
           if (pes[size_t(p.dst)].host)
             stats.hostBytesOut += 4 * len;
         }
-        if (p.leader >= 0) {
-          const Piece &l = plan.pieces[p.leader];
-          p.first = l.first - uint64_t(l.hops) + uint64_t(p.hops);
-          p.arrival = l.arrival - uint64_t(l.hops) + uint64_t(p.hops);
-        } else {
-          p.first = leaves + 1 + uint64_t(p.hops);
-          p.arrival = ramp + uint64_t(p.hops);
-        }
-        p.ready = true;
+        p.first = leaves + 1 + uint64_t(p.hops);
+        p.arrival = ramp + uint64_t(p.hops);
       }
       // The last piece a receiver waits for wakes it. PEs of one wave run
       // on several threads: the count is atomic, and its release publishes
       // the piece's data to the receiver's acquire. (In a loop of their
       // own: each atomic waits for the stores before it.)
-      for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
-        const Piece &p = plan.pieces[size_t(*pi)];
+      for (int32_t pi : mine) {
+        const Piece &p = plan.pieces[size_t(pi)];
         if (__atomic_sub_fetch(&plan.missing[size_t(p.dstSlot)], 1,
                                __ATOMIC_ACQ_REL) == 0 &&
             p.dst != peIdx)
@@ -524,8 +520,7 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
     } else { // recv
       TransferPlan &plan = plans[in.ints[0]];
       const wp::Transfer &t = program.transfers(in.ints[0]);
-      const int32_t *mine = plan.byDst.begin(peIdx),
-                    *mineEnd = plan.byDst.end(peIdx);
+      detail::PerPe<int32_t>::List mine = plan.byDst.of(peIdx);
       int slot = plan.slotOf[size_t(peIdx)];
       if (slot >= 0 &&
           __atomic_load_n(&plan.missing[size_t(slot)], __ATOMIC_ACQUIRE) != 0) {
@@ -540,14 +535,13 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
           pe.posted.erase(pe.posted.begin() + std::ptrdiff_t(k));
           break;
         }
-      if (!plan.zeros.empty(peIdx)) {
+      if (detail::PerPe<int32_t>::List zeros = plan.zeros.of(peIdx);
+          !zeros.empty()) {
         float *base = pe.buffers[in.buffers[0]];
-        for (const int32_t *z = plan.zeros.begin(peIdx);
-             z != plan.zeros.end(peIdx); ++z)
-          base[*z] = 0.0f;
-        pe.clock +=
-            (plan.zeros.size(peIdx) + uint64_t(rates.addsPerCycle) - 1) /
-            uint64_t(rates.addsPerCycle);
+        for (int32_t off : zeros)
+          base[off] = 0.0f;
+        pe.clock += (zeros.size() + uint64_t(rates.addsPerCycle) - 1) /
+                    uint64_t(rates.addsPerCycle);
       }
       if (slot >= 0) {
         __atomic_store_n(&plan.missing[size_t(slot)],
@@ -562,15 +556,15 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         if (combine != 0) {
           float init =
               combine == 1 ? 0.0f : -std::numeric_limits<float>::infinity();
-          for (const int32_t *pi = mine; pi != mineEnd; ++pi)
-            for (int32_t k = plan.pieces[size_t(*pi)].runBegin;
-                 k < plan.pieces[size_t(*pi)].runEnd; ++k) {
+          for (int32_t pi : mine)
+            for (int32_t k = plan.pieces[size_t(pi)].runBegin;
+                 k < plan.pieces[size_t(pi)].runEnd; ++k) {
               const Run &r = plan.runs[size_t(k)];
               std::fill(base + r.dst, base + r.dst + r.len, init);
             }
         }
-        for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
-          Piece &p = plan.pieces[size_t(*pi)];
+        for (int32_t pi : mine) {
+          Piece &p = plan.pieces[size_t(pi)];
           const float *from = plan.data.data() + p.dataBegin;
           for (int32_t k = p.runBegin; k < p.runEnd; ++k) {
             const Run &r = plan.runs[size_t(k)];
@@ -628,8 +622,8 @@ std::string MeshSimulator::Impl::execute(int peIdx, bool &blocked,
         pe.clock = std::max(pe.clock, done);
         // The pieces are taken: their senders may send the next
         // micro-batch's (a sender waiting for that is woken).
-        for (const int32_t *pi = mine; pi != mineEnd; ++pi) {
-          Piece &p = plan.pieces[size_t(*pi)];
+        for (int32_t pi : mine) {
+          Piece &p = plan.pieces[size_t(pi)];
           p.taken = pe.clock;
           // Against the sender's mark of a blocked send (micro-batches
           // only), the store must be ordered before the load below; one
@@ -806,9 +800,8 @@ std::string MeshSimulator::runStep(StepStats &stats) {
       }
       // Name a missing sender, another PE before the waiting one itself.
       int missing = 0, shown = -1;
-      for (const int32_t *it = plan.byDst.begin(self);
-           it != plan.byDst.end(self); ++it)
-        if (int pi = *it; !plan.pieces[size_t(pi)].ready) {
+      for (int pi : plan.byDst.of(self))
+        if (!plan.pieces[size_t(pi)].ready) {
           ++missing;
           if (shown < 0 || plan.pieces[shown].src == self)
             shown = pi;

@@ -165,13 +165,17 @@ struct Piece {
 template <typename T> struct PerPe {
   std::vector<int32_t> start;
   std::vector<T> items;
-  const T *begin(int pe) const { return items.data() + start[size_t(pe)]; }
-  const T *end(int pe) const { return items.data() + start[size_t(pe) + 1]; }
-  bool empty(int pe) const {
-    return start[size_t(pe)] == start[size_t(pe) + 1];
-  }
-  size_t size(int pe) const {
-    return size_t(start[size_t(pe) + 1] - start[size_t(pe)]);
+  /// PE `pe`'s list, for range-for.
+  struct List {
+    const T *first, *last;
+    const T *begin() const { return first; }
+    const T *end() const { return last; }
+    bool empty() const { return first == last; }
+    size_t size() const { return size_t(last - first); }
+  };
+  List of(int pe) const {
+    return {items.data() + start[size_t(pe)],
+            items.data() + start[size_t(pe) + 1]};
   }
   /// From (pe, item) pairs in the order each list should keep.
   void build(size_t numPes, const std::vector<std::pair<int, T>> &pairs) {

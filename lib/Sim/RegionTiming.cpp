@@ -56,7 +56,7 @@ TransferCost costFromPlan(const TransferPlan &plan, const std::vector<PE> &pes,
   for (auto &[pe, n] : in)
     c.in = std::max(c.in, n);
   for (size_t pe = 0; pe + 1 < plan.zeros.start.size(); ++pe)
-    c.zeros = std::max(c.zeros, uint64_t(plan.zeros.size(int(pe))));
+    c.zeros = std::max(c.zeros, uint64_t(plan.zeros.of(int(pe)).size()));
   return c;
 }
 

@@ -324,15 +324,15 @@ std::string MeshSimulator::Impl::plan(const wp::Transfer &t,
   out.zeros.build(pes.size(), zeros);
   out.slotOf.assign(pes.size(), -1);
   for (size_t pe = 0; pe < pes.size(); ++pe) {
-    if (out.byDst.empty(int(pe)))
+    PerPe<int32_t>::List mine = out.byDst.of(int(pe));
+    if (mine.empty())
       continue;
     int slot = int(out.missing.size());
     out.slotOf[pe] = slot;
-    out.missing.push_back(int(out.byDst.size(int(pe))));
-    out.expected.push_back(int(out.byDst.size(int(pe))));
-    for (const int32_t *i = out.byDst.begin(int(pe));
-         i != out.byDst.end(int(pe)); ++i)
-      out.pieces[size_t(*i)].dstSlot = slot;
+    out.missing.push_back(int(mine.size()));
+    out.expected.push_back(int(mine.size()));
+    for (int32_t i : mine)
+      out.pieces[size_t(i)].dstSlot = slot;
   }
   return "";
 }

@@ -317,13 +317,7 @@ bool softmaxCrossEntropy(const T *logits, const int64_t *labels, int64_t rows,
     if (label < 0 || label >= cols)
       return false;
     T mx = foldMax(x + 1, cols - 1, x[0]);
-    // The exponentials in a loop of their own (it vectorizes), then their
-    // sum in order.
-    for (int64_t j = 0; j < cols; ++j)
-      exps[j] = expd(double(x[j]) - mx);
-    double sum = 0.0;
-    for (int64_t j = 0; j < cols; ++j)
-      sum += exps[j];
+    double sum = expShiftSum(x, cols, double(mx), exps.data());
     double logSum = std::log(sum);
     total += logSum - (double(x[label]) - mx);
     if (grad)

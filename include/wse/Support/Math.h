@@ -83,6 +83,18 @@ inline double expd(double x) {
   return x == x ? e : x;
 }
 
+/// exps[k] = e^(x[k] - shift) for k < n, in a loop of their own (it
+/// vectorizes), and their sum in order (the softmax and loss rows).
+template <typename X>
+inline double expShiftSum(const X *x, int64_t n, double shift, double *exps) {
+  for (int64_t k = 0; k < n; ++k)
+    exps[k] = expd(double(x[k]) - shift);
+  double sum = 0.0;
+  for (int64_t k = 0; k < n; ++k)
+    sum += exps[k];
+  return sum;
+}
+
 /// tanh of an f32, computed in double from e^2|x| and rounded once: within
 /// 1 ulp of f32 (the double result is exact to about 1e-12 relative), the
 /// same bits on every target, and written to vectorize.
